@@ -1,0 +1,58 @@
+# The two commands of the README: `make dev` (local stack) and `make test` (whole suite).
+SHELL := /bin/bash
+PYTHON_VERSION ?= 3.13.0
+export PYENV_VERSION := 3.11.7:$(PYTHON_VERSION)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SAM_STAMP := $(SAM_VENV)/.installed
+
+.PHONY: dev test venv lint typecheck unit integration template-tests sam-validate sam-build bench clean
+
+venv: $(STAMP)
+$(STAMP): requirements-dev.txt layers/common/requirements.txt
+	@test -x $(PY) || python3.13 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(SAM_STAMP): requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || python3.13 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+## Start the local stack (embedded DynamoDB + API on http://127.0.0.1:$${PORT:-8080}).
+dev: venv
+	$(PY) -m local
+
+## Run everything CI runs: lint, types, unit, template and integration tests.
+test: venv lint typecheck sam-validate
+	$(PY) -m pytest -n 2 -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+integration: venv
+	$(PY) -m pytest -q tests/integration
+
+template-tests: venv
+	$(PY) -m pytest -q tests/template
+
+sam-validate: $(SAM_STAMP)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template-file infra/template.yaml
+
+sam-build: $(SAM_STAMP)
+	SAM_CLI_TELEMETRY=0 PATH="$$(pyenv root)/versions/$(PYTHON_VERSION)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template-file infra/template.yaml --build-dir .aws-sam/build
+
+bench: venv
+	$(PY) -m scripts.bench
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,216 @@
+"""HTTP plumbing shared by every function: routing errors, body parsing, auth, error rendering.
+
+Order of checks (spec README §2): route match (404/405) -> body parsing (415/400) -> JWT (403)
+-> resolution and validation inside the handlers. Handlers stay thin: they read `current()`,
+call one domain function and return `respond(...)`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import unquote, urlencode
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from badgekit import auth, config, jsonutil, timestamps
+from badgekit.db import Page
+from badgekit.errors import (
+    ApiError,
+    InternalError,
+    MethodNotAllowed,
+    NotAuthorized,
+    ResourceNotFound,
+)
+from badgekit.pagination import parse_page
+from badgekit.request import Body, normalise_path, parse_body, raw_body
+
+logger = Logger()
+tracer = Tracer()
+
+JSON = "application/json"
+_PARAM = re.compile(r"<(\w+)>")
+
+
+@dataclass
+class ApiRequest:
+    """What a handler needs from the event, decoded once."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    raw: bytes
+    body: Body = field(default_factory=Body)
+    principal: auth.Principal | None = None
+    memo: dict[Any, Any] = field(default_factory=dict)  # request-scoped lookups (e.g. systems)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def first(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return self.body.fields
+
+    @property
+    def base_url(self) -> str:
+        return config.public_base_url(self.header("host"))
+
+    def page(self) -> Page | None:
+        """The request's pagination (None when inactive)."""
+        return parse_page(self.first("page"), self.first("count"))
+
+    def require_master(self) -> None:
+        if self.principal is not None and not self.principal.is_master:
+            raise NotAuthorized("This route requires the master key")
+
+
+_current: contextvars.ContextVar[ApiRequest] = contextvars.ContextVar("badgekit_request")
+
+
+def current() -> ApiRequest:
+    return _current.get()
+
+
+def respond(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status, content_type=JSON, body=jsonutil.dumps(body), headers=headers
+    )
+
+
+def render_error(error: ApiError) -> Response[str]:
+    return respond(error.body(), error.status, error.headers() or None)
+
+
+def is_public(path: str) -> bool:
+    """auth.md §1: health endpoints and everything under /public/ need no token."""
+    return path in ("/", "/healthcheck") or path.startswith("/public/")
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """(method, compiled path) pairs of one function, for 404 vs 405 before anything else."""
+
+    routes: tuple[tuple[str, re.Pattern[str]], ...]
+
+    @classmethod
+    def of(cls, resolver: APIGatewayRestResolver) -> RouteTable:
+        registered = resolver._static_routes + resolver._dynamic_routes
+        return cls(tuple((route.method.upper(), route.rule) for route in registered))
+
+    def allowed(self, path: str) -> list[str]:
+        return sorted({method for method, rule in self.routes if rule.match(path)})
+
+
+SystemLookup = Callable[[ApiRequest, str], int | None]
+KeyLookup = Callable[[str], auth.Credentials | None]
+
+
+def build_handler(
+    routers: Sequence[Router], lookup_key: KeyLookup, lookup_system: SystemLookup
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Assemble a Lambda handler from resource routers."""
+    app = APIGatewayRestResolver()
+    for router in routers:
+        app.include_router(router)
+
+    def prepare(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
+        request = current()
+        request.body = parse_body(request.method, request.header("content-type"), request.raw)
+        if not is_public(request.path):
+            request.principal = auth.authenticate(
+                auth.SignedRequest(
+                    method=request.method,
+                    path=request.path,
+                    query=request.query,
+                    body=request.raw,
+                    authorization=request.header("authorization"),
+                    system_slug=_system_slug(request.path),
+                ),
+                lookup_key,
+                lambda slug: lookup_system(request, slug),
+                timestamps.now(),
+            )
+        return next_middleware(resolver)
+
+    app.use(middlewares=[prepare])
+
+    @app.exception_handler(ApiError)
+    def _api_error(error: ApiError) -> Response[str]:
+        return render_error(error)
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception(
+            "Unhandled error", extra={"path": current().path, "method": current().method}
+        )
+        return render_error(InternalError())
+
+    table = RouteTable.of(app)
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        path = normalise_path(event.get("path") or "/")
+        method = str(event.get("httpMethod") or "GET").upper()
+        query = {
+            k: list(v) for k, v in (event.get("multiValueQueryStringParameters") or {}).items()
+        }
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None}
+        request = ApiRequest(method, path, query, headers, raw_body(event))
+        token = _current.set(request)
+        try:
+            allowed = table.allowed(path)
+            if not allowed:
+                target = path + (
+                    f"?{urlencode([(k, v) for k, vs in query.items() for v in vs])}"
+                    if query
+                    else ""
+                )
+                return _as_event(render_error(ResourceNotFound(f"{target} does not exist")))
+            if method not in allowed:
+                return _as_event(render_error(MethodNotAllowed(method, allowed)))
+            result: dict[str, Any] = app.resolve({**event, "path": path}, context)
+            return result
+        finally:
+            _current.reset(token)
+
+    return cast(Callable[[dict[str, Any], Any], dict[str, Any]], handler)
+
+
+def _as_event(response: Response[str]) -> dict[str, Any]:
+    headers = {
+        "Content-Type": JSON,
+        **{k: v for k, v in response.headers.items() if isinstance(v, str)},
+    }
+    return {
+        "statusCode": response.status_code,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def _system_slug(path: str) -> str | None:
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[1] == "systems" and parts[2]:
+        return unquote(parts[2])
+    return None
+
+
+def param(value: str) -> str:
+    """Decode a path parameter (REST APIs deliver them percent-encoded)."""
+    return unquote(value)

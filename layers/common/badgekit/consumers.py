@@ -1,0 +1,105 @@
+"""Consumer API keys: system-scoped credentials, managed by the master key (README §13.1)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from badgekit import auth, db, keys, timestamps
+from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.request import Body
+from badgekit.validation import Report, StringField, check_strings, length
+
+Item = dict[str, Any]
+
+FIELDS = (
+    StringField("apiKey", rules=(length(1, 255),)),
+    StringField("description", rules=(length(0, 255),)),
+)
+
+
+def credentials(api_key: str, master_secret: str | None) -> auth.Credentials | None:
+    """Resolve the `key` claim: the master secret, or a consumer's secret and system."""
+    if api_key == "master":
+        return auth.Credentials(master_secret, None)
+    consumer = db.get(keys.consumer(api_key))
+    if consumer is None:
+        return None
+    return auth.Credentials(str(consumer["apiSecret"]), int(consumer["systemId"]))
+
+
+def consumer_json(item: Item, *, with_secret: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {"apiKey": item["apiKey"]}
+    if with_secret:
+        body["apiSecret"] = item["apiSecret"]
+    body["description"] = item.get("description")
+    body["created"] = timestamps.to_iso(int(item["created"]))
+    return body
+
+
+def list_consumers(system: Item, page: db.Page | None) -> tuple[list[Item], int]:
+    return db.list_members(keys.consumers_list(int(system["id"])), page)
+
+
+def create(system: Item, body: Body) -> Item:
+    report = Report()
+    values = check_strings(FIELDS, body.fields, report)
+    report.raise_if_any()
+    api_key = values.get("apiKey") or secrets.token_urlsafe(18)
+    consumer_id = db.next_id("consumer")
+    key = keys.consumer(api_key)
+    item: Item = {
+        **key,
+        "type": "consumer",
+        "id": consumer_id,
+        "apiKey": api_key,
+        "apiSecret": secrets.token_urlsafe(32),
+        "systemId": int(system["id"]),
+        "created": timestamps.now(),
+    }
+    if values.get("description") is not None:
+        item["description"] = values["description"]
+    checks = {
+        "ConditionCheck": {
+            "Key": {"PK": system["PK"], "SK": system["SK"]},
+            "ConditionExpression": "id = :id",
+            "ExpressionAttributeValues": {":id": system["id"]},
+        }
+    }
+    put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    try:
+        db.transact(
+            [put, *db.list_add(keys.consumers_list(int(system["id"])), consumer_id, key), checks]
+        )
+    except db.TransactionFailed as failure:
+        if failure.failed(0):
+            details = {k: v for k, v in values.items() if v is not None}
+            raise ResourceConflict(
+                "consumer with that `apiKey` already exists", details
+            ) from failure
+        if failure.failed(3):
+            raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
+        raise
+    return item
+
+
+def delete(system: Item, api_key: str) -> Item:
+    consumer = db.get(keys.consumer(api_key))
+    if consumer is None or int(consumer["systemId"]) != int(system["id"]):
+        raise ResourceNotFound.for_field("consumer", "apiKey", api_key)
+    try:
+        db.transact(
+            [
+                {
+                    "Delete": {
+                        "Key": keys.consumer(api_key),
+                        "ConditionExpression": "id = :id",
+                        "ExpressionAttributeValues": {":id": consumer["id"]},
+                    }
+                },
+                *db.list_remove(keys.consumers_list(int(system["id"])), int(consumer["id"])),
+            ]
+        )
+    except db.TransactionFailed as failure:
+        raise ResourceNotFound.for_field("consumer", "apiKey", api_key) from failure
+    return consumer

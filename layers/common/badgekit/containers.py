@@ -1,0 +1,338 @@
+"""Systems, issuers and programs: the three container levels (spec systems/issuers/programs.md).
+
+The three levels share one shape (slug, name, url, description, email, image), so one set of
+create / update / delete rules serves all of them; a `Level` says where an item lives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from badgekit import db, keys, timestamps
+from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.images import image_input, image_url
+from badgekit.request import Body
+from badgekit.validation import EMAIL, URL, Report, StringField, check_strings, length
+
+Item = dict[str, Any]
+
+FIELDS = (
+    StringField("slug", required=True, rules=(length(1, 255),)),
+    StringField("name", required=True, rules=(length(1, 255),)),
+    StringField("url", required=True, rules=(URL, length(0, 255))),
+    StringField("description", rules=(length(0, 255),)),
+    StringField("email", rules=(EMAIL, length(0, 255))),
+)
+FIELD_NAMES = tuple(spec.name for spec in FIELDS)
+_MAX_ATTEMPTS = 4  # optimistic-concurrency retries of a PUT racing another write
+
+
+@dataclass(frozen=True)
+class Level:
+    """Where items of one container level live, given their resolved parents."""
+
+    model: str
+    key: Callable[[str], keys.Key]
+    members: keys.ListScope
+    parents: tuple[Item, ...] = ()
+
+    def owner_ids(self) -> dict[str, int]:
+        names = ("systemId", "issuerId")
+        return {name: int(parent["id"]) for name, parent in zip(names, self.parents, strict=False)}
+
+
+def system_level() -> Level:
+    return Level("system", keys.system, keys.systems_list())
+
+
+def issuer_level(system: Item) -> Level:
+    sid = int(system["id"])
+    return Level("issuer", lambda slug: keys.issuer(sid, slug), keys.issuers_list(sid), (system,))
+
+
+def program_level(system: Item, issuer: Item) -> Level:
+    sid, iid = int(system["id"]), int(issuer["id"])
+    return Level(
+        "program",
+        lambda slug: keys.program(sid, iid, slug),
+        keys.programs_list(sid, iid),
+        (system, issuer),
+    )
+
+
+# --- resolution (spec README §1) -------------------------------------------------------------
+
+
+def find_system(slug: str) -> Item | None:
+    return db.get(keys.system(slug))
+
+
+def get_system(slug: str) -> Item:
+    system = find_system(slug)
+    if system is None:
+        raise ResourceNotFound.for_field("system", "slug", slug)
+    return system
+
+
+def get_issuer(system: Item, slug: str) -> Item:
+    issuer = db.get(keys.issuer(int(system["id"]), slug))
+    if issuer is None:
+        raise ResourceNotFound.for_field("issuer", "slug", slug)
+    return issuer
+
+
+def get_program(system: Item, issuer: Item, slug: str) -> Item:
+    program = db.get(keys.program(int(system["id"]), int(issuer["id"]), slug))
+    if program is None:
+        raise ResourceNotFound.for_field("program", "slug", slug)
+    return program
+
+
+# --- representations -------------------------------------------------------------------------
+
+
+def program_json(item: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    return {
+        "id": int(item["id"]),
+        "slug": item["slug"],
+        "url": item["url"],
+        "name": item["name"],
+        "description": item.get("description"),
+        "email": item.get("email"),
+        "imageUrl": image_url(item, base_url),
+    }
+
+
+def issuer_json(item: Mapping[str, Any], programs: list[Item], base_url: str) -> dict[str, Any]:
+    ordered = sorted(programs, key=lambda p: int(p["id"]))
+    return {
+        **program_json(item, base_url),
+        "programs": [program_json(p, base_url) for p in ordered],
+    }
+
+
+def system_json(item: Mapping[str, Any], containers: list[Item], base_url: str) -> dict[str, Any]:
+    """A System with every issuer (ascending id), each with its programs."""
+    issuers = sorted((c for c in containers if c["type"] == "issuer"), key=lambda i: int(i["id"]))
+    programs = _programs_by_issuer(containers)
+    return {
+        **program_json(item, base_url),
+        "issuers": [issuer_json(i, programs[int(i["id"])], base_url) for i in issuers],
+    }
+
+
+def _programs_by_issuer(containers: list[Item]) -> dict[int, list[Item]]:
+    grouped: dict[int, list[Item]] = defaultdict(list)
+    for item in containers:
+        if item["type"] == "program":
+            grouped[int(item["issuerId"])].append(item)
+    return grouped
+
+
+def containers_of(system: Item) -> list[Item]:
+    """Every issuer and program of a system: one strongly consistent Query."""
+    return list(db.query_prefix(keys.system_partition(int(system["id"])), keys.CONTAINER_PREFIX))
+
+
+def programs_of(system: Item, issuer: Item) -> list[Item]:
+    partition = keys.system_partition(int(system["id"]))
+    return list(db.query_prefix(partition, keys.programs_prefix(int(issuer["id"]))))
+
+
+def describe_system(system: Item, base_url: str) -> dict[str, Any]:
+    return system_json(system, containers_of(system), base_url)
+
+
+def describe_issuer(system: Item, issuer: Item, base_url: str) -> dict[str, Any]:
+    return issuer_json(issuer, programs_of(system, issuer), base_url)
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def list_systems(page: db.Page | None, base_url: str) -> tuple[list[dict[str, Any]], int]:
+    systems, total = db.list_members(keys.systems_list(), page)
+    # Each System embeds its issuers and programs: one Query per system, run concurrently.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        containers = list(pool.map(containers_of, systems))
+    return [system_json(s, c, base_url) for s, c in zip(systems, containers, strict=True)], total
+
+
+def list_issuers(
+    system: Item, page: db.Page | None, base_url: str
+) -> tuple[list[dict[str, Any]], int]:
+    issuers, total = db.list_members(keys.issuers_list(int(system["id"])), page)
+    if not issuers:
+        return [], total
+    partition = keys.system_partition(int(system["id"]))
+    programs = _programs_by_issuer(list(db.query_prefix(partition, "CONTAINER#PROGRAM#")))
+    return [issuer_json(i, programs[int(i["id"])], base_url) for i in issuers], total
+
+
+def list_programs(
+    system: Item, issuer: Item, page: db.Page | None, base_url: str
+) -> tuple[list[dict[str, Any]], int]:
+    programs, total = db.list_members(
+        keys.programs_list(int(system["id"]), int(issuer["id"])), page
+    )
+    return [program_json(p, base_url) for p in programs], total
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def _validate(
+    values: Mapping[str, Any], body: Body, current: Item | None
+) -> tuple[dict[str, Any], str | None]:
+    report = Report()
+    cleaned = check_strings(FIELDS, values, report)
+    current_url = current.get("imageUrl") if current else None
+    image = image_input(body.fields, body.upload, report, current_url)
+    report.raise_if_any()
+    return cleaned, image.url if image else None
+
+
+def _conflict_details(values: Mapping[str, Any]) -> dict[str, Any]:
+    order = ("slug", "url", "name", "description", "email")
+    return {name: values[name] for name in order if name in values}
+
+
+def _parent_checks(level: Level) -> list[dict[str, Any]]:
+    """Parents must still be there (and be the same ones) when the child is written."""
+    checks = []
+    for parent in level.parents:
+        checks.append(
+            {
+                "ConditionCheck": {
+                    "Key": {"PK": parent["PK"], "SK": parent["SK"]},
+                    "ConditionExpression": "id = :id",
+                    "ExpressionAttributeValues": {":id": parent["id"]},
+                }
+            }
+        )
+    return checks
+
+
+def create(level: Level, body: Body) -> Item:
+    """Create a container whose slug is free in its scope: one 201, every racer a 409."""
+    values, new_image = _validate(body.fields, body, None)
+    entity_id = db.next_id(level.model)
+    key = level.key(str(values["slug"]))
+    item: Item = {
+        **key,
+        "type": level.model,
+        "id": entity_id,
+        **{name: value for name, value in values.items() if value is not None},
+        **level.owner_ids(),
+        **keys.by_id(level.model, entity_id),
+        "created": timestamps.now(),
+        "version": 1,
+    }
+    if new_image:
+        item["imageUrl"] = new_image
+    put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    checks = _parent_checks(level)
+    try:
+        db.transact([put, *db.list_add(level.members, entity_id, key), *checks])
+    except db.TransactionFailed as failure:
+        if failure.failed(0):
+            raise ResourceConflict.duplicate_slug(
+                level.model, _conflict_details(values)
+            ) from failure
+        _raise_if_parent_gone(level, failure, first_check=3)
+        raise
+    return item
+
+
+def _raise_if_parent_gone(level: Level, failure: db.TransactionFailed, first_check: int) -> None:
+    for offset, parent in enumerate(level.parents):
+        if failure.failed(first_check + offset):
+            model = ("system", "issuer")[offset]
+            raise ResourceNotFound.for_field(model, "slug", parent["slug"]) from failure
+
+
+def update(level: Level, current: Item, body: Body) -> Item:
+    """Partial update: absent keys keep their value, null clears optional ones; all or nothing."""
+    for _ in range(_MAX_ATTEMPTS):
+        merged = {name: current.get(name) for name in FIELD_NAMES}
+        merged.update({name: body.fields[name] for name in FIELD_NAMES if name in body.fields})
+        values, new_image = _validate(merged, body, current)
+        updated: Item = {k: v for k, v in current.items() if k not in FIELD_NAMES}
+        updated.update({name: value for name, value in values.items() if value is not None})
+        if new_image:
+            updated["imageUrl"] = new_image
+            updated.pop("imageSlug", None)
+        updated["version"] = int(current.get("version", 0)) + 1
+        new_key = level.key(str(values["slug"]))
+        try:
+            _write_update(level, current, updated, new_key)
+            return updated
+        except db.TransactionFailed as failure:
+            renamed = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
+            if renamed and failure.failed(1):
+                raise ResourceConflict.duplicate_slug(
+                    level.model, _conflict_details(values)
+                ) from failure
+            reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
+            if reloaded is None or reloaded["id"] != current["id"]:
+                raise ResourceNotFound.for_field(level.model, "slug", current["slug"]) from failure
+            current = reloaded  # lost a race with another write: re-apply on the fresh state
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+def _write_update(level: Level, current: Item, updated: Item, new_key: keys.Key) -> None:
+    same_version = {
+        "ConditionExpression": "version = :v",
+        "ExpressionAttributeValues": {":v": current.get("version", 0)},
+    }
+    if (new_key["PK"], new_key["SK"]) == (current["PK"], current["SK"]):
+        db.transact([{"Put": {"Item": updated, **same_version}}])
+        return
+    # Slug rename: the item moves to its new slug key; children refer to it by id.
+    moved = {**updated, **new_key}
+    db.transact(
+        [
+            {"Delete": {"Key": {"PK": current["PK"], "SK": current["SK"]}, **same_version}},
+            {"Put": {"Item": moved, "ConditionExpression": "attribute_not_exists(PK)"}},
+            db.list_move(level.members, int(current["id"]), new_key),
+        ]
+    )
+    updated.update(new_key)
+
+
+def delete(level: Level, current: Item) -> None:
+    """Remove the container atomically (unreachable at once); descendants are purged after."""
+    db.transact(
+        [
+            {
+                "Delete": {
+                    "Key": {"PK": current["PK"], "SK": current["SK"]},
+                    "ConditionExpression": "id = :id",
+                    "ExpressionAttributeValues": {":id": current["id"]},
+                }
+            },
+            *db.list_remove(level.members, int(current["id"])),
+        ]
+    )
+
+
+def purge_system(system: Item) -> int:
+    """Physically remove what a deleted system owned (its partition and its consumer keys)."""
+    partition = keys.system_partition(int(system["id"]))
+    consumers, _ = db.list_members(keys.consumers_list(int(system["id"])), None)
+    owned = list(db.partition_keys(partition))
+    return db.delete_keys([*({"PK": c["PK"], "SK": c["SK"]} for c in consumers), *owned])
+
+
+def purge_issuer(system: Item, issuer: Item) -> int:
+    partition = keys.system_partition(int(system["id"]))
+    iid = int(issuer["id"])
+    owned = [
+        *db.partition_keys(partition, keys.programs_prefix(iid)),
+        *db.partition_keys(partition, keys.programs_list(int(system["id"]), iid).prefix),
+    ]
+    return db.delete_keys(owned)

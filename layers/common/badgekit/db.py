@@ -1,0 +1,235 @@
+"""Single-table data access: the table handle, transactions, id counters and list pages."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key as KeyCondition
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from badgekit import keys
+
+Item = dict[str, Any]
+
+
+@cache
+def _resource() -> Any:
+    # DYNAMODB_ENDPOINT is set only by the local stack (embedded DynamoDB on 127.0.0.1).
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
+    )
+    return boto3.resource(
+        "dynamodb", endpoint_url=os.environ.get("DYNAMODB_ENDPOINT") or None, config=config
+    )
+
+
+@cache
+def table() -> Any:
+    return _resource().Table(os.environ["TABLE_NAME"])
+
+
+def client() -> Any:
+    # The resource's client (de)serialises plain Python values, transactions included.
+    return table().meta.client
+
+
+def reset_clients() -> None:
+    """Forget cached handles (tests switch endpoints and tables)."""
+    _resource.cache_clear()
+    table.cache_clear()
+
+
+class TransactionFailed(Exception):
+    """A transaction was cancelled; `reasons` holds one cancellation code per action."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+    @property
+    def conflict(self) -> bool:
+        return "TransactionConflict" in self.reasons
+
+
+def transact(actions: Sequence[dict[str, Any]]) -> None:
+    """Run TransactWriteItems; actions are {"Put"|"Update"|"Delete"|"ConditionCheck": {...}}."""
+    name = table().name
+    items = [
+        {kind: {"TableName": name, **body}} for action in actions for kind, body in action.items()
+    ]
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+        if not reasons:
+            reasons = _reasons_from_message(exc.response["Error"].get("Message", ""), len(items))
+        raise TransactionFailed(reasons) from exc
+
+
+def _reasons_from_message(message: str, count: int) -> list[str]:
+    # Some emulators only put the reasons in the message ("... [None, ConditionalCheckFailed]").
+    start, end = message.find("["), message.rfind("]")
+    if start < 0 or end < start:
+        return ["Unknown"] * count
+    return [part.strip() for part in message[start + 1 : end].split(",")]
+
+
+def get(key: keys.Key) -> Item | None:
+    response = table().get_item(Key=key, ConsistentRead=True)
+    item: Item | None = response.get("Item")
+    return item
+
+
+def batch_get(key_list: Sequence[keys.Key]) -> list[Item]:
+    """Strongly consistent BatchGetItem, in request order, missing items skipped."""
+    name = table().name
+    found: dict[tuple[str, str], Item] = {}
+    for start in range(0, len(key_list), 100):
+        pending: list[keys.Key] = list(key_list[start : start + 100])
+        for _ in range(8):  # bounded retries of unprocessed keys
+            if not pending:
+                break
+            response = client().batch_get_item(
+                RequestItems={name: {"Keys": pending, "ConsistentRead": True}}
+            )
+            for item in response["Responses"].get(name, []):
+                found[(item["PK"], item["SK"])] = item
+            pending = response.get("UnprocessedKeys", {}).get(name, {}).get("Keys", [])
+    return [found[(k["PK"], k["SK"])] for k in key_list if (k["PK"], k["SK"]) in found]
+
+
+def query_prefix(partition: str, prefix: str, limit: int | None = None) -> Iterator[Item]:
+    """Items of one partition whose sort key starts with `prefix`, in sort-key order."""
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": KeyCondition("PK").eq(partition)
+        & KeyCondition("SK").begins_with(prefix),
+        "ConsistentRead": True,
+    }
+    remaining = limit
+    while True:
+        if remaining is not None:
+            kwargs["Limit"] = remaining
+        response = table().query(**kwargs)
+        yield from response["Items"]
+        if remaining is not None:
+            remaining -= len(response["Items"])
+            if remaining <= 0:
+                return
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def next_id(entity: str) -> int:
+    """Atomic per-entity counter: ids are positive, increasing and never reused."""
+    response = table().update_item(
+        Key=keys.counter(entity),
+        UpdateExpression="ADD #v :one",
+        ExpressionAttributeNames={"#v": "value"},
+        ExpressionAttributeValues={":one": 1},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(response["Attributes"]["value"])
+
+
+# --- ordered lists -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    count: int
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.count
+
+
+def list_add(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> list[dict[str, Any]]:
+    """Transaction actions that append a member to a list and bump its total."""
+    entry = {**scope.entry(member_id), "refPK": member_key["PK"], "refSK": member_key["SK"]}
+    return [{"Put": {"Item": entry}}, _bump(scope, 1)]
+
+
+def list_remove(scope: keys.ListScope, member_id: int) -> list[dict[str, Any]]:
+    return [{"Delete": {"Key": scope.entry(member_id)}}, _bump(scope, -1)]
+
+
+def list_move(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> dict[str, Any]:
+    """Action that repoints an entry after its member moved (slug rename)."""
+    return {
+        "Update": {
+            "Key": scope.entry(member_id),
+            "UpdateExpression": "SET refPK = :pk, refSK = :sk",
+            "ExpressionAttributeValues": {":pk": member_key["PK"], ":sk": member_key["SK"]},
+        }
+    }
+
+
+def _bump(scope: keys.ListScope, delta: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "Key": scope.header(),
+            "UpdateExpression": "ADD #t :d",
+            "ExpressionAttributeNames": {"#t": "total"},
+            "ExpressionAttributeValues": {":d": delta},
+        }
+    }
+
+
+def list_members(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], int]:
+    """Members of a list in id order, one page or all, and the list's total.
+
+    One Query reads the header and the entries up to the end of the page (small items: the skip
+    is cheap), then one BatchGetItem reads the page's members.
+    """
+    limit = None if page is None else 1 + page.start + page.count
+    rows = list(query_prefix(scope.partition, scope.prefix, limit))
+    header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
+    entries = rows[1:] if header else rows
+    total = int(header.get("total", 0)) if header else 0
+    if page is not None:
+        entries = entries[page.start : page.start + page.count]
+    else:
+        total = len(entries)
+    members = batch_get([{"PK": e["refPK"], "SK": e["refSK"]} for e in entries])
+    return members, total
+
+
+def delete_keys(key_list: Iterable[keys.Key]) -> int:
+    """Batch-delete items (used to purge what a committed delete made unreachable)."""
+    count = 0
+    with table().batch_writer() as writer:
+        for key in key_list:
+            writer.delete_item(Key={"PK": key["PK"], "SK": key["SK"]})
+            count += 1
+    return count
+
+
+def partition_keys(partition: str, prefix: str = "") -> Iterator[keys.Key]:
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": KeyCondition("PK").eq(partition)
+        & KeyCondition("SK").begins_with(prefix)
+        if prefix
+        else KeyCondition("PK").eq(partition),
+        "ProjectionExpression": "PK, SK",
+        "ConsistentRead": True,
+    }
+    while True:
+        response = table().query(**kwargs)
+        for item in response["Items"]:
+            yield {"PK": item["PK"], "SK": item["SK"]}
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,181 @@
+"""Input coercion and field validators (spec README §3.1-§3.2, §7.2)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from badgekit.errors import ValidationError
+
+REQUIRED = "Required field"
+NOT_IN_RANGE = "String is not in range"
+INVALID_URL = "Invalid URL"
+INVALID_EMAIL = "Invalid email"
+INVALID_INTEGER = "Invalid integer"
+UNEXPECTED_VALUE = "Unexpected value or invalid argument"
+NOT_A_DATE = "Not a date"
+
+# node-validator 2.0 isUrl, as described by the spec: optional http/https/ftp scheme, optional
+# credentials, localhost / IPv4 / a domain with an alphabetic TLD of 2+ letters, optional port
+# of 2-5 digits, optional path starting with "/" and free of whitespace.
+_URL = re.compile(
+    r"^(?!mailto:)(?:(?:https?|ftp)://)?"
+    r"(?:[^\s:@/]+(?::[^\s@/]*)?@)?"
+    r"(?P<host>localhost|\d{1,3}(?:\.\d{1,3}){3}|"
+    r"(?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]*[a-z0-9\u00a1-\uffff])?\.)+"
+    r"[a-z\u00a1-\uffff]{2,})"
+    r"(?::\d{2,5})?"
+    r"(?:/\S*)?$",
+    re.IGNORECASE,
+)
+_ATOM = r"[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(
+    rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}(?:\.{_LABEL})+|\[\d{{1,3}}(?:\.\d{{1,3}}){{3}}\])$"
+)
+_INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
+
+
+def is_url(value: str) -> bool:
+    if len(value) >= 2083:
+        return False
+    match = _URL.match(value)
+    if not match:
+        return False
+    host = match.group("host")
+    if host[0].isdigit() and host.replace(".", "").isdigit():
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+    return True
+
+
+def is_email(value: str) -> bool:
+    return bool(_EMAIL.match(value))
+
+
+class CoercionError(ValueError):
+    pass
+
+
+def as_string(value: Any) -> str:
+    """JSON strings as they are; numbers and booleans as their JavaScript text form."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    raise CoercionError("not a scalar")
+
+
+def as_integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CoercionError(INVALID_INTEGER)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INTEGER.match(value):
+        return int(value)
+    raise CoercionError(INVALID_INTEGER)
+
+
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0"}
+
+
+def as_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value in _TRUE | _FALSE:
+        return value in _TRUE
+    raise CoercionError(UNEXPECTED_VALUE)
+
+
+def detail_value(value: Any) -> Any:
+    """The `value` of a detail entry: "" for absent, null, false, 0 and "" (the original's rule)."""
+    if (
+        value is None
+        or value is False
+        or value == ""
+        or (value == 0 and not isinstance(value, bool))
+    ):
+        return ""
+    return value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check of a string field and the message reported when it fails."""
+
+    check: Callable[[str], bool]
+    message: str
+
+
+def length(low: int, high: int) -> Rule:
+    return Rule(lambda text: low <= len(text) <= high, NOT_IN_RANGE)
+
+
+URL = Rule(is_url, INVALID_URL)
+EMAIL = Rule(is_email, INVALID_EMAIL)
+
+
+@dataclass(frozen=True)
+class StringField:
+    """A string input field: coerced, then checked rule by rule (first failure wins)."""
+
+    name: str
+    required: bool = False
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass
+class Report:
+    """Collects per-field failures in field-table order; raise() when any."""
+
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, message: str, value: Any = None, *, with_value: bool = True) -> None:
+        entry: dict[str, Any] = {"message": message, "field": name}
+        if with_value:
+            entry["value"] = detail_value(value)
+        self.details.append(entry)
+
+    def raise_if_any(self) -> None:
+        if self.details:
+            raise ValidationError(self.details)
+
+
+def check_strings(
+    specs: tuple[StringField, ...], values: Mapping[str, Any], report: Report
+) -> dict[str, str | None]:
+    """Validate string fields; returns the coerced values of the fields present (None = null)."""
+    cleaned: dict[str, str | None] = {}
+    for spec in specs:
+        present = spec.name in values
+        value = values.get(spec.name)
+        if value is None:
+            if spec.required:
+                report.add(spec.name, REQUIRED, value)
+            elif present:
+                cleaned[spec.name] = None
+            continue
+        try:
+            text = as_string(value)
+        except CoercionError:
+            # An object or array where a scalar is expected fails the field's first rule.
+            report.add(spec.name, spec.rules[0].message if spec.rules else NOT_IN_RANGE, value)
+            continue
+        failure = next((rule for rule in spec.rules if not rule.check(text)), None)
+        if failure:
+            report.add(spec.name, failure.message, value)
+        else:
+            cleaned[spec.name] = text
+    return cleaned
