@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,8 +156,7 @@ def describe_issuer(system: Item, issuer: Item, base_url: str) -> dict[str, Any]
 def list_systems(page: db.Page | None, base_url: str) -> tuple[list[dict[str, Any]], int]:
     systems, total = db.list_members(keys.systems_list(), page)
     # Each System embeds its issuers and programs: one Query per system, run concurrently.
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        containers = list(pool.map(containers_of, systems))
+    containers = db.fan_out(containers_of, systems)
     return [system_json(s, c, base_url) for s, c in zip(systems, containers, strict=True)], total
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import boto3
@@ -18,20 +19,23 @@ from badgekit import keys
 Item = dict[str, Any]
 
 
-@cache
-def _resource() -> Any:
-    # DYNAMODB_ENDPOINT is set only by the local stack (embedded DynamoDB on 127.0.0.1).
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
-    )
-    return boto3.resource(
-        "dynamodb", endpoint_url=os.environ.get("DYNAMODB_ENDPOINT") or None, config=config
-    )
+# boto3 resources are not thread-safe: one per thread (Lambda uses one thread; the list pages
+# fan out to a small thread pool, and the local stack serves requests on threads).
+_local = threading.local()
 
 
-@cache
 def table() -> Any:
-    return _resource().Table(os.environ["TABLE_NAME"])
+    cached = getattr(_local, "table", None)
+    if cached is None:
+        # DYNAMODB_ENDPOINT is set only by the local stack (embedded DynamoDB on 127.0.0.1).
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
+        )
+        resource = boto3.resource(
+            "dynamodb", endpoint_url=os.environ.get("DYNAMODB_ENDPOINT") or None, config=config
+        )
+        cached = _local.table = resource.Table(os.environ["TABLE_NAME"])
+    return cached
 
 
 def client() -> Any:
@@ -39,10 +43,27 @@ def client() -> Any:
     return table().meta.client
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def fan_out[T, R](function: Callable[[T], R], inputs: Sequence[T]) -> list[R]:
+    """Run independent reads concurrently (one round trip of latency instead of n).
+
+    The pool lives as long as the execution environment, so its threads keep their table
+    handles warm across invocations."""
+    global _pool
+    if len(inputs) <= 1:
+        return [function(value) for value in inputs]
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dynamodb")
+    return list(_pool.map(function, inputs))
+
+
 def reset_clients() -> None:
-    """Forget cached handles (tests switch endpoints and tables)."""
-    _resource.cache_clear()
-    table.cache_clear()
+    """Forget this thread's cached handle (tests switch endpoints and tables)."""
+    _local.table = None
 
 
 class TransactionFailed(Exception):

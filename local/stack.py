@@ -1,0 +1,318 @@
+"""Wiring of the local stack: template → DynamoDB table → environment → warm functions → HTTP.
+
+Why this order: the HTTP socket is bound first because the port is part of the environment
+(`PUBLIC_BASE_URL` defaults to the local URL); the table is created before the functions' intrinsics
+are resolved because `!GetAtt Table.StreamArn` needs it; the environment is complete before any
+function is imported because modules read it at import time (all functions share this one
+process, hence one environment).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from local.dynamodb import EmbeddedDynamoDB, ensure_table
+from local.events import HttpRequest
+from local.functions import LocalFunction, load_functions
+from local.gateway import Gateway
+from local.routing import Route, Router
+from local.server import LocalHttpServer
+from local.streams import StreamPoller
+from local.template import DEFAULT_REGION, FunctionSpec, Resolver, Template
+
+LOG = logging.getLogger("local.stack")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = REPO_ROOT / "infra" / "template.yaml"
+DEFAULT_TABLE = "badgekit-local"
+
+
+@dataclass
+class StackOptions:
+    """Everything configurable; `from_environ` reads the documented environment variables."""
+
+    template: Path = DEFAULT_TEMPLATE
+    host: str = "127.0.0.1"
+    port: int = 8080
+    table_name: str = DEFAULT_TABLE
+    dynamodb_endpoint: str | None = None
+    master_secret: str | None = None
+    public_base_url: str | None = None
+    log_level: str = "WARNING"
+    system: str | None = None
+    system_name: str | None = None
+    system_url: str | None = None
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    stream_interval: float = 0.2
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> StackOptions:
+        options = cls(
+            port=int(environ.get("PORT") or 8080),
+            table_name=environ.get("TABLE_NAME") or DEFAULT_TABLE,
+            dynamodb_endpoint=environ.get("DYNAMODB_ENDPOINT") or None,
+            master_secret=environ.get("MASTER_SECRET") or None,
+            public_base_url=environ.get("PUBLIC_BASE_URL") or None,
+            log_level=(environ.get("LOG_LEVEL") or "WARNING").upper(),
+            system=environ.get("BADGEKIT_SYSTEM") or None,
+            system_name=environ.get("BADGEKIT_SYSTEM_NAME") or None,
+            system_url=environ.get("BADGEKIT_SYSTEM_URL") or None,
+        )
+        for key, value in overrides.items():
+            setattr(options, key, value)
+        return options
+
+
+class LocalStack:
+    """The running stack. `start()` prepares everything; `serve_forever()` answers requests."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.template = Template(options.template)
+        self.http: LocalHttpServer | None = None
+        self.dynamodb: EmbeddedDynamoDB | None = None
+        self.endpoint = ""
+        self.master_secret = ""
+        self.master_secret_source = ""
+        self.functions: dict[str, LocalFunction] = {}
+        self.router = Router([])
+        self.gateway: Gateway | None = None
+        self.pollers: list[StreamPoller] = []
+        self.bootstrap_result: str | None = None
+        self._serving = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.http is not None, "start() first"
+        host = self.options.host
+        return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{self.http.port}"
+
+    # -- start ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        options = self.options
+        self.http = LocalHttpServer((options.host, options.port))
+        try:
+            self._set_aws_environment()
+            if options.dynamodb_endpoint:
+                self.endpoint = options.dynamodb_endpoint
+            else:
+                self.dynamodb = EmbeddedDynamoDB(host="127.0.0.1")
+                self.endpoint = self.dynamodb.start()
+            table = self._create_table()
+            specs = self._function_specs(table)
+            self._set_function_environment(specs)
+            self.functions = load_functions(specs)
+            self.router = Router(
+                Route(e.path, e.method, e.function) for s in specs for e in s.api_events
+            )
+            api = self.template.api_properties(self._resolver(table))
+            self.gateway = Gateway(
+                self.router,
+                self.functions,
+                stage=str(api.get("StageName") or "Prod"),
+                binary_media_types=api.get("BinaryMediaTypes") or (),
+            )
+            self.http.gateway = self.gateway
+            self._start_pollers(specs, table)
+            self.bootstrap_result = self._bootstrap()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _set_aws_environment(self) -> None:
+        env = os.environ
+        env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] = DEFAULT_REGION
+        env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"  # moto streams with current botocore
+        env["AWS_EC2_METADATA_DISABLED"] = "true"  # never wait on IMDS for credentials
+        if not env.get("AWS_ACCESS_KEY_ID") and not env.get("AWS_PROFILE"):
+            env["AWS_ACCESS_KEY_ID"] = "testing"
+            env["AWS_SECRET_ACCESS_KEY"] = "testing"  # dummy: everything is local
+
+    def _client(self, service: Literal["dynamodb", "dynamodbstreams"]) -> Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=DEFAULT_REGION)
+
+    def _parameters(self) -> dict[str, str]:
+        return {
+            "PublicBaseUrl": self.options.public_base_url or self.url,
+            "LogLevel": self.options.log_level,
+            **self.options.parameter_overrides,
+        }
+
+    def _resolver(self, table: Mapping[str, Any] | None = None) -> Resolver:
+        spec = self.template.table()
+        attributes = {}
+        if table:
+            attributes = {
+                f"{spec.logical_id}.Arn": table.get("TableArn"),
+                f"{spec.logical_id}.StreamArn": table.get("LatestStreamArn"),
+            }
+        return Resolver(
+            self.template.data,
+            parameters=self._parameters(),
+            refs={spec.logical_id: self.options.table_name},
+            attributes=attributes,
+        )
+
+    def _create_table(self) -> dict[str, Any]:
+        spec = self.template.table()
+        properties = self._resolver().resolve(dict(spec.properties))
+        return ensure_table(self._client("dynamodb"), self.options.table_name, properties)
+
+    def _function_specs(self, table: Mapping[str, Any]) -> list[FunctionSpec]:
+        return self.template.functions(self._resolver(table))
+
+    def _set_function_environment(self, specs: list[FunctionSpec]) -> None:
+        merged: dict[str, str] = {}
+        for spec in specs:
+            for key, value in spec.environment.items():
+                if merged.get(key, value) != value:
+                    LOG.warning(
+                        "%s=%r of %s differs from another function's %r; they share one "
+                        "process, so the first wins",
+                        key,
+                        value,
+                        spec.logical_id,
+                        merged[key],
+                    )
+                merged.setdefault(key, value)
+        if self.options.master_secret:
+            self.master_secret = self.options.master_secret
+            self.master_secret_source = "from MASTER_SECRET"
+        else:
+            self.master_secret = secrets.token_urlsafe(24)
+            self.master_secret_source = "generated (set MASTER_SECRET to choose one)"
+        merged.update(
+            DYNAMODB_ENDPOINT=self.endpoint,
+            MASTER_SECRET=self.master_secret,
+            POWERTOOLS_TRACE_DISABLED="true",
+            POWERTOOLS_METRICS_DISABLED="true",
+            POWERTOOLS_LOG_LEVEL=self.options.log_level,
+        )
+        os.environ.update(merged)
+
+    def _start_pollers(self, specs: list[FunctionSpec], table: Mapping[str, Any]) -> None:
+        stream_arn = table.get("LatestStreamArn")
+        for spec in specs:
+            for source in spec.stream_events:
+                if not source.enabled:
+                    continue
+                if source.stream != stream_arn:
+                    LOG.warning(
+                        "%s.%s reads %s, not the table's stream: not polled",
+                        spec.logical_id,
+                        source.name,
+                        source.stream,
+                    )
+                    continue
+                function = self.functions[spec.logical_id]
+                poller = StreamPoller(
+                    self._client("dynamodbstreams"),
+                    stream_arn,
+                    source,
+                    function.invoke,
+                    interval=self.options.stream_interval,
+                )
+                poller.start()
+                self.pollers.append(poller)
+
+    def _bootstrap(self) -> str | None:
+        """Create BADGEKIT_SYSTEM through the API itself (409: it exists already)."""
+        slug = self.options.system
+        if not slug or self.gateway is None:
+            return None
+        from badgekit import signing  # the common layer is on sys.path by now
+
+        payload = {
+            "slug": slug,
+            "name": self.options.system_name or slug,
+            "url": self.options.system_url or "http://example.org",
+        }
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        claims = signing.request_claims("POST", "/systems", body, exp=int(time.time()) + 300)
+        token = signing.sign(claims, self.master_secret)
+        request = HttpRequest(
+            method="POST",
+            path="/systems",
+            query=None,
+            headers=[
+                ("Host", self.url.removeprefix("http://")),
+                ("Content-Type", "application/json"),
+                ("Authorization", signing.authorization_header(token)),
+            ],
+            body=body,
+        )
+        response = self.gateway.dispatch(request)
+        if response.status == 201:
+            return f"{slug} (created)"
+        if response.status == 409:
+            return f"{slug} (already exists)"
+        detail = response.body[:300].decode("utf-8", "replace")
+        LOG.warning("could not create system %s: HTTP %d %s", slug, response.status, detail)
+        return f"{slug} (NOT created: HTTP {response.status} {detail})"
+
+    # -- serve / stop ---------------------------------------------------------------------------
+
+    def serve_forever(self) -> None:
+        assert self.http is not None, "start() first"
+        self._serving.set()
+        self.http.serve_forever(poll_interval=0.1)
+
+    def serve_in_background(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self) -> None:
+        """Stop everything that was started; safe to call more than once."""
+        if self.http is not None:
+            if self._serving.is_set():
+                self.http.shutdown()
+                self._serving.clear()
+            self.http.server_close()
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self.dynamodb is not None:
+            self.dynamodb.stop()
+            self.dynamodb = None
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def banner(self) -> str:
+        where = "embedded moto" if self.dynamodb else "external"
+        functions = ", ".join(self.functions) or "none"
+        system = self.bootstrap_result or "none (set BADGEKIT_SYSTEM=<slug> to create one)"
+        generated = not self.options.master_secret
+        secret = self.master_secret_source + (f": {self.master_secret}" if generated else "")
+        sign_env = f"MASTER_SECRET={self.master_secret} " if generated else ""
+        return "\n".join(
+            [
+                f"BadgeKit API (local) listening on {self.url}",
+                f"  template:      {self.template.path}",
+                f"  functions:     {functions} ({len(self.router)} routes, "
+                f"{len(self.pollers)} stream pollers)",
+                f"  DynamoDB:      table {self.options.table_name} at {self.endpoint} ({where})",
+                f"  system:        {system}",
+                f"  master secret: {secret}",
+                f"  sign requests: {sign_env}.venv/bin/python -m local.sign GET /systems",
+                f'                 curl -H "$({sign_env}.venv/bin/python -m local.sign GET '
+                f'/systems)" {self.url}/systems',
+                "Press Ctrl-C to stop.",
+            ]
+        )

@@ -1,0 +1,271 @@
+"""DynamoDB Streams event sources for the local stack.
+
+Why: functions with a `Type: DynamoDB` event (e.g. work triggered by writes) must run locally
+too, with the batches Lambda's event source mapping would give them. One poller per mapping reads
+the table's stream from the embedded DynamoDB every ~200 ms and invokes the function with
+Lambda-format records, honouring `BatchSize`, `FilterCriteria` (the common pattern forms) and
+`ReportBatchItemFailures` (retrying from the earliest failed record, as Lambda does, a bounded
+number of times).
+
+Two moto differences are smoothed over: moto writes a MODIFY record even when a put changes
+nothing (DynamoDB writes no record then), and the poller starts at LATEST, so records written
+before the stack started are not replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from local.events import stream_record_event
+from local.template import StreamEvent
+
+LOG = logging.getLogger("local.streams")
+
+LOCAL_MAX_RETRIES = 3  # used when the template says "retry forever" (-1) or more than this
+_MISSING = object()
+
+
+# -- filter patterns (the subset of Lambda event filtering that real templates use) -----------
+
+
+def matches_pattern(pattern: Mapping[str, Any], event: Any) -> bool:
+    """Whether `event` matches one Lambda filter pattern.
+
+    Supported: nested objects, lists of exact values, and rules `prefix`, `suffix`, `exists`,
+    `anything-but`, `equals-ignore-case`, `numeric` (pairs of operator and value).
+    """
+    for key, rule in pattern.items():
+        value = event.get(key, _MISSING) if isinstance(event, Mapping) else _MISSING
+        if isinstance(rule, Mapping):
+            if not matches_pattern(rule, value if value is not _MISSING else {}):
+                return False
+        elif isinstance(rule, list):
+            if not any(_matches_rule(r, value) for r in rule):
+                return False
+        else:
+            raise ValueError(f"invalid filter pattern at {key!r}: {rule!r}")
+    return True
+
+
+def _matches_rule(rule: Any, value: Any) -> bool:
+    if not isinstance(rule, Mapping):
+        return value is not _MISSING and (
+            value == rule or (isinstance(value, list) and rule in value)
+        )
+    if "exists" in rule:
+        return (value is not _MISSING) == bool(rule["exists"])
+    if value is _MISSING:
+        return False
+    if "prefix" in rule:
+        return isinstance(value, str) and value.startswith(rule["prefix"])
+    if "suffix" in rule:
+        return isinstance(value, str) and value.endswith(rule["suffix"])
+    if "equals-ignore-case" in rule:
+        return isinstance(value, str) and value.lower() == str(rule["equals-ignore-case"]).lower()
+    if "anything-but" in rule:
+        excluded = rule["anything-but"]
+        return value not in (excluded if isinstance(excluded, list) else [excluded])
+    if "numeric" in rule:
+        return _numeric(rule["numeric"], value)
+    raise ValueError(f"unsupported filter rule {rule!r}")
+
+
+def _numeric(conditions: Sequence[Any], value: Any) -> bool:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    checks = {
+        "=": number.__eq__,
+        "<": number.__lt__,
+        "<=": number.__le__,
+        ">": number.__gt__,
+        ">=": number.__ge__,
+    }
+    pairs = zip(conditions[::2], conditions[1::2], strict=True)
+    return all(checks[op](float(operand)) for op, operand in pairs)
+
+
+def passes_filters(patterns: Sequence[Mapping[str, Any]], record: Mapping[str, Any]) -> bool:
+    """Lambda semantics: no filters pass everything; otherwise any matching pattern passes."""
+    return not patterns or any(matches_pattern(p, record) for p in patterns)
+
+
+def is_noop_modify(record: Mapping[str, Any]) -> bool:
+    """A MODIFY whose old and new images are equal (moto writes these; DynamoDB does not)."""
+    images = record.get("dynamodb") or {}
+    return (
+        record.get("eventName") == "MODIFY"
+        and "NewImage" in images
+        and images.get("NewImage") == images.get("OldImage")
+    )
+
+
+# -- the poller ------------------------------------------------------------------------------
+
+
+class StreamPoller:
+    """Reads one stream and feeds one function, like a Lambda event source mapping."""
+
+    def __init__(
+        self,
+        client: Any,
+        stream_arn: str,
+        source: StreamEvent,
+        invoke: Callable[[dict[str, Any]], Any],
+        *,
+        region: str = "us-east-1",
+        interval: float = 0.2,
+        shard_refresh: float = 5.0,
+    ) -> None:
+        self.client = client
+        self.stream_arn = stream_arn
+        self.source = source
+        self.invoke = invoke
+        self.region = region
+        self.interval = interval
+        self.shard_refresh = shard_refresh
+        retries = source.maximum_retry_attempts
+        self.max_retries = LOCAL_MAX_RETRIES if retries < 0 else min(retries, LOCAL_MAX_RETRIES)
+        self._iterators: dict[str, str] = {}
+        self._known_shards: set[str] = set()
+        self._last_sequence: dict[str, str] = {}
+        self._refreshed_at = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.source.function}.{self.source.name}"
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Position on the stream (LATEST) now, then poll in a daemon thread."""
+        self.refresh_shards(initial=True)
+        self._thread = threading.Thread(target=self._run, name=f"stream-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                if self._stop.is_set():
+                    break
+                LOG.exception("stream poller %s failed; retrying", self.name)
+            self._stop.wait(self.interval)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def refresh_shards(self, *, initial: bool = False) -> None:
+        """Pick up shards; those found after start are read from their beginning."""
+        self._refreshed_at = time.monotonic()
+        kwargs: dict[str, Any] = {"StreamArn": self.stream_arn}
+        for _ in range(100):  # pages of shards; bounded
+            description = self.client.describe_stream(**kwargs)["StreamDescription"]
+            for shard in description.get("Shards", []):
+                shard_id = shard["ShardId"]
+                if shard_id not in self._known_shards:
+                    self._known_shards.add(shard_id)
+                    self._iterators[shard_id] = self._iterator(
+                        shard_id, "LATEST" if initial else "TRIM_HORIZON"
+                    )
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                break
+            kwargs["ExclusiveStartShardId"] = last
+
+    def _iterator(self, shard_id: str, position: str, sequence: str | None = None) -> str:
+        kwargs = {"StreamArn": self.stream_arn, "ShardId": shard_id, "ShardIteratorType": position}
+        if sequence:
+            kwargs["SequenceNumber"] = sequence
+        return str(self.client.get_shard_iterator(**kwargs)["ShardIterator"])
+
+    def poll_once(self) -> int:
+        """Read every shard once and deliver what passed the filters; returns records delivered."""
+        if time.monotonic() - self._refreshed_at > self.shard_refresh:
+            self.refresh_shards()
+        delivered = 0
+        for shard_id, iterator in list(self._iterators.items()):
+            try:
+                response = self.client.get_records(ShardIterator=iterator, Limit=1000)
+            except self.client.exceptions.ExpiredIteratorException:
+                last = self._last_sequence.get(shard_id)
+                position = "AFTER_SEQUENCE_NUMBER" if last else "LATEST"
+                self._iterators[shard_id] = self._iterator(shard_id, position, last)
+                continue
+            next_iterator = response.get("NextShardIterator")
+            if next_iterator:
+                self._iterators[shard_id] = next_iterator
+            else:  # the shard is closed and fully read
+                del self._iterators[shard_id]
+            records = response.get("Records") or []
+            if records:
+                self._last_sequence[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            delivered += self.deliver(records)
+        return delivered
+
+    # -- delivering -----------------------------------------------------------------------------
+
+    def deliver(self, raw_records: Sequence[Mapping[str, Any]]) -> int:
+        """Convert, filter, batch and invoke; returns the number of records delivered."""
+        records = [
+            stream_record_event(r, self.stream_arn, self.region)
+            for r in raw_records
+            if not is_noop_modify(r)
+        ]
+        records = [r for r in records if passes_filters(self.source.filter_patterns, r)]
+        size = max(1, self.source.batch_size)
+        for start in range(0, len(records), size):
+            self._invoke_with_retries(records[start : start + size])
+        return len(records)
+
+    def _invoke_with_retries(self, batch: list[dict[str, Any]]) -> None:
+        pending = batch
+        for attempt in range(self.max_retries + 1):
+            failed_from = self._failed_from(pending)
+            if failed_from is None:
+                return
+            pending = pending[failed_from:]
+            if self._stop.is_set():
+                break
+            LOG.warning(
+                "%s: %d record(s) failed (attempt %d of %d)",
+                self.name,
+                len(pending),
+                attempt + 1,
+                self.max_retries + 1,
+            )
+        LOG.error("%s: dropping %d record(s) after retries", self.name, len(pending))
+
+    def _failed_from(self, batch: list[dict[str, Any]]) -> int | None:
+        """Invoke once; None on success, else the index to retry from (Lambda's checkpoint)."""
+        try:
+            result = self.invoke({"Records": batch})
+        except Exception:
+            LOG.exception("%s: handler raised; the whole batch is retried", self.name)
+            return 0
+        if not self.source.report_batch_item_failures or not isinstance(result, Mapping):
+            return None
+        failures = result.get("batchItemFailures") or []
+        if not failures:
+            return None
+        sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        indexes = []
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, Mapping) else None
+            if identifier not in sequence_numbers:
+                return 0  # an unknown identifier fails the whole batch, as on Lambda
+            indexes.append(sequence_numbers.index(identifier))
+        return min(indexes)
