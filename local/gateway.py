@@ -66,11 +66,14 @@ class Gateway:
         *,
         stage: str = "Prod",
         binary_media_types: Sequence[str] = ("*/*",),
+        internal_error_body: Mapping[str, Any] | None = None,
     ) -> None:
         self.router = router
         self.functions = functions
         self.stage = stage
         self.binary_media_types = tuple(binary_media_types)
+        # API Gateway's own 502 body, or the template's DEFAULT_5XX gateway response if it has one.
+        self.internal_error_body = dict(internal_error_body or {"message": "Internal server error"})
 
     def dispatch(self, request: HttpRequest) -> ProxyResponse:
         """Answer one request; logs one access line."""
@@ -118,9 +121,8 @@ class Gateway:
         headers.append(("x-amzn-RequestId", request.request_id))
         return ProxyResponse(response.status, headers, response.body)
 
-    @staticmethod
-    def _internal_error(request: HttpRequest) -> ProxyResponse:
-        return json_response(502, {"message": "Internal server error"}, request.request_id)
+    def _internal_error(self, request: HttpRequest) -> ProxyResponse:
+        return json_response(502, self.internal_error_body, request.request_id)
 
 
 # Headers the platform owns: the HTTP layer computes framing itself.

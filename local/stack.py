@@ -122,6 +122,7 @@ class LocalStack:
                 self.functions,
                 stage=str(api.get("StageName") or "Prod"),
                 binary_media_types=api.get("BinaryMediaTypes") or (),
+                internal_error_body=self.template.gateway_response_body(api, "DEFAULT_5XX"),
             )
             self.http.gateway = self.gateway
             self._start_pollers(specs, table)

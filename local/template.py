@@ -323,11 +323,20 @@ class Template:
         props = {
             key: resolver.resolve(value)
             for key, value in (resource.get("Properties") or {}).items()
-            if key in ("StageName", "BinaryMediaTypes")
+            if key in ("StageName", "BinaryMediaTypes", "GatewayResponses")
         }
         if "BinaryMediaTypes" in props:
             props["BinaryMediaTypes"] = [t.replace("~1", "/") for t in props["BinaryMediaTypes"]]
         return props
+
+    @staticmethod
+    def gateway_response_body(api: Mapping[str, Any], response_type: str) -> Any:
+        """The JSON body of one of the API's `GatewayResponses`, if the template defines it."""
+        responses = api.get("GatewayResponses") or {}
+        template = ((responses.get(response_type) or {}).get("ResponseTemplates") or {}).get(
+            "application/json"
+        )
+        return json.loads(template) if template else None
 
     def functions(self, resolver: Resolver) -> list[FunctionSpec]:
         """Every enabled zip-packaged function with Globals merged in, intrinsics resolved."""

@@ -522,3 +522,16 @@ def test_wrong_secret_for_consumer(api):
     consumer = api.post("/systems/chicago/consumers", {"apiKey": "k"}).json["consumer"]
     reply = Api("k", consumer["apiSecret"] + "x").get("/systems/chicago")
     assert reply.json == {"code": "NotAuthorized", "message": "Invalid token signature"}
+
+
+def test_unexpected_errors_return_the_internal_error_body_without_details(api, monkeypatch):
+    from badgekit import containers
+
+    def explode(slug):
+        raise RuntimeError("secret driver detail")
+
+    monkeypatch.setattr(containers, "find_system", explode)
+    reply = api.get("/systems/chicago")
+    assert reply.status == 500
+    assert reply.json == {"code": "InternalError", "message": "An internal error occurred"}
+    assert "secret driver detail" not in str(reply.json)

@@ -750,3 +750,13 @@ def test_concurrent_invocations_get_separate_execution_environments(tmp_path: Pa
     assert first != second  # two module instances served the two concurrent calls
     # sequential calls reuse warm instances: no third import
     assert function.invoke({}) in (first, second)
+
+
+def test_crash_body_comes_from_the_templates_default_5xx_response() -> None:
+    template = Template(Path(__file__).resolve().parents[2] / "infra" / "template.yaml")
+    api = template.api_properties(Resolver(template.data))
+    assert Template.gateway_response_body(api, "DEFAULT_5XX") == {
+        "code": "InternalError",
+        "message": "An internal error occurred",
+    }
+    assert Template.gateway_response_body(api, "NO_SUCH_TYPE") is None
