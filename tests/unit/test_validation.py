@@ -15,7 +15,7 @@ from badgekit.validation import (
     as_boolean,
     as_integer,
     as_string,
-    check_strings,
+    check_fields,
     detail_value,
     is_email,
     is_url,
@@ -119,10 +119,10 @@ FIELDS = (
 )
 
 
-def test_check_strings_reports_in_field_order_first_failure_only():
+def test_check_fields_reports_in_field_order_first_failure_only():
     report = Report()
     values = {"url": "x" * 300, "slug": "", "description": None}
-    cleaned = check_strings(FIELDS, values, report)
+    cleaned = check_fields(FIELDS, values, report)
     assert report.details == [
         {"message": "String is not in range", "field": "slug", "value": ""},
         {"message": "Invalid URL", "field": "url", "value": "x" * 300},
@@ -139,7 +139,7 @@ def test_check_strings_reports_in_field_order_first_failure_only():
 
 def test_long_valid_url_fails_length_and_objects_fail_first_rule():
     report = Report()
-    check_strings(FIELDS, {"slug": {"a": 1}, "url": "http://example.org/" + "a" * 300}, report)
+    check_fields(FIELDS, {"slug": {"a": 1}, "url": "http://example.org/" + "a" * 300}, report)
     assert report.details == [
         {"message": "String is not in range", "field": "slug", "value": {"a": 1}},
         {
@@ -152,11 +152,11 @@ def test_long_valid_url_fails_length_and_objects_fail_first_rule():
 
 def test_required_fields_and_coerced_numbers():
     report = Report()
-    cleaned = check_strings(FIELDS, {"slug": 12, "url": "www.example.org"}, report)
+    cleaned = check_fields(FIELDS, {"slug": 12, "url": "www.example.org"}, report)
     assert report.details == []
     assert cleaned == {"slug": "12", "url": "www.example.org"}
     report = Report()
-    check_strings(FIELDS, {"slug": None}, report)
+    check_fields(FIELDS, {"slug": None}, report)
     assert [d["field"] for d in report.details] == ["slug", "url"]
     assert all(
         d == {"message": "Required field", "field": d["field"], "value": ""} for d in report.details

@@ -8,7 +8,7 @@ from typing import Any
 from badgekit import auth, db, keys, timestamps
 from badgekit.errors import ResourceConflict, ResourceNotFound
 from badgekit.request import Body
-from badgekit.validation import Report, StringField, check_strings, length
+from badgekit.validation import Report, StringField, check_fields, length
 
 Item = dict[str, Any]
 
@@ -43,7 +43,7 @@ def list_consumers(system: Item, page: db.Page | None) -> tuple[list[Item], int]
 
 def create(system: Item, body: Body) -> Item:
     report = Report()
-    values = check_strings(FIELDS, body.fields, report)
+    values = check_fields(FIELDS, body.fields, report)
     report.raise_if_any()
     api_key = values.get("apiKey") or secrets.token_urlsafe(18)
     consumer_id = db.next_id("consumer")

@@ -15,7 +15,7 @@ from badgekit import db, keys, timestamps
 from badgekit.errors import ResourceConflict, ResourceNotFound
 from badgekit.images import image_input, image_url
 from badgekit.request import Body
-from badgekit.validation import EMAIL, URL, Report, StringField, check_strings, length
+from badgekit.validation import EMAIL, URL, Report, StringField, check_fields, length
 
 Item = dict[str, Any]
 
@@ -187,7 +187,7 @@ def _validate(
     values: Mapping[str, Any], body: Body, current: Item | None
 ) -> tuple[dict[str, Any], str | None]:
     report = Report()
-    cleaned = check_strings(FIELDS, values, report)
+    cleaned = check_fields(FIELDS, values, report)
     current_url = current.get("imageUrl") if current else None
     image = image_input(body.fields, body.upload, report, current_url)
     report.raise_if_any()

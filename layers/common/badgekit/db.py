@@ -152,16 +152,33 @@ def query_prefix(partition: str, prefix: str, limit: int | None = None) -> Itera
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def next_id(entity: str) -> int:
-    """Atomic per-entity counter: ids are positive, increasing and never reused."""
+def allocate_ids(counts: dict[str, int]) -> dict[str, list[int]]:
+    """Reserve ids for several entity types in one atomic UpdateItem.
+
+    Ids are positive, increasing per entity type and never reused (a failed create leaves a gap,
+    which the spec allows)."""
+    wanted = {entity: n for entity, n in counts.items() if n > 0}
+    if not wanted:
+        return {entity: [] for entity in counts}
+    names = {f"#e{i}": entity for i, entity in enumerate(wanted)}
+    values = {f":n{i}": wanted[entity] for i, entity in enumerate(wanted)}
     response = table().update_item(
-        Key=keys.counter(entity),
-        UpdateExpression="ADD #v :one",
-        ExpressionAttributeNames={"#v": "value"},
-        ExpressionAttributeValues={":one": 1},
+        Key=keys.id_counters(),
+        UpdateExpression="ADD " + ", ".join(f"#e{i} :n{i}" for i in range(len(wanted))),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
         ReturnValues="UPDATED_NEW",
     )
-    return int(response["Attributes"]["value"])
+    last = response["Attributes"]
+    allocated: dict[str, list[int]] = {entity: [] for entity in counts}
+    for entity, n in wanted.items():
+        top = int(last[entity])
+        allocated[entity] = list(range(top - n + 1, top + 1))
+    return allocated
+
+
+def next_id(entity: str) -> int:
+    return allocate_ids({entity: 1})[entity][0]
 
 
 # --- ordered lists -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Layout (docs/data-model.md has the full plan, including later entities):
     consumer         PK CONSUMER#<apiKey>     SK CONSUMER          (exact, case-sensitive key)
     list header      PK <scope>               SK LIST#<name>#      (attribute `total`)
     list entry       PK <scope>               SK LIST#<name>#<id:012d> (refPK/refSK of the item)
-    id counter       PK COUNTER               SK <entity>
+    id counters      PK COUNTER               SK IDS               (one attribute per entity)
 
 Slugs are case-insensitive (spec README §8): keys hold a normalised copy, items keep the
 spelling first given. Items live at slug keys so that one GetItem resolves a path segment;
@@ -74,8 +74,9 @@ def by_id(entity: str, entity_id: int) -> dict[str, str]:
     return {"GSI1PK": f"ID#{entity.upper()}#{entity_id}", "GSI1SK": entity.upper()}
 
 
-def counter(entity: str) -> Key:
-    return {"PK": "COUNTER", "SK": entity}
+def id_counters() -> Key:
+    """One item holds every entity type's id counter (one attribute each)."""
+    return {"PK": "COUNTER", "SK": "IDS"}
 
 
 class ListScope:

@@ -127,6 +127,11 @@ URL = Rule(is_url, INVALID_URL)
 EMAIL = Rule(is_email, INVALID_EMAIL)
 
 
+def one_of(*choices: str) -> Rule:
+    """Enum rule (case-sensitive)."""
+    return Rule(lambda text: text in choices, UNEXPECTED_VALUE)
+
+
 @dataclass(frozen=True)
 class StringField:
     """A string input field: coerced, then checked rule by rule (first failure wins)."""
@@ -134,6 +139,42 @@ class StringField:
     name: str
     required: bool = False
     rules: tuple[Rule, ...] = ()
+
+    def coerce(self, value: Any) -> tuple[Any, str | None]:
+        try:
+            text = as_string(value)
+        except CoercionError:
+            # An object or array where a scalar is expected fails the field's first rule.
+            return None, self.rules[0].message if self.rules else NOT_IN_RANGE
+        failure = next((rule for rule in self.rules if not rule.check(text)), None)
+        return (None, failure.message) if failure else (text, None)
+
+
+@dataclass(frozen=True)
+class IntegerField:
+    name: str
+    required: bool = False
+
+    def coerce(self, value: Any) -> tuple[Any, str | None]:
+        try:
+            return as_integer(value), None
+        except CoercionError:
+            return None, INVALID_INTEGER
+
+
+@dataclass(frozen=True)
+class BooleanField:
+    name: str
+    required: bool = False
+
+    def coerce(self, value: Any) -> tuple[Any, str | None]:
+        try:
+            return as_boolean(value), None
+        except CoercionError:
+            return None, UNEXPECTED_VALUE
+
+
+FieldSpec = StringField | IntegerField | BooleanField
 
 
 @dataclass
@@ -153,29 +194,23 @@ class Report:
             raise ValidationError(self.details)
 
 
-def check_strings(
-    specs: tuple[StringField, ...], values: Mapping[str, Any], report: Report
-) -> dict[str, str | None]:
-    """Validate string fields; returns the coerced values of the fields present (None = null)."""
-    cleaned: dict[str, str | None] = {}
+def check_fields(
+    specs: tuple[FieldSpec, ...], values: Mapping[str, Any], report: Report
+) -> dict[str, Any]:
+    """Validate scalar fields in table order; returns the coerced values of the fields present
+    (None = sent as null). Failures go to `report`, one per field."""
+    cleaned: dict[str, Any] = {}
     for spec in specs:
-        present = spec.name in values
         value = values.get(spec.name)
         if value is None:
             if spec.required:
                 report.add(spec.name, REQUIRED, value)
-            elif present:
+            elif spec.name in values:
                 cleaned[spec.name] = None
             continue
-        try:
-            text = as_string(value)
-        except CoercionError:
-            # An object or array where a scalar is expected fails the field's first rule.
-            report.add(spec.name, spec.rules[0].message if spec.rules else NOT_IN_RANGE, value)
-            continue
-        failure = next((rule for rule in spec.rules if not rule.check(text)), None)
+        coerced, failure = spec.coerce(value)
         if failure:
-            report.add(spec.name, failure.message, value)
+            report.add(spec.name, failure, value)
         else:
-            cleaned[spec.name] = text
+            cleaned[spec.name] = coerced
     return cleaned
