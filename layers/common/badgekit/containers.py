@@ -255,7 +255,7 @@ def _raise_if_parent_gone(level: Level, failure: db.TransactionFailed, first_che
 
 def update(level: Level, current: Item, body: Body) -> Item:
     """Partial update: absent keys keep their value, null clears optional ones; all or nothing."""
-    for _ in range(_MAX_ATTEMPTS):
+    for _ in range(db.MAX_ATTEMPTS):
         merged = {name: current.get(name) for name in FIELD_NAMES}
         merged.update({name: body.fields[name] for name in FIELD_NAMES if name in body.fields})
         values, new_image = _validate(merged, body, current)
@@ -264,42 +264,28 @@ def update(level: Level, current: Item, body: Body) -> Item:
         if new_image:
             updated["imageUrl"] = new_image
             updated.pop("imageSlug", None)
-        updated["version"] = int(current.get("version", 0)) + 1
         new_key = level.key(str(values["slug"]))
+        updated.update(new_key)
+        moved = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
+        extra = [db.list_move(level.members, int(current["id"]), new_key)] if moved else []
         try:
-            _write_update(level, current, updated, new_key)
+            db.save_revision(current, db.Revision(updated, extra))
             return updated
         except db.TransactionFailed as failure:
-            renamed = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
-            if renamed and failure.failed(1):
+            if moved and failure.failed(1):
                 raise ResourceConflict.duplicate_slug(
                     level.model, _conflict_details(values)
                 ) from failure
-            reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-            if reloaded is None or reloaded["id"] != current["id"]:
-                raise ResourceNotFound.for_field(level.model, "slug", current["slug"]) from failure
-            current = reloaded  # lost a race with another write: re-apply on the fresh state
+            current = _reload(level, current, failure)
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def _write_update(level: Level, current: Item, updated: Item, new_key: keys.Key) -> None:
-    same_version = {
-        "ConditionExpression": "version = :v",
-        "ExpressionAttributeValues": {":v": current.get("version", 0)},
-    }
-    if (new_key["PK"], new_key["SK"]) == (current["PK"], current["SK"]):
-        db.transact([{"Put": {"Item": updated, **same_version}}])
-        return
-    # Slug rename: the item moves to its new slug key; children refer to it by id.
-    moved = {**updated, **new_key}
-    db.transact(
-        [
-            {"Delete": {"Key": {"PK": current["PK"], "SK": current["SK"]}, **same_version}},
-            {"Put": {"Item": moved, "ConditionExpression": "attribute_not_exists(PK)"}},
-            db.list_move(level.members, int(current["id"]), new_key),
-        ]
-    )
-    updated.update(new_key)
+def _reload(level: Level, current: Item, failure: Exception) -> Item:
+    """The item's latest state after losing a race with another write (404 if it is gone)."""
+    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
+    if reloaded is None or reloaded["id"] != current["id"]:
+        raise ResourceNotFound.for_field(level.model, "slug", current["slug"]) from failure
+    return reloaded
 
 
 def delete(level: Level, current: Item) -> None:

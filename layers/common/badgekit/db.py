@@ -226,23 +226,69 @@ def _bump(scope: keys.ListScope, delta: int) -> dict[str, Any]:
     }
 
 
-def list_members(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], int]:
-    """Members of a list in id order, one page or all, and the list's total.
+def list_members(
+    scopes: keys.ListScope | Sequence[keys.ListScope], page: Page | None
+) -> tuple[list[Item], int]:
+    """Members of one list (or of several merged, e.g. active + archived) in id order, one page
+    or all, and the total.
 
-    One Query reads the header and the entries up to the end of the page (small items: the skip
-    is cheap), then one BatchGetItem reads the page's members.
+    Per list, one Query reads the header and the entries up to the end of the page (small
+    items: the skip is cheap); one BatchGetItem then reads the page's members.
     """
+    lists = [scopes] if isinstance(scopes, keys.ListScope) else list(scopes)
     limit = None if page is None else 1 + page.start + page.count
-    rows = list(query_prefix(scope.partition, scope.prefix, limit))
-    header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
-    entries = rows[1:] if header else rows
-    total = int(header.get("total", 0)) if header else 0
+    entries: list[Item] = []
+    total = 0
+    for scope in lists:
+        rows = list(query_prefix(scope.partition, scope.prefix, limit))
+        header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
+        total += int(header.get("total", 0)) if header else 0
+        entries.extend(rows[1:] if header else rows)
+    if len(lists) > 1:  # merge by member id (the fixed-width suffix of the entry key)
+        entries.sort(key=lambda entry: str(entry["SK"]).rsplit("#", 1)[1])
     if page is not None:
         entries = entries[page.start : page.start + page.count]
     else:
         total = len(entries)
     members = batch_get([{"PK": e["refPK"], "SK": e["refSK"]} for e in entries])
     return members, total
+
+
+@dataclass
+class Revision:
+    """A new version of an item, ready to be written by `save_revision`."""
+
+    item: Item
+    extra_actions: list[dict[str, Any]]
+
+
+def save_revision(current: Item, revision: Revision) -> None:
+    """Write `revision.item` over `current`, atomically with `extra_actions`.
+
+    In place when the key is unchanged, else moved (slug rename): the old key is deleted and the
+    new one must be free. Both paths require `current`'s version, so a concurrent write makes
+    this fail (action 0) rather than be silently overwritten; a taken new key fails action 1.
+    """
+    updated = revision.item
+    updated["version"] = int(current.get("version", 0)) + 1
+    same_version = {
+        "ConditionExpression": "version = :v",
+        "ExpressionAttributeValues": {":v": current.get("version", 0)},
+    }
+    old_key = {"PK": current["PK"], "SK": current["SK"]}
+    if (updated["PK"], updated["SK"]) == (old_key["PK"], old_key["SK"]):
+        transact([{"Put": {"Item": updated, **same_version}}, *revision.extra_actions])
+        return
+    transact(
+        [
+            {"Delete": {"Key": old_key, **same_version}},
+            {"Put": {"Item": updated, "ConditionExpression": "attribute_not_exists(PK)"}},
+            *revision.extra_actions,
+        ]
+    )
+
+
+MAX_ATTEMPTS = 4  # optimistic-concurrency retries of an update racing another write
 
 
 def delete_keys(key_list: Iterable[keys.Key]) -> int:
