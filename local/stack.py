@@ -1,4 +1,5 @@
-"""Wiring of the local stack: template → DynamoDB table → environment → warm functions → HTTP.
+"""Wiring of the local stack: template → DynamoDB table and S3 buckets → environment → warm
+functions → HTTP.
 
 Why this order: the HTTP socket is bound first because the port is part of the environment
 (`PUBLIC_BASE_URL` defaults to the local URL); the table is created before the functions' intrinsics
@@ -34,6 +35,12 @@ LOG = logging.getLogger("local.stack")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "infra" / "template.yaml"
 DEFAULT_TABLE = "badgekit-local"
+BUCKET_PREFIX = "badgekit-local-"
+
+
+def local_bucket_name(logical_id: str) -> str:
+    """The local name of a template bucket (`!Ref ImagesBucket` → badgekit-local-imagesbucket)."""
+    return f"{BUCKET_PREFIX}{logical_id.lower()}"
 
 
 @dataclass
@@ -45,6 +52,7 @@ class StackOptions:
     port: int = 8080
     table_name: str = DEFAULT_TABLE
     dynamodb_endpoint: str | None = None
+    s3_endpoint: str | None = None
     master_secret: str | None = None
     public_base_url: str | None = None
     log_level: str = "WARNING"
@@ -60,6 +68,7 @@ class StackOptions:
             port=int(environ.get("PORT") or 8080),
             table_name=environ.get("TABLE_NAME") or DEFAULT_TABLE,
             dynamodb_endpoint=environ.get("DYNAMODB_ENDPOINT") or None,
+            s3_endpoint=environ.get("S3_ENDPOINT") or None,
             master_secret=environ.get("MASTER_SECRET") or None,
             public_base_url=environ.get("PUBLIC_BASE_URL") or None,
             log_level=(environ.get("LOG_LEVEL") or "WARNING").upper(),
@@ -81,6 +90,8 @@ class LocalStack:
         self.http: LocalHttpServer | None = None
         self.dynamodb: EmbeddedDynamoDB | None = None
         self.endpoint = ""
+        self.s3_endpoint = ""
+        self.buckets: dict[str, str] = {}  # logical id -> local bucket name
         self.master_secret = ""
         self.master_secret_source = ""
         self.functions: dict[str, LocalFunction] = {}
@@ -104,12 +115,15 @@ class LocalStack:
         self.http = LocalHttpServer((options.host, options.port))
         try:
             self._set_aws_environment()
-            if options.dynamodb_endpoint:
-                self.endpoint = options.dynamodb_endpoint
-            else:
+            embedded = ""
+            if not (options.dynamodb_endpoint and options.s3_endpoint):
+                # One moto server answers both DynamoDB and S3 (path-style, by signature scope).
                 self.dynamodb = EmbeddedDynamoDB(host="127.0.0.1")
-                self.endpoint = self.dynamodb.start()
+                embedded = self.dynamodb.start()
+            self.endpoint = options.dynamodb_endpoint or embedded
+            self.s3_endpoint = options.s3_endpoint or embedded
             table = self._create_table()
+            self.buckets = self._create_buckets()
             specs = self._function_specs(table)
             self._set_function_environment(specs)
             self.functions = load_functions(specs)
@@ -140,9 +154,17 @@ class LocalStack:
             env["AWS_ACCESS_KEY_ID"] = "testing"
             env["AWS_SECRET_ACCESS_KEY"] = "testing"  # dummy: everything is local
 
-    def _client(self, service: Literal["dynamodb", "dynamodbstreams"]) -> Any:
+    def _client(self, service: Literal["dynamodb", "dynamodbstreams", "s3"]) -> Any:
         import boto3
+        from botocore.config import Config
 
+        if service == "s3":
+            return boto3.client(
+                "s3",
+                endpoint_url=self.s3_endpoint,
+                region_name=DEFAULT_REGION,
+                config=Config(s3={"addressing_style": "path"}),
+            )
         return boto3.client(service, endpoint_url=self.endpoint, region_name=DEFAULT_REGION)
 
     def _parameters(self) -> dict[str, str]:
@@ -160,10 +182,14 @@ class LocalStack:
                 f"{spec.logical_id}.Arn": table.get("TableArn"),
                 f"{spec.logical_id}.StreamArn": table.get("LatestStreamArn"),
             }
+        buckets = {name: local_bucket_name(name) for name in self.template.buckets()}
+        attributes.update(
+            {f"{name}.Arn": f"arn:aws:s3:::{bucket}" for name, bucket in buckets.items()}
+        )
         return Resolver(
             self.template.data,
             parameters=self._parameters(),
-            refs={spec.logical_id: self.options.table_name},
+            refs={spec.logical_id: self.options.table_name, **buckets},
             attributes=attributes,
         )
 
@@ -171,6 +197,18 @@ class LocalStack:
         spec = self.template.table()
         properties = self._resolver().resolve(dict(spec.properties))
         return ensure_table(self._client("dynamodb"), self.options.table_name, properties)
+
+    def _create_buckets(self) -> dict[str, str]:
+        """Every `AWS::S3::Bucket` of the template, under its local name (kept if it exists)."""
+        client = self._client("s3")
+        existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+        created = {}
+        for logical_id in self.template.buckets():
+            name = local_bucket_name(logical_id)
+            if name not in existing:
+                client.create_bucket(Bucket=name)
+            created[logical_id] = name
+        return created
 
     def _function_specs(self, table: Mapping[str, Any]) -> list[FunctionSpec]:
         return self.template.functions(self._resolver(table))
@@ -197,6 +235,7 @@ class LocalStack:
             self.master_secret_source = "generated (set MASTER_SECRET to choose one)"
         merged.update(
             DYNAMODB_ENDPOINT=self.endpoint,
+            S3_ENDPOINT=self.s3_endpoint,
             MASTER_SECRET=self.master_secret,
             POWERTOOLS_TRACE_DISABLED="true",
             POWERTOOLS_METRICS_DISABLED="true",
@@ -296,7 +335,9 @@ class LocalStack:
     # -- reporting ------------------------------------------------------------------------------
 
     def banner(self) -> str:
-        where = "embedded moto" if self.dynamodb else "external"
+        where = "external" if self.options.dynamodb_endpoint else "embedded moto"
+        s3_where = "external" if self.options.s3_endpoint else "embedded moto"
+        buckets = ", ".join(self.buckets.values()) or "none"
         functions = ", ".join(self.functions) or "none"
         system = self.bootstrap_result or "none (set BADGEKIT_SYSTEM=<slug> to create one)"
         generated = not self.options.master_secret
@@ -309,6 +350,7 @@ class LocalStack:
                 f"  functions:     {functions} ({len(self.router)} routes, "
                 f"{len(self.pollers)} stream pollers)",
                 f"  DynamoDB:      table {self.options.table_name} at {self.endpoint} ({where})",
+                f"  S3:            {buckets} at {self.s3_endpoint} ({s3_where})",
                 f"  system:        {system}",
                 f"  master secret: {secret}",
                 f"  sign requests: {sign_env}.venv/bin/python -m local.sign GET /systems",

@@ -314,6 +314,10 @@ class Template:
         (name, resource), *_ = tables.items()
         return TableSpec(name, resource.get("Properties") or {})
 
+    def buckets(self) -> dict[str, Mapping[str, Any]]:
+        """The template's `AWS::S3::Bucket` resources (the local stack creates each one)."""
+        return self.of_type("AWS::S3::Bucket")
+
     def api_properties(self, resolver: Resolver) -> dict[str, Any]:
         """Resolved properties of the (first) `AWS::Serverless::Api`, or {} if implicit."""
         apis = self.of_type("AWS::Serverless::Api")

@@ -12,6 +12,15 @@ import pytest
 pytestmark = pytest.mark.template
 
 FUNCTION = "ContainersFunction"
+BADGES_FUNCTION = "BadgesFunction"
+PUBLIC_FUNCTION = "PublicFunction"
+
+# The three container prefixes {L} of README §1.
+PREFIXES = (
+    "/systems/{systemSlug}",
+    "/systems/{systemSlug}/issuers/{issuerSlug}",
+    "/systems/{systemSlug}/issuers/{issuerSlug}/programs/{programSlug}",
+)
 
 # Routes owned by ContainersFunction (README §12, §13, §13.1; systems.md, issuers.md, programs.md).
 CONTAINER_ROUTES: dict[str, set[str]] = {
@@ -26,12 +35,50 @@ CONTAINER_ROUTES: dict[str, set[str]] = {
     "/systems/{systemSlug}/consumers": {"GET", "POST"},
     "/systems/{systemSlug}/consumers/{apiKey}": {"DELETE"},
 }
-CONTAINER_METHOD_ROUTES = sorted(
-    (method, path) for path, methods in CONTAINER_ROUTES.items() for method in methods
+# Badge classes under each prefix (badges.md).
+BADGE_ROUTES: dict[str, set[str]] = {
+    path: methods
+    for prefix in PREFIXES
+    for path, methods in (
+        (f"{prefix}/badges", {"GET", "POST"}),
+        (f"{prefix}/badges/{{badgeSlug}}", {"GET", "PUT", "DELETE"}),
+    )
+}
+# Public documents (badges.md /public/badges, issuing.md, README §10).
+PUBLIC_ROUTES: dict[str, set[str]] = {
+    "/public/badges": {"GET"},
+    "/public/systems/{systemSlug}": {"GET"},
+    "/public/systems/{systemSlug}/issuers/{issuerSlug}": {"GET"},
+    "/public/systems/{systemSlug}/issuers/{issuerSlug}/programs/{programSlug}": {"GET"},
+    **{f"/public{prefix}/badges/{{badgeSlug}}": {"GET"} for prefix in PREFIXES},
+    "/public/images/{imageSlug}": {"GET"},
+}
+FUNCTION_ROUTES: dict[str, dict[str, set[str]]] = {
+    FUNCTION: CONTAINER_ROUTES,
+    BADGES_FUNCTION: BADGE_ROUTES,
+    PUBLIC_FUNCTION: PUBLIC_ROUTES,
+}
+METHOD_ROUTES = sorted(
+    (function, method, path)
+    for function, table in FUNCTION_ROUTES.items()
+    for path, methods in table.items()
+    for method in methods
 )
+FUNCTION_PATHS = sorted(
+    (function, path) for function, table in FUNCTION_ROUTES.items() for path in table
+)
+# The Api events each function has: its methods, ANY on each of its paths, the catch-all.
+EXPECTED_API_EVENTS = {
+    function: sum(len(methods) + 1 for methods in table.values())
+    + (1 if function == FUNCTION else 0)
+    for function, table in FUNCTION_ROUTES.items()
+}
+# Lambda's limit on the size of one function's resource-based policy (all its statements).
+RESOURCE_POLICY_LIMIT = 20 * 1024
 
 REQUIRED_ENV_VARS = {
     "TABLE_NAME",
+    "IMAGES_BUCKET",
     "MASTER_SECRET_PARAMETER",
     "PUBLIC_BASE_URL",
     "POWERTOOLS_SERVICE_NAME",
@@ -42,8 +89,26 @@ PARAMETER_ARN = (
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
     "${MasterSecretParameterName}"
 )
-TABLE_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${tableName}"
-ALLOWED_TABLE_RESOURCES = {TABLE_ARN, TABLE_ARN + "/index/*", TABLE_ARN + "/stream/*"}
+TABLE_RESOURCES = [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/*"}]
+IMAGE_OBJECTS = {"Fn::Sub": "${ImagesBucket.Arn}/images/*"}
+TABLE_READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+TABLE_WRITE_ACTIONS = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+}
+IMAGE_WRITE_ACTIONS = {
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObjectTagging",
+}
+AWS_MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+}
 OPENAPI_METHODS = {
     "get": "GET",
     "post": "POST",
@@ -126,20 +191,33 @@ def iter_references(value: Any) -> Iterator[str]:
 # --- routing ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path"), CONTAINER_METHOD_ROUTES)
-def test_documented_route_invokes_containers_function(
-    routes: dict[tuple[str, str], str], method: str, path: str
+@pytest.mark.parametrize(("function", "method", "path"), METHOD_ROUTES)
+def test_documented_route_invokes_its_function(
+    routes: dict[tuple[str, str], str], function: str, method: str, path: str
 ) -> None:
-    assert routes.get((method, path)) == FUNCTION
+    assert routes.get((method, path)) == function
 
 
-@pytest.mark.parametrize("path", sorted(CONTAINER_ROUTES))
-def test_container_path_has_exactly_its_methods_plus_any(
-    routes: dict[tuple[str, str], str], path: str
+@pytest.mark.parametrize(("function", "path"), FUNCTION_PATHS)
+def test_path_has_exactly_its_methods_plus_any_on_the_same_function(
+    routes: dict[tuple[str, str], str], function: str, path: str
 ) -> None:
     methods = {method for method, route_path in routes if route_path == path}
-    assert methods == CONTAINER_ROUTES[path] | {"ANY"}
-    assert routes[("ANY", path)] == FUNCTION
+    assert methods == FUNCTION_ROUTES[function][path] | {"ANY"}
+    assert routes[("ANY", path)] == function
+
+
+def test_no_route_beyond_the_tables(routes: dict[tuple[str, str], str]) -> None:
+    documented = {path for table in FUNCTION_ROUTES.values() for path in table} | {"/{proxy+}"}
+    assert {path for _, path in routes} == documented
+
+
+def test_badge_and_public_path_parameters_use_the_spec_names(
+    routes: dict[tuple[str, str], str],
+) -> None:
+    allowed = {"systemSlug", "issuerSlug", "programSlug", "badgeSlug", "imageSlug", "apiKey"}
+    for _, path in routes:
+        assert set(re.findall(r"\{(\w+)\+?\}", path)) <= allowed | {"proxy"}, path
 
 
 def test_catch_all_routes_unknown_paths_to_containers_function(
@@ -175,8 +253,41 @@ def test_every_api_event_has_an_invoke_permission(
             assert permission["Action"] == "lambda:InvokeFunction"
             assert permission["Principal"] == "apigateway.amazonaws.com"
             assert permission["FunctionName"] == {"Ref": name}
-    # Each documented method, ANY on each of those paths, and the /{proxy+} catch-all.
-    assert api_events[FUNCTION] == len(CONTAINER_METHOD_ROUTES) + len(CONTAINER_ROUTES) + 1
+    # Each documented method, ANY on each of those paths, and (containers) the catch-all.
+    assert api_events == EXPECTED_API_EVENTS
+
+
+def test_invoke_permissions_fit_in_the_resource_policy_size_limit(
+    sam_output: dict[str, Any],
+) -> None:
+    # SAM adds one AWS::Lambda::Permission per Api event; each becomes one statement of the
+    # function's resource-based policy, whose total size Lambda limits to 20 KB. Estimate the worst
+    # case: the longest statement id (100), function name (64) and region, minified JSON.
+    sizes: dict[str, int] = {}
+    for permission in of_type(sam_output, "AWS::Lambda::Permission").values():
+        props = permission["Properties"]
+        text, _ = props["SourceArn"]["Fn::Sub"]
+        source_arn = (
+            text.replace("${AWS::Region}", "ap-southeast-4")
+            .replace("${AWS::AccountId}", "123456789012")
+            .replace("${__ApiId__}", "a1b2c3d4e5")
+            .replace("${__Stage__}", "*")
+        )
+        statement = {
+            "Sid": "s" * 100,
+            "Effect": "Allow",
+            "Principal": {"Service": props["Principal"]},
+            "Action": props["Action"],
+            "Resource": "arn:aws:lambda:ap-southeast-4:123456789012:function:" + "f" * 64,
+            "Condition": {"ArnLike": {"AWS:SourceArn": source_arn}},
+        }
+        function = props["FunctionName"]["Ref"]
+        size = len(json.dumps(statement, separators=(",", ":"))) + 1
+        sizes[function] = sizes.get(function, 64) + size  # 64: the policy envelope
+    assert set(sizes) == set(FUNCTION_ROUTES)
+    for function, size in sizes.items():
+        # Keep headroom: docs/deploy.md explains what to do when a function gets close.
+        assert size < RESOURCE_POLICY_LIMIT * 0.8, (function, size)
 
 
 # --- API --------------------------------------------------------------------------------------
@@ -320,6 +431,70 @@ def test_table_is_protected_and_retained_only_in_prod(
     assert resolve(table["Properties"]["DeletionProtectionEnabled"]) is protected
 
 
+# --- images bucket ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bucket(sam_output: dict[str, Any]) -> dict[str, Any]:
+    buckets = of_type(sam_output, "AWS::S3::Bucket")
+    assert list(buckets) == ["ImagesBucket"]
+    result: dict[str, Any] = buckets["ImagesBucket"]["Properties"]
+    return result
+
+
+def test_images_bucket_is_private_and_encrypted(bucket: dict[str, Any]) -> None:
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
+    )
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    default = rule["ServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] in ("AES256", "aws:kms")
+    if default["SSEAlgorithm"] == "aws:kms":
+        assert rule["BucketKeyEnabled"] is True
+    assert "BucketName" not in bucket  # generated: bucket names are global
+
+
+def test_images_bucket_lifecycle_cleans_up_orphans(bucket: dict[str, Any]) -> None:
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    assert all(rule["Status"] == "Enabled" for rule in rules)
+    multipart = [rule for rule in rules if "AbortIncompleteMultipartUpload" in rule]
+    assert [rule["AbortIncompleteMultipartUpload"] for rule in multipart] == [
+        {"DaysAfterInitiation": 1}
+    ]
+    pending = [rule for rule in rules if "TagFilters" in rule]
+    assert len(pending) == 1
+    (rule,) = pending
+    assert rule["TagFilters"] == [{"Key": "badgekit-state", "Value": "pending"}]
+    assert rule["ExpirationInDays"] == 7
+    assert rule.get("Prefix", "images/") == "images/"
+
+
+def test_images_bucket_denies_insecure_transport(sam_output: dict[str, Any]) -> None:
+    policies = of_type(sam_output, "AWS::S3::BucketPolicy")
+    (policy,) = policies.values()
+    assert policy["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["ImagesBucket", "Arn"]},
+        {"Fn::Sub": "${ImagesBucket.Arn}/*"},
+    ]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize(("environment", "policy"), [("prod", "Retain"), ("dev", "Delete")])
+def test_images_bucket_is_retained_only_in_prod(
+    resources: dict[str, Any], evaluate: Callable[..., Any], environment: str, policy: str
+) -> None:
+    resolve = evaluate(Environment=environment)
+    bucket = resources["ImagesBucket"]
+    assert resolve(bucket["DeletionPolicy"]) == policy
+    assert resolve(bucket["UpdateReplacePolicy"]) == policy
+
+
 def test_language_extensions_run_before_sam_when_policies_are_conditional(
     template: dict[str, Any],
 ) -> None:
@@ -352,15 +527,27 @@ def test_every_function_runs_python313_on_arm64_with_tracing_and_the_layer(
         variables = props["Environment"]["Variables"]
         assert set(variables) >= REQUIRED_ENV_VARS, name
         assert variables["TABLE_NAME"] == {"Ref": "Table"}
+        assert variables["IMAGES_BUCKET"] == {"Ref": "ImagesBucket"}
         assert variables["MASTER_SECRET_PARAMETER"] == {"Ref": "MasterSecretParameterName"}
         assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
         assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 
-def test_containers_function_source_and_layer_build(resources: dict[str, Any]) -> None:
-    function = resources[FUNCTION]["Properties"]
-    assert function["CodeUri"] == "../functions/containers/"
-    assert function["Handler"] == "app.lambda_handler"
+@pytest.mark.parametrize(
+    ("function", "code_uri"),
+    [
+        (FUNCTION, "../functions/containers/"),
+        (BADGES_FUNCTION, "../functions/badges/"),
+        (PUBLIC_FUNCTION, "../functions/public/"),
+    ],
+)
+def test_function_sources(resources: dict[str, Any], function: str, code_uri: str) -> None:
+    props = resources[function]["Properties"]
+    assert props["CodeUri"] == code_uri
+    assert props["Handler"] == "app.lambda_handler"
+
+
+def test_layer_build(resources: dict[str, Any]) -> None:
     layer = resources["CommonLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "../layers/common/"
@@ -373,18 +560,25 @@ def test_containers_function_source_and_layer_build(resources: dict[str, Any]) -
 
 
 def _role_statements(sam_output: dict[str, Any], function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement the function's role grants, inline or through the template's own managed
+    policies (the AWS-managed ones SAM adds are only the logging and tracing policies)."""
+    res = sam_output["Resources"]
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    role = sam_output["Resources"][role_id]
+    role = res[role_id]
     assert role["Type"] == "AWS::IAM::Role"
-    assert set(role["Properties"].get("ManagedPolicyArns", [])) <= {
-        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
-    }
-    return [
-        statement
-        for policy in role["Properties"].get("Policies", [])
-        for statement in as_list(policy["PolicyDocument"]["Statement"])
-    ]
+    documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
+    for arn in role["Properties"].get("ManagedPolicyArns", []):
+        if isinstance(arn, str):
+            assert arn in AWS_MANAGED_POLICIES, arn
+            continue
+        policy = res[arn["Ref"]]
+        assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+        documents.append(policy["Properties"]["PolicyDocument"])
+    return [statement for document in documents for statement in as_list(document["Statement"])]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {action for s in statements for action in as_list(s["Action"])}
 
 
 def test_function_policies_are_scoped(
@@ -401,13 +595,14 @@ def test_function_policies_are_scoped(
             services = {action.split(":")[0] for action in actions}
             assert len(services) == 1, statement
             service = services.pop()
-            assert service in {"dynamodb", "ssm", "kms"}, statement
+            assert service in {"dynamodb", "s3", "ssm", "kms"}, statement
             assert not any("*" in action for action in actions), statement
             if service == "dynamodb":
-                for resource in resources:
-                    text, variables = resource["Fn::Sub"]
-                    assert text in ALLOWED_TABLE_RESOURCES, resource
-                    assert variables == {"tableName": {"Ref": "Table"}}, resource
+                assert set(actions) <= TABLE_READ_ACTIONS | TABLE_WRITE_ACTIONS, statement
+                assert resources == TABLE_RESOURCES, statement
+            elif service == "s3":
+                assert set(actions) <= {"s3:GetObject"} | IMAGE_WRITE_ACTIONS, statement
+                assert resources == [IMAGE_OBJECTS], statement
             elif service == "ssm":
                 assert set(actions) <= {"ssm:GetParameter", "ssm:GetParameters"}
                 assert resources == [{"Fn::Sub": PARAMETER_ARN}]
@@ -422,21 +617,44 @@ def test_function_policies_are_scoped(
                 }
 
 
-def test_containers_function_can_use_the_table_and_the_master_secret(
+def test_policies_are_shared_managed_policies(
     sam_output: dict[str, Any], functions: dict[str, Any]
 ) -> None:
-    statements = _role_statements(sam_output, functions[FUNCTION])
-    actions = {action for s in statements for action in as_list(s["Action"])}
-    assert {
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:Query",
-        "dynamodb:ConditionCheckItem",
-        "ssm:GetParameter",
-        "kms:Decrypt",
-    } <= actions
+    res = sam_output["Resources"]
+    attached: dict[str, set[str]] = {}
+    for name, function in functions.items():
+        role = res[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert not role.get("Policies"), name  # no per-function inline policy
+        for arn in role["ManagedPolicyArns"]:
+            if isinstance(arn, dict):
+                attached.setdefault(arn["Ref"], set()).add(name)
+    assert attached == {
+        "ApiDataAccessPolicy": {FUNCTION, BADGES_FUNCTION},
+        "MasterSecretReadPolicy": {FUNCTION, BADGES_FUNCTION},
+        "PublicReadPolicy": {PUBLIC_FUNCTION},
+    }
+
+
+@pytest.mark.parametrize("function", [FUNCTION, BADGES_FUNCTION])
+def test_api_functions_can_use_the_table_the_images_and_the_master_secret(
+    sam_output: dict[str, Any], functions: dict[str, Any], function: str
+) -> None:
+    actions = _actions(_role_statements(sam_output, functions[function]))
+    assert (
+        TABLE_READ_ACTIONS
+        | TABLE_WRITE_ACTIONS
+        | IMAGE_WRITE_ACTIONS
+        | {"s3:GetObject", "ssm:GetParameter", "kms:Decrypt"}
+    ) <= actions
+
+
+def test_public_function_is_read_only_without_the_secret(
+    sam_output: dict[str, Any], functions: dict[str, Any]
+) -> None:
+    statements = _role_statements(sam_output, functions[PUBLIC_FUNCTION])
+    assert _actions(statements) == TABLE_READ_ACTIONS | {"s3:GetObject"}
+    resources = [resource for s in statements for resource in as_list(s["Resource"])]
+    assert {"Fn::Sub": PARAMETER_ARN} not in resources
 
 
 @pytest.mark.parametrize(

@@ -225,13 +225,16 @@ def test_form_and_multipart_bodies(api):
     assert reply.json["system"]["slug"] == "multi"
 
 
-def test_image_uploads_are_refused_until_image_storage_exists(api):
+def test_image_uploads_are_stored_and_served(api):
+    # README §10: data: URIs (and multipart parts, tests/unit/test_images.py) are stored.
     reply = api.post("/systems", system_body("img", image="data:image/png;base64,AAAA"))
-    assert reply.status == 400
-    assert reply.json["details"] == [
-        {"message": "Image uploads are not supported yet", "field": "image"}
-    ]
-    reply = api.post("/systems", system_body("img", image={"url": "x"}))
+    assert reply.status == 201
+    image_url = reply.json["system"]["imageUrl"]
+    assert image_url.startswith(f"{BASE}/public/images/")
+    served = api.gateway.dispatch(api.prepare("GET", image_url.removeprefix(BASE), sign=False))
+    assert served.status == 200
+    assert served.body == b"\x00\x00\x00"
+    reply = api.post("/systems", system_body("img2", image={"url": "x"}))
     assert reply.json["details"] == [{"message": "Missing value", "field": "image"}]
 
 

@@ -50,7 +50,7 @@ def create(system: Item, body: Body) -> Item:
     key = keys.consumer(api_key)
     item: Item = {
         **key,
-        "type": "consumer",
+        "entity": "consumer",
         "id": consumer_id,
         "apiKey": api_key,
         "apiSecret": secrets.token_urlsafe(32),
@@ -59,13 +59,7 @@ def create(system: Item, body: Body) -> Item:
     }
     if values.get("description") is not None:
         item["description"] = values["description"]
-    checks = {
-        "ConditionCheck": {
-            "Key": {"PK": system["PK"], "SK": system["SK"]},
-            "ConditionExpression": "id = :id",
-            "ExpressionAttributeValues": {":id": system["id"]},
-        }
-    }
+    checks = db.still_there(system)
     put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
     try:
         db.transact(

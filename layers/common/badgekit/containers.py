@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from badgekit import db, keys, timestamps
+from badgekit import db, images, keys, timestamps
 from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.images import image_input, image_url
+from badgekit.images import ImageInput, image_input, image_url
 from badgekit.request import Body
 from badgekit.validation import EMAIL, URL, Report, StringField, check_fields, length
 
@@ -116,7 +116,7 @@ def issuer_json(item: Mapping[str, Any], programs: list[Item], base_url: str) ->
 
 def system_json(item: Mapping[str, Any], containers: list[Item], base_url: str) -> dict[str, Any]:
     """A System with every issuer (ascending id), each with its programs."""
-    issuers = sorted((c for c in containers if c["type"] == "issuer"), key=lambda i: int(i["id"]))
+    issuers = sorted((c for c in containers if c["entity"] == "issuer"), key=lambda i: int(i["id"]))
     programs = _programs_by_issuer(containers)
     return {
         **program_json(item, base_url),
@@ -127,7 +127,7 @@ def system_json(item: Mapping[str, Any], containers: list[Item], base_url: str) 
 def _programs_by_issuer(containers: list[Item]) -> dict[int, list[Item]]:
     grouped: dict[int, list[Item]] = defaultdict(list)
     for item in containers:
-        if item["type"] == "program":
+        if item["entity"] == "program":
             grouped[int(item["issuerId"])].append(item)
     return grouped
 
@@ -185,13 +185,23 @@ def list_programs(
 
 def _validate(
     values: Mapping[str, Any], body: Body, current: Item | None
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[dict[str, Any], ImageInput | None]:
     report = Report()
     cleaned = check_fields(FIELDS, values, report)
-    current_url = current.get("imageUrl") if current else None
+    # A stored image's URL without the base ("/public/images/<slug>"): image_input recognises
+    # the current image by that path, whatever base URL the client saw.
+    current_url = image_url(current, "") if current else None
     image = image_input(body.fields, body.upload, report, current_url)
     report.raise_if_any()
-    return cleaned, image.url if image else None
+    return cleaned, image
+
+
+def _with_image(item: Item, prepared: images.PreparedImage | None) -> None:
+    """Point `item` at its new image (a remote URL or a stored image's slug)."""
+    if prepared is not None:
+        item.pop("imageUrl", None)
+        item.pop("imageSlug", None)
+        item.update(prepared.owner_attributes)
 
 
 def _conflict_details(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -201,28 +211,19 @@ def _conflict_details(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _parent_checks(level: Level) -> list[dict[str, Any]]:
     """Parents must still be there (and be the same ones) when the child is written."""
-    checks = []
-    for parent in level.parents:
-        checks.append(
-            {
-                "ConditionCheck": {
-                    "Key": {"PK": parent["PK"], "SK": parent["SK"]},
-                    "ConditionExpression": "id = :id",
-                    "ExpressionAttributeValues": {":id": parent["id"]},
-                }
-            }
-        )
-    return checks
+    return [db.still_there(parent) for parent in level.parents]
 
 
 def create(level: Level, body: Body) -> Item:
     """Create a container whose slug is free in its scope: one 201, every racer a 409."""
     values, new_image = _validate(body.fields, body, None)
-    entity_id = db.next_id(level.model)
+    stored = new_image is not None and new_image.stored
+    ids = db.allocate_ids({level.model: 1, "image": 1 if stored else 0})
+    entity_id = ids[level.model][0]
     key = level.key(str(values["slug"]))
     item: Item = {
         **key,
-        "type": level.model,
+        "entity": level.model,
         "id": entity_id,
         **{name: value for name, value in values.items() if value is not None},
         **level.owner_ids(),
@@ -230,12 +231,16 @@ def create(level: Level, body: Body) -> Item:
         "created": timestamps.now(),
         "version": 1,
     }
-    if new_image:
-        item["imageUrl"] = new_image
+    # Uploaded after validation, before the transaction that references it (see images.py).
+    image_id = ids["image"][0] if stored else None
+    prepared = images.prepare(new_image, image_id=image_id) if new_image else None
+    _with_image(item, prepared)
     put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
     checks = _parent_checks(level)
+    image_actions = prepared.actions if prepared else []
     try:
-        db.transact([put, *db.list_add(level.members, entity_id, key), *checks])
+        with images.settling(prepared):
+            db.transact([put, *db.list_add(level.members, entity_id, key), *checks, *image_actions])
     except db.TransactionFailed as failure:
         if failure.failed(0):
             raise ResourceConflict.duplicate_slug(
@@ -261,15 +266,18 @@ def update(level: Level, current: Item, body: Body) -> Item:
         values, new_image = _validate(merged, body, current)
         updated: Item = {k: v for k, v in current.items() if k not in FIELD_NAMES}
         updated.update({name: value for name, value in values.items() if value is not None})
-        if new_image:
-            updated["imageUrl"] = new_image
-            updated.pop("imageSlug", None)
+        # A lost race deletes this attempt's upload and the retry uploads again (rare); the
+        # replaced image is kept: published badge classes may still point at it (README §10).
+        prepared = images.prepare(new_image) if new_image else None
+        _with_image(updated, prepared)
         new_key = level.key(str(values["slug"]))
         updated.update(new_key)
         moved = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
         extra = [db.list_move(level.members, int(current["id"]), new_key)] if moved else []
+        extra.extend(prepared.actions if prepared else [])
         try:
-            db.save_revision(current, db.Revision(updated, extra))
+            with images.settling(prepared):
+                db.save_revision(current, db.Revision(updated, extra))
             return updated
         except db.TransactionFailed as failure:
             if moved and failure.failed(1):

@@ -1,60 +1,352 @@
-"""Image input and output shared by every resource with an image (spec README §10).
+"""Images of systems, issuers, programs and badges (spec README §10).
 
-Remote URLs are stored on the owner. Stored images (multipart `image` parts and `data:` URIs)
-need the object-storage machinery of the badges work; until then they are refused with a
-validation error rather than silently dropped.
+Input (`image_input`): a multipart file part `image`, else the field `image`, else `imageUrl`;
+`data:<mimetype>;base64,...` strings are inline uploads, other strings remote URLs.
+
+Storage: a remote URL is an attribute of its owner (`imageUrl`). Stored bytes go to S3 as
+`s3://$IMAGES_BUCKET/images/<slug>` and are described by an IMAGE item (`keys.image(slug)`: id,
+slug, mimetype, s3 key, size, created); the owner keeps `imageSlug`. Bytes cannot live in
+DynamoDB (items are limited to 400 KB, images may be several MiB) and S3 has no transactions, so
+an upload is made consistent with the owner's DynamoDB transaction in three steps (`prepare`):
+
+1. the object is uploaded tagged `badgekit-state=pending` *before* the transaction;
+2. the IMAGE item is written by the owner's transaction (`PreparedImage.actions`), so the owner
+   and its image appear together or not at all;
+3. after the commit the tag is removed (`committed`); after a failed transaction the object is
+   deleted (`abandoned`); when the outcome is unknown (a timeout), the IMAGE item decides
+   (`reconcile`). `settling(prepared)` wraps a transaction and does the right one.
+
+Whatever a crash leaves between the steps is an object still tagged pending: the bucket's
+lifecycle rule expires those after 7 days, so orphans never accumulate (docs/data-model.md).
+
+Output: `image_url` gives the owner's `imageUrl`; `load` serves `GET /public/images/{slug}`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import base64
+import binascii
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from badgekit import db, keys, timestamps
+from badgekit.errors import RequestEntityTooLarge, ResourceNotFound
 from badgekit.request import Upload
 from badgekit.validation import INVALID_URL, Report, is_url
 
+LOG = logging.getLogger(__name__)
+
 MISSING_VALUE = "Missing value"
-UPLOADS_UNSUPPORTED = "Image uploads are not supported yet"
+INVALID_CHARACTERS = "Invalid characters"
+
+# README §10: the stored mimetype's shape (checked case-insensitively).
+_MIMETYPE = re.compile(r"^[a-z]+/\w+([-.]\w+)*(\+\w+)?$", re.IGNORECASE)
+# `data:<mimetype>;base64,<data>`; anything else starting `data:` is judged as a URL (and fails).
+_DATA_URI = re.compile(r"^data:([^;,]*);base64,(.*)$", re.IGNORECASE | re.DOTALL)
+_WHITESPACE = re.compile(rb"\s+")
+# Stored images answer at <base>/public/images/<slug>: an input naming the owner's current
+# stored image (clients round-trip whole objects, README §10) is recognised by that path.
+_PUBLIC_PATH = re.compile(r"/public/images/([0-9A-Za-z]+)$")
+
+# A stored image is returned base64-encoded in the Lambda response (limit 6 MB): 4 MiB of bytes
+# is 5.6 MB of base64, so anything larger could be stored but never served.
+MAX_IMAGE_BYTES = 4 * 1024 * 1024
+
+PENDING_TAG = ("badgekit-state", "pending")
+OBJECT_PREFIX = "images/"
+
+
+# --- input -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ImageInput:
-    """A new image for the owner: currently always a remote URL."""
+    """What a create/update supplies: a remote URL, or bytes to store with their mimetype."""
 
-    url: str
+    url: str | None = None
+    data: bytes | None = None
+    mimetype: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.data is not None
 
 
 def image_input(
-    fields: Mapping[str, Any], upload: Upload | None, report: Report, current_url: str | None = None
+    fields: Mapping[str, Any],
+    upload: Upload | None,
+    report: Report,
+    current_url: str | None = None,
+    *,
+    required: bool = False,
 ) -> ImageInput | None:
-    """The image a create/update supplies, or None when it supplies none (or the current one)."""
-    if upload is not None:
-        report.add("image", UPLOADS_UNSUPPORTED, with_value=False)
-        return None
+    """The new image a create/update supplies, or None for none (or the current one again).
+
+    `current_url` is the owner's current `imageUrl` (`image_url(item, base)`; a stored image is
+    recognised by its `/public/images/<slug>` path whatever the base). Failures are reported on
+    field `image`, without a `value` key (README §7.2).
+    """
+    if upload is not None and upload.data:
+        return _stored(upload.content_type, upload.data, report)
     value = fields.get("image")
     if value is None or value == "":
         value = fields.get("imageUrl")
     if value is None or value == "":
+        if required:
+            report.add("image", MISSING_VALUE, with_value=False)
         return None
     if not isinstance(value, str):
         report.add("image", MISSING_VALUE, with_value=False)
         return None
-    if value == current_url:
-        return None  # clients round-trip whole objects
-    if value.startswith("data:"):
-        report.add("image", UPLOADS_UNSUPPORTED, with_value=False)
-        return None
+    if current_url and _same_image(value, current_url):
+        return None  # unchanged
+    if value[:5].lower() == "data:":
+        match = _DATA_URI.match(value)
+        if match:
+            data = _decode_base64(match.group(2))
+            if data is None:
+                report.add("image", INVALID_CHARACTERS, with_value=False)
+                return None
+            if not data:
+                return image_input({}, None, report, required=required)  # nothing supplied
+            return _stored(match.group(1), data, report)
     if not is_url(value):
         report.add("image", INVALID_URL, with_value=False)
         return None
     return ImageInput(url=value)
 
 
+def _stored(mimetype: str, data: bytes, report: Report) -> ImageInput | None:
+    if not _MIMETYPE.match(mimetype):
+        report.add("image", INVALID_CHARACTERS, with_value=False)
+        return None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise RequestEntityTooLarge(f"Image size exceeds {MAX_IMAGE_BYTES}")
+    return ImageInput(data=data, mimetype=mimetype.lower())
+
+
+def _decode_base64(text: str) -> bytes | None:
+    compact = _WHITESPACE.sub(b"", text.encode("ascii", "replace"))
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _same_image(value: str, current_url: str) -> bool:
+    if value == current_url:
+        return True
+    current = _PUBLIC_PATH.search(current_url)
+    given = _PUBLIC_PATH.search(value)
+    return bool(current and given and current.group(1).lower() == given.group(1).lower())
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
 def image_url(item: Mapping[str, Any], base_url: str) -> str | None:
-    """`imageUrl` of a stored owner: the remote URL verbatim, or our public image URL."""
+    """`imageUrl` of an owner: the remote URL verbatim, or the absolute public image URL."""
     remote = item.get("imageUrl")
     if remote:
         return str(remote)
     slug = item.get("imageSlug")
     return f"{base_url}/public/images/{slug}" if slug else None
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+# boto3 clients are thread-safe once created, but creating them is not, and sessions are not:
+# one client per thread, like db.table().
+_local = threading.local()
+
+
+def s3() -> Any:
+    cached = getattr(_local, "s3", None)
+    if cached is None:
+        # S3_ENDPOINT is set only by the local stack (embedded moto server on 127.0.0.1); it
+        # serves buckets by path, not by virtual host.
+        endpoint = os.environ.get("S3_ENDPOINT") or None
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 4},
+            connect_timeout=2,
+            read_timeout=10,
+            s3={"addressing_style": "path"} if endpoint else {},
+        )
+        cached = _local.s3 = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint, config=config
+        )
+    return cached
+
+
+def reset_clients() -> None:
+    """Forget this thread's cached client (tests switch endpoints)."""
+    _local.s3 = None
+
+
+def bucket() -> str:
+    return os.environ["IMAGES_BUCKET"]
+
+
+def object_key(slug: str) -> str:
+    return f"{OBJECT_PREFIX}{slug}"
+
+
+def new_slug() -> str:
+    """32 lowercase hex characters (spec README §9), unpredictable."""
+    return secrets.token_hex(16)
+
+
+@dataclass
+class PreparedImage:
+    """An image ready to be referenced by its owner's transaction."""
+
+    owner_attributes: dict[str, Any]
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    object_key: str | None = None
+    item_key: keys.Key | None = None
+
+    def committed(self) -> None:
+        """The owner's transaction committed: the object is referenced, stop its expiry."""
+        if self.object_key is None:
+            return
+        try:
+            s3().delete_object_tagging(Bucket=bucket(), Key=self.object_key)
+        except (BotoCoreError, ClientError):
+            # The image works meanwhile, but the lifecycle rule will expire it in 7 days.
+            LOG.exception(
+                "image object %s is referenced but still tagged %s=%s: remove the tag",
+                self.object_key,
+                *PENDING_TAG,
+            )
+
+    def abandoned(self) -> None:
+        """The owner's transaction failed: delete the upload (the lifecycle rule is a backstop)."""
+        if self.object_key is None:
+            return
+        try:
+            s3().delete_object(Bucket=bucket(), Key=self.object_key)
+        except (BotoCoreError, ClientError):
+            LOG.warning(
+                "could not delete abandoned image object %s", self.object_key, exc_info=True
+            )
+
+    def reconcile(self) -> None:
+        """The transaction's outcome is unknown (e.g. a timeout): decide by the IMAGE item."""
+        if self.item_key is None:
+            return
+        try:
+            written = db.get(self.item_key) is not None
+        except (BotoCoreError, ClientError):
+            # Still tagged pending: expires in 7 days unless the transaction did commit.
+            LOG.exception("could not settle image object %s", self.object_key)
+            return
+        if written:
+            self.committed()
+        else:
+            self.abandoned()
+
+
+@contextmanager
+def settling(prepared: PreparedImage | None) -> Iterator[None]:
+    """Run the owner's transaction inside: afterwards the upload is committed (success),
+    abandoned (`db.TransactionFailed`: nothing was written) or reconciled (any other error,
+    the outcome is unknown). Exceptions propagate unchanged."""
+    if prepared is None:
+        yield
+        return
+    try:
+        yield
+    except db.TransactionFailed:
+        prepared.abandoned()
+        raise
+    except BaseException:
+        prepared.reconcile()
+        raise
+    prepared.committed()
+
+
+def prepare(image: ImageInput, *, image_id: int | None = None) -> PreparedImage:
+    """Make `image` ready for the owner's transaction (uploads stored bytes, tagged pending).
+
+    `image_id` lets the caller reserve the id together with its own (`db.allocate_ids`); otherwise
+    one is taken here. Call `committed()` or `abandoned()` once the transaction is decided.
+    """
+    if image.data is None:
+        if not image.url:
+            raise ValueError("an ImageInput needs a url or data")
+        return PreparedImage({"imageUrl": image.url})
+    slug = new_slug()
+    key = object_key(slug)
+    mimetype = image.mimetype or "application/octet-stream"
+    s3().put_object(
+        Bucket=bucket(),
+        Key=key,
+        Body=image.data,
+        ContentType=mimetype,
+        Tagging=f"{PENDING_TAG[0]}={PENDING_TAG[1]}",
+    )
+    item = {
+        **keys.image(slug),
+        "entity": "image",
+        "id": image_id if image_id is not None else db.next_id("image"),
+        "slug": slug,
+        "mimetype": mimetype,
+        "s3Key": key,
+        "size": len(image.data),
+        "created": timestamps.now(),
+    }
+    put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    return PreparedImage({"imageSlug": slug}, [put], key, keys.image(slug))
+
+
+# --- serving ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    slug: str
+    mimetype: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RemoteImage:
+    slug: str
+    url: str
+
+
+def load(slug: str) -> StoredImage | RemoteImage:
+    """The image `GET /public/images/{slug}` serves (404 when unknown).
+
+    IMAGE items with a `url` (remote images kept as image records, e.g. migrated from the
+    original's images table) redirect; others are read from S3.
+    """
+    item = db.get(keys.image(slug))
+    if item is None:
+        raise ResourceNotFound.for_field("image", "slug", slug)
+    if item.get("url"):
+        return RemoteImage(str(item["slug"]), str(item["url"]))
+    try:
+        response = s3().get_object(Bucket=bucket(), Key=str(item["s3Key"]))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "AccessDenied", "404"):
+            raise
+        # Committed metadata without bytes: the object was lost (e.g. expired while still
+        # tagged pending after a failed untagging). Nothing to serve.
+        LOG.error("image %s has an IMAGE item but no object %s", slug, item["s3Key"])
+        raise ResourceNotFound.for_field("image", "slug", slug) from exc
+    data: bytes = response["Body"].read()
+    return StoredImage(
+        str(item["slug"]), str(item.get("mimetype") or "application/octet-stream"), data
+    )

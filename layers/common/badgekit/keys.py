@@ -6,6 +6,8 @@ Layout (docs/data-model.md has the full plan, including later entities):
     issuer           PK SYS#<systemId>        SK CONTAINER#ISSUER#<slug>
     program          PK SYS#<systemId>        SK CONTAINER#PROGRAM#<issuerId>#<slug>
     consumer         PK CONSUMER#<apiKey>     SK CONSUMER          (exact, case-sensitive key)
+    image            PK IMAGE#<slug>          SK IMAGE             (bytes in S3: images/<slug>)
+    badge            PK BADGE#<slug>          SK BADGE             (children are attributes)
     list header      PK <scope>               SK LIST#<name>#      (attribute `total`)
     list entry       PK <scope>               SK LIST#<name>#<id:012d> (refPK/refSK of the item)
     id counters      PK COUNTER               SK IDS               (one attribute per entity)
@@ -65,6 +67,16 @@ def program(system_id: int, issuer_id: int, slug: str) -> Key:
     }
 
 
+def badge(slug: str) -> Key:
+    """Badge slugs are unique across the deployment (spec README §9)."""
+    return {"PK": f"BADGE#{slug_key(slug)}", "SK": "BADGE"}
+
+
+def image(slug: str) -> Key:
+    """Image slugs are generated (32 hex) and unique across the deployment (spec README §9)."""
+    return {"PK": f"IMAGE#{slug_key(slug)}", "SK": "IMAGE"}
+
+
 def consumer(api_key: str) -> Key:
     return {"PK": f"CONSUMER#{api_key}", "SK": "CONSUMER"}
 
@@ -112,3 +124,19 @@ def programs_list(system_id: int, issuer_id: int) -> ListScope:
 
 def consumers_list(system_id: int) -> ListScope:
     return ListScope(system_partition(system_id), "CONSUMERS")
+
+
+def _state(archived: bool) -> str:
+    return "ARCHIVED" if archived else "ACTIVE"
+
+
+def badges_list(system_id: int, level: str, level_id: int, archived: bool) -> ListScope:
+    """Badges of a system, issuer or program (and its descendants), active or archived."""
+    return ListScope(
+        system_partition(system_id), f"BADGES#{level.upper()}#{level_id}#{_state(archived)}"
+    )
+
+
+def all_badges_list(archived: bool) -> ListScope:
+    """Every badge of the deployment (`GET /public/badges`)."""
+    return ListScope("BADGES", _state(archived))

@@ -165,6 +165,14 @@ def _index(key: Any) -> float:
 # --- multipart -----------------------------------------------------------------------------
 
 
+def _part_media_type(part: Message) -> str:
+    """The part's media type as sent (parameters dropped), for the image mimetype check (README
+    §10); `get_content_type()` would turn a malformed one into text/plain. No header: text/plain
+    (RFC 7578 §4.4)."""
+    header = str(part.get("content-type") or "")
+    return header.split(";", 1)[0].strip() or "text/plain"
+
+
 def _parse_multipart(content_type: str, raw: bytes) -> Body:
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     try:
@@ -185,7 +193,7 @@ def _parse_multipart(content_type: str, raw: bytes) -> Body:
         filename = part.get_filename()
         if filename is not None:
             if name == "image" and data:
-                body.upload = Upload(data, part.get_content_type(), filename)
+                body.upload = Upload(data, _part_media_type(part), filename)
             continue  # other file parts are ignored (spec §3)
         charset = part.get_content_charset() or "utf-8"
         body.fields[name] = data.decode(charset, errors="replace")
