@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, config, consumers, containers
+from badgekit import api, cascade, config, consumers, containers, places
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
@@ -23,30 +23,14 @@ programs = Router()
 consumer_keys = Router()
 
 
-def find_system(request: api.ApiRequest, slug: str) -> Item | None:
-    """The system named by the path, loaded at most once per request (auth may need it first)."""
-    memo_key = ("system", slug.lower())
-    if memo_key not in request.memo:
-        request.memo[memo_key] = containers.find_system(slug)
-    found: Item | None = request.memo[memo_key]
-    return found
-
-
-def system_id_of(request: api.ApiRequest, slug: str) -> int | None:
-    system = find_system(request, slug)
-    return int(system["id"]) if system else None
-
-
 def the_system(slug: str) -> Item:
-    system = find_system(current(), param(slug))
-    if system is None:
-        raise containers.ResourceNotFound.for_field("system", "slug", param(slug))
-    return system
+    return places.resolve(current(), slug).system
 
 
 def the_issuer(system_slug: str, issuer_slug: str) -> tuple[Item, Item]:
-    system = the_system(system_slug)
-    return system, containers.get_issuer(system, param(issuer_slug))
+    place = places.resolve(current(), system_slug, issuer_slug)
+    assert place.issuer is not None
+    return place.system, place.issuer
 
 
 # --- health (spec README §12) -----------------------------------------------------------------
@@ -102,8 +86,7 @@ def update_system(systemSlug: str) -> Response:
 def delete_system(systemSlug: str) -> Response:
     system = the_system(systemSlug)
     described = containers.describe_system(system, current().base_url)
-    containers.delete(containers.system_level(), system)
-    containers.purge_system(system)
+    cascade.delete_system(system)
     return respond({"status": "deleted", "system": described})
 
 
@@ -148,8 +131,7 @@ def update_issuer(systemSlug: str, issuerSlug: str) -> Response:
 def delete_issuer(systemSlug: str, issuerSlug: str) -> Response:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     described = containers.describe_issuer(system, issuer, current().base_url)
-    containers.delete(containers.issuer_level(system), issuer)
-    containers.purge_issuer(system, issuer)
+    cascade.delete_issuer(system, issuer)
     return respond({"status": "deleted", "issuer": described})
 
 
@@ -198,7 +180,7 @@ def update_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Respon
 def delete_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     program = containers.get_program(system, issuer, param(programSlug))
-    containers.delete(containers.program_level(system, issuer), program)
+    cascade.delete_program(system, issuer, program)
     return respond(
         {"status": "deleted", "program": containers.program_json(program, current().base_url)}
     )
@@ -236,8 +218,4 @@ def delete_consumer(systemSlug: str, apiKey: str) -> Response:
     return respond({"status": "deleted", "consumer": consumers.consumer_json(item)})
 
 
-lambda_handler = api.build_handler(
-    [health, systems, issuers, programs, consumer_keys],
-    lookup_key=lambda key: consumers.credentials(key, config.master_secret()),
-    lookup_system=system_id_of,
-)
+lambda_handler = api.build_handler([health, systems, issuers, programs, consumer_keys])

@@ -118,8 +118,22 @@ SystemLookup = Callable[[ApiRequest, str], int | None]
 KeyLookup = Callable[[str], auth.Credentials | None]
 
 
+def _credentials(key: str) -> auth.Credentials | None:
+    from badgekit import consumers  # imported late: the domain modules import this one
+
+    return consumers.credentials(key, config.master_secret())
+
+
+def _system_id(request: ApiRequest, slug: str) -> int | None:
+    from badgekit import places  # imported late: places imports this module
+
+    return places.system_id_of(request, slug)
+
+
 def build_handler(
-    routers: Sequence[Router], lookup_key: KeyLookup, lookup_system: SystemLookup
+    routers: Sequence[Router],
+    lookup_key: KeyLookup = _credentials,
+    lookup_system: SystemLookup = _system_id,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Assemble a Lambda handler from resource routers."""
     app = APIGatewayRestResolver()

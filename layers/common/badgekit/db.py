@@ -106,10 +106,34 @@ def _reasons_from_message(message: str, count: int) -> list[str]:
     return [part.strip() for part in message[start + 1 : end].split(",")]
 
 
+def still_there(item: Item) -> dict[str, Any]:
+    """ConditionCheck action: `item` (a parent) still exists at its key with the same id."""
+    return {
+        "ConditionCheck": {
+            "Key": {"PK": item["PK"], "SK": item["SK"]},
+            "ConditionExpression": "id = :id",
+            "ExpressionAttributeValues": {":id": item["id"]},
+        }
+    }
+
+
 def get(key: keys.Key) -> Item | None:
     response = table().get_item(Key=key, ConsistentRead=True)
     item: Item | None = response.get("Item")
     return item
+
+
+def by_id(entity: str, entity_id: int) -> Item | None:
+    """An entity by its immutable id, through GSI1 (eventually consistent: display only)."""
+    attributes = keys.by_id(entity, entity_id)
+    response = table().query(
+        IndexName="GSI1",
+        KeyConditionExpression=KeyCondition("GSI1PK").eq(attributes["GSI1PK"])
+        & KeyCondition("GSI1SK").eq(attributes["GSI1SK"]),
+        Limit=1,
+    )
+    items: list[Item] = response["Items"]
+    return items[0] if items else None
 
 
 def batch_get(key_list: Sequence[keys.Key]) -> list[Item]:

@@ -193,6 +193,18 @@ class Report:
         if self.details:
             raise ValidationError(self.details)
 
+    def scoped(self, prefix: str) -> Report:
+        """A view that names fields `<prefix><field>` (e.g. `criteria[0].required`)."""
+        return _ScopedReport(self.details, prefix)
+
+
+@dataclass
+class _ScopedReport(Report):
+    prefix: str = ""
+
+    def add(self, name: str, message: str, value: Any = None, *, with_value: bool = True) -> None:
+        super().add(self.prefix + name, message, value, with_value=with_value)
+
 
 def check_fields(
     specs: tuple[FieldSpec, ...], values: Mapping[str, Any], report: Report

@@ -1,0 +1,95 @@
+"""BadgesFunction: badge classes under the system, issuer and program prefixes (badges.md).
+
+Handlers are thin: resolve the URL's container, call one domain function, shape the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from badgekit import api, badges, places
+from badgekit.api import current, param, respond
+from badgekit.pagination import envelope
+
+router = Router()
+
+PREFIXES = (
+    "/systems/<systemSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>/programs/<programSlug>",
+)
+Handler = Callable[..., Response[str]]
+
+
+def at_every_level(method: str, suffix: str) -> Callable[[Handler], Handler]:
+    """Register a handler under the three container prefixes (README §1)."""
+
+    def register(handler: Handler) -> Handler:
+        for prefix in PREFIXES:
+            router.route(prefix + suffix, method=[method])(handler)
+        return handler
+
+    return register
+
+
+def place_of(params: dict[str, str]) -> places.Place:
+    return places.resolve(current(), **{k: v for k, v in params.items() if k != "badgeSlug"})
+
+
+def shaped(place: places.Place, badge: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    owners = badges.Owners(place)
+    return badges.badge_json(badge, place.system, owners, current().base_url, **extra)
+
+
+@at_every_level("GET", "/badges")
+def list_badges(**params: str) -> Response[str]:
+    request = current()
+    place = place_of(params)
+    states = badges.archived_filter(request.query.get("archived"))
+    page = request.page()
+    items, total = badges.list_badges(place, states, page)
+    owners = badges.Owners(place)
+    shaped_items = [badges.badge_json(b, place.system, owners, request.base_url) for b in items]
+    return respond(envelope("badges", shaped_items, total, page))
+
+
+@at_every_level("POST", "/badges")
+def create_badge(**params: str) -> Response[str]:
+    request = current()
+    place = place_of(params)
+    badge = badges.create(place, request.body)
+    location = f"{request.path}/{badge['slug']}"
+    body = {"status": "created", "badge": shaped(place, badge)}
+    return respond(body, 201, {"Location": location})
+
+
+@at_every_level("GET", "/badges/<badgeSlug>")
+def get_badge(**params: str) -> Response[str]:
+    place = place_of(params)
+    badge = badges.get(place, param(params["badgeSlug"]))
+    return respond({"badge": shaped(place, badge)})
+
+
+@at_every_level("PUT", "/badges/<badgeSlug>")
+def update_badge(**params: str) -> Response[str]:
+    request = current()
+    place = place_of(params)
+    badge = badges.get(place, param(params["badgeSlug"]))
+    updated = badges.update(place, badge, request.body, request.base_url)
+    return respond({"status": "updated", "badge": shaped(place, updated)})
+
+
+@at_every_level("DELETE", "/badges/<badgeSlug>")
+def delete_badge(**params: str) -> Response[str]:
+    place = place_of(params)
+    badge = badges.get(place, param(params["badgeSlug"]))
+    described = shaped(place, badge)
+    badges.delete(badge)
+    return respond({"status": "deleted", "badge": described})
+
+
+lambda_handler = api.build_handler([router])

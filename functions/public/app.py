@@ -1,0 +1,68 @@
+"""PublicFunction: the unauthenticated documents under /public (auth.md §1).
+
+The public badge list (badges.md), Open Badges 1.0 badge classes and issuer organisations
+(issuing.md "Public documents") and stored images (README §10).
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from badgekit import api, badges, images, places, public
+from badgekit.api import current, param, respond
+from badgekit.pagination import envelope
+
+public_images = Router()
+documents = Router()
+
+SYSTEM = "/public/systems/<systemSlug>"
+ISSUER = f"{SYSTEM}/issuers/<issuerSlug>"
+PROGRAM = f"{ISSUER}/programs/<programSlug>"
+
+# A stored image never changes under its slug (a new image gets a new slug).
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@public_images.get("/public/images/<imageSlug>")
+def get_image(imageSlug: str) -> Response[str] | Response[bytes]:
+    image = images.load(param(imageSlug))
+    if isinstance(image, images.RemoteImage):
+        return respond({"location": image.url}, 301, {"Location": image.url})
+    # A bytes body is returned base64-encoded with isBase64Encoded=true (Powertools does it);
+    # API Gateway decodes it because the API's binary media types are */*.
+    return Response(
+        status_code=200,
+        content_type=image.mimetype,
+        body=image.data,
+        headers={"Cache-Control": IMMUTABLE},
+    )
+
+
+@documents.get("/public/badges")
+def list_public_badges() -> Response[str]:
+    request = current()
+    states = badges.archived_filter(request.query.get("archived"))
+    page = request.page()
+    locations, total = public.badge_locations(states, page, request.base_url)
+    return respond(envelope("badgelist", locations, total, page))
+
+
+@documents.get(SYSTEM)
+@documents.get(ISSUER)
+@documents.get(PROGRAM)
+def issuer_organisation(**params: str) -> Response[str]:
+    return respond(public.organisation(places.resolve(current(), **params)))
+
+
+@documents.get(f"{SYSTEM}/badges/<badgeSlug>")
+@documents.get(f"{ISSUER}/badges/<badgeSlug>")
+@documents.get(f"{PROGRAM}/badges/<badgeSlug>")
+def badge_class(badgeSlug: str, **params: str) -> Response[str]:
+    request = current()
+    place = places.resolve(request, **params)
+    badge = badges.get(place, param(badgeSlug))
+    return respond(public.badge_class(place, badge, request.base_url))
+
+
+lambda_handler = api.build_handler([documents, public_images])

@@ -1,0 +1,588 @@
+"""Badge classes (spec badges.md): fields, child collections, lists with the archived filter.
+
+A badge lives at its global slug key (slugs are unique across the deployment) and carries its
+children (criteria, alignments, categories, tags) as attributes, so one GetItem reads a whole
+badge and one conditional write stores it atomically. It is listed in up to four ordered lists —
+all badges, its system's, its issuer's, its program's — each split into active and archived
+halves, so the default (non-archived) list and `archived=true` are single lists and `any` merges
+two.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from badgekit import containers, db, images, keys, timestamps
+from badgekit.errors import (
+    InvalidParameter,
+    RequestEntityTooLarge,
+    ResourceConflict,
+    ResourceNotFound,
+)
+from badgekit.jsonutil import dumps
+from badgekit.places import Place
+from badgekit.request import Body
+from badgekit.validation import (
+    NOT_IN_RANGE,
+    UNEXPECTED_VALUE,
+    URL,
+    BooleanField,
+    CoercionError,
+    IntegerField,
+    Report,
+    StringField,
+    as_integer,
+    as_string,
+    check_fields,
+    length,
+    one_of,
+)
+
+Item = dict[str, Any]
+
+TEXT = 65535
+FIELDS = (
+    StringField("slug", rules=(length(1, 255),)),
+    StringField("name", required=True, rules=(length(1, 255),)),
+    StringField("strapline", rules=(length(0, 140),)),
+    StringField("earnerDescription", required=True, rules=(length(1, TEXT),)),
+    StringField("consumerDescription", required=True, rules=(length(1, TEXT),)),
+    StringField("issuerUrl", rules=(length(0, 255),)),
+    StringField("rubricUrl", rules=(length(0, 255),)),
+    StringField("criteriaUrl", required=True, rules=(URL, length(0, 255))),
+    IntegerField("timeValue"),
+    StringField("timeUnits", rules=(one_of("minutes", "hours", "days", "weeks"),)),
+    IntegerField("limit"),
+    BooleanField("unique", required=True),
+    BooleanField("archived"),
+    StringField("type", rules=(length(0, 255),)),
+    StringField("evidenceType", rules=(one_of("URL", "Text", "Photo", "Video", "Sound"),)),
+)
+FIELD_NAMES = tuple(spec.name for spec in FIELDS)
+CRITERION_FIELDS = (
+    StringField("description", rules=(length(0, TEXT),)),
+    BooleanField("required"),
+    StringField("note", rules=(length(0, TEXT),)),
+)
+ALIGNMENT_FIELDS = (
+    StringField("name", required=True, rules=(length(1, TEXT),)),
+    StringField("url", required=True, rules=(URL,)),
+    StringField("description", rules=(length(0, TEXT),)),
+)
+CHILDREN = ("criteria", "alignments", "categories", "tags")
+# DynamoDB items are limited to 400 KB; leave room for keys and bookkeeping attributes.
+MAX_ITEM_BYTES = 380_000
+
+ARCHIVED_MESSAGE = "Invalid `archived` parameter. Expecting one of 'true', 'false' or 'any'."
+
+
+# --- where a badge is listed ------------------------------------------------------------------
+
+
+def list_scope(place: Place, archived: bool) -> keys.ListScope:
+    """The URL container's list of badges (itself and its descendants) in one state."""
+    level, level_id = place.level()
+    return keys.badges_list(int(place.system["id"]), level, level_id, archived)
+
+
+def memberships(badge: Mapping[str, Any], archived: bool) -> list[keys.ListScope]:
+    """Every list a badge belongs to in a given state: all badges, system, issuer, program."""
+    system_id = int(badge["systemId"])
+    scopes = [
+        keys.all_badges_list(archived),
+        keys.badges_list(system_id, "system", system_id, archived),
+    ]
+    if badge.get("issuerId") is not None:
+        scopes.append(keys.badges_list(system_id, "issuer", int(badge["issuerId"]), archived))
+    if badge.get("programId") is not None:
+        scopes.append(keys.badges_list(system_id, "program", int(badge["programId"]), archived))
+    return scopes
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def get(place: Place, slug: str) -> Item:
+    badge = db.get(keys.badge(slug))
+    if badge is None or not place.contains(badge):
+        raise ResourceNotFound.for_field("badge", "slug", slug)
+    return badge
+
+
+def archived_filter(values: Sequence[str] | None) -> list[bool]:
+    """The `archived` query parameter as the badge states to list (badges.md, GET {L}/badges)."""
+    if values is None:
+        return [False]
+    if len(values) != 1:
+        raise InvalidParameter("archived", ARCHIVED_MESSAGE)
+    value = values[0]
+    if value in ("undefined", "false", "0"):
+        return [False]
+    if value in ("true", "1"):
+        return [True]
+    if value in ("any", ""):
+        return [False, True]
+    raise InvalidParameter("archived", ARCHIVED_MESSAGE)
+
+
+def list_badges(place: Place, states: list[bool], page: db.Page | None) -> tuple[list[Item], int]:
+    return db.list_members([list_scope(place, state) for state in states], page)
+
+
+def list_all_badges(states: list[bool], page: db.Page | None) -> tuple[list[Item], int]:
+    """Every badge of every system (`GET /public/badges`)."""
+    return db.list_members([keys.all_badges_list(state) for state in states], page)
+
+
+class Owners:
+    """Issuers and programs by id, for the nested `issuer` / `program` objects of badges.
+
+    The URL's own containers are known; deeper ones (a program badge listed at system level)
+    come from one strongly consistent Query of the system's containers, made at most once."""
+
+    def __init__(self, place: Place) -> None:
+        self.place = place
+        self._by_id: dict[tuple[str, int], Item] | None = None
+        for item in (place.issuer, place.program):
+            if item is not None:
+                self._known(item)
+
+    def _known(self, item: Item) -> None:
+        if self._by_id is None:
+            self._by_id = {}
+        self._by_id[(item["entity"], int(item["id"]))] = item
+
+    def find(self, kind: str, entity_id: Any) -> Item | None:
+        if entity_id is None:
+            return None
+        key = (kind, int(entity_id))
+        if self._by_id is None or key not in self._by_id:
+            for item in containers.containers_of(self.place.system):
+                self._known(item)
+        assert self._by_id is not None
+        return self._by_id.get(key)
+
+
+def badge_json(
+    badge: Mapping[str, Any],
+    system: Mapping[str, Any],
+    owners: Owners,
+    base_url: str,
+    milestones: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The Badge representation (badges.md), keys in the spec's order."""
+    body: dict[str, Any] = {
+        "id": int(badge["id"]),
+        "slug": badge["slug"],
+        "name": badge["name"],
+        "strapline": badge.get("strapline"),
+        "earnerDescription": badge["earnerDescription"],
+        "consumerDescription": badge["consumerDescription"],
+        "issuerUrl": badge.get("issuerUrl"),
+        "rubricUrl": badge.get("rubricUrl"),
+        "timeValue": _int_or_none(badge.get("timeValue")),
+        "timeUnits": badge.get("timeUnits"),
+        "limit": _int_or_none(badge.get("limit")),
+        "unique": bool(badge.get("unique", False)),
+        "created": timestamps.to_iso(int(badge["created"])),
+        "imageUrl": images.image_url(badge, base_url),
+        "type": badge.get("type", ""),
+        "archived": bool(badge.get("archived", False)),
+        "system": _nested_system(system, base_url),
+    }
+    issuer = owners.find("issuer", badge.get("issuerId"))
+    if issuer is not None:
+        body["issuer"] = containers.issuer_json(issuer, [], base_url)
+    program = owners.find("program", badge.get("programId"))
+    if program is not None:
+        body["program"] = containers.program_json(program, base_url)
+    body.update(
+        {
+            "criteriaUrl": badge["criteriaUrl"],
+            "criteria": [_criterion_json(c) for c in badge.get("criteria", [])],
+            "alignments": [_alignment_json(a) for a in badge.get("alignments", [])],
+            "evidenceType": badge.get("evidenceType"),
+            "categories": list(badge.get("categories", [])),
+            "tags": [{"id": int(t["id"]), "value": t["value"]} for t in badge.get("tags", [])],
+            "milestones": milestones or [],
+        }
+    )
+    return body
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _nested_system(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    """Inside a badge the system keeps the original's shape: no `description`, `issuers: []`."""
+    return {
+        "id": int(system["id"]),
+        "slug": system["slug"],
+        "url": system["url"],
+        "name": system["name"],
+        "email": system.get("email"),
+        "imageUrl": images.image_url(system, base_url),
+        "issuers": [],
+    }
+
+
+def _criterion_json(criterion: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(criterion["id"]),
+        "description": criterion.get("description", ""),
+        "required": bool(criterion.get("required", False)),
+        "note": criterion.get("note", ""),
+    }
+
+
+def _alignment_json(alignment: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(alignment["id"]),
+        "name": alignment["name"],
+        "url": alignment["url"],
+        "description": alignment.get("description", ""),
+    }
+
+
+def class_url(
+    badge: Mapping[str, Any], system: Mapping[str, Any], owners: Owners, base_url: str
+) -> str:
+    """Absolute URL of the public badge class, under the badge's own container (issuing.md)."""
+    return f"{organisation_url(badge, system, owners, base_url)}/badges/{badge['slug']}"
+
+
+def organisation_url(
+    badge: Mapping[str, Any], system: Mapping[str, Any], owners: Owners, base_url: str
+) -> str:
+    """Absolute URL of the issuer-organisation document of the badge's own container."""
+    url = f"{base_url}/public/systems/{system['slug']}"
+    issuer = owners.find("issuer", badge.get("issuerId"))
+    if issuer is not None:
+        url += f"/issuers/{issuer['slug']}"
+        program = owners.find("program", badge.get("programId"))
+        if program is not None:
+            url += f"/programs/{program['slug']}"
+    return url
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Children:
+    """Child collections sent in a request (None = key absent: keep the current one)."""
+
+    criteria: list[Item] | None = None
+    alignments: list[Item] | None = None
+    categories: list[str] | None = None
+    tags: list[str] | None = None
+
+    def new_ids_needed(self) -> dict[str, int]:
+        return {
+            "criterion": sum(1 for c in self.criteria or [] if "id" not in c),
+            "alignment": sum(1 for a in self.alignments or [] if "id" not in a),
+            "tag": len(self.tags or []),
+        }
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _identified(
+    name: str,
+    value: Any,
+    specs: tuple[StringField | BooleanField, ...],
+    current: Iterable[Mapping[str, Any]],
+    report: Report,
+) -> list[Item]:
+    """Criteria or alignments: validated items; an `id` of one of this badge's own items is kept
+    (review items refer to criterion ids), any other id is dropped so a new one is assigned."""
+    own_ids = {int(item["id"]) for item in current}
+    items: list[Item] = []
+    for index, raw in enumerate(_as_list(value)):
+        if not isinstance(raw, dict):
+            report.add(f"{name}[{index}]", UNEXPECTED_VALUE, raw)
+            continue
+        cleaned = check_fields(specs, raw, report.scoped(f"{name}[{index}]."))
+        item = {key: cleaned.get(key) for key in (s.name for s in specs)}
+        try:
+            claimed = as_integer(raw.get("id"))
+        except CoercionError:
+            claimed = None
+        if claimed is not None and claimed in own_ids:
+            own_ids.discard(claimed)  # one item per id
+            item["id"] = claimed
+        items.append(item)
+    return items
+
+
+def _values(name: str, value: Any, report: Report) -> list[str]:
+    """Categories or tags: strings (tags may be `{"value": …}`), empties and duplicates dropped."""
+    seen: list[str] = []
+    for raw in _as_list(value):
+        if name == "tags" and isinstance(raw, dict):
+            raw = raw.get("value")
+        if raw is None:
+            continue
+        try:
+            text = as_string(raw)
+        except CoercionError:
+            report.add(name, NOT_IN_RANGE, value)
+            return []
+        if len(text) > 255:
+            report.add(name, NOT_IN_RANGE, value)
+            return []
+        if text and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def _children(fields: Mapping[str, Any], current: Mapping[str, Any], report: Report) -> Children:
+    children = Children()
+    if "criteria" in fields:
+        children.criteria = _identified(
+            "criteria", fields["criteria"], CRITERION_FIELDS, current.get("criteria", []), report
+        )
+    if "alignments" in fields:
+        children.alignments = _identified(
+            "alignments",
+            fields["alignments"],
+            ALIGNMENT_FIELDS,
+            current.get("alignments", []),
+            report,
+        )
+    if "categories" in fields:
+        children.categories = _values("categories", fields["categories"], report)
+    if "tags" in fields:
+        children.tags = _values("tags", fields["tags"], report)
+    return children
+
+
+def _apply_children(item: Item, children: Children, ids: dict[str, list[int]]) -> None:
+    fresh = {kind: iter(values) for kind, values in ids.items()}
+    if children.criteria is not None:
+        item["criteria"] = [
+            {
+                "id": c.get("id") or next(fresh["criterion"]),
+                "description": c.get("description") or "",
+                "required": bool(c.get("required") or False),
+                "note": c.get("note") or "",
+            }
+            for c in children.criteria
+        ]
+    if children.alignments is not None:
+        item["alignments"] = [
+            {
+                "id": a.get("id") or next(fresh["alignment"]),
+                "name": a["name"],
+                "url": a["url"],
+                "description": a.get("description") or "",
+            }
+            for a in children.alignments
+        ]
+    if children.categories is not None:
+        item["categories"] = children.categories
+    if children.tags is not None:
+        item["tags"] = [{"id": next(fresh["tag"]), "value": value} for value in children.tags]
+
+
+def _scalars(item: Item, values: Mapping[str, Any]) -> None:
+    for name in FIELD_NAMES:
+        if name not in values:
+            continue
+        if values[name] is None:
+            item.pop(name, None)
+        else:
+            item[name] = values[name]
+    item.setdefault("type", "")
+    item["archived"] = bool(item.get("archived", False))
+
+
+def _check_size(item: Item) -> None:
+    if len(dumps(item).encode()) > MAX_ITEM_BYTES:
+        raise RequestEntityTooLarge(
+            f"Badge exceeds the maximum stored size of {MAX_ITEM_BYTES} bytes"
+        )
+
+
+def _conflict_details(fields: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The submitted scalar fields after defaults (arrays and image omitted)."""
+    details = {name: fields[name] for name in FIELD_NAMES if name in fields}
+    details.setdefault("slug", values.get("slug"))
+    details.setdefault("type", "")
+    details.setdefault("archived", False)
+    return details
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _parent_checks(place: Place) -> list[dict[str, Any]]:
+    return [db.still_there(parent) for parent in place.parents()]
+
+
+def create(place: Place, body: Body) -> Item:
+    """Create a badge with its image and children in one transaction (badges.md POST)."""
+    report = Report()
+    values = check_fields(FIELDS, body.fields, report)
+    image = images.image_input(body.fields, body.upload, report, required=True)
+    children = _children(body.fields, {}, report)
+    report.raise_if_any()
+    assert image is not None
+    slug = values.get("slug") or secrets.token_hex(16)
+    ids = db.allocate_ids({"badge": 1, **children.new_ids_needed()})
+    badge_id = ids.pop("badge")[0]
+    item: Item = {
+        **keys.badge(slug),
+        "entity": "badge",
+        "id": badge_id,
+        **keys.by_id("badge", badge_id),
+        **place.owner_ids(),
+        "created": timestamps.now(),
+        "criteria": [],
+        "alignments": [],
+        "categories": [],
+        "tags": [],
+        "version": 1,
+    }
+    _scalars(item, {**values, "slug": slug})
+    _apply_children(item, children, ids)
+    prepared = images.prepare(image)
+    item.update(prepared.owner_attributes)
+    _check_size(item)
+    key = keys.badge(slug)
+    actions: list[dict[str, Any]] = [
+        {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    ]
+    for scope in memberships(item, item["archived"]):
+        actions.extend(db.list_add(scope, badge_id, key))
+    checks = _parent_checks(place)
+    first_check = len(actions)
+    actions.extend(checks)
+    actions.extend(prepared.actions)
+    try:
+        db.transact(actions)
+    except db.TransactionFailed as failure:
+        prepared.abandoned()
+        if failure.failed(0):
+            raise ResourceConflict.duplicate_slug(
+                "badge", _conflict_details(body.fields, {"slug": slug})
+            ) from failure
+        for offset, parent in enumerate(place.parents()):
+            if failure.failed(first_check + offset):
+                raise ResourceNotFound.for_field(
+                    parent["entity"], "slug", parent["slug"]
+                ) from failure
+        raise
+    prepared.committed()
+    return item
+
+
+def _input_form(badge: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored badge's scalar fields as request input, for merge-then-validate on PUT."""
+    return {name: badge.get(name) for name in FIELD_NAMES}
+
+
+def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
+    """Partial update (badges.md PUT): absent fields and collections are kept; all or nothing."""
+    current = badge
+    for _ in range(db.MAX_ATTEMPTS):
+        merged = _input_form(current)
+        merged.update({name: body.fields[name] for name in FIELD_NAMES if name in body.fields})
+        report = Report()
+        values = check_fields(FIELDS, merged, report)
+        current_url = images.image_url(current, base_url)
+        image = images.image_input(body.fields, body.upload, report, current_url)
+        children = _children(body.fields, current, report)
+        report.raise_if_any()
+        ids = db.allocate_ids(children.new_ids_needed())
+        updated: Item = dict(current)
+        _scalars(updated, values)
+        _apply_children(updated, children, ids)
+        prepared = images.prepare(image) if image else None
+        if prepared:
+            for attribute in ("imageUrl", "imageSlug"):
+                updated.pop(attribute, None)
+            updated.update(prepared.owner_attributes)
+        new_key = keys.badge(str(updated["slug"]))
+        updated.update(new_key)
+        _check_size(updated)
+        moved = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
+        extra = _list_changes(current, updated, new_key, moved)
+        extra.extend(prepared.actions if prepared else [])
+        try:
+            db.save_revision(current, db.Revision(updated, extra))
+        except db.TransactionFailed as failure:
+            if prepared:
+                prepared.abandoned()
+            if moved and failure.failed(1):
+                raise ResourceConflict.duplicate_slug(
+                    "badge", _conflict_details(body.fields, values)
+                ) from failure
+            reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
+            if reloaded is None or reloaded["id"] != current["id"]:
+                raise ResourceNotFound.for_field("badge", "slug", current["slug"]) from failure
+            current = reloaded
+            continue
+        if prepared:
+            prepared.committed()
+        return updated
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+def _list_changes(
+    current: Item, updated: Item, new_key: keys.Key, moved: bool
+) -> list[dict[str, Any]]:
+    """Keep list entries in step: repoint them on a rename, move them when `archived` flips."""
+    badge_id = int(current["id"])
+    was, now = bool(current.get("archived", False)), bool(updated.get("archived", False))
+    if was != now:
+        actions: list[dict[str, Any]] = []
+        for scope in memberships(current, was):
+            actions.extend(db.list_remove(scope, badge_id))
+        for scope in memberships(updated, now):
+            actions.extend(db.list_add(scope, badge_id, new_key))
+        return actions
+    if moved:
+        return [db.list_move(scope, badge_id, new_key) for scope in memberships(current, was)]
+    return []
+
+
+def delete(badge: Item) -> None:
+    """Remove a badge and its list entries atomically (children live inside the item)."""
+    actions: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "Key": {"PK": badge["PK"], "SK": badge["SK"]},
+                "ConditionExpression": "id = :id",
+                "ExpressionAttributeValues": {":id": badge["id"]},
+            }
+        }
+    ]
+    for scope in memberships(badge, bool(badge.get("archived", False))):
+        actions.extend(db.list_remove(scope, int(badge["id"])))
+    try:
+        db.transact(actions)
+    except db.TransactionFailed as failure:
+        raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
+
+
+def purge(place: Place) -> int:
+    """Delete every badge of a container and its descendants (container delete cascade)."""
+    removed = 0
+    for state in (False, True):
+        members, _ = db.list_members(list_scope(place, state), None)
+        for badge in members:
+            try:
+                delete(badge)
+                removed += 1
+            except ResourceNotFound:
+                continue  # already gone (a concurrent delete)
+    return removed
