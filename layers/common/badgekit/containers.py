@@ -166,9 +166,13 @@ def list_issuers(
     issuers, total = db.list_members(keys.issuers_list(int(system["id"])), page)
     if not issuers:
         return [], total
-    partition = keys.system_partition(int(system["id"]))
-    programs = _programs_by_issuer(list(db.query_prefix(partition, "CONTAINER#PROGRAM#")))
-    return [issuer_json(i, programs[int(i["id"])], base_url) for i in issuers], total
+    if page is None:  # every issuer: one Query for all the system's programs
+        partition = keys.system_partition(int(system["id"]))
+        found = _programs_by_issuer(list(db.query_prefix(partition, "CONTAINER#PROGRAM#")))
+        programs = [found[int(i["id"])] for i in issuers]
+    else:  # one page: only its issuers' programs, one Query each, concurrently
+        programs = db.fan_out(lambda issuer: programs_of(system, issuer), issuers)
+    return [issuer_json(i, p, base_url) for i, p in zip(issuers, programs, strict=True)], total
 
 
 def list_programs(
