@@ -22,11 +22,12 @@ Item = dict[str, Any]
 # boto3 resources are not thread-safe: one per thread (Lambda uses one thread; the list pages
 # fan out to a small thread pool, and the local stack serves requests on threads).
 _local = threading.local()
+_generation = 0  # bumped by reset_clients: every thread then builds a fresh handle
 
 
 def table() -> Any:
     cached = getattr(_local, "table", None)
-    if cached is None:
+    if cached is None or getattr(_local, "generation", -1) != _generation:
         # DYNAMODB_ENDPOINT is set only by the local stack (embedded DynamoDB on 127.0.0.1).
         config = Config(
             retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
@@ -35,6 +36,7 @@ def table() -> Any:
             "dynamodb", endpoint_url=os.environ.get("DYNAMODB_ENDPOINT") or None, config=config
         )
         cached = _local.table = resource.Table(os.environ["TABLE_NAME"])
+        _local.generation = _generation
     return cached
 
 
@@ -62,8 +64,9 @@ def fan_out[T, R](function: Callable[[T], R], inputs: Sequence[T]) -> list[R]:
 
 
 def reset_clients() -> None:
-    """Forget this thread's cached handle (tests switch endpoints and tables)."""
-    _local.table = None
+    """Forget every thread's cached handle (tests switch endpoints and tables)."""
+    global _generation
+    _generation += 1
 
 
 class TransactionFailed(Exception):
