@@ -266,6 +266,16 @@ def test_update_is_partial_and_keeps_criterion_ids(tree):
     assert tree.get(f"{SYS}/badges/test-badge").json["badge"]["name"] == "Renamed"
 
 
+def test_stored_numbers_survive_an_unrelated_update(tree):
+    tree.post(f"{SYS}/badges", badge_body(timeValue=5, timeUnits="hours", limit="2"))
+    reply = tree.put(f"{SYS}/badges/test-badge", {"name": "Other"})
+    assert reply.status == 200, reply.json
+    badge = reply.json["badge"]
+    assert (badge["timeValue"], badge["timeUnits"], badge["limit"]) == (5, "hours", 2)
+    cleared = tree.put(f"{SYS}/badges/test-badge", {"timeValue": None}).json["badge"]
+    assert (cleared["timeValue"], cleared["limit"]) == (None, 2)
+
+
 def test_tags_accept_objects_and_get_new_ids_on_replace(tree):
     created = tree.post(f"{SYS}/badges", badge_body(tags=["a", "a", "", "b"])).json["badge"]
     assert [t["value"] for t in created["tags"]] == ["a", "b"]

@@ -486,8 +486,13 @@ def create(place: Place, body: Body) -> Item:
 
 
 def _input_form(badge: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored badge's scalar fields as request input, for merge-then-validate on PUT."""
-    return {name: badge.get(name) for name in FIELD_NAMES}
+    """A stored badge's scalar fields as request input, for merge-then-validate on PUT
+    (DynamoDB returns numbers as Decimal)."""
+    form = {name: badge.get(name) for name in FIELD_NAMES}
+    for name in ("timeValue", "limit"):
+        if form[name] is not None:
+            form[name] = int(form[name])
+    return form
 
 
 def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
