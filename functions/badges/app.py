@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, places
+from badgekit import api, badges, keys, places
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
@@ -37,7 +37,14 @@ def at_every_level(method: str, suffix: str) -> Callable[[Handler], Handler]:
 
 
 def place_of(params: dict[str, str]) -> places.Place:
-    return places.resolve(current(), **{k: v for k, v in params.items() if k != "badgeSlug"})
+    return places.resolve(current(), **params)
+
+
+def place_and_badge(params: dict[str, str]) -> tuple[places.Place, dict[str, Any]]:
+    """The URL's container and its badge; system and badge come in one BatchGetItem."""
+    slug = param(params.pop("badgeSlug"))
+    place, (badge,) = places.resolve_with(current(), [keys.badge(slug)], **params)
+    return place, badges.under(place, badge, slug)
 
 
 def shaped(place: places.Place, badge: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -69,24 +76,21 @@ def create_badge(**params: str) -> Response[str]:
 
 @at_every_level("GET", "/badges/<badgeSlug>")
 def get_badge(**params: str) -> Response[str]:
-    place = place_of(params)
-    badge = badges.get(place, param(params["badgeSlug"]))
+    place, badge = place_and_badge(params)
     return respond({"badge": shaped(place, badge)})
 
 
 @at_every_level("PUT", "/badges/<badgeSlug>")
 def update_badge(**params: str) -> Response[str]:
     request = current()
-    place = place_of(params)
-    badge = badges.get(place, param(params["badgeSlug"]))
+    place, badge = place_and_badge(params)
     updated = badges.update(place, badge, request.body, request.base_url)
     return respond({"status": "updated", "badge": shaped(place, updated)})
 
 
 @at_every_level("DELETE", "/badges/<badgeSlug>")
 def delete_badge(**params: str) -> Response[str]:
-    place = place_of(params)
-    badge = badges.get(place, param(params["badgeSlug"]))
+    place, badge = place_and_badge(params)
     described = shaped(place, badge)
     badges.delete(badge)
     return respond({"status": "deleted", "badge": described})

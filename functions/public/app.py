@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, images, places, public
+from badgekit import api, badges, images, keys, places, public
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
@@ -60,8 +60,9 @@ def issuer_organisation(**params: str) -> Response[str]:
 @documents.get(f"{PROGRAM}/badges/<badgeSlug>")
 def badge_class(badgeSlug: str, **params: str) -> Response[str]:
     request = current()
-    place = places.resolve(request, **params)
-    badge = badges.get(place, param(badgeSlug))
+    slug = param(badgeSlug)
+    place, (found,) = places.resolve_with(request, [keys.badge(slug)], **params)
+    badge = badges.under(place, found, slug)
     return respond(public.badge_class(place, badge, request.base_url))
 
 

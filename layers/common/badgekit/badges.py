@@ -105,8 +105,8 @@ def memberships(badge: Mapping[str, Any], archived: bool) -> list[keys.ListScope
 # --- reading -------------------------------------------------------------------------------------
 
 
-def get(place: Place, slug: str) -> Item:
-    badge = db.get(keys.badge(slug))
+def under(place: Place, badge: Item | None, slug: str) -> Item:
+    """The badge if it exists and is addressable through the URL's container, else the 404."""
     if badge is None or not place.contains(badge):
         raise ResourceNotFound.for_field("badge", "slug", slug)
     return badge
@@ -488,10 +488,11 @@ def create(place: Place, body: Body) -> Item:
 def _input_form(badge: Mapping[str, Any]) -> dict[str, Any]:
     """A stored badge's scalar fields as request input, for merge-then-validate on PUT
     (DynamoDB returns numbers as Decimal)."""
-    form = {name: badge.get(name) for name in FIELD_NAMES}
+    form: dict[str, Any] = {name: badge.get(name) for name in FIELD_NAMES}
     for name in ("timeValue", "limit"):
-        if form[name] is not None:
-            form[name] = int(form[name])
+        value = form[name]
+        if value is not None:
+            form[name] = int(value)
     return form
 
 

@@ -7,11 +7,11 @@ needed it first, for a consumer key's system check).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from badgekit import containers, keys
+from badgekit import containers, db, keys
 from badgekit.api import ApiRequest, param
 from badgekit.errors import ResourceNotFound
 
@@ -66,6 +66,21 @@ def system_id_of(request: ApiRequest, slug: str) -> int | None:
     """For the auth check of consumer keys (auth.md §4 step 16)."""
     system = find_system(request, slug)
     return int(system["id"]) if system else None
+
+
+def resolve_with(
+    request: ApiRequest, also: Sequence[keys.Key], **params: str
+) -> tuple[Place, list[Item | None]]:
+    """Resolve the Place and read items whose keys come from the path alone (e.g. a badge by
+    its global slug) in the same round trip as the system: one BatchGetItem."""
+    slug = param(params["systemSlug"])
+    memo_key = ("system", keys.slug_key(slug))
+    wanted = list(also) if memo_key in request.memo else [keys.system(slug), *also]
+    found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
+    if memo_key not in request.memo:
+        request.memo[memo_key] = found.get((wanted[0]["PK"], wanted[0]["SK"]))
+    extra = [found.get((key["PK"], key["SK"])) for key in also]
+    return resolve(request, **params), extra
 
 
 def resolve(
