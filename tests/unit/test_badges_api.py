@@ -332,3 +332,22 @@ def test_deleting_containers_cascades_to_badges(tree):
     tree.post("/systems", system_body("chicago"))
     assert tree.get(f"{SYS}/badges?archived=any").json == {"badges": []}
     assert tree.post(f"{SYS}/badges", badge_body("p-badge")).status == 201  # slug free again
+
+
+def test_stored_badge_image_commits_with_the_badge_and_a_conflict_leaves_nothing(tree):
+    import base64
+
+    from tests.unit.test_images import bucket_keys, image_items, tags
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    uri = "data:image/png;base64," + base64.b64encode(png).decode()
+    created = tree.post(f"{SYS}/badges", badge_body("pictured", imageUrl=None, image=uri))
+    assert created.status == 201, created.json
+    image_url = created.json["badge"]["imageUrl"]
+    assert re.fullmatch(r"https://badges\.example\.org/public/images/[0-9a-f]{32}", image_url)
+    (key,) = bucket_keys()
+    assert tags(key) == []  # committed: no longer pending expiry
+    conflict = tree.post(f"{SYS}/badges", badge_body("PICTURED", imageUrl=None, image=uri))
+    assert conflict.status == 409
+    assert bucket_keys() == [key]  # the loser's upload was deleted
+    assert len(image_items()) == 1

@@ -437,8 +437,9 @@ def create(place: Place, body: Body) -> Item:
     report.raise_if_any()
     assert image is not None
     slug = values.get("slug") or secrets.token_hex(16)
-    ids = db.allocate_ids({"badge": 1, **children.new_ids_needed()})
+    ids = db.allocate_ids({"badge": 1, "image": int(image.stored), **children.new_ids_needed()})
     badge_id = ids.pop("badge")[0]
+    image_ids = ids.pop("image")
     item: Item = {
         **keys.badge(slug),
         "entity": "badge",
@@ -454,9 +455,9 @@ def create(place: Place, body: Body) -> Item:
     }
     _scalars(item, {**values, "slug": slug})
     _apply_children(item, children, ids)
-    prepared = images.prepare(image)
+    _check_size(item)  # before uploading anything
+    prepared = images.prepare(image, image_id=image_ids[0] if image_ids else None)
     item.update(prepared.owner_attributes)
-    _check_size(item)
     key = keys.badge(slug)
     actions: list[dict[str, Any]] = [
         {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
@@ -468,9 +469,9 @@ def create(place: Place, body: Body) -> Item:
     actions.extend(checks)
     actions.extend(prepared.actions)
     try:
-        db.transact(actions)
+        with images.settling(prepared):
+            db.transact(actions)
     except db.TransactionFailed as failure:
-        prepared.abandoned()
         if failure.failed(0):
             raise ResourceConflict.duplicate_slug(
                 "badge", _conflict_details(body.fields, {"slug": slug})
@@ -481,7 +482,6 @@ def create(place: Place, body: Body) -> Item:
                     parent["entity"], "slug", parent["slug"]
                 ) from failure
         raise
-    prepared.committed()
     return item
 
 
@@ -508,26 +508,28 @@ def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
         image = images.image_input(body.fields, body.upload, report, current_url)
         children = _children(body.fields, current, report)
         report.raise_if_any()
-        ids = db.allocate_ids(children.new_ids_needed())
+        stored = image is not None and image.stored
+        ids = db.allocate_ids({"image": int(stored), **children.new_ids_needed()})
+        image_ids = ids.pop("image")
         updated: Item = dict(current)
         _scalars(updated, values)
         _apply_children(updated, children, ids)
-        prepared = images.prepare(image) if image else None
-        if prepared:
+        new_key = keys.badge(str(updated["slug"]))
+        updated.update(new_key)
+        _check_size(updated)  # before uploading anything
+        prepared = None
+        if image is not None:
+            prepared = images.prepare(image, image_id=image_ids[0] if image_ids else None)
             for attribute in ("imageUrl", "imageSlug"):
                 updated.pop(attribute, None)
             updated.update(prepared.owner_attributes)
-        new_key = keys.badge(str(updated["slug"]))
-        updated.update(new_key)
-        _check_size(updated)
         moved = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
         extra = _list_changes(current, updated, new_key, moved)
         extra.extend(prepared.actions if prepared else [])
         try:
-            db.save_revision(current, db.Revision(updated, extra))
+            with images.settling(prepared):
+                db.save_revision(current, db.Revision(updated, extra))
         except db.TransactionFailed as failure:
-            if prepared:
-                prepared.abandoned()
             if moved and failure.failed(1):
                 raise ResourceConflict.duplicate_slug(
                     "badge", _conflict_details(body.fields, values)
@@ -537,8 +539,6 @@ def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
                 raise ResourceNotFound.for_field("badge", "slug", current["slug"]) from failure
             current = reloaded
             continue
-        if prepared:
-            prepared.committed()
         return updated
     raise db.TransactionFailed(["TransactionConflict"])
 
