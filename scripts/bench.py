@@ -1,13 +1,16 @@
-"""`make bench`: handler time and DynamoDB cost of every containers endpoint, and of lists at scale.
+"""`make bench`: handler time and AWS cost of every containers, badges and public endpoint, and of
+lists at scale.
 
 Why: the single-table design (docs/data-model.md) promises a fixed number of DynamoDB calls per
 request, and list pages whose cost depends on the page rather than on the collection. Those
-counts are what this measures and what matters; the times are the handler plus moto's in-process
-emulation, useful only to compare endpoints with each other on one machine.
+counts (and the S3 calls of stored images) are what this measures and what matters; the times
+are the handler plus moto's in-process emulation, useful only to compare endpoints with each
+other on one machine.
 
 This is not a test: nothing asserts a speed. It fails loudly only for what is wrong at any
-speed (a Scan on a request path, an unexpected status, a page of the wrong size), because the
-numbers of such a run would be meaningless.
+speed (a Scan on a request path, an unexpected status, a page of the wrong size, a badge list
+making more calls than its page can justify), because the numbers of such a run would be
+meaningless.
 
 Writes docs/benchmarks.md and prints the same tables; progress goes to stderr.
 """
@@ -15,6 +18,7 @@ Writes docs/benchmarks.md and prints the same tables; progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import math
 import os
@@ -30,6 +34,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from botocore import handlers as botocore_handlers
+
+from local.events import ProxyResponse
 from local.inprocess import (
     IMAGES_BUCKET,
     ROOT,
@@ -45,18 +52,23 @@ TABLE_NAME = "badgekit-bench"
 
 # Before any handler module is imported: they read configuration at import or first use.
 use_offline_environment(TABLE_NAME, MASTER_SECRET)
-# Imports the function once, putting the layer on sys.path. Only the function benchmarked: its
-# routes are all the run needs, and the run stays independent of the other functions' state.
-GATEWAY = gateway(TABLE_NAME, functions=("ContainersFunction",))
+# Imports the functions once, putting the layer on sys.path. Only the functions benchmarked:
+# their routes are all the run needs.
+FUNCTIONS = ("ContainersFunction", "BadgesFunction", "PublicFunction")
+GATEWAY = gateway(TABLE_NAME, functions=FUNCTIONS)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from badgekit import containers, db  # noqa: E402
+from badgekit import badges, containers, db, images  # noqa: E402
+from badgekit.places import Place  # noqa: E402
 from badgekit.request import Body  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 ITERATIONS = 30
+# Badge writes are transactions of up to 17 actions, and moto copies the table per action; most
+# runs also write in their set-up or clean-up. Fewer runs keep `make bench` within minutes.
+BADGE_ITERATIONS = 15
 SCALE_ITERATIONS = 2
 WHOLE_ITERATIONS = 1  # unpaginated lists of 1,000: seconds per request under moto
 WARMUP = 1  # untimed first run of a scenario (first-use set-up in boto3, moto, the fan-out pool)
@@ -64,6 +76,11 @@ SCALE = 1_000
 PAGE_SIZE = 20
 PAGES = (1, 10, SCALE // PAGE_SIZE)
 FAN_OUT_THREADS = 8  # badgekit.db's pool size, for warming it up
+
+BADGE_SCALE = 200
+BADGE_ISSUERS, PROGRAMS_PER_ISSUER = 5, 2
+ARCHIVED_EVERY = 10  # every 10th badge of the scale fixture is archived
+BADGE_PAGES = (1, 9, 10)  # 9: the last full page of the active badges, 10: past their end
 
 Target = Callable[[int], str]
 Hook = Callable[[int], None]
@@ -77,7 +94,11 @@ class UnexpectedReply(RuntimeError):
     """A request did not do what it should, so its numbers would be meaningless."""
 
 
-# --- counting DynamoDB calls ------------------------------------------------------------------
+class TooManyCalls(RuntimeError):
+    """A request made more calls than its page justifies: a round trip per listed item."""
+
+
+# --- counting DynamoDB and S3 calls -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -91,7 +112,7 @@ class CallGroup:
 
 @dataclass(frozen=True)
 class Usage:
-    """DynamoDB cost of one request, in call order."""
+    """DynamoDB and S3 cost of one request, in call order (S3 operations prefixed `S3 `)."""
 
     groups: tuple[CallGroup, ...]
     list_rows: int  # items read that are list headers or entries (small items, SK `LIST#…`)
@@ -102,6 +123,10 @@ class Usage:
 
     def count(self, operation: str) -> int:
         return sum(group.calls for group in self.groups if group.operation == operation)
+
+    @property
+    def calls(self) -> int:
+        return sum(group.calls for group in self.groups)
 
     @property
     def calls_text(self) -> str:
@@ -135,15 +160,17 @@ def is_list_row(item: dict[str, Any]) -> bool:
     return isinstance(sort_key, str) and sort_key.startswith("LIST#")
 
 
-class DynamoMeter:
-    """Counts the data layer's DynamoDB calls and the items they read, via botocore hooks.
+class CallMeter:
+    """Counts the functions' DynamoDB and S3 calls and the items read, via botocore hooks.
 
-    Hooks see every call whichever helper makes it, without touching the domain code. They are
-    attached to boto3's default session, so every client made from it carries them: the data
-    layer keeps one table handle per thread, and list pages fan out to a pool of threads whose
-    handles outlive a `mock_aws` context (so one meter serves the whole run). botocore hands both
-    hooks of a call the same `context` dict, which ties a response to its call even when calls
-    overlap; the lock, because they do.
+    Hooks see every call whichever helper makes it, without touching the domain code. The
+    DynamoDB hooks are attached to boto3's default session, so every client made from it carries
+    them: the data layer keeps one table handle per thread, and list pages fan out to a pool of
+    threads whose handles outlive a `mock_aws` context (so one meter serves the whole run). The
+    images module makes its S3 clients from a session of its own, so the S3 hooks go into
+    botocore's built-in handlers, which every new session registers (moto's own interception
+    works the same way). botocore hands both hooks of a call the same `context` dict, which ties
+    a response to its call even when calls overlap; the lock, because they do.
     """
 
     def __init__(self) -> None:
@@ -155,6 +182,12 @@ class DynamoMeter:
     def attach(self, events: Any) -> None:
         events.register("before-call.dynamodb", self._before_call)
         events.register("after-call.dynamodb", self._after_call)
+
+    def attach_s3_to_new_sessions(self) -> None:
+        """Once, before the first S3 client is made (`verify_meter` checks it was)."""
+        botocore_handlers.BUILTIN_HANDLERS.extend(
+            [("before-call.s3", self._before_s3_call), ("after-call.s3", self._after_call)]
+        )
 
     def reset(self) -> None:
         with self._lock:
@@ -173,9 +206,15 @@ class DynamoMeter:
             return Usage(tuple(groups), self._list_rows)
 
     def _before_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        self._record(model.name, context)
+
+    def _before_s3_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        self._record(f"S3 {model.name}", context)
+
+    def _record(self, operation: str, context: dict[str, Any]) -> None:
         with self._lock:
             context["bench_call"] = (self._generation, len(self._calls))
-            self._calls.append([model.name, 0])
+            self._calls.append([operation, 0])
 
     def _after_call(
         self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any
@@ -189,12 +228,14 @@ class DynamoMeter:
             self._list_rows += sum(1 for item in items if is_list_row(item))
 
 
-METER = DynamoMeter()
+METER = CallMeter()
+METER.attach_s3_to_new_sessions()
 
 
 @contextmanager
-def fresh_table() -> Iterator[DynamoMeter]:
-    """A new mocked account with the template's table, metered from its first call."""
+def fresh_table() -> Iterator[CallMeter]:
+    """A new mocked account with the template's table and images bucket, metered from its
+    first call."""
     with mock_aws():
         # moto hides boto3's default session while mocking: make the one every client of this
         # context (all threads) will be created from, with the meter on it.
@@ -204,28 +245,33 @@ def fresh_table() -> Iterator[DynamoMeter]:
         # No stream: nothing consumes it here, and moto's stream records would make every
         # transaction slower than the one before (see `create_table`).
         create_table(boto3.client("dynamodb"), TABLE_NAME, stream=False)
-        # Images are not benchmarked (JSON bodies only), but a path may still reach the bucket.
         boto3.client("s3").create_bucket(Bucket=IMAGES_BUCKET)
         db.reset_clients()
+        images.reset_clients()
         try:
-            verify_meter()  # also creates this thread's handle, outside any timing
+            verify_meter()  # also creates this thread's handles, outside any timing
             yield METER
         finally:
             db.reset_clients()
+            images.reset_clients()
 
 
 def verify_meter() -> None:
     """Fail if the meter misses calls (a client made without the hooks): counts that silently
     miss calls would mislead. Also warms the fan-out pool: its threads start and make their
-    clients here, outside any timing."""
+    clients here, outside any timing; and the images module's S3 client of this thread."""
     key = {"PK": "BENCH#meter", "SK": "check"}
     calls = 1 + 2 * FAN_OUT_THREADS
     METER.reset()
     db.get(key)
     db.fan_out(db.get, [key] * (calls - 1))
-    seen = METER.usage().count("GetItem")
+    images.s3().head_bucket(Bucket=images.bucket())
+    usage = METER.usage()
+    seen = usage.count("GetItem")
     if seen != calls:
         raise RuntimeError(f"the DynamoDB meter saw {seen} of {calls} GetItem calls")
+    if usage.count("S3 HeadBucket") != 1:
+        raise RuntimeError(f"the S3 meter missed a HeadBucket call: {usage.calls_text}")
 
 
 @contextmanager
@@ -280,6 +326,8 @@ class Scenario:
     iterations: int | None = None  # overrides the run's default (slow, large requests)
     warmup: int = WARMUP
     note: str = ""
+    max_calls: int | None = None  # more calls than this is a round trip per listed item
+    verify: Callable[[Reply], str | None] | None = None  # what is wrong with a reply, if anything
 
 
 @dataclass(frozen=True)
@@ -317,7 +365,15 @@ def listed_length(body: Any) -> int | None:
     return None
 
 
-def run_once(scenario: Scenario, index: int, meter: DynamoMeter) -> tuple[float, Usage, Reply]:
+def reply_of(response: ProxyResponse) -> Reply:
+    """The reply with its JSON body decoded; other bodies (images) are kept as bytes."""
+    headers = dict(response.headers)
+    if response.body and not headers.get("Content-Type", "").startswith("application/json"):
+        return Reply(response.status, headers, response.body)
+    return Reply.of(response)
+
+
+def run_once(scenario: Scenario, index: int, meter: CallMeter) -> tuple[float, Usage, Reply]:
     """Time one dispatch; signing and building the request happen before the clock starts."""
     body = scenario.body(index) if scenario.body else None
     request = scenario.client.prepare(
@@ -327,7 +383,7 @@ def run_once(scenario: Scenario, index: int, meter: DynamoMeter) -> tuple[float,
     started = time.perf_counter()
     response = GATEWAY.dispatch(request)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return elapsed_ms, meter.usage(), Reply.of(response)
+    return elapsed_ms, meter.usage(), reply_of(response)
 
 
 def check(scenario: Scenario, index: int, usage: Usage, reply: Reply) -> None:
@@ -339,9 +395,14 @@ def check(scenario: Scenario, index: int, usage: Usage, reply: Reply) -> None:
     listed = listed_length(reply.body)
     if scenario.listed is not None and listed != scenario.listed:
         raise UnexpectedReply(f"{where}: listed {listed}, expected {scenario.listed}")
+    problem = scenario.verify(reply) if scenario.verify else None
+    if problem:
+        raise UnexpectedReply(f"{where}: {problem}")
+    if scenario.max_calls is not None and usage.calls > scenario.max_calls:
+        raise TooManyCalls(f"{where}: {usage.calls_text}, at most {scenario.max_calls} expected")
 
 
-def measure(scenario: Scenario, meter: DynamoMeter, iterations: int) -> Result:
+def measure(scenario: Scenario, meter: CallMeter, iterations: int) -> Result:
     """Warm-up runs, then timed runs; every run is checked, only timed ones are kept."""
     timings: list[float] = []
     usages: list[Usage] = []
@@ -363,7 +424,7 @@ def measure(scenario: Scenario, meter: DynamoMeter, iterations: int) -> Result:
     return Result(scenario, tuple(timings), tuple(usages), total)
 
 
-def measure_all(scenarios: Sequence[Scenario], meter: DynamoMeter, iterations: int) -> list[Result]:
+def measure_all(scenarios: Sequence[Scenario], meter: CallMeter, iterations: int) -> list[Result]:
     results = []
     for scenario in scenarios:
         result = measure(scenario, meter, iterations)
@@ -575,6 +636,248 @@ def measure_endpoints(iterations: int) -> list[Result]:
         return measure_all(endpoint_scenarios(master, consumer), meter, iterations)
 
 
+# --- the badges and public endpoints ----------------------------------------------------------
+
+PROGRAM_PATH = f"{ISSUER_PATH}/programs/{PROGRAM}"
+# A 1x1 PNG (70 bytes): the stored image of the image scenarios.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"
+    "awAAAABJRU5ErkJggg=="
+)
+PNG_DATA_URI = "data:image/png;base64," + base64.b64encode(PNG).decode()
+STORED_IMAGE_BADGE = "stored-image"
+
+
+def badge_body(slug: str, *, image: str | None = None) -> dict[str, Any]:
+    """A badge with every kind of child: 2 criteria, 1 alignment, 2 categories, 2 tags; a
+    remote `imageUrl` unless `image` (a data: URI) is given."""
+    body: dict[str, Any] = {
+        "slug": slug,
+        "name": slug.replace("-", " ").title(),
+        "strapline": "A badge for the benchmark",
+        "earnerDescription": "What the earner did to deserve it",
+        "consumerDescription": "What the badge tells whoever looks at it",
+        "criteriaUrl": "http://example.org/criteria",
+        "unique": True,
+        "evidenceType": "URL",
+        "criteria": [
+            {"description": "Did the first thing", "required": True, "note": "Check it"},
+            {"description": "Did the second thing", "required": False},
+        ],
+        "alignments": [
+            {
+                "name": "CCSS.ELA-Literacy.RST.11-12.3",
+                "url": "http://www.corestandards.org/ELA-Literacy/RST/11-12/3",
+                "description": "Follow precisely a complex multistep procedure",
+            }
+        ],
+        "categories": ["Science", "Coding"],
+        "tags": ["scratch", "games"],
+    }
+    if image is None:
+        body["imageUrl"] = "http://example.org/badge.png"
+    else:
+        body["image"] = image
+    return body
+
+
+@dataclass(frozen=True)
+class BadgeLevel:
+    """One of the three prefixes badges live under, as the scenarios of its routes need it."""
+
+    name: str  # system | issuer | program: the level of the badges created under it
+    shown: str  # the prefix as shown, e.g. /systems/{s}/issuers/{i}
+    path: str  # the fixture's prefix
+    depth: int  # GetItem calls that resolve the prefix (system, issuer, program)
+    listed: int  # badges of its default list in the fixture (its own and its descendants')
+
+    def fixture(self) -> tuple[str, str, str]:
+        """The fixture's badges of this level: read/updated, renamed, archived."""
+        return f"{self.name}-badge", f"{self.name}-rename-a", f"{self.name}-archive"
+
+
+BADGE_LEVELS = (
+    BadgeLevel("system", "/systems/{s}", SYSTEM_PATH, 1, 3 * 3 + 1),
+    BadgeLevel("issuer", "/systems/{s}/issuers/{i}", ISSUER_PATH, 2, 2 * 3),
+    BadgeLevel("program", "/systems/{s}/issuers/{i}/programs/{p}", PROGRAM_PATH, 3, 3),
+)
+PUBLIC_BADGES = sum(len(level.fixture()) for level in BADGE_LEVELS) + 1
+BADGE_FIXTURE = (
+    f"the containers fixture; 3 badges under each of `{SYSTEM}`, `{ISSUER}` and "
+    f"`{ISSUER}/{PROGRAM}` with remote images, and one system-level badge with a stored image "
+    "(so lists of 10, 6 and 3 badges); every badge has 2 criteria, 1 alignment, 2 categories "
+    "and 2 tags"
+)
+
+
+def list_bound(depth: int, lists: int, listed: int) -> int:
+    """Most calls a badge list may make: resolve the prefix, one Query per list (two for
+    `archived=any`), BatchGetItem chunks of 100 and one Query of the system's containers."""
+    return depth + lists + math.ceil(listed / 100) + 1
+
+
+def seed_badge_fixture(master: Api) -> str:
+    """The badges of BADGE_FIXTURE, through the API; returns the stored image's slug."""
+    for level in BADGE_LEVELS:
+        for slug in level.fixture():
+            expect(master.post(f"{level.path}/badges", badge_body(slug)), 201)
+    body = badge_body(STORED_IMAGE_BADGE, image=PNG_DATA_URI)
+    reply = expect(master.post(f"{SYSTEM_PATH}/badges", body), 201)
+    return str(reply.json["badge"]["imageUrl"]).rsplit("/", 1)[1]
+
+
+def badge_level_scenarios(level: BadgeLevel, master: Api) -> list[Scenario]:
+    """List, create (remote and stored image), update (scalar, rename, archive) and delete under
+    one prefix; writes leave the fixture as it was."""
+    shown, collection = f"{level.shown}/badges", f"{level.path}/badges"
+    item_shown = f"{shown}/{{b}}"
+    existing, rename_base, archived = level.fixture()
+
+    def created(index: int) -> str:
+        return f"{level.name}-{new(index)}"
+
+    def delete_created(index: int) -> None:
+        expect(master.delete(f"{collection}/{created(index)}"), 200)
+
+    def renamed(index: int) -> str:
+        return rename_base if index % 2 == 0 else rename_base.replace("-a", "-b")
+
+    def unarchive(_: int) -> None:
+        expect(master.put(f"{collection}/{archived}", {"archived": False}), 200)
+
+    def create_doomed(index: int) -> None:
+        expect(master.post(collection, badge_body(f"{level.name}-{doomed(index)}")), 201)
+
+    def post(note: str, image: str | None) -> Scenario:
+        return Scenario(
+            "POST",
+            shown,
+            fixed(collection),
+            master,
+            "master",
+            body=lambda i: badge_body(created(i), image=image),
+            status=201,
+            teardown=delete_created,
+            note=note,
+        )
+
+    def put(target: Target, body: Callable[[int], dict[str, Any]], note: str) -> Scenario:
+        return Scenario("PUT", item_shown, target, master, "master", body=body, note=note)
+
+    return [
+        Scenario(
+            "GET",
+            shown,
+            fixed(collection),
+            master,
+            "master",
+            listed=level.listed,
+            max_calls=list_bound(level.depth, 1, level.listed),
+        ),
+        post("remote imageUrl", None),
+        post("stored image: 70-byte PNG data: URI", PNG_DATA_URI),
+        put(fixed(f"{collection}/{existing}"), lambda i: {"name": f"Updated {i}"}, "scalar"),
+        put(
+            lambda i: f"{collection}/{renamed(i)}",
+            lambda i: {"slug": renamed(i + 1)},
+            "slug rename",
+        ),
+        replace(
+            put(fixed(f"{collection}/{archived}"), lambda _: {"archived": True}, "archive"),
+            teardown=unarchive,
+        ),
+        Scenario(
+            "DELETE",
+            item_shown,
+            lambda i: f"{collection}/{level.name}-{doomed(i)}",
+            master,
+            "master",
+            setup=create_doomed,
+        ),
+    ]
+
+
+def get_badge_scenarios(master: Api) -> dict[str, list[Scenario]]:
+    """GET one badge, per prefix: through its own container, and a program's badge through the
+    system (its nested issuer and program then come from the system's containers Query)."""
+
+    def get(level: BadgeLevel, badge: str, note: str) -> Scenario:
+        shown, target = f"{level.shown}/badges/{{b}}", f"{level.path}/badges/{badge}"
+        return Scenario("GET", shown, fixed(target), master, "master", note=note)
+
+    system, issuer, program = BADGE_LEVELS
+    return {
+        "system": [
+            get(system, "system-badge", "system-level badge"),
+            get(system, "program-badge", "program-level badge"),
+        ],
+        "issuer": [get(issuer, "issuer-badge", "issuer-level badge")],
+        "program": [get(program, "program-badge", "program-level badge")],
+    }
+
+
+def badge_endpoint_scenarios(master: Api) -> list[Scenario]:
+    """Every badge route under each prefix, GET one after the creates."""
+    gets = get_badge_scenarios(master)
+    scenarios: list[Scenario] = []
+    for level in BADGE_LEVELS:
+        listing, post, post_stored, *writes = badge_level_scenarios(level, master)
+        scenarios += [listing, post, post_stored, *gets[level.name], *writes]
+    return scenarios
+
+
+def is_png(reply: Reply) -> str | None:
+    if reply.headers.get("Content-Type") != "image/png" or reply.body != PNG:
+        return f"not the stored PNG: {reply.headers.get('Content-Type')}, {reply.body!r:.80}"
+    return None
+
+
+def public_scenarios(client: Api, image_slug: str) -> list[Scenario]:
+    """The public list, badge classes, issuer organisations and a stored image, unsigned."""
+
+    def get(shown: str, target: str, **kw: Any) -> Scenario:
+        return Scenario("GET", shown, fixed(target), client, "none", **kw)
+
+    first_page = f"/public/badges?page=1&count={PAGE_SIZE}"
+    # One system on the page: its GSI1 Query and GetItem, and its containers Query.
+    public_bound = 1 + 1 + 3
+    system, _, program = BADGE_LEVELS
+    return [
+        get(first_page, first_page, listed=PUBLIC_BADGES, max_calls=public_bound),
+        *(
+            get(
+                f"/public{level.shown}/badges/{{b}}",
+                f"/public{level.path}/badges/{level.name}-badge",
+                note=f"{level.name}-level badge",
+            )
+            for level in BADGE_LEVELS
+        ),
+        get(
+            f"/public{system.shown}/badges/{{b}}",
+            f"/public{system.path}/badges/{program.name}-badge",
+            note="program-level badge",
+        ),
+        *(get(f"/public{level.shown}", f"/public{level.path}") for level in BADGE_LEVELS),
+        get(
+            "/public/images/{slug}",
+            f"/public/images/{image_slug}",
+            verify=is_png,
+            note="70-byte PNG",
+        ),
+    ]
+
+
+def measure_badge_endpoints(iterations: int) -> tuple[list[Result], list[Result]]:
+    """The badges function's routes, then the public function's, on one fixture."""
+    with fresh_table() as meter, phase("badges and public endpoints"):
+        master = Api(secret=MASTER_SECRET, gw=GATEWAY)
+        seed_endpoint_fixture(master)
+        image_slug = seed_badge_fixture(master)
+        badge_results = measure_all(badge_endpoint_scenarios(master), meter, iterations)
+        public_results = measure_all(public_scenarios(master, image_slug), meter, iterations)
+        return badge_results, public_results
+
+
 # --- lists at scale ---------------------------------------------------------------------------
 
 
@@ -676,6 +979,133 @@ def measure_scale(scale_iterations: int) -> list[Result]:
     return results
 
 
+def scale_badge_body(n: int) -> Body:
+    """Badge n of the scale fixture: 3 criteria, 2 alignments, 3 categories, 3 tags."""
+    return Body(
+        {
+            "slug": f"badge-{n}",
+            "name": f"Badge {n}",
+            "strapline": f"Badge number {n} of the benchmark",
+            "earnerDescription": f"What the earner of badge {n} did",
+            "consumerDescription": f"What badge {n} tells whoever looks at it",
+            "criteriaUrl": f"http://example.org/criteria/{n}",
+            "imageUrl": f"http://example.org/badges/{n}.png",
+            "unique": True,
+            "archived": n % ARCHIVED_EVERY == 0,
+            "criteria": [
+                {"description": f"Criterion {c}", "required": c == 1, "note": f"Note {c}"}
+                for c in range(1, 4)
+            ],
+            "alignments": [
+                {"name": f"Standard {a}", "url": f"http://example.org/standards/{a}"}
+                for a in range(1, 3)
+            ],
+            "categories": ["Science", "Coding", f"Group {n % 7}"],
+            "tags": ["benchmark", f"tag-{n % 11}", f"badge-{n}"],
+        }
+    )
+
+
+DOOMED_PROGRAM = (2, 1)  # issuer-2/p-1, deleted by the last scenario at scale
+
+
+def program_badges(program: tuple[int, int]) -> int:
+    """Badges of program `p-{m}` of `issuer-{n}` in the scale fixture (see `seed_badges`)."""
+    issuer, number = program
+    index = (issuer - 1) * PROGRAMS_PER_ISSUER + (number - 1)
+    count = BADGE_ISSUERS * PROGRAMS_PER_ISSUER
+    return sum(1 for n in range(1, BADGE_SCALE + 1) if n % 3 == 2 and n % count == index)
+
+
+def badge_scale_levels() -> dict[str, int]:
+    """How many badges of the scale fixture each level holds (badge n: level n % 3)."""
+    levels = ("system", "issuer", "program")
+    return {
+        level: sum(1 for n in range(1, BADGE_SCALE + 1) if n % 3 == i)
+        for i, level in enumerate(levels)
+    }
+
+
+def seed_badges() -> None:
+    """System `scale` with BADGE_ISSUERS issuers of PROGRAMS_PER_ISSUER programs each and
+    BADGE_SCALE badges spread over the system, its issuers and programs (every
+    ARCHIVED_EVERY-th archived), through the domain functions in bulk (see `bulk_writes`)."""
+    with bulk_writes():
+        system = containers.create(containers.system_level(), body_of("scale"))
+        issuers: list[Place] = []
+        programs: list[Place] = []
+        for n in range(1, BADGE_ISSUERS + 1):
+            issuer = containers.create(containers.issuer_level(system), body_of(f"issuer-{n}"))
+            issuers.append(Place(system, issuer))
+            for m in range(1, PROGRAMS_PER_ISSUER + 1):
+                level = containers.program_level(system, issuer)
+                programs.append(Place(system, issuer, containers.create(level, body_of(f"p-{m}"))))
+        for n in range(1, BADGE_SCALE + 1):
+            places = ([Place(system)], issuers, programs)[n % 3]
+            badges.create(places[n % len(places)], scale_badge_body(n))
+
+
+def badge_scale_scenarios(master: Api) -> list[Scenario]:
+    """The system's badge list whole and by page (default and `archived=any`), the public list,
+    and deleting the system (its badges one by one)."""
+    shown, path = "/systems/{s}/badges", "/systems/scale/badges"
+    active = BADGE_SCALE - BADGE_SCALE // ARCHIVED_EVERY
+
+    def on_page(total: int, page: int) -> int:
+        return max(0, min(PAGE_SIZE, total - (page - 1) * PAGE_SIZE))
+
+    def listing(shown: str, path: str, listed: int, lists: int, **kw: Any) -> Scenario:
+        return replace(
+            scale_get(master, shown, path, listed, **kw), max_calls=list_bound(1, lists, listed)
+        )
+
+    last = BADGE_PAGES[-1]
+    any_query = f"?archived=any&page={last}&count={PAGE_SIZE}"
+    public_pages = [f"/public/badges?page={page}&count={PAGE_SIZE}" for page in BADGE_PAGES[:2]]
+    return [
+        listing(shown, path, active, 1),
+        *(listing(*page_of(shown, path, p), on_page(active, p), 1) for p in BADGE_PAGES),
+        listing(shown + any_query, path + any_query, on_page(BADGE_SCALE, last), 2),
+        *(
+            # One system on the page: its GSI1 Query and GetItem, and its containers Query.
+            replace(scale_get(master, page, page, PAGE_SIZE), auth="none", max_calls=1 + 1 + 3)
+            for page in public_pages
+        ),
+        # Last: it changes the fixture. A program's badges are deleted one transaction each;
+        # the whole system's would take minutes under moto (each transaction copies the table).
+        Scenario(
+            "DELETE",
+            "/systems/{s}/issuers/{i}/programs/{p}",
+            fixed(f"/systems/scale/issuers/issuer-{DOOMED_PROGRAM[0]}/programs/p-1"),
+            master,
+            "master",
+            iterations=1,
+            warmup=0,
+            note=f"the program holds {program_badges(DOOMED_PROGRAM)} badges",
+        ),
+    ]
+
+
+def measure_badge_scale(scale_iterations: int) -> list[Result]:
+    master = Api(secret=MASTER_SECRET, gw=GATEWAY)
+    levels = badge_scale_levels()
+    archived = BADGE_SCALE // ARCHIVED_EVERY
+    note = (
+        f"{BADGE_SCALE} badges ({archived} archived; {levels['system']}/{levels['issuer']}/"
+        f"{levels['program']} at system/issuer/program level), {BADGE_ISSUERS} issuers, "
+        f"{BADGE_ISSUERS * PROGRAMS_PER_ISSUER} programs"
+    )
+    with fresh_table() as meter:
+        with phase(f"seeding {BADGE_SCALE} badges"):
+            seed_badges()
+        with phase("badges at scale"):
+            scenarios = [
+                with_note(s, f"{note}; {s.note}" if s.note else note)
+                for s in badge_scale_scenarios(master)
+            ]
+            return measure_all(scenarios, meter, scale_iterations)
+
+
 @contextmanager
 def phase(name: str) -> Iterator[None]:
     """Progress on stderr, with how long each part of the run took."""
@@ -712,7 +1142,7 @@ def endpoint_table(results: Sequence[Result]) -> str:
         ]
         for r in results
     ]
-    headers = ["Method", "Path", "Key", "Median ms", "p95 ms", "DynamoDB calls", "Items read"]
+    headers = ["Method", "Path", "Key", "Median ms", "p95 ms", "Calls (in order)", "Items read"]
     return markdown_table(headers, rows)
 
 
@@ -721,7 +1151,8 @@ def scale_table(results: Sequence[Result]) -> str:
         [
             f"`{r.scenario.method} {r.scenario.shown}`",
             r.scenario.note,
-            f"{r.scenario.listed}" + (f" of {r.total:,}" if r.total is not None else ""),
+            ("-" if r.scenario.listed is None else f"{r.scenario.listed}")
+            + (f" of {r.total:,}" if r.total is not None else ""),
             str(len(r.timings_ms)),
             f"{r.median_ms:.1f}",
             f"{r.p95_ms:.1f}",
@@ -746,7 +1177,7 @@ def scale_table(results: Sequence[Result]) -> str:
 
 
 def environment_lines(
-    iterations: int, scale_iterations: int, elapsed_s: float, load_at_start: float
+    args: argparse.Namespace, elapsed_s: float, load_at_start: float
 ) -> list[str]:
     """Where and how the numbers were taken: times mean nothing without it. The load average
     tells whether other processes competed for the CPUs (times are then inflated)."""
@@ -756,8 +1187,9 @@ def environment_lines(
         f"- Python: {platform.python_implementation()} {platform.python_version()}; "
         f"boto3 {metadata.version('boto3')}, moto {metadata.version('moto')}, "
         f"aws-lambda-powertools {metadata.version('aws-lambda-powertools')}",
-        f"- Timed runs: {iterations} per endpoint, after {WARMUP} discarded warm-up run; at "
-        f"scale: {scale_iterations} per page, fewer for whole collections (column `Runs`)",
+        f"- Timed runs: {args.iterations} per containers endpoint, {args.badge_iterations} per "
+        f"badges or public endpoint, each after {WARMUP} discarded warm-up run; at scale: "
+        f"{args.scale_iterations} per page, fewer for some whole collections (column `Runs`)",
         f"- Whole run: {elapsed_s:.0f} s; load average (1 min) {load_at_start:.2f} at the start, "
         f"{os.getloadavg()[0]:.2f} at the end",
     ]
@@ -767,24 +1199,31 @@ ABOUT = """\
 ## What is measured, and what is not
 
 - **Handler time** is `time.perf_counter()` around `Gateway.dispatch` of the local stack, in
-  process: routing, the API Gateway proxy event, the warm containers function (Powertools
-  resolver, JWT verification, validation, domain code, boto3 (de)serialisation) and moto
-  answering every DynamoDB call in process. Building and signing the request, decoding the reply
-  and the untimed set-up of fresh items (deletes) or clean-up (creates) are outside the clock.
-- **Not real DynamoDB latency.** moto is an emulator doing Python work per call: every Query
-  visits every item of the *table* (not just the partition), and every TransactWriteItems
-  copies the whole table. So moto times grow with the table while DynamoDB's do not, and a real
-  call is instead a network round trip (a few ms, more for transactions). The table is created
-  from the template without its stream (nothing consumes it here, and moto would keep every
-  record and copy it in each transaction). Nor are API Gateway, Lambda cold starts (functions
-  are imported before measuring), concurrency or throttling measured. Use the times only to
-  compare rows of one run; the machine may have been busy with other work.
-- **The call and item counts are the meaningful, stable numbers.** *DynamoDB calls* are every
-  API call the data layer's boto3 clients make during the request (botocore `before-call`
-  hook, on every thread), in call order, consecutive calls of one operation grouped. *Items
-  read* are the items returned by GetItem, Query and BatchGetItem (`after-call` hook); *list
-  rows* are the list headers and entries among them (SK `LIST#…`, a few dozen bytes each). A
-  Scan on any request path stops the run. A `/` in a cell would mean iterations differed.
+  process: routing, the API Gateway proxy event, the warm function (containers, badges or
+  public: Powertools resolver, JWT verification, validation, domain code, boto3
+  (de)serialisation) and moto answering every DynamoDB and S3 call in process. Building and
+  signing the request, decoding the reply and the untimed set-up of fresh items (deletes) or
+  clean-up (creates; the archive flip is undone) are outside the clock.
+- **Not real DynamoDB or S3 latency.** moto is an emulator doing Python work per call: every
+  Query visits every item of the *table* (not just the partition), and every TransactWriteItems
+  deep-copies the whole table once *per action* (moto 5.2's rollback copy), so a badge write
+  listed in four lists (up to 17 actions) costs far more than it would on DynamoDB; its S3
+  keeps objects in memory. So moto times grow with the table and the transaction's size while
+  DynamoDB's barely do, and a real call is instead a network round trip (a few ms, more for
+  transactions; an S3 PutObject or GetObject typically tens of ms). The table is created from
+  the template without its stream (nothing consumes it here, and moto would keep every record
+  and copy it in each transaction). Nor are API Gateway, Lambda cold starts (functions are
+  imported before measuring), concurrency or throttling measured. Use the times only to compare
+  rows of one run; the machine may have been busy with other work (see the load average).
+- **The call and item counts are the meaningful, stable numbers.** *Calls* are every DynamoDB
+  call of the data layer's boto3 clients and every S3 call of the images module (prefixed `S3`)
+  during the request (botocore `before-call` hooks, on every thread), in call order,
+  consecutive calls of one operation grouped. *Items read* are the items returned by GetItem,
+  Query and BatchGetItem (`after-call` hook); *list rows* are the list headers and entries among
+  them (SK `LIST#…`, a few dozen bytes each). A Scan on any request path stops the run, and so
+  does a badge list making more calls than its bound (prefix GetItems + one Query per list +
+  one BatchGetItem per 100 badges + one containers Query). A `/` in a cell would mean
+  iterations differed.
 """
 
 SCALE_NOTES = """\
@@ -799,8 +1238,33 @@ At this scale a request takes seconds under moto, so few runs are timed: the cou
 point here.
 """
 
+BADGE_SCALE_NOTES = """\
+Badges are listed in up to four lists each (all badges, system, issuer, program), each split
+into active and archived halves, so the default list and `archived=true` are one list and
+`archived=any` merges two (two Queries, each up to the end of the page). A page is then one
+BatchGetItem (per 100 badges); the nested `issuer`/`program` objects of issuer- and
+program-level badges come from one Query of *all* the system's issuers and programs, made once
+per request whatever the page holds. `/public/badges` reads the deployment-wide list, then per
+distinct system on the page one GSI1 Query and one GetItem (the system by id) and its
+containers Query. Page 9 is the last full page of the active badges; page 10 lies past their
+end (nothing returned, but the Query still reads every entry up to it). The DELETE row removes
+one program: its badges are deleted one transaction each (docs/data-model.md, X1), so it is the
+one request here whose calls grow with the collection (deleting the whole system would make 200
+such transactions: minutes under moto, where each copies the table). Seeded like the
+containers, in bulk through the domain functions.
+"""
 
-def report(endpoints: Sequence[Result], scale: Sequence[Result], lines: Sequence[str]) -> str:
+
+@dataclass(frozen=True)
+class Results:
+    containers: Sequence[Result]
+    badges: Sequence[Result]
+    public: Sequence[Result]
+    container_scale: Sequence[Result]
+    badge_scale: Sequence[Result]
+
+
+def report(results: Results, lines: Sequence[str]) -> str:
     return "\n".join(
         [
             "# Benchmarks",
@@ -816,12 +1280,39 @@ def report(endpoints: Sequence[Result], scale: Sequence[Result], lines: Sequence
             f"a consumer key of `{SYSTEM}`). Creates use a new slug each time and deletes a fresh "
             "item.",
             "",
-            endpoint_table(endpoints),
+            endpoint_table(results.containers),
+            "",
+            "## Endpoints (badges function)",
+            "",
+            f"Fixture: {BADGE_FIXTURE}. Every request with the master key. Creates send 2 "
+            "criteria, 1 alignment, 2 categories and 2 tags, with a new slug each time (deleted "
+            "again, untimed); a stored image is uploaded to S3 tagged pending, its IMAGE item "
+            "written by the badge's transaction, then untagged. `scalar` changes the name, "
+            "`slug rename` moves the badge between two slugs (its list entries are repointed), "
+            "`archive` moves it from the active to the archived lists (undone untimed). Deletes "
+            "remove a fresh badge.",
+            "",
+            endpoint_table(results.badges),
+            "",
+            "## Endpoints (public function)",
+            "",
+            "Same fixture, unsigned requests. A badge class names its issuer document under the "
+            "badge's own container; through a higher prefix that takes the system's containers "
+            "Query. The image is the fixture's stored PNG, read from S3.",
+            "",
+            endpoint_table(results.public),
             "",
             "## Lists at scale",
             "",
+            "### Systems and issuers",
+            "",
             SCALE_NOTES,
-            scale_table(scale),
+            scale_table(results.container_scale),
+            "",
+            "### Badges",
+            "",
+            BADGE_SCALE_NOTES,
+            scale_table(results.badge_scale),
             "",
         ]
     )
@@ -829,7 +1320,12 @@ def report(endpoints: Sequence[Result], scale: Sequence[Result], lines: Sequence
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
-    parser.add_argument("--iterations", type=int, default=ITERATIONS, help="per endpoint")
+    parser.add_argument(
+        "--iterations", type=int, default=ITERATIONS, help="per containers endpoint"
+    )
+    parser.add_argument(
+        "--badge-iterations", type=int, default=BADGE_ITERATIONS, help="per badges/public endpoint"
+    )
     parser.add_argument(
         "--scale-iterations", type=int, default=SCALE_ITERATIONS, help="per list at scale"
     )
@@ -840,11 +1336,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started, load = time.perf_counter(), os.getloadavg()[0]
-    endpoints = measure_endpoints(args.iterations)
-    scale = measure_scale(args.scale_iterations)
+    containers_results = measure_endpoints(args.iterations)
+    badge_results, public_results = measure_badge_endpoints(args.badge_iterations)
+    results = Results(
+        containers_results,
+        badge_results,
+        public_results,
+        measure_scale(args.scale_iterations),
+        measure_badge_scale(args.scale_iterations),
+    )
     elapsed_s = time.perf_counter() - started
-    lines = environment_lines(args.iterations, args.scale_iterations, elapsed_s, load)
-    text = report(endpoints, scale, lines)
+    lines = environment_lines(args, elapsed_s, load)
+    text = report(results, lines)
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)
