@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
+from local.template import CfnLoader
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
 SAMCONFIG_PATH = REPO_ROOT / "samconfig.toml"
@@ -30,32 +32,9 @@ _TRANSFORM_SCRIPT = Path(__file__).with_name("sam_transform.py")
 # --- CloudFormation-aware YAML loading -------------------------------------------------------
 
 
-class CfnYamlLoader(yaml.SafeLoader):
-    """SafeLoader that understands CloudFormation short-form intrinsic tags."""
-
-
-def _construct_intrinsic(loader: CfnYamlLoader, tag_suffix: str, node: yaml.Node) -> Any:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:  # pragma: no cover - yaml has no other node kinds
-        raise yaml.constructor.ConstructorError(None, None, f"bad node for !{tag_suffix}")
-    if tag_suffix in ("Ref", "Condition"):
-        return {tag_suffix: value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-CfnYamlLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
 def load_cfn_yaml(text: str) -> dict[str, Any]:
-    data = yaml.load(text, Loader=CfnYamlLoader)  # a SafeLoader subclass
+    """The local stack's loader (one CloudFormation YAML reader for the whole project)."""
+    data = yaml.load(text, Loader=CfnLoader)
     assert isinstance(data, dict), "template is not a mapping"
     return data
 
