@@ -23,10 +23,12 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class _Serialised:
-    """WSGI middleware running one request at a time (see module docstring)."""
+    """WSGI middleware running one request at a time (see module docstring); `after` runs
+    after each request, still under the lock."""
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, after: Callable[[], None] | None = None) -> None:
         self._app = app
+        self._after = after
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -38,6 +40,29 @@ class _Serialised:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+                if self._after is not None:
+                    self._after()
+
+
+def discard_stream_records() -> int:
+    """Drop every table's buffered stream records (moto's in-process state).
+
+    Why: moto keeps stream records forever and deep-copies each table, records included, once per
+    item of every transaction, so with nobody reading the stream each write gets slower than the
+    last. Sequence numbers stay monotonic: the shard's start moves past what was dropped.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+
+    dropped = 0
+    for regions in list(dynamodb_backends.values()):
+        for backend in list(dict.values(regions)):
+            for table in list(backend.tables.values()):
+                shard = getattr(table, "stream_shard", None)
+                if shard is not None and shard.items:
+                    dropped += len(shard.items)
+                    shard.starting_sequence_number += len(shard.items)
+                    shard.items = []
+    return dropped
 
 
 class EmbeddedDynamoDB:
@@ -46,8 +71,14 @@ class EmbeddedDynamoDB:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
+        # Set to False when no function reads the table's stream (see discard_stream_records).
+        self.keep_stream_records = True
         self._server: Any = None
         self._thread: threading.Thread | None = None
+
+    def _after_request(self) -> None:
+        if not self.keep_stream_records:
+            discard_stream_records()
 
     @property
     def endpoint(self) -> str:
@@ -63,7 +94,7 @@ class EmbeddedDynamoDB:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per boto3 call
-        app = _Serialised(DomainDispatcherApplication(create_backend_app))
+        app = _Serialised(DomainDispatcherApplication(create_backend_app), self._after_request)
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -140,6 +140,8 @@ class LocalStack:
             )
             self.http.gateway = self.gateway
             self._start_pollers(specs, table)
+            if self.dynamodb is not None:
+                self.dynamodb.keep_stream_records = bool(self.pollers)
             self.bootstrap_result = self._bootstrap()
         except BaseException:
             self.stop()

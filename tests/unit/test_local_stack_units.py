@@ -760,3 +760,38 @@ def test_crash_body_comes_from_the_templates_default_5xx_response() -> None:
         "message": "An internal error occurred",
     }
     assert Template.gateway_response_body(api, "NO_SUCH_TYPE") is None
+
+
+def test_unread_stream_records_are_discarded_after_each_request() -> None:
+    """With no stream consumer the embedded DynamoDB drops stream records (moto would keep
+    them and copy them in every transaction); with one, they are kept for the poller."""
+    embedded = EmbeddedDynamoDB()
+    endpoint = embedded.start()
+    try:
+        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+        client.create_table(
+            TableName="trimmed",
+            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        from moto.dynamodb.models import dynamodb_backends
+
+        def buffered() -> int:
+            return sum(
+                len(table.stream_shard.items)
+                for regions in dynamodb_backends.values()
+                for backend in dict.values(regions)
+                for name, table in backend.tables.items()
+                if name == "trimmed"
+            )
+
+        client.put_item(TableName="trimmed", Item={"PK": {"S": "a"}})
+        assert buffered() == 1  # kept by default
+        embedded.keep_stream_records = False
+        client.put_item(TableName="trimmed", Item={"PK": {"S": "b"}})
+        assert buffered() == 0
+        assert client.get_item(TableName="trimmed", Key={"PK": {"S": "a"}})["Item"]  # data kept
+    finally:
+        embedded.stop()
