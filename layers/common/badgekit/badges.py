@@ -476,11 +476,7 @@ def create(place: Place, body: Body) -> Item:
             raise ResourceConflict.duplicate_slug(
                 "badge", _conflict_details(body.fields, {"slug": slug})
             ) from failure
-        for offset, parent in enumerate(place.parents()):
-            if failure.failed(first_check + offset):
-                raise ResourceNotFound.for_field(
-                    parent["entity"], "slug", parent["slug"]
-                ) from failure
+        containers.raise_if_parent_gone(place.parents(), failure, first_check)
         raise
     return item
 

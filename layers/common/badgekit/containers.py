@@ -7,7 +7,7 @@ create / update / delete rules serves all of them; a `Level` says where an item 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,13 +68,6 @@ def program_level(system: Item, issuer: Item) -> Level:
 
 def find_system(slug: str) -> Item | None:
     return db.get(keys.system(slug))
-
-
-def get_system(slug: str) -> Item:
-    system = find_system(slug)
-    if system is None:
-        raise ResourceNotFound.for_field("system", "slug", slug)
-    return system
 
 
 def get_issuer(system: Item, slug: str) -> Item:
@@ -250,16 +243,18 @@ def create(level: Level, body: Body) -> Item:
             raise ResourceConflict.duplicate_slug(
                 level.model, _conflict_details(values)
             ) from failure
-        _raise_if_parent_gone(level, failure, first_check=3)
+        raise_if_parent_gone(level.parents, failure, first_check=3)
         raise
     return item
 
 
-def _raise_if_parent_gone(level: Level, failure: db.TransactionFailed, first_check: int) -> None:
-    for offset, parent in enumerate(level.parents):
+def raise_if_parent_gone(
+    parents: Sequence[Item], failure: db.TransactionFailed, first_check: int
+) -> None:
+    """A failed `db.still_there` check (actions from `first_check` on) is the parent's 404."""
+    for offset, parent in enumerate(parents):
         if failure.failed(first_check + offset):
-            model = ("system", "issuer")[offset]
-            raise ResourceNotFound.for_field(model, "slug", parent["slug"]) from failure
+            raise ResourceNotFound.for_field(parent["entity"], "slug", parent["slug"]) from failure
 
 
 def update(level: Level, current: Item, body: Body) -> Item:

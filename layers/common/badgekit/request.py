@@ -13,7 +13,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from badgekit.errors import BadRequestError, InvalidContent, UnsupportedMediaType
 
@@ -26,11 +26,6 @@ def normalise_path(path: str) -> str:
     if len(collapsed) > 1 and collapsed.endswith("/"):
         collapsed = collapsed.rstrip("/") or "/"
     return collapsed
-
-
-def path_parameter(raw: str) -> str:
-    """Path parameters arrive percent-encoded from REST APIs; the spec works on decoded values."""
-    return unquote(raw)
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
