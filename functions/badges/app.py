@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, keys, places
+from badgekit import api, badges, cascade, keys, places
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
@@ -92,7 +92,7 @@ def update_badge(**params: str) -> Response[str]:
 def delete_badge(**params: str) -> Response[str]:
     place, badge = place_and_badge(params)
     described = shaped(place, badge)
-    badges.delete(badge)
+    cascade.delete_badge(badge)
     return respond({"status": "deleted", "badge": described})
 
 

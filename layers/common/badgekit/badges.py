@@ -576,15 +576,7 @@ def delete(badge: Item) -> None:
         raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
 
 
-def purge(place: Place) -> int:
-    """Delete every badge of a container and its descendants (container delete cascade)."""
-    removed = 0
-    for state in (False, True):
-        members, _ = db.list_members(list_scope(place, state), None)
-        for badge in members:
-            try:
-                delete(badge)
-                removed += 1
-            except ResourceNotFound:
-                continue  # already gone (a concurrent delete)
-    return removed
+def all_of(place: Place) -> list[Item]:
+    """Every badge of a container and its descendants, active and archived (cascades)."""
+    members, _ = db.list_members([list_scope(place, False), list_scope(place, True)], None)
+    return members

@@ -1,16 +1,20 @@
-"""Deleting a container and everything under it (systems.md, issuers.md, programs.md DELETE).
+"""Deleting a container or a badge and everything under it (systems.md, issuers.md,
+programs.md, badges.md DELETE).
 
-The container's own delete is one transaction, after which nothing under it resolves (every
-path goes through it). Its badges are then deleted badge by badge — each also leaves the
-deployment-wide list, so `/public/badges` never shows them — and the container's partition is
-purged. No webhooks are sent for any of it.
+The owner's own delete is one transaction, after which nothing under it resolves (every path
+goes through it). What it owned is then purged: a container's badges badge by badge (each also
+leaves the deployment-wide list, so `/public/badges` never shows them), then its partition; a
+badge's children (claim codes, instances, applications, reviews) live in the badge's own
+partition, plus the few items keyed elsewhere (assertions, milestone references). No webhooks
+are sent and no events recorded for any of it (webhooks.md §3).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from badgekit import badges, containers
+from badgekit import badges, containers, db, instances, keys, milestones
+from badgekit.errors import ResourceNotFound
 from badgekit.places import Place
 
 Item = dict[str, Any]
@@ -18,16 +22,40 @@ Item = dict[str, Any]
 
 def delete_system(system: Item) -> None:
     containers.delete(containers.system_level(), system)
-    badges.purge(Place(system))
+    _purge_badges(Place(system))
     containers.purge_system(system)
 
 
 def delete_issuer(system: Item, issuer: Item) -> None:
     containers.delete(containers.issuer_level(system), issuer)
-    badges.purge(Place(system, issuer))
+    _purge_badges(Place(system, issuer))
     containers.purge_issuer(system, issuer)
 
 
 def delete_program(system: Item, issuer: Item, program: Item) -> None:
     containers.delete(containers.program_level(system, issuer), program)
-    badges.purge(Place(system, issuer, program))
+    _purge_badges(Place(system, issuer, program))
+
+
+def delete_badge(badge: Item) -> None:
+    """DELETE {L}/badges/{b}: the badge goes atomically, then what it owned."""
+    badges.delete(badge)
+    _purge_badge_children(badge)
+
+
+def _purge_badges(place: Place) -> int:
+    removed = 0
+    for badge in badges.all_of(place):
+        try:
+            delete_badge(badge)
+            removed += 1
+        except ResourceNotFound:
+            continue  # already gone (a concurrent delete)
+    return removed
+
+
+def _purge_badge_children(badge: Item) -> None:
+    # Items keyed outside the badge's partition first: they are found through it.
+    instances.purge_badge(badge)
+    milestones.detach_badge(badge)
+    db.delete_keys(db.partition_keys(keys.badge_partition(int(badge["id"]))))

@@ -11,6 +11,11 @@ Layout (docs/data-model.md has the full plan, including later entities):
     list header      PK <scope>               SK LIST#<name>#      (attribute `total`)
     list entry       PK <scope>               SK LIST#<name>#<id:012d> (refPK/refSK of the item)
     id counters      PK COUNTER               SK IDS               (one attribute per entity)
+    badge children   PK BADGEID#<badgeId>     SK CODE#<code> | INSTANCE#<email> | APP#<slug> | ...
+    assertion        PK ASSERTION#<slug>      SK ASSERTION         (global instance slug; tombstone)
+    milestone        PK SYS#<systemId>        SK MILESTONE#<id:012d>
+    support entry    PK SUPPORT#<badgeId>     SK MILESTONE#<id:012d> (reverse index: M4)
+    outbox event     PK EVENT#<eventId>       SK EVENT             (stream -> webhook sender)
 
 Slugs are case-insensitive (spec README §8): keys hold a normalised copy, items keep the
 spelling first given. Items live at slug keys so that one GetItem resolves a path segment;
@@ -140,3 +145,115 @@ def badges_list(system_id: int, level: str, level_id: int, archived: bool) -> Li
 def all_badges_list(archived: bool) -> ListScope:
     """Every badge of the deployment (`GET /public/badges`)."""
     return ListScope("BADGES", _state(archived))
+
+
+# --- badge children (claim codes, instances, applications, reviews) -------------------------
+# Everything a badge owns lives in one partition keyed by the badge's immutable id, so a badge
+# rename never touches them and a badge delete purges one partition. (Not `BADGE#<id>`: that
+# would collide with the item of a badge whose slug is a number.)
+
+
+def badge_partition(badge_id: int) -> str:
+    return f"BADGEID#{badge_id}"
+
+
+def scope_sort_key(
+    system_id: int, issuer_id: int | None, program_id: int | None, member_id: int
+) -> str:
+    """GSI2SK of an item reverse-indexed by container: begins_with(`scope_prefix`) selects a
+    system, an issuer (with its programs) or a program."""
+    return (
+        f"S#{padded(system_id)}#I#{padded(issuer_id or 0)}#P#{padded(program_id or 0)}"
+        f"#{padded(member_id)}"
+    )
+
+
+def scope_prefix(
+    system_id: int, issuer_id: int | None = None, program_id: int | None = None
+) -> str:
+    prefix = f"S#{padded(system_id)}#"
+    if issuer_id is not None:
+        prefix += f"I#{padded(issuer_id)}#"
+        if program_id is not None:
+            prefix += f"P#{padded(program_id)}#"
+    return prefix
+
+
+def claim_code(badge_id: int, code: str) -> Key:
+    """Codes are unique per badge, case-insensitively (claim-codes.md)."""
+    return {"PK": badge_partition(badge_id), "SK": f"CODE#{slug_key(code)}"}
+
+
+def codes_list(badge_id: int) -> ListScope:
+    return ListScope(badge_partition(badge_id), "CODES")
+
+
+def code_lookup(code: str) -> str:
+    """GSI2PK of a claim code: the same code on every badge (C4), with `scope_sort_key`."""
+    return f"CODE#{slug_key(code)}"
+
+
+def instance(badge_id: int, email: str) -> Key:
+    """One instance per (badge, email), case-insensitively: the key is the guard (C6)."""
+    return {"PK": badge_partition(badge_id), "SK": f"INSTANCE#{slug_key(email)}"}
+
+
+def instances_list(badge_id: int) -> ListScope:
+    return ListScope(badge_partition(badge_id), "INSTANCES")
+
+
+def assertion(slug: str) -> Key:
+    """Instance slugs are unique across the deployment (C5); a revoked one stays as a tombstone."""
+    return {"PK": f"ASSERTION#{slug_key(slug)}", "SK": "ASSERTION"}
+
+
+def earner_lookup(email: str) -> str:
+    """GSI2PK of an instance: every badge an email holds (C8 with `scope_sort_key`, C9)."""
+    return f"EARNER#{slug_key(email)}"
+
+
+def application(badge_id: int, slug: str) -> Key:
+    return {"PK": badge_partition(badge_id), "SK": f"APP#{slug_key(slug)}"}
+
+
+def review(badge_id: int, application_id: int, slug: str) -> Key:
+    return {"PK": badge_partition(badge_id), "SK": f"REVIEW#{application_id}#{slug_key(slug)}"}
+
+
+def reviews_list(badge_id: int, application_id: int) -> ListScope:
+    return ListScope(badge_partition(badge_id), f"REVIEWS#{application_id}")
+
+
+def learner_lookup(email: str) -> str:
+    """GSI2PK of an application: one learner's applications (the `email` filter of D1)."""
+    return f"LEARNER#{slug_key(email)}"
+
+
+# --- milestones -------------------------------------------------------------------------------
+
+
+def milestone(system_id: int, milestone_id: int) -> Key:
+    return {"PK": system_partition(system_id), "SK": f"{MILESTONE_PREFIX}{padded(milestone_id)}"}
+
+
+MILESTONE_PREFIX = "MILESTONE#"
+
+
+def milestone_support(badge_id: int, milestone_id: int) -> Key:
+    """Reverse index entry: milestone `milestone_id` lists badge `badge_id` as support (M4)."""
+    return {"PK": f"SUPPORT#{badge_id}", "SK": f"{MILESTONE_PREFIX}{padded(milestone_id)}"}
+
+
+def primary_lookup(badge_id: int) -> str:
+    """GSI2PK of a milestone: the milestones whose primary badge is `badge_id` (M3)."""
+    return f"PRIMARY#{badge_id}"
+
+
+# --- outbox events (webhooks.md §4) -----------------------------------------------------------
+
+
+def event(event_id: str) -> Key:
+    return {"PK": f"EVENT#{event_id}", "SK": "EVENT"}
+
+
+# --- webhooks (configuration, deliveries) -----------------------------------------------------

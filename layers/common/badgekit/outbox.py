@@ -1,0 +1,57 @@
+"""Outbox event records (webhooks.md §4, data-model W3).
+
+An event is written in the same transaction as the change it describes (award, revoke, review),
+so it exists exactly when the change committed. The table's stream hands new event records to
+the webhook sender (and `award` events made by API requests to the milestone awarder). The
+payload is serialised here, once: those exact bytes are what every delivery sends and signs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from badgekit import jsonutil, keys, timestamps
+
+ENTITY = "event"
+RETENTION_SECONDS = 30 * 24 * 3600  # the table's TTL removes events after the delivery window
+
+Action = Literal["award", "revoke", "review"]
+# Who made the event: an API request, or the milestone awarder (whose awards never chain).
+Origin = Literal["request", "milestone"]
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+def event_put(
+    system_id: int,
+    action: Action,
+    payload: Mapping[str, Any],
+    *,
+    origin: Origin = "request",
+    attributes: Mapping[str, Any] | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A TransactWriteItems `Put` that records one event.
+
+    `attributes` are extra top-level attributes for stream consumers that must not parse the
+    body (the awarder reads `badgeId` and `email` of award events).
+    """
+    event_id = event_id or new_event_id()
+    created = timestamps.now()
+    item: dict[str, Any] = {
+        **keys.event(event_id),
+        "entity": ENTITY,
+        "eventId": event_id,
+        "systemId": system_id,
+        "action": action,
+        "origin": origin,
+        "body": jsonutil.dumps(payload),
+        "created": created,
+        "expiresAt": created + RETENTION_SECONDS,
+        **(attributes or {}),
+    }
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
