@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,12 +30,16 @@ def table() -> Any:
     cached = getattr(_local, "table", None)
     if cached is None or getattr(_local, "generation", -1) != _generation:
         # DYNAMODB_ENDPOINT is set only by the local stack (embedded DynamoDB on 127.0.0.1).
+        endpoint = os.environ.get("DYNAMODB_ENDPOINT") or None
+        # The embedded DynamoDB serves one request at a time: a slow answer there is a queue,
+        # not a lost request, and a timed-out write that is retried may already have landed.
+        read_timeout = 60 if endpoint else 5
         config = Config(
-            retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
+            retries={"mode": "standard", "max_attempts": 4},
+            connect_timeout=2,
+            read_timeout=read_timeout,
         )
-        resource = boto3.resource(
-            "dynamodb", endpoint_url=os.environ.get("DYNAMODB_ENDPOINT") or None, config=config
-        )
+        resource = boto3.resource("dynamodb", endpoint_url=endpoint, config=config)
         cached = _local.table = resource.Table(os.environ["TABLE_NAME"])
         _local.generation = _generation
     return cached
@@ -91,7 +96,9 @@ def transact(actions: Sequence[dict[str, Any]]) -> None:
         {kind: {"TableName": name, **body}} for action in actions for kind, body in action.items()
     ]
     try:
-        client().transact_write_items(TransactItems=items)
+        # The token makes the SDK's retry of a timed-out call idempotent: DynamoDB answers a
+        # repeat of a committed transaction with success instead of failing its conditions.
+        client().transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
@@ -266,8 +273,9 @@ def list_members(
     limit = None if page is None else 1 + page.start + page.count
     entries: list[Item] = []
     total = 0
-    for scope in lists:
-        rows = list(query_prefix(scope.partition, scope.prefix, limit))
+    # One Query per list, concurrently (e.g. every badge's codes of a container).
+    results = fan_out(lambda scope: list(query_prefix(scope.partition, scope.prefix, limit)), lists)
+    for scope, rows in zip(lists, results, strict=True):
         header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
         total += int(header.get("total", 0)) if header else 0
         entries.extend(rows[1:] if header else rows)
