@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, cascade, keys, places
+from badgekit import api, badges, cascade, keys, milestones, places
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
@@ -77,7 +77,8 @@ def create_badge(**params: str) -> Response[str]:
 @at_every_level("GET", "/badges/<badgeSlug>")
 def get_badge(**params: str) -> Response[str]:
     place, badge = place_and_badge(params)
-    return respond({"badge": shaped(place, badge)})
+    listed = milestones.for_badge(badge, place, current().base_url)  # M3
+    return respond({"badge": shaped(place, badge, milestones=listed)})
 
 
 @at_every_level("PUT", "/badges/<badgeSlug>")

@@ -1,11 +1,120 @@
-"""Placeholder: routes arrive with the issuing work."""
+"""IssuingFunction: badge instances under the system, issuer and program prefixes (issuing.md).
+
+Handlers are thin: resolve the URL's container (and badge), call one domain function in
+`badgekit.instances`, shape the response. `GET`/`PUT`/`DELETE …/instances/bulk` match the
+`{email}` routes, so `bulk` is taken as an email there (README §13 route-shadowing note).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api
+from badgekit import api, badges, instances, keys, places
+from badgekit.api import current, param, respond
+from badgekit.pagination import envelope
 
 router = Router()
+
+PREFIXES = (
+    "/systems/<systemSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>/programs/<programSlug>",
+)
+Handler = Callable[..., Response[str]]
+
+
+def at_every_level(method: str, suffix: str) -> Callable[[Handler], Handler]:
+    """Register a handler under the three container prefixes (README §1)."""
+
+    def register(handler: Handler) -> Handler:
+        for prefix in PREFIXES:
+            router.route(prefix + suffix, method=[method])(handler)
+        return handler
+
+    return register
+
+
+def target_of(params: dict[str, str]) -> instances.Target:
+    """The URL's container and its badge (system and badge in one BatchGetItem)."""
+    slug = param(params.pop("badgeSlug"))
+    params.pop("email", None)
+    request = current()
+    place, (badge,) = places.resolve_with(request, [keys.badge(slug)], **params)
+    return instances.Target.of(place, badges.under(place, badge, slug), request.base_url)
+
+
+@at_every_level("POST", "/badges/<badgeSlug>/instances")
+def award(**params: str) -> Response[str]:
+    request = current()
+    target = target_of(params)
+    created = instances.award(target, request.fields)
+    body = {"status": "created", "instance": instances.instance_json(created, target)}
+    location = instances.assertion_path(str(created["slug"]))
+    return respond(body, 201, {"Location": location})
+
+
+@at_every_level("POST", "/badges/<badgeSlug>/instances/bulk")
+def award_bulk(**params: str) -> Response[str]:
+    request = current()
+    target = target_of(params)
+    created = instances.award_bulk(target, request.fields)
+    shaped = [instances.instance_json(item, target) for item in created]
+    return respond({"status": "created", "instances": shaped}, 201)
+
+
+@at_every_level("GET", "/badges/<badgeSlug>/instances")
+def list_instances(**params: str) -> Response[str]:
+    request = current()
+    target = target_of(params)
+    page = request.page()
+    items, total = instances.list_for_badge(target.badge, page)
+    shaped = [instances.instance_json(item, target) for item in items]
+    return respond(envelope("instances", shaped, total, page))
+
+
+def _email(params: dict[str, str]) -> str:
+    return param(params["email"])
+
+
+@at_every_level("GET", "/badges/<badgeSlug>/instances/<email>")
+def get_instance(**params: str) -> Response[str]:
+    email = _email(params)
+    target = target_of(params)
+    instance = instances.get(target.badge, email)
+    return respond({"instance": instances.instance_json(instance, target)})
+
+
+@at_every_level("PUT", "/badges/<badgeSlug>/instances/<email>")
+def update_instance(**params: str) -> Response[str]:
+    request = current()
+    email = _email(params)
+    target = target_of(params)
+    updated = instances.update(target.badge, email, request.fields)
+    return respond({"status": "updated", "instance": instances.instance_json(updated, target)})
+
+
+@at_every_level("DELETE", "/badges/<badgeSlug>/instances/<email>")
+def revoke_instance(**params: str) -> Response[str]:
+    email = _email(params)
+    target = target_of(params)
+    revoked = instances.revoke(target, email)
+    # No `status` key (issuing.md, as in the original).
+    return respond({"instance": instances.instance_json(revoked, target)})
+
+
+@at_every_level("GET", "/instances/<email>")
+def list_earner_instances(**params: str) -> Response[str]:
+    request = current()
+    email = _email(params)
+    del params["email"]
+    place = places.resolve(request, **params)
+    page = request.page()
+    items, total = instances.list_for_earner(place, email, page)
+    shaped = instances.earner_json(place, items, request.base_url)
+    return respond(envelope("instances", shaped, total, page))
+
 
 lambda_handler = api.build_handler([router])

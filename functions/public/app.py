@@ -1,7 +1,7 @@
 """PublicFunction: the unauthenticated documents under /public (auth.md §1).
 
-The public badge list (badges.md), Open Badges 1.0 badge classes and issuer organisations
-(issuing.md "Public documents") and stored images (README §10).
+The public badge list (badges.md), hosted assertions, Open Badges 1.0 badge classes and issuer
+organisations (issuing.md "Public documents") and stored images (README §10). Read-only.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, images, keys, places, public
+from badgekit import api, badges, images, jsonutil, keys, places, public
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
@@ -64,6 +64,19 @@ def badge_class(badgeSlug: str, **params: str) -> Response[str]:
     place, (found,) = places.resolve_with(request, [keys.badge(slug)], **params)
     badge = badges.under(place, found, slug)
     return respond(public.badge_class(place, badge, request.base_url))
+
+
+@documents.get("/public/assertions/<instanceSlug>")
+def hosted_assertion(instanceSlug: str) -> Response[str]:
+    request = current()
+    linked_data = public.wants_linked_data(request.header("accept"))
+    status, document = public.assertion(param(instanceSlug), request.base_url, linked_data)
+    return Response(
+        status_code=status,
+        content_type=public.LINKED_DATA if linked_data else api.JSON,
+        body=jsonutil.dumps(document),
+        headers={"Vary": "Accept"},
+    )
 
 
 lambda_handler = api.build_handler([documents, public_images])

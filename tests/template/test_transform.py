@@ -18,6 +18,7 @@ ISSUING_FUNCTION = "IssuingFunction"
 CODES_FUNCTION = "ClaimCodesFunction"
 MILESTONES_FUNCTION = "MilestonesFunction"
 ASSESSMENT_FUNCTION = "AssessmentFunction"
+WEBHOOKS_FUNCTION = "WebhooksFunction"
 
 # The three container prefixes {L} of README §1.
 PREFIXES = (
@@ -104,6 +105,14 @@ ASSESSMENT_ROUTES = at_every_level(
         f"{_APPLICATION}/evidence/{{evidenceSlug}}": {"GET"},
     }
 )
+# Webhook configuration and the delivery log (webhooks.md §1, §4; README §13.1 extensions).
+_WEBHOOK = "/systems/{systemSlug}/webhooks/{webhookId}"
+WEBHOOK_ROUTES: dict[str, set[str]] = {
+    "/systems/{systemSlug}/webhooks": {"GET", "POST"},
+    _WEBHOOK: {"DELETE"},
+    f"{_WEBHOOK}/deliveries": {"GET"},
+    f"{_WEBHOOK}/deliveries/{{deliveryId}}/redeliver": {"POST"},
+}
 FUNCTION_ROUTES: dict[str, dict[str, set[str]]] = {
     FUNCTION: CONTAINER_ROUTES,
     BADGES_FUNCTION: BADGE_ROUTES,
@@ -112,10 +121,17 @@ FUNCTION_ROUTES: dict[str, dict[str, set[str]]] = {
     CODES_FUNCTION: CODES_ROUTES,
     MILESTONES_FUNCTION: MILESTONE_ROUTES,
     ASSESSMENT_FUNCTION: ASSESSMENT_ROUTES,
+    WEBHOOKS_FUNCTION: WEBHOOK_ROUTES,
 }
 # Functions whose paths each have one ANY event (the resource-policy budget, docs/deploy.md):
 # their methods are routed, and 405 answered, by the function's own route table.
-ANY_ONLY_FUNCTIONS = {ISSUING_FUNCTION, CODES_FUNCTION, MILESTONES_FUNCTION, ASSESSMENT_FUNCTION}
+ANY_ONLY_FUNCTIONS = {
+    ISSUING_FUNCTION,
+    CODES_FUNCTION,
+    MILESTONES_FUNCTION,
+    ASSESSMENT_FUNCTION,
+    WEBHOOKS_FUNCTION,
+}
 # The JWT-signed API functions (read/write data, the master secret).
 API_FUNCTIONS = set(FUNCTION_ROUTES) - {PUBLIC_FUNCTION}
 METHOD_ROUTES = sorted(
@@ -292,6 +308,8 @@ def test_badge_and_public_path_parameters_use_the_spec_names(
         "applicationSlug",
         "reviewSlug",
         "evidenceSlug",
+        "webhookId",
+        "deliveryId",
     }
     for _, path in routes:
         assert set(re.findall(r"\{(\w+)\+?\}", path)) <= allowed | {"proxy"}, path
@@ -620,6 +638,7 @@ def test_every_function_runs_python313_on_arm64_with_tracing_and_the_layer(
         (CODES_FUNCTION, "../functions/claim_codes/"),
         (MILESTONES_FUNCTION, "../functions/milestones/"),
         (ASSESSMENT_FUNCTION, "../functions/assessment/"),
+        (WEBHOOKS_FUNCTION, "../functions/webhooks/"),
     ],
 )
 def test_function_sources(resources: dict[str, Any], function: str, code_uri: str) -> None:
@@ -679,9 +698,14 @@ def test_function_policies_are_scoped(
             services = {action.split(":")[0] for action in actions}
             assert len(services) == 1, statement
             service = services.pop()
-            assert service in {"dynamodb", "s3", "ssm", "kms"}, statement
+            assert service in {"dynamodb", "s3", "ssm", "kms", "sqs"}, statement
             assert not any("*" in action for action in actions), statement
-            if service == "dynamodb":
+            if service == "sqs":
+                # Redeliver (webhooks.md §4) queues one attempt for the sender, nothing else.
+                assert name == WEBHOOKS_FUNCTION, statement
+                assert actions == ["sqs:SendMessage"]
+                assert resources == [{"Fn::GetAtt": ["WebhookRetryQueue", "Arn"]}]
+            elif service == "dynamodb":
                 assert set(actions) <= TABLE_READ_ACTIONS | TABLE_WRITE_ACTIONS, statement
                 assert resources == TABLE_RESOURCES, statement
             elif service == "s3":
@@ -710,7 +734,14 @@ def test_policies_are_shared_managed_policies(
         if name not in FUNCTION_ROUTES:
             continue  # stream- and queue-driven functions have their own checks
         role = res[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
-        assert not role.get("Policies"), name  # no per-function inline policy
+        inline = [
+            statement
+            for policy in role.get("Policies", [])
+            for statement in as_list(policy["PolicyDocument"]["Statement"])
+        ]
+        # No per-function inline policy, except the webhook routes' right to queue a redelivery.
+        expected_inline = {"sqs:SendMessage"} if name == WEBHOOKS_FUNCTION else set()
+        assert _actions(inline) == expected_inline, name
         for arn in role["ManagedPolicyArns"]:
             if isinstance(arn, dict):
                 attached.setdefault(arn["Ref"], set()).add(name)

@@ -1,9 +1,721 @@
-"""Badge instances (issuing.md). Placeholder until the issuing work lands."""
+"""Badge instances: awarding, revoking, listing (spec issuing.md; data-model C5-C9).
+
+An instance lives at `keys.instance(badgeId, email)` in its badge's partition: the key is the
+one-per-(badge, email) guard (case-insensitive) and a badge delete purges it. Its public face is
+an assertion item at `keys.assertion(slug)`, the deployment-wide slug guard, which holds what the
+hosted assertion needs. An award is ONE transaction: instance, assertion, list entry + total,
+"badge still exists", the claim of a code when one was used, and the `award` outbox event.
+
+A revoke deletes the instance and turns its assertion into a tombstone (`revoked`): the slug
+stays taken and the hosted assertion answers `410`. A reference to the tombstone stays in the
+badge's partition so the badge-delete cascade can find and remove it.
+
+Instances are reverse-indexed on GSI2 (`earner_lookup(email)` + `scope_sort_key`) for "badges
+held by an email" (C8 by container, C9 for milestones).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import random
+import secrets
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
+
+from boto3.dynamodb.conditions import Key as KeyCondition
+
+from badgekit import badges, codes, db, keys, outbox, timestamps
+from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.places import Place
+from badgekit.validation import (
+    EMAIL,
+    INVALID_EMAIL,
+    NOT_A_DATE,
+    REQUIRED,
+    CoercionError,
+    Report,
+    StringField,
+    as_string,
+    check_fields,
+    length,
+)
+
+Item = dict[str, Any]
+
+ENTITY = "instance"
+ASSERTION_ENTITY = "assertion"
+INSTANCE_PREFIX = "INSTANCE#"
+REVOKED_PREFIX = "REVOKED#"
+
+EMAIL_FIELD = StringField("email", required=True, rules=(EMAIL, length(0, 255)))
+SLUG_FIELD = StringField("slug", rules=(length(1, 255),))
+CLAIM_CODE_FIELD = StringField("claimCode", rules=(length(0, 255),))
+# Values of `expires` that mean "no expiry" (issuing.md input fields; form bodies send text).
+NO_EXPIRY = ("", "0", "false")
+EXPECTED_ARRAY = "Expected array"
+
+_ATTEMPTS = 6  # transaction conflicts and generated-slug collisions are retried
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def assertion_url(slug: str, base_url: str) -> str:
+    return f"{base_url}{assertion_path(slug)}"
+
+
+def assertion_path(slug: str) -> str:
+    return f"/public/assertions/{quote(slug, safe='')}"
+
+
+@dataclass
+class Target:
+    """A badge being issued or shown, with what its Badge representation needs: its own
+    system, the owners (issuers/programs) resolver and the request's base URL."""
+
+    badge: Item
+    system: Item
+    owners: badges.Owners
+    base_url: str
+    _json: dict[str, Any] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, place: Place, badge: Item, base_url: str) -> Target:
+        return cls(badge, place.system, badges.Owners(place), base_url)
+
+    @property
+    def badge_id(self) -> int:
+        return int(self.badge["id"])
+
+    def badge_json(self) -> dict[str, Any]:
+        if self._json is None:
+            self._json = badges.badge_json(
+                self.badge, self.system, self.owners, self.base_url, milestones=[]
+            )
+        return self._json
+
+
+def instance_json(instance: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    """The Instance representation (issuing.md), keys in the spec's order."""
+    return {
+        "slug": instance["slug"],
+        "email": instance["email"],
+        "expires": timestamps.to_iso(_int_or_none(instance.get("expires"))),
+        "issuedOn": timestamps.to_iso(int(instance["issuedOn"])),
+        "claimCode": instance.get("claimCode"),
+        "assertionUrl": assertion_url(str(instance["slug"]), target.base_url),
+        "badge": target.badge_json(),
+    }
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def award_payload(instance: Mapping[str, Any], target: Target, comment: str | None) -> Item:
+    """webhooks.md §3.1, key order included."""
+    return {
+        "action": "award",
+        "uid": instance["slug"],
+        "badge": target.badge_json(),
+        "email": instance["email"],
+        "assertionUrl": assertion_url(str(instance["slug"]), target.base_url),
+        "issuedOn": int(instance["issuedOn"]),
+        "comment": comment,
+    }
+
+
+def revoke_payload(instance: Mapping[str, Any], target: Target) -> Item:
+    """webhooks.md §3.2."""
+    return {
+        "action": "revoke",
+        "uid": instance["slug"],
+        "badge": target.badge_json(),
+        "email": instance["email"],
+    }
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class AwardInput:
+    email: str
+    slug: str | None = None
+    issued_on: int | None = None
+    expires: int | None = None
+    claim_code: str | None = None
+    comment: str | None = None
+
+
+def _timestamp(
+    fields: Mapping[str, Any], name: str, report: Report, *, expiry: bool = False
+) -> int | None:
+    value = fields.get(name)
+    if expiry and (value is False or (isinstance(value, int) and value == 0)):
+        return None
+    if expiry and isinstance(value, str) and value.strip().lower() in NO_EXPIRY:
+        return None
+    try:
+        return timestamps.parse(value)
+    except ValueError:
+        report.add(name, NOT_A_DATE, value)
+        return None
+
+
+def _comment(fields: Mapping[str, Any]) -> str | None:
+    value = fields.get("comment")
+    if value is None:
+        return None
+    try:
+        return as_string(value)
+    except CoercionError:
+        return None
+
+
+def parse_award(fields: Mapping[str, Any]) -> AwardInput:
+    """Single-award body; details in the order email, slug, issuedOn, expires, claimCode."""
+    report = Report()
+    values = check_fields((EMAIL_FIELD, SLUG_FIELD), fields, report)
+    issued_on = _timestamp(fields, "issuedOn", report)
+    expires = _timestamp(fields, "expires", report, expiry=True)
+    values.update(check_fields((CLAIM_CODE_FIELD,), fields, report))
+    report.raise_if_any()
+    return AwardInput(
+        email=values["email"],
+        slug=values.get("slug"),
+        issued_on=issued_on,
+        expires=expires,
+        claim_code=values.get("claimCode"),
+        comment=_comment(fields),
+    )
+
+
+@dataclass
+class BulkInput:
+    emails: list[str]
+    issued_on: int | None
+    expires: int | None
+    comment: str | None
+
+
+def parse_bulk(fields: Mapping[str, Any]) -> BulkInput:
+    """Bulk body: `emails` (array, or one string), then issuedOn, expires."""
+    report = Report()
+    raw = fields.get("emails")
+    emails: list[str] = []
+    if raw is None:
+        report.add("emails", REQUIRED, raw)
+    elif not isinstance(raw, list | str):
+        report.add("emails", EXPECTED_ARRAY, raw)
+    else:
+        for index, entry in enumerate(raw if isinstance(raw, list) else [raw]):
+            try:
+                text = as_string(entry)
+            except CoercionError:
+                text = None
+            if text is None or not EMAIL.check(text) or len(text) > 255:
+                report.add(f"emails[{index}]", INVALID_EMAIL, entry)
+            else:
+                emails.append(text)
+    issued_on = _timestamp(fields, "issuedOn", report)
+    expires = _timestamp(fields, "expires", report, expiry=True)
+    report.raise_if_any()
+    return BulkInput(emails, issued_on, expires, _comment(fields))
+
+
+# --- awarding -------------------------------------------------------------------------------------
+
+
+def new_slug() -> str:
+    return secrets.token_hex(20)  # 40 lowercase hex characters (README §9)
+
+
+def _build(
+    target: Target,
+    instance_id: int,
+    email: str,
+    slug: str,
+    issued_on: int,
+    expires: int | None,
+    claim_code: str | None,
+) -> tuple[Item, Item]:
+    badge = target.badge
+    owner_ids = {"systemId": int(badge["systemId"])}
+    for name in ("issuerId", "programId"):
+        if badge.get(name) is not None:
+            owner_ids[name] = int(badge[name])
+    salt = secrets.token_hex(16)
+    instance: Item = {
+        **keys.instance(target.badge_id, email),
+        "entity": ENTITY,
+        "id": instance_id,
+        "slug": slug,
+        "email": email,
+        "issuedOn": issued_on,
+        "expires": expires,
+        "claimCode": claim_code,
+        "badgeId": target.badge_id,
+        **owner_ids,
+        "salt": salt,
+        "GSI2PK": keys.earner_lookup(email),
+        "GSI2SK": keys.scope_sort_key(
+            owner_ids["systemId"],
+            owner_ids.get("issuerId"),
+            owner_ids.get("programId"),
+            instance_id,
+        ),
+    }
+    assertion: Item = {
+        **keys.assertion(slug),
+        "entity": ASSERTION_ENTITY,
+        "slug": slug,
+        "email": email,
+        "salt": salt,
+        "issuedOn": issued_on,
+        "expires": expires,
+        "badgeId": target.badge_id,
+        "systemId": owner_ids["systemId"],
+        "instanceId": instance_id,
+        "revoked": False,
+    }
+    return instance, assertion
+
+
+# Action order of an award transaction: instance, assertion, list entry, list total, badge
+# check, [code claim], event.
+_ASSERTION = 1
+
+
+def _award_actions(
+    target: Target,
+    instance: Item,
+    assertion: Item,
+    code_item: Item | None,
+    comment: str | None,
+    origin: outbox.Origin,
+    event_system_id: int,
+) -> list[dict[str, Any]]:
+    absent = "attribute_not_exists(PK)"
+    instance_key = {"PK": instance["PK"], "SK": instance["SK"]}
+    actions: list[dict[str, Any]] = [
+        {"Put": {"Item": instance, "ConditionExpression": absent}},
+        {"Put": {"Item": assertion, "ConditionExpression": absent}},
+        *db.list_add(keys.instances_list(target.badge_id), int(instance["id"]), instance_key),
+        db.still_there(target.badge),
+    ]
+    if code_item is not None:
+        actions.append(codes.claim_action(code_item, str(instance["email"])))
+    actions.append(
+        outbox.event_put(
+            event_system_id,
+            "award",
+            award_payload(instance, target, comment),
+            origin=origin,
+            attributes={
+                "badgeId": target.badge_id,
+                "email": instance["email"],
+                "baseUrl": target.base_url,
+            },
+        )
+    )
+    return actions
+
+
+class _Retry(Exception):
+    """A failure nothing in the stored data explains (a conflict, a generated-slug clash)."""
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.02 * (2**attempt)))  # jittered backoff under contention
+
+
+def already_awarded(email: str, target: Target, existing: Mapping[str, Any]) -> ResourceConflict:
+    return ResourceConflict(
+        f"User {email} has already been awarded badge {target.badge['slug']}",
+        {"assertionUrl": assertion_url(str(existing["slug"]), target.base_url)},
+    )
+
+
+def _explain(
+    failure: db.TransactionFailed,
+    target: Target,
+    email: str,
+    slug: str,
+    slug_given: bool,
+    code: str | None,
+) -> Exception:
+    """The spec error for a cancelled award, from the data as it now is (issuing.md flow, in
+    its order: badge, code, already awarded, slug); `_Retry` when nothing explains it."""
+    wanted = [
+        {"PK": target.badge["PK"], "SK": target.badge["SK"]},
+        keys.instance(target.badge_id, email),
+    ]
+    if code is not None:
+        wanted.append(codes.code_key(target.badge, code))
+    found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
+    badge_now = found.get((wanted[0]["PK"], wanted[0]["SK"]))
+    if badge_now is None or badge_now["id"] != target.badge["id"]:
+        return ResourceNotFound.for_field("badge", "slug", target.badge["slug"])
+    if code is not None:
+        code_now = found.get((wanted[2]["PK"], wanted[2]["SK"]))
+        if code_now is None:
+            return codes.not_found(code)
+        if code_now.get("claimed") and not code_now.get("multiuse"):
+            return codes.already_used(code)
+    existing = found.get((wanted[1]["PK"], wanted[1]["SK"]))
+    if existing is not None:
+        return already_awarded(email, target, existing)
+    if failure.failed(_ASSERTION) and slug_given:
+        return ResourceConflict.duplicate_slug("badgeInstance", {"slug": slug})
+    return _Retry()
+
+
+def _award(
+    target: Target,
+    spec: AwardInput,
+    *,
+    origin: outbox.Origin = "request",
+    event_system_id: int | None = None,
+    code_item: Item | None = None,
+    instance_id: int | None = None,
+) -> Item:
+    """Create one instance (one transaction), retrying what the data does not explain."""
+    system_id = int(target.badge["systemId"]) if event_system_id is None else event_system_id
+    for attempt in range(_ATTEMPTS):
+        if instance_id is None:
+            instance_id = db.next_id(ENTITY)
+        slug = spec.slug or new_slug()
+        issued_on = spec.issued_on if spec.issued_on is not None else timestamps.now()
+        instance, assertion = _build(
+            target, instance_id, spec.email, slug, issued_on, spec.expires, spec.claim_code
+        )
+        actions = _award_actions(
+            target, instance, assertion, code_item, spec.comment, origin, system_id
+        )
+        try:
+            db.transact(actions)
+        except db.TransactionFailed as failure:
+            error = _explain(
+                failure, target, spec.email, slug, spec.slug is not None, spec.claim_code
+            )
+            if not isinstance(error, _Retry):
+                raise error from failure
+            _pause(attempt)
+            continue
+        return instance
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+def award(target: Target, fields: Mapping[str, Any]) -> Item:
+    """POST {L}/badges/{b}/instances (issuing.md flow steps 1-5)."""
+    spec = parse_award(fields)
+    badge = target.badge
+    code_item: Item | None = None
+    if spec.claim_code is not None:
+        code_item = codes.find(badge, spec.claim_code)
+        if code_item is None:
+            raise codes.not_found(spec.claim_code)
+        if code_item.get("claimed") and not code_item.get("multiuse"):
+            raise codes.already_used(spec.claim_code)
+    return _award(target, spec, code_item=code_item)
+
+
+def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[Item]:
+    """POST {L}/badges/{b}/instances/bulk: the new instances, in the order of `emails`."""
+    spec = parse_bulk(fields)
+    unique: list[str] = []
+    seen: set[str] = set()
+    for email in spec.emails:
+        if keys.slug_key(email) not in seen:
+            seen.add(keys.slug_key(email))
+            unique.append(email)
+    held = {
+        item["SK"]
+        for item in db.batch_get([keys.instance(target.badge_id, email) for email in unique])
+    }
+    fresh = [e for e in unique if keys.instance(target.badge_id, e)["SK"] not in held]
+    ids = db.allocate_ids({ENTITY: len(fresh)})[ENTITY]
+    created: list[Item] = []
+    # One transaction per instance, one after the other: parallel ones would contend for the
+    # list header (its total) and the id order would no longer follow `emails`.
+    for email, instance_id in zip(fresh, ids, strict=True):
+        single = AwardInput(email, None, spec.issued_on, spec.expires, None, spec.comment)
+        try:
+            created.append(_award(target, single, instance_id=instance_id))
+        except ResourceConflict:
+            continue  # awarded concurrently: skipped silently
+    return created
+
+
+def held_badge_ids(email: str) -> set[int]:
+    """C9: ids of every badge `email` holds, in any system (GSI2: eventually consistent)."""
+    held: set[int] = set()
+    kwargs: dict[str, Any] = {
+        "IndexName": "GSI2",
+        "KeyConditionExpression": KeyCondition("GSI2PK").eq(keys.earner_lookup(email)),
+    }
+    while True:
+        response = db.table().query(**kwargs)
+        for item in response["Items"]:
+            held.add(_badge_id_of(item))
+        if "LastEvaluatedKey" not in response:
+            return held
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _badge_id_of(item: Mapping[str, Any]) -> int:
+    return int(str(item["PK"]).rsplit("#", 1)[1])
+
+
+def badge_and_system(badge_id: int, system_id: int) -> tuple[Item | None, Item | None]:
+    """A badge and a system by id: both GSI1 lookups in parallel, then one consistent
+    BatchGetItem confirms both still exist (and reads their current version)."""
+    hits = db.fan_out(
+        lambda pair: db.by_id(pair[0], pair[1]), [("badge", badge_id), ("system", system_id)]
+    )
+    wanted = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
+    found = db.batch_get(wanted) if wanted else []
+    badge = next(
+        (i for i in found if i.get("entity") == "badge" and int(i["id"]) == badge_id), None
+    )
+    system = next(
+        (i for i in found if i.get("entity") == "system" and int(i["id"]) == system_id), None
+    )
+    return badge, system
+
+
+def system_by_id(system_id: int) -> Item | None:
+    """Systems are keyed by slug: GSI1 finds one by id, a consistent read confirms it."""
+    found = db.by_id("system", system_id)
+    if found is None:
+        return None
+    system = db.get(keys.system(str(found["slug"])))
+    return system if system is not None and system["id"] == found["id"] else None
+
+
+def award_from_milestone(
+    badge: Item, email: str, event_system_id: int, base_url: str
+) -> Item | None:
+    """Milestone auto-award (milestones.md step 4-5): an instance of `badge` for `email`
+    (generated slug, issued now, no expiry, no code) and its `award` event (origin
+    "milestone", comment null) in one transaction. None when `email` already holds it (or the
+    badge or its system is gone)."""
+    system = system_by_id(int(badge["systemId"]))
+    if system is None:
+        return None
+    target = Target(badge, system, badges.Owners(Place(system)), base_url)
+    try:
+        return _award(
+            target, AwardInput(email), origin="milestone", event_system_id=event_system_id
+        )
+    except (ResourceConflict, ResourceNotFound):
+        return None
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def get(badge: Item, email: str) -> Item:
+    instance = db.get(keys.instance(int(badge["id"]), email))
+    if instance is None:
+        raise not_found(email)
+    return instance
+
+
+def not_found(email: str) -> ResourceNotFound:
+    return ResourceNotFound.for_field("badgeInstance", "email", email)
+
+
+def list_for_badge(badge: Item, page: db.Page | None) -> tuple[list[Item], int]:
+    """C7: a badge's instances, creation order."""
+    return db.list_members(keys.instances_list(int(badge["id"])), page)
+
+
+def list_for_earner(place: Place, email: str, page: db.Page | None) -> tuple[list[Item], int]:
+    """C8: instances held by `email` whose badge lies in the container (or below), ascending
+    id. GSI2 (keys only) gives the keys of the whole filtered list, so `total` is exact; one
+    consistent BatchGetItem reads the page."""
+    system_id = int(place.system["id"])
+    issuer_id = int(place.issuer["id"]) if place.issuer is not None else None
+    program_id = int(place.program["id"]) if place.program is not None else None
+    condition = KeyCondition("GSI2PK").eq(keys.earner_lookup(email)) & KeyCondition(
+        "GSI2SK"
+    ).begins_with(keys.scope_prefix(system_id, issuer_id, program_id))
+    kwargs: dict[str, Any] = {"IndexName": "GSI2", "KeyConditionExpression": condition}
+    entries: list[Item] = []
+    while True:
+        response = db.table().query(**kwargs)
+        entries.extend(response["Items"])
+        if "LastEvaluatedKey" not in response:
+            break
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    entries.sort(key=lambda entry: str(entry["GSI2SK"]).rsplit("#", 1)[1])
+    total = len(entries)
+    if page is not None:
+        entries = entries[page.start : page.start + page.count]
+    found = db.batch_get([{"PK": e["PK"], "SK": e["SK"]} for e in entries])
+    if page is None:
+        total = len(found)
+    return found, total
+
+
+def badges_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+    """Badges by id: GSI1 finds their keys (in parallel), one consistent BatchGetItem confirms
+    they still exist and reads their current version."""
+    wanted = sorted(set(badge_ids))
+    hits = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
+    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
+    return {
+        int(item["id"]): item
+        for item in db.batch_get(keyed)
+        if item.get("entity") == "badge" and int(item["id"]) in wanted
+    }
+
+
+def earner_json(place: Place, found: Sequence[Item], base_url: str) -> list[dict[str, Any]]:
+    """Instances of several badges of the URL's system, each with its badge (read by id);
+    an instance whose badge is being deleted is left out (the cascade removes it)."""
+    by_id = badges_by_id(int(item["badgeId"]) for item in found)
+    owners = badges.Owners(place)
+    targets: dict[int, Target] = {}
+    shaped = []
+    for item in found:
+        badge = by_id.get(int(item["badgeId"]))
+        if badge is None:
+            continue
+        target = targets.setdefault(int(badge["id"]), Target(badge, place.system, owners, base_url))
+        shaped.append(instance_json(item, target))
+    return shaped
+
+
+# --- revoking and updating ------------------------------------------------------------------------
+
+
+def revoke(target: Target, email: str) -> Item:
+    """DELETE {L}/badges/{b}/instances/{email}: one transaction removes the instance, leaves a
+    tombstone at its assertion, and records the `revoke` event. Returns the instance as it was."""
+    instance = get(target.badge, email)
+    instance_id = int(instance["id"])
+    slug = str(instance["slug"])
+    same = {":id": instance_id}
+    actions: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "Key": {"PK": instance["PK"], "SK": instance["SK"]},
+                "ConditionExpression": "id = :id",
+                "ExpressionAttributeValues": same,
+            }
+        },
+        {
+            "Update": {
+                "Key": keys.assertion(slug),
+                "UpdateExpression": "SET revoked = :true, revokedAt = :now",
+                "ConditionExpression": "instanceId = :id",
+                "ExpressionAttributeValues": {**same, ":true": True, ":now": timestamps.now()},
+            }
+        },
+        {
+            "Put": {
+                "Item": {
+                    **keys.revoked_assertion(target.badge_id, slug),
+                    "entity": "tombstone",
+                    "slug": slug,
+                }
+            }
+        },
+        *db.list_remove(keys.instances_list(target.badge_id), instance_id),
+        outbox.event_put(int(target.badge["systemId"]), "revoke", revoke_payload(instance, target)),
+    ]
+    try:
+        db.transact(actions)
+    except db.TransactionFailed as failure:
+        raise not_found(email) from failure
+    return instance
+
+
+def parse_update(fields: Mapping[str, Any]) -> dict[str, int | None]:
+    """PUT extension: `issuedOn` and `expires` (null clears it); other keys are ignored."""
+    report = Report()
+    changes: dict[str, int | None] = {}
+    if fields.get("issuedOn") is not None:
+        changes["issuedOn"] = _timestamp(fields, "issuedOn", report)
+    if "expires" in fields:
+        changes["expires"] = _timestamp(fields, "expires", report, expiry=True)
+    report.raise_if_any()
+    return changes
+
+
+def update(badge: Item, email: str, fields: Mapping[str, Any]) -> Item:
+    """PUT {L}/badges/{b}/instances/{email}: instance and assertion change together."""
+    instance = get(badge, email)
+    changes = parse_update(fields)
+    if not changes:
+        return instance
+    names = {f"#f{i}": name for i, name in enumerate(changes)}
+    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(changes.values())}
+    values[":id"] = instance["id"]
+    expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
+    common = {
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    try:
+        db.transact(
+            [
+                {
+                    "Update": {
+                        "Key": {"PK": instance["PK"], "SK": instance["SK"]},
+                        "ConditionExpression": "id = :id",
+                        **common,
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": keys.assertion(str(instance["slug"])),
+                        "ConditionExpression": "instanceId = :id",
+                        **common,
+                    }
+                },
+            ]
+        )
+    except db.TransactionFailed as failure:
+        raise not_found(email) from failure
+    return {**instance, **changes}
+
+
+# --- badge delete cascade -------------------------------------------------------------------------
 
 
 def purge_badge(badge: dict[str, Any]) -> None:
-    """Badge delete cascade: remove what the badge's instances keep outside its partition."""
+    """Badge delete cascade: remove what the badge's instances keep outside its partition (their
+    assertions and tombstones). The partition itself is purged by the caller afterwards."""
+    partition = keys.badge_partition(int(badge["id"]))
+    slugs: list[str] = []
+    for prefix in (INSTANCE_PREFIX, REVOKED_PREFIX):
+        slugs.extend(str(item["slug"]) for item in _slugs_in(partition, prefix))
+    db.delete_keys(keys.assertion(slug) for slug in slugs)
+
+
+def _slugs_in(partition: str, prefix: str) -> Iterable[Item]:
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": KeyCondition("PK").eq(partition)
+        & KeyCondition("SK").begins_with(prefix),
+        "ProjectionExpression": "slug",
+        "ConsistentRead": True,
+    }
+    while True:
+        response = db.table().query(**kwargs)
+        yield from (item for item in response["Items"] if "slug" in item)
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def recipient_hash(email: str, salt: str = "") -> str:
+    """`sha256$` + lowercase hex SHA-256 of the email (+ salt), as Open Badges hashes it."""
+    return "sha256$" + hashlib.sha256((email + salt).encode()).hexdigest()

@@ -207,6 +207,12 @@ def assertion(slug: str) -> Key:
     return {"PK": f"ASSERTION#{slug_key(slug)}", "SK": "ASSERTION"}
 
 
+def revoked_assertion(badge_id: int, slug: str) -> Key:
+    """A revoked instance's tombstone reference in its badge's partition (the badge-delete
+    cascade finds the tombstone through it)."""
+    return {"PK": badge_partition(badge_id), "SK": f"REVOKED#{slug_key(slug)}"}
+
+
 def earner_lookup(email: str) -> str:
     """GSI2PK of an instance: every badge an email holds (C8 with `scope_sort_key`, C9)."""
     return f"EARNER#{slug_key(email)}"
@@ -229,6 +235,44 @@ def learner_lookup(email: str) -> str:
     return f"LEARNER#{slug_key(email)}"
 
 
+def _app_state(processed: bool) -> str:
+    return "PROCESSED" if processed else "PENDING"
+
+
+def applications_list(badge_id: int, processed: bool) -> ListScope:
+    """A badge's applications in one state (pending / processed); entries are keyed by
+    `application_entry`, so they sort by (created, id) as D1 orders them."""
+    return ListScope(badge_partition(badge_id), f"APPS#{_app_state(processed)}")
+
+
+def application_entry(badge_id: int, processed: bool, created: int, application_id: int) -> Key:
+    scope = applications_list(badge_id, processed)
+    return {
+        "PK": scope.partition,
+        "SK": f"{scope.prefix}{padded(created)}#{padded(application_id)}",
+    }
+
+
+def learner_sort_key(
+    system_id: int,
+    issuer_id: int | None,
+    program_id: int | None,
+    badge_id: int,
+    created: int,
+    application_id: int,
+    processed: bool,
+) -> str:
+    """GSI2SK of an application: `scope_sort_key` (container, badge), then created, id, state,
+    so a KEYS_ONLY query answers the `email` filter with order, state and total (D1)."""
+    head = scope_sort_key(system_id, issuer_id, program_id, badge_id)
+    return f"{head}#{padded(created)}#{padded(application_id)}#{_app_state(processed)}"
+
+
+def reviews_prefix(application_id: int) -> str:
+    """SK prefix of an application's reviews in the badge partition (`review` keys)."""
+    return f"REVIEW#{application_id}#"
+
+
 # --- milestones -------------------------------------------------------------------------------
 
 
@@ -249,6 +293,11 @@ def primary_lookup(badge_id: int) -> str:
     return f"PRIMARY#{badge_id}"
 
 
+def support_partition(badge_id: int) -> str:
+    """The partition of `milestone_support` entries: every milestone listing `badge_id` (M4)."""
+    return f"SUPPORT#{badge_id}"
+
+
 # --- outbox events (webhooks.md §4) -----------------------------------------------------------
 
 
@@ -257,3 +306,36 @@ def event(event_id: str) -> Key:
 
 
 # --- webhooks (configuration, deliveries) -----------------------------------------------------
+
+WEBHOOK_PREFIX = "WEBHOOK#"
+
+
+def webhook(system_id: int, webhook_id: int) -> Key:
+    """A webhook lives in its system's partition (W2): listed by prefix in id order, read by
+    (system, id) with one GetItem, purged with the system."""
+    return {"PK": system_partition(system_id), "SK": f"{WEBHOOK_PREFIX}{padded(webhook_id)}"}
+
+
+def webhook_url(system_id: int, url: str) -> Key:
+    """Uniqueness guard of `(system, url)`: URLs are compared exactly, keyed by their hash."""
+    digest = hashlib.sha256(url.encode()).hexdigest()
+    return {"PK": system_partition(system_id), "SK": f"WEBHOOKURL#{digest}"}
+
+
+def webhook_partition(webhook_id: int) -> str:
+    """Everything one webhook's deliveries need: the delivery records and their guards."""
+    return f"HOOK#{webhook_id}"
+
+
+DELIVERY_PREFIX = "DELIVERY#"
+
+
+def delivery(webhook_id: int, delivery_id: int) -> Key:
+    """A delivery record; ids increase, so a reverse Query lists them newest first."""
+    return {"PK": webhook_partition(webhook_id), "SK": f"{DELIVERY_PREFIX}{padded(delivery_id)}"}
+
+
+def delivery_guard(webhook_id: int, event_id: str) -> Key:
+    """One per (event, webhook): written with the delivery record, only if absent, so a repeated
+    stream record never makes a second delivery. Holds the delivery's id."""
+    return {"PK": webhook_partition(webhook_id), "SK": f"EVENTGUARD#{event_id}"}

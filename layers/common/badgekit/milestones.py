@@ -1,9 +1,643 @@
-"""Milestones (milestones.md). Placeholder until the milestones work lands."""
+"""Milestones (spec milestones.md; data-model M1-M5) and their auto-award.
+
+A milestone lives in its system's partition at `keys.milestone(systemId, id)`, so M1 (a system's
+milestones, ascending id) is one strongly consistent Query of the `MILESTONE#` prefix and M2 one
+GetItem; a milestone of another system simply is not there. The item carries its support list
+(`supportBadgeIds`, ascending) and is indexed on GSI2 by its primary badge (M3). Each support
+badge also has an entry at `keys.milestone_support(badgeId, milestoneId)`: the partition
+`SUPPORT#<badgeId>` answers "milestones listing B" (M4) with a strongly consistent Query.
+
+Every change writes the milestone and the support entries it adds or removes in ONE transaction,
+conditioned on the milestone's `version`, so concurrent edits never leave the reverse index out
+of step. Badges a write starts referencing are checked in the same transaction (`id = :id` at
+their key): a badge deleted meanwhile makes the write fail instead of leaving a reference that
+the badge-delete cascade (`detach_badge`, run after the badge is gone) could miss.
+
+Auto-award (`auto_award`) runs from the table's stream, after the award that triggers it has
+committed, never inside the API request.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+from boto3.dynamodb.conditions import Key as KeyCondition
+
+from badgekit import badges, db, instances, keys
+from badgekit.errors import ResourceNotFound
+from badgekit.places import Place
+from badgekit.validation import (
+    INVALID_INTEGER,
+    REQUIRED,
+    CoercionError,
+    IntegerField,
+    Report,
+    Rule,
+    StringField,
+    as_integer,
+    check_fields,
+)
+
+Item = dict[str, Any]
+# Badges a transaction found missing at their key: (id, PK) of the index entry that named them.
+Gone = frozenset[tuple[int, str]]
+# (current milestone, badges found gone) -> (updated milestone, or None: no change; its badges)
+Change = Callable[[Item, Gone], tuple[Item | None, dict[int, Item]]]
+
+logger = logging.getLogger(__name__)
+
+ENTITY = "milestone"
+SUPPORT_ENTITY = "milestoneSupport"
+ACTIONS = ("issue", "queue-application")
+ACTION_MESSAGE = "Value must be one of the following: issue, queue-application"
+UNKNOWN_BADGE = "Unknown badge"
+# One write is one transaction (at most 100 actions): the milestone, the support entries it adds
+# and removes, and a check per newly referenced badge. Replacing a full list by another full list
+# takes 2 + 3 * 32 = 98 actions.
+MAX_SUPPORT_BADGES = 32
+TOO_MANY = f"Too many support badges (at most {MAX_SUPPORT_BADGES})"
+# Optimistic-concurrency attempts of one write (concurrent edits of one milestone retry with a
+# jittered backoff).
+ATTEMPTS = 8
+
+FIELDS = (
+    IntegerField("primaryBadgeId", required=True),
+    IntegerField("numberRequired", required=True),
+    StringField("action", rules=(Rule(lambda text: text in ACTIONS, ACTION_MESSAGE),)),
+)
+SUPPORT = "supportBadges"
+ORDER = (*(spec.name for spec in FIELDS), SUPPORT)
+BADGE_ID = IntegerField("badgeId", required=True)
+
+_ID = re.compile(r"^[0-9]{1,12}$")
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def not_found(milestone_id: str) -> ResourceNotFound:
+    return ResourceNotFound.for_field("milestone", "id", milestone_id)
+
+
+def get(system: Mapping[str, Any], milestone_id: str) -> Item:
+    """M2: the milestone `milestone_id` (the decoded path segment) of `system`, else the 404."""
+    if not _ID.match(milestone_id):
+        raise not_found(milestone_id)
+    item = db.get(keys.milestone(int(system["id"]), int(milestone_id)))
+    if item is None:
+        raise not_found(milestone_id)
+    return item
+
+
+def list_milestones(system: Mapping[str, Any], page: db.Page | None) -> tuple[list[Item], int]:
+    """M1: ascending id, one page or all, and the exact total.
+
+    One strongly consistent Query reads every milestone of the system (a system has few; the
+    items are small), so the total is exact without a counter."""
+    partition = keys.system_partition(int(system["id"]))
+    items = list(db.query_prefix(partition, keys.MILESTONE_PREFIX))
+    total = len(items)
+    if page is not None:
+        items = items[page.start : page.start + page.count]
+    return items, total
+
+
+def badges_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+    """Badges by id (B3): one GSI1 Query each, run concurrently (one round trip of latency)."""
+    wanted = sorted(set(badge_ids))
+    found = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
+    return {badge_id: item for badge_id, item in zip(wanted, found, strict=True) if item}
+
+
+def referenced(milestones: Iterable[Mapping[str, Any]]) -> set[int]:
+    """Every badge id the milestones name (primary and support)."""
+    ids: set[int] = set()
+    for milestone in milestones:
+        ids.add(int(milestone["primaryBadgeId"]))
+        ids.update(int(b) for b in milestone.get("supportBadgeIds", []))
+    return ids
+
+
+def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[Item]:
+    """M3: the milestones of `system` whose primary badge is `badge`, ascending id.
+
+    GSI2 (keys only) finds them; when there are any, one consistent BatchGetItem reads them.
+    A badge without milestones costs one Query."""
+    response = db.table().query(
+        IndexName="GSI2",
+        KeyConditionExpression=KeyCondition("GSI2PK").eq(keys.primary_lookup(int(badge["id"]))),
+    )
+    found = db.batch_get([{"PK": row["PK"], "SK": row["SK"]} for row in response["Items"]])
+    return sorted(
+        (
+            m
+            for m in found
+            if int(m["systemId"]) == int(system["id"])
+            and int(m["primaryBadgeId"]) == int(badge["id"])
+        ),
+        key=lambda m: int(m["id"]),
+    )
+
+
+# --- representation ----------------------------------------------------------------------------
+
+
+@dataclass
+class Renderer:
+    """Milestone representations of one system: badges rendered with `milestones: []`."""
+
+    system: Mapping[str, Any]
+    base_url: str
+    known: dict[int, Item] = field(default_factory=dict)  # badges by id
+    owners: badges.Owners | None = None
+
+    def __post_init__(self) -> None:
+        if self.owners is None:
+            self.owners = badges.Owners(Place(dict(self.system)))
+
+    def need(self, milestones: Iterable[Mapping[str, Any]]) -> Renderer:
+        """Look up the badges the milestones name that are not known yet."""
+        missing = referenced(milestones) - set(self.known)
+        self.known.update(badges_by_id(missing))
+        return self
+
+    def badge(self, badge_id: int) -> dict[str, Any] | None:
+        item = self.known.get(badge_id)
+        if item is None:
+            return None  # deleted meanwhile: its cascade is removing the reference
+        assert self.owners is not None
+        return badges.badge_json(item, self.system, self.owners, self.base_url, milestones=[])
+
+    def milestone(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """The Milestone representation (milestones.md), keys in the spec's order."""
+        supports = (self.badge(int(b)) for b in item.get("supportBadgeIds", []))
+        return {
+            "id": int(item["id"]),
+            "action": item.get("action", "issue"),
+            "numberRequired": int(item["numberRequired"]),
+            "primaryBadge": self.badge(int(item["primaryBadgeId"])),
+            "supportBadges": [b for b in supports if b is not None],
+        }
+
+
+def for_badge(
+    badge: Mapping[str, Any], place: Place, base_url: str, owners: badges.Owners | None = None
+) -> list[dict[str, Any]]:
+    """The `milestones` key of a single-badge GET (badges.md): milestones of the URL's system
+    whose primary badge is this badge."""
+    found = of_primary(badge, place.system)
+    if not found:
+        return []
+    renderer = Renderer(place.system, base_url, {int(badge["id"]): dict(badge)}, owners)
+    renderer.need(found)
+    return [renderer.milestone(m) for m in found]
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    """A validated body: the fields present (absent = keep on PUT) and the badges looked up."""
+
+    values: dict[str, Any]
+    support: list[int] | None
+    badges: dict[int, Item]
+
+
+def _sort_key(detail: Mapping[str, Any]) -> tuple[int, int]:
+    name = str(detail["field"])
+    base, _, index = name.partition("[")
+    return ORDER.index(base), int(index.rstrip("]") or -1)
+
+
+def _support_input(
+    fields: Mapping[str, Any], report: Report
+) -> tuple[list[tuple[int, Any, int]] | None, bool]:
+    """`supportBadges` as (index, submitted value, id) entries; (None, present)."""
+    if SUPPORT not in fields:
+        return None, False
+    raw = fields.get(SUPPORT)
+    if raw is None:
+        report.add(SUPPORT, REQUIRED, raw)
+        return None, True
+    entries: list[tuple[int, Any, int]] = []
+    for index, value in enumerate(raw if isinstance(raw, list) else [raw]):
+        try:
+            entries.append((index, value, as_integer(value)))
+        except CoercionError:
+            report.add(f"{SUPPORT}[{index}]", INVALID_INTEGER, value)
+    if len({badge_id for _, _, badge_id in entries}) > MAX_SUPPORT_BADGES:
+        report.add(SUPPORT, TOO_MANY, raw)
+    return entries, True
+
+
+def parse(
+    system: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    current: Mapping[str, Any] | None = None,
+    gone: Gone = frozenset(),
+) -> Parsed:
+    """Validate a create (`current` None) or partial-update body (milestones.md input fields).
+
+    Details come in the order primaryBadgeId, numberRequired, action, supportBadges. Badge ids
+    must name badges of `system` (`Unknown badge`); the badges are looked up once, together with
+    those `current` keeps, so the response needs no further lookup. `gone` holds (id, key) pairs
+    of badges a transaction found missing: a stale index entry for one counts as unknown."""
+    report = Report()
+    specs = FIELDS if current is None else tuple(s for s in FIELDS if s.name in fields)
+    values = check_fields(specs, fields, report)
+    entries, present = _support_input(fields, report)
+    if current is None and not present:
+        report.add(SUPPORT, REQUIRED, None)
+    primary = values.get("primaryBadgeId")
+    wanted = {badge_id for _, _, badge_id in entries or []}
+    if primary is not None:
+        wanted.add(primary)
+    if current is not None:
+        wanted |= referenced([current])
+    found = badges_by_id(wanted)
+    system_id = int(system["id"])
+    ours = {
+        badge_id: item
+        for badge_id, item in found.items()
+        if int(item["systemId"]) == system_id and (badge_id, str(item["PK"])) not in gone
+    }
+    if primary is not None and primary not in ours:
+        report.add("primaryBadgeId", UNKNOWN_BADGE, fields.get("primaryBadgeId"))
+    for index, value, badge_id in entries or []:
+        if badge_id not in ours:
+            report.add(f"{SUPPORT}[{index}]", UNKNOWN_BADGE, value)
+    report.details.sort(key=_sort_key)
+    report.raise_if_any()
+    support = None if entries is None else sorted({badge_id for _, _, badge_id in entries})
+    return Parsed(values, support, ours)
+
+
+def parse_badge_id(fields: Mapping[str, Any]) -> int:
+    """add-badge / remove-badge body: `badgeId`, a required integer."""
+    report = Report()
+    values = check_fields((BADGE_ID,), fields, report)
+    report.raise_if_any()
+    badge_id: int = values["badgeId"]
+    return badge_id
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _support_entry(milestone: Mapping[str, Any], badge_id: int) -> Item:
+    return {
+        **keys.milestone_support(badge_id, int(milestone["id"])),
+        "entity": SUPPORT_ENTITY,
+        "systemId": int(milestone["systemId"]),
+        "milestoneId": int(milestone["id"]),
+        "badgeId": badge_id,
+    }
+
+
+def _badge_check(badge: Mapping[str, Any]) -> dict[str, Any]:
+    return db.still_there(dict(badge))
+
+
+@dataclass
+class Write:
+    """One milestone transaction and, for its failures, which actions checked which badge."""
+
+    actions: list[dict[str, Any]]
+    checks: dict[int, Mapping[str, Any]]  # action index -> badge checked there
+
+    def gone(self, failure: db.TransactionFailed) -> set[tuple[int, str]]:
+        return {
+            (int(badge["id"]), str(badge["PK"]))
+            for index, badge in self.checks.items()
+            if failure.failed(index)
+        }
+
+
+def _write(
+    current: Mapping[str, Any] | None,
+    updated: Item,
+    found: Mapping[int, Mapping[str, Any]],
+    extra: list[dict[str, Any]] | None = None,
+) -> Write:
+    """The transaction turning `current` (None: nothing yet) into `updated`."""
+    before = referenced([current]) if current is not None else set()
+    old = {int(b) for b in (current or {}).get("supportBadgeIds", [])}
+    new = {int(b) for b in updated["supportBadgeIds"]}
+    if current is None:
+        put = {"Put": {"Item": updated, "ConditionExpression": "attribute_not_exists(PK)"}}
+    else:
+        updated["version"] = int(current.get("version", 0)) + 1
+        put = {
+            "Put": {
+                "Item": updated,
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": current.get("version", 0)},
+            }
+        }
+    actions: list[dict[str, Any]] = [put, *(extra or [])]
+    for badge_id in sorted(old - new):
+        key = keys.milestone_support(badge_id, int(updated["id"]))
+        actions.append({"Delete": {"Key": key}})
+    for badge_id in sorted(new - old):
+        actions.append({"Put": {"Item": _support_entry(updated, badge_id)}})
+    checks: dict[int, Mapping[str, Any]] = {}
+    for badge_id in sorted(referenced([updated]) - before):
+        checks[len(actions)] = found[badge_id]
+        actions.append(_badge_check(found[badge_id]))
+    return Write(actions, checks)
+
+
+def create(system: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[Item, dict[int, Item]]:
+    """POST /systems/{s}/milestones: the milestone and its support entries, atomically.
+
+    Returns the milestone and the badges it names (for the response)."""
+    gone: set[tuple[int, str]] = set()
+    for attempt in range(ATTEMPTS):
+        parsed = parse(system, fields, None, frozenset(gone))
+        milestone_id = db.next_id(ENTITY)
+        primary = int(parsed.values["primaryBadgeId"])
+        item: Item = {
+            **keys.milestone(int(system["id"]), milestone_id),
+            "entity": ENTITY,
+            "id": milestone_id,
+            "systemId": int(system["id"]),
+            "primaryBadgeId": primary,
+            "numberRequired": int(parsed.values["numberRequired"]),
+            "action": parsed.values.get("action") or "issue",
+            "supportBadgeIds": parsed.support or [],
+            "GSI2PK": keys.primary_lookup(primary),
+            "GSI2SK": keys.padded(milestone_id),
+            "version": 1,
+        }
+        write = _write(None, item, parsed.badges, [db.still_there(dict(system))])
+        try:
+            db.transact(write.actions)
+        except db.TransactionFailed as failure:
+            if failure.failed(1):
+                raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
+            gone |= write.gone(failure)
+            _pause(attempt)
+            continue
+        return item, parsed.badges
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.01 * (2**attempt)))  # jittered backoff under contention
+
+
+def _reload(current: Mapping[str, Any]) -> Item:
+    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
+    if reloaded is None or reloaded["id"] != current["id"]:
+        raise not_found(str(current["id"]))
+    return reloaded
+
+
+def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
+    """Optimistic update loop: the write is retried, from the milestone as it now is, after a
+    concurrent change or when a badge it starts referencing turned out to be gone."""
+    gone: set[tuple[int, str]] = set()
+    for attempt in range(ATTEMPTS):
+        updated, found = change(current, frozenset(gone))
+        if updated is None:
+            return current, found
+        write = _write(current, updated, found)
+        try:
+            db.transact(write.actions)
+        except db.TransactionFailed as failure:
+            gone |= write.gone(failure)
+            _pause(attempt)
+            current = _reload(current)
+            continue
+        return updated, found
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+def update(
+    system: Mapping[str, Any], milestone: Item, fields: Mapping[str, Any]
+) -> tuple[Item, dict[int, Item]]:
+    """PUT: partial update; the support list is replaced as a whole when present."""
+
+    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, Item]]:
+        parsed = parse(system, fields, current, gone)
+        updated = dict(current)
+        for name in ("primaryBadgeId", "numberRequired"):
+            if name in parsed.values:
+                updated[name] = int(parsed.values[name])
+        if "action" in parsed.values:
+            updated["action"] = parsed.values["action"] or "issue"
+        if parsed.support is not None:
+            updated["supportBadgeIds"] = parsed.support
+        updated["GSI2PK"] = keys.primary_lookup(int(updated["primaryBadgeId"]))
+        if updated == current:
+            return None, parsed.badges
+        return updated, parsed.badges
+
+    return _revise(milestone, change)
+
+
+def add_badge(
+    system: Mapping[str, Any], milestone: Item, fields: Mapping[str, Any]
+) -> tuple[Item, dict[int, Item]]:
+    """add-badge: append a badge of this system to the support list (no-op if listed)."""
+    badge_id = parse_badge_id(fields)
+
+    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, Item]]:
+        found = badges_by_id(referenced([current]) | {badge_id})
+        badge = found.get(badge_id)
+        if (
+            badge is None
+            or int(badge["systemId"]) != int(system["id"])
+            or (badge_id, str(badge["PK"])) in gone
+        ):
+            report = Report()
+            report.add("badgeId", UNKNOWN_BADGE, fields.get("badgeId"))
+            report.raise_if_any()
+        listed = [int(b) for b in current.get("supportBadgeIds", [])]
+        if badge_id in listed:
+            return None, found
+        if len(listed) >= MAX_SUPPORT_BADGES:
+            report = Report()
+            report.add("badgeId", TOO_MANY, fields.get("badgeId"))
+            report.raise_if_any()
+        return {**current, "supportBadgeIds": sorted([*listed, badge_id])}, found
+
+    return _revise(milestone, change)
+
+
+def remove_badge(milestone: Item, fields: Mapping[str, Any]) -> tuple[Item, dict[int, Item]]:
+    """remove-badge: drop a badge from the support list (no-op if not listed; no existence
+    check)."""
+    badge_id = parse_badge_id(fields)
+
+    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, Item]]:
+        listed = [int(b) for b in current.get("supportBadgeIds", [])]
+        if badge_id not in listed:
+            return None, {}
+        return {**current, "supportBadgeIds": [b for b in listed if b != badge_id]}, {}
+
+    return _revise(milestone, change)
+
+
+def delete(milestone: Item) -> None:
+    """DELETE: the milestone and its support entries, atomically (instances stay)."""
+    current = milestone
+    for attempt in range(ATTEMPTS):
+        try:
+            db.transact(_delete_actions(current))
+        except db.TransactionFailed:
+            _pause(attempt)
+            current = _reload(current)
+            continue
+        return
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+def _delete_actions(milestone: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Delete": {
+                "Key": {"PK": milestone["PK"], "SK": milestone["SK"]},
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": milestone.get("version", 0)},
+            }
+        },
+        *(
+            {"Delete": {"Key": keys.milestone_support(int(b), int(milestone["id"]))}}
+            for b in milestone.get("supportBadgeIds", [])
+        ),
+    ]
+
+
+# --- badge delete cascade ----------------------------------------------------------------------
 
 
 def detach_badge(badge: dict[str, Any]) -> None:
-    """Badge delete cascade: drop milestones whose primary it is and its support entries."""
+    """Badge delete cascade (badges.md DELETE): delete the milestones whose primary it is and
+    remove it from every support list.
+
+    Runs after the badge's own delete committed; writes that start referencing a badge check it
+    in their transaction, so every reference is visible to these strongly consistent reads."""
+    badge_id = int(badge["id"])
+    partition = keys.system_partition(int(badge["systemId"]))
+    for milestone in db.query_prefix(partition, keys.MILESTONE_PREFIX):
+        if int(milestone["primaryBadgeId"]) == badge_id:
+            _delete_if_there(milestone)
+    for entry in db.query_prefix(keys.support_partition(badge_id), keys.MILESTONE_PREFIX):
+        _drop_support(entry, badge_id)
+
+
+def _delete_if_there(milestone: Item) -> None:
+    try:
+        delete(milestone)
+    except ResourceNotFound:
+        return  # deleted concurrently
+
+
+def _drop_support(entry: Mapping[str, Any], badge_id: int) -> None:
+    key = keys.milestone(int(entry["systemId"]), int(entry["milestoneId"]))
+    for attempt in range(ATTEMPTS):
+        current = db.get(key)
+        listed = [int(b) for b in (current or {}).get("supportBadgeIds", [])]
+        if current is None or badge_id not in listed:  # a stale entry: just drop it
+            db.table().delete_item(Key={"PK": entry["PK"], "SK": entry["SK"]})
+            return
+        updated = {**current, "supportBadgeIds": [b for b in listed if b != badge_id]}
+        try:
+            db.transact(_write(current, updated, {}).actions)
+        except db.TransactionFailed:
+            _pause(attempt)
+            continue  # changed concurrently: read it again
+        return
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+# --- auto-award (milestones.md §Auto-award) ----------------------------------------------------
+
+
+@dataclass
+class AwardMemo:
+    """Reads shared by the records of one stream batch (a bulk award repeats the same badge):
+    the milestones listing a badge and the primary badges. Never what an earner holds."""
+
+    listing: dict[int, list[Item]] = field(default_factory=dict)
+    primaries: dict[int, Item | None] = field(default_factory=dict)
+
+
+def listing(badge_id: int, memo: AwardMemo | None = None) -> list[Item]:
+    """M4: milestones (any system) whose support list contains the badge, ascending id.
+
+    One consistent Query of the badge's support partition; when it has entries, one consistent
+    BatchGetItem of the milestones (an entry the milestone no longer backs is ignored)."""
+    if memo is not None and badge_id in memo.listing:
+        return memo.listing[badge_id]
+    entries = list(db.query_prefix(keys.support_partition(badge_id), keys.MILESTONE_PREFIX))
+    wanted = [keys.milestone(int(e["systemId"]), int(e["milestoneId"])) for e in entries]
+    found = sorted(
+        (m for m in db.batch_get(wanted) if badge_id in {int(b) for b in m["supportBadgeIds"]}),
+        key=lambda m: int(m["id"]),
+    )
+    if memo is not None:
+        memo.listing[badge_id] = found
+    return found
+
+
+def held_among(email: str, badge_ids: Iterable[int]) -> set[int]:
+    """Which of `badge_ids` `email` holds (any system; case-insensitive): one strongly
+    consistent BatchGetItem of the instance keys, so an award committed just before is seen."""
+    wanted = sorted(set(badge_ids))
+    found = db.batch_get([keys.instance(badge_id, email) for badge_id in wanted])
+    return {int(item["badgeId"]) for item in found}
+
+
+def eligible(milestones: Iterable[Mapping[str, Any]], held: set[int]) -> list[int]:
+    """Primary badge ids to award, in ascending milestone id, each once (steps 3-4)."""
+    primaries: list[int] = []
+    for milestone in sorted(milestones, key=lambda m: int(m["id"])):
+        primary = int(milestone["primaryBadgeId"])
+        if primary in held or primary in primaries:
+            continue
+        supports = {int(b) for b in milestone["supportBadgeIds"]}
+        if len(supports & held) >= int(milestone["numberRequired"]):
+            primaries.append(primary)
+    return primaries
+
+
+def auto_award(
+    badge_id: int,
+    email: str,
+    event_system_id: int,
+    base_url: str,
+    memo: AwardMemo | None = None,
+) -> list[Item]:
+    """Award the milestone badges `email` became eligible for by being awarded `badge_id`.
+
+    Idempotent: every award is conditional on the (badge, email) instance being absent, and a
+    primary already held is not eligible, so re-processing the same award creates nothing.
+    The awards record `award` events with origin "milestone", which never trigger this again
+    (no chaining). Returns the instances created."""
+    memo = memo if memo is not None else AwardMemo()
+    candidates = listing(badge_id, memo)
+    if not candidates:
+        return []
+    held = held_among(email, referenced(candidates) | {badge_id}) | {badge_id}
+    created: list[Item] = []
+    for primary in eligible(candidates, held):
+        if primary not in memo.primaries:
+            memo.primaries[primary] = db.by_id("badge", primary)
+        badge = memo.primaries[primary]
+        if badge is None:
+            logger.warning("milestone badge %s not found; not awarded", primary)
+            continue
+        instance = instances.award_from_milestone(badge, email, event_system_id, base_url)
+        if instance is not None:
+            created.append(instance)
+    return created

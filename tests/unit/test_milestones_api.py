@@ -1,0 +1,558 @@
+"""Milestones through the milestones function (in-process), written from spec milestones.md,
+plus the `milestones` key of the single-badge GET (badges.md) and the badge-delete cascade."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.unit.conftest import TABLE_NAME, Api, system_body
+
+SYS = "/systems/chicago"
+ISS = f"{SYS}/issuers/library"
+OTHER = "/systems/pittsburgh"
+MS = f"{SYS}/milestones"
+
+MILESTONE_KEYS = ["id", "action", "numberRequired", "primaryBadge", "supportBadges"]
+ACTION_MESSAGE = "Value must be one of the following: issue, queue-application"
+
+
+def badge_body(slug: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "name": f"Badge {slug}",
+        "earnerDescription": "For earners",
+        "consumerDescription": "For consumers",
+        "criteriaUrl": "http://example.org/criteria",
+        "unique": False,
+        "imageUrl": "http://example.org/badge.png",
+        **extra,
+    }
+
+
+@pytest.fixture
+def tree(api: Api) -> dict[int, dict[str, Any]]:
+    """chicago: badges 1-3 at system level, 4-5 at issuer level (library); pittsburgh: badge 6.
+    Returns the Badge representations by id, as the badge create answered them."""
+    assert api.post("/systems", system_body("chicago")).status == 201
+    assert api.post(f"{SYS}/issuers", {"slug": "library", "name": "L", "url": "http://l.org"})
+    made: dict[int, dict[str, Any]] = {}
+    for prefix, slug in [(SYS, "b1"), (SYS, "b2"), (SYS, "b3"), (ISS, "b4"), (ISS, "b5")]:
+        reply = api.post(f"{prefix}/badges", badge_body(slug))
+        assert reply.status == 201
+        made[reply.json["badge"]["id"]] = reply.json["badge"]
+    assert api.post("/systems", system_body("pittsburgh")).status == 201
+    reply = api.post(f"{OTHER}/badges", badge_body("b6"))
+    made[reply.json["badge"]["id"]] = reply.json["badge"]
+    assert sorted(made) == [1, 2, 3, 4, 5, 6]
+    return made
+
+
+def create(api: Api, primary: int, supports: Any, number: int = 1, **extra: Any) -> dict:
+    body = {"primaryBadgeId": primary, "numberRequired": number, "supportBadges": supports}
+    reply = api.post(MS, {**body, **extra})
+    assert reply.status == 201, reply.json
+    return reply.json["milestone"]
+
+
+def expected(
+    tree: dict[int, dict], mid: int, primary: int, supports: list[int], number: int = 1, **kw
+) -> dict:
+    return {
+        "id": mid,
+        "action": kw.get("action", "issue"),
+        "numberRequired": number,
+        "primaryBadge": tree[primary],
+        "supportBadges": [tree[b] for b in supports],
+    }
+
+
+def details(reply: Any) -> list[dict]:
+    assert reply.status == 400, reply.json
+    assert reply.json["code"] == "ValidationError"
+    assert reply.json["message"] == "Could not validate required fields"
+    return reply.json["details"]
+
+
+def not_found(value: str) -> dict:
+    return {
+        "code": "ResourceNotFound",
+        "message": f"Could not find milestone field: `id`, value: `{value}`",
+    }
+
+
+def support_index(aws: Any) -> set[tuple[int, int]]:
+    """(badge id, milestone id) of every support entry in the table (reverse index, M4)."""
+    items = aws.scan(TableName=TABLE_NAME)["Items"]
+    return {
+        (int(i["PK"]["S"].split("#")[1]), int(i["SK"]["S"].split("#")[1]))
+        for i in items
+        if i["PK"]["S"].startswith("SUPPORT#")
+    }
+
+
+def milestone_items(aws: Any) -> list[dict]:
+    items = aws.scan(TableName=TABLE_NAME)["Items"]
+    return [i for i in items if i.get("entity", {}).get("S") == "milestone"]
+
+
+# --- POST /systems/{s}/milestones -----------------------------------------------------------
+
+
+def test_create_answers_the_milestone_with_full_badges_in_ascending_order(api, tree, aws):
+    reply = api.post(MS, {"primaryBadgeId": 4, "numberRequired": 1, "supportBadges": [5, 1]})
+    assert reply.status == 201
+    assert list(reply.json) == ["status", "milestone"]
+    assert reply.json["status"] == "created"
+    milestone = reply.json["milestone"]
+    assert list(milestone) == MILESTONE_KEYS
+    assert milestone == expected(tree, 1, 4, [1, 5])
+    assert milestone["primaryBadge"]["milestones"] == []
+    assert milestone["primaryBadge"]["issuer"]["slug"] == "library"
+    assert all(b["milestones"] == [] for b in milestone["supportBadges"])
+    assert api.get(f"{MS}/1").json == {"milestone": milestone}
+    assert support_index(aws) == {(1, 1), (5, 1)}
+
+
+def test_create_defaults_and_accepted_values(api, tree):
+    queued = create(api, 1, [2], 3, action="queue-application")
+    assert queued == expected(tree, 1, 1, [2], 3, action="queue-application")
+    negative = create(api, 2, [], -4, action=None)
+    assert negative == expected(tree, 2, 2, [], -4)
+    as_strings = create(api, "3", ["1", 2], "2")
+    assert as_strings == expected(tree, 3, 3, [1, 2], 2)
+
+
+def test_single_value_duplicates_and_primary_in_its_own_list(api, tree, aws):
+    assert create(api, 1, 3)["supportBadges"] == [tree[3]]
+    assert create(api, 1, [3, 1, 3, "1"])["supportBadges"] == [tree[1], tree[3]]
+    assert support_index(aws) == {(3, 1), (1, 2), (3, 2)}
+
+
+def test_create_ignores_id_system_and_unknown_keys(api, tree):
+    made = create(api, 1, [2], id=77, systemId=2, nonsense=True)
+    assert made["id"] == 1
+    assert api.get(f"{MS}/1").status == 200
+    assert api.get(f"{OTHER}/milestones").json == {"milestones": []}
+
+
+def test_create_from_a_form_body(api, tree):
+    body = b"primaryBadgeId=2&numberRequired=1&supportBadges[]=3&supportBadges[]=1"
+    reply = api.call("POST", MS, body=body, content_type="application/x-www-form-urlencoded")
+    assert reply.status == 201
+    assert reply.json["milestone"] == expected(tree, 1, 2, [1, 3])
+
+
+def test_create_requires_the_three_fields(api, tree):
+    assert details(api.post(MS, {})) == [
+        {"message": "Required field", "field": "primaryBadgeId", "value": ""},
+        {"message": "Required field", "field": "numberRequired", "value": ""},
+        {"message": "Required field", "field": "supportBadges", "value": ""},
+    ]
+    nulls = {"primaryBadgeId": None, "numberRequired": None, "supportBadges": None}
+    assert [d["field"] for d in details(api.post(MS, nulls))] == [
+        "primaryBadgeId",
+        "numberRequired",
+        "supportBadges",
+    ]
+
+
+def test_create_validates_every_field_in_order(api, tree, aws):
+    body = {
+        "supportBadges": [1, "y", 999, 6, True, {"id": 2}],
+        "action": "later",
+        "numberRequired": "1.5",
+        "primaryBadgeId": "x",
+    }
+    assert details(api.post(MS, body)) == [
+        {"message": "Invalid integer", "field": "primaryBadgeId", "value": "x"},
+        {"message": "Invalid integer", "field": "numberRequired", "value": "1.5"},
+        {"message": ACTION_MESSAGE, "field": "action", "value": "later"},
+        {"message": "Invalid integer", "field": "supportBadges[1]", "value": "y"},
+        {"message": "Unknown badge", "field": "supportBadges[2]", "value": 999},
+        {"message": "Unknown badge", "field": "supportBadges[3]", "value": 6},
+        {"message": "Invalid integer", "field": "supportBadges[4]", "value": True},
+        {"message": "Invalid integer", "field": "supportBadges[5]", "value": {"id": 2}},
+    ]
+    assert milestone_items(aws) == []
+    assert support_index(aws) == set()
+
+
+def test_primary_badge_must_be_of_this_system(api, tree):
+    for primary in (6, 999):
+        reply = api.post(MS, {"primaryBadgeId": primary, "numberRequired": 1, "supportBadges": []})
+        assert details(reply) == [
+            {"message": "Unknown badge", "field": "primaryBadgeId", "value": primary}
+        ]
+
+
+def test_action_must_be_one_of_the_two(api, tree):
+    for action in ("Issue", "", 5, ["issue"]):
+        body = {"primaryBadgeId": 1, "numberRequired": 1, "supportBadges": [], "action": action}
+        (detail,) = details(api.post(MS, body))
+        assert detail["field"] == "action"
+        assert detail["message"] == ACTION_MESSAGE
+
+
+def test_support_list_size_is_bounded_by_one_transaction(api, tree, monkeypatch):
+    from badgekit import milestones
+
+    monkeypatch.setattr(milestones, "MAX_SUPPORT_BADGES", 2)
+    body = {"primaryBadgeId": 1, "numberRequired": 1, "supportBadges": [1, 2, 3]}
+    assert details(api.post(MS, body)) == [
+        {"message": milestones.TOO_MANY, "field": "supportBadges", "value": [1, 2, 3]}
+    ]
+    assert api.post(MS, {**body, "supportBadges": [1, 2, 2]}).status == 201
+    reply = api.post(f"{MS}/1/add-badge", {"badgeId": 3})
+    assert details(reply) == [{"message": milestones.TOO_MANY, "field": "badgeId", "value": 3}]
+
+
+def test_create_under_an_unknown_system(api, tree):
+    reply = api.post("/systems/nowhere/milestones", {})
+    assert reply.status == 404
+    assert reply.json == {
+        "code": "ResourceNotFound",
+        "message": "Could not find system field: `slug`, value: `nowhere`",
+    }
+
+
+def test_a_badge_deleted_after_its_lookup_fails_the_create(api, tree, aws, monkeypatch):
+    """The transaction checks each badge it starts referencing: a stale index entry for a
+    deleted badge makes the write fail and the badge count as unknown; nothing is written."""
+    from badgekit import db, milestones
+
+    stale = db.by_id("badge", 3)
+    assert api.delete(f"{SYS}/badges/b3").status == 200
+    real = db.by_id
+    monkeypatch.setattr(
+        milestones.db, "by_id", lambda entity, i: stale if i == 3 else real(entity, i)
+    )
+    reply = api.post(MS, {"primaryBadgeId": 1, "numberRequired": 1, "supportBadges": [2, 3]})
+    assert details(reply) == [{"message": "Unknown badge", "field": "supportBadges[1]", "value": 3}]
+    assert milestone_items(aws) == []
+    assert support_index(aws) == set()
+
+
+# --- GET /systems/{s}/milestones -------------------------------------------------------------
+
+
+def test_list_ascending_with_pagination(api, tree):
+    made = [create(api, 1, [2]), create(api, 2, [1, 3], 2), create(api, 4, [5])]
+    assert api.get(MS).json == {"milestones": made}
+    page = api.get(f"{MS}?page=2&count=2").json
+    assert page == {"milestones": [made[2]], "pageData": {"page": 2, "count": 2, "total": 3}}
+    assert api.get(f"{MS}?page=3&count=2").json == {
+        "milestones": [],
+        "pageData": {"page": 3, "count": 2, "total": 3},
+    }
+    assert api.get(f"{OTHER}/milestones?page=1&count=5").json == {
+        "milestones": [],
+        "pageData": {"page": 1, "count": 5, "total": 0},
+    }
+
+
+def test_list_of_an_unknown_system(api, tree):
+    assert api.get("/systems/nowhere/milestones").status == 404
+
+
+# --- GET /systems/{s}/milestones/{id} --------------------------------------------------------
+
+
+def test_get_unknown_non_numeric_or_other_system_ids(api, tree):
+    create(api, 1, [2])
+    assert api.post(f"{OTHER}/milestones", {**_body(6, [6])}).status == 201  # id 2
+    for raw in ("3", "abc", "2", "1.0", "-1"):
+        reply = api.get(f"{MS}/{raw}")
+        assert reply.status == 404
+        assert reply.json == not_found(raw)
+    assert api.get(f"{OTHER}/milestones/1").json == not_found("1")
+    assert api.get("/systems/nowhere/milestones/1").status == 404
+
+
+def _body(primary: int, supports: list[int], number: int = 1) -> dict:
+    return {"primaryBadgeId": primary, "numberRequired": number, "supportBadges": supports}
+
+
+# --- PUT /systems/{s}/milestones/{id} --------------------------------------------------------
+
+
+def test_update_is_partial_and_replaces_the_support_list(api, tree, aws):
+    create(api, 4, [5, 1, 2])
+    reply = api.put(f"{MS}/1", {"numberRequired": 200, "supportBadges": [1]})
+    assert reply.status == 200
+    assert reply.json == {"status": "updated", "milestone": expected(tree, 1, 4, [1], 200)}
+    assert support_index(aws) == {(1, 1)}
+    reply = api.put(f"{MS}/1", {"action": "queue-application", "primaryBadgeId": 3})
+    assert reply.json["milestone"] == expected(tree, 1, 3, [1], 200, action="queue-application")
+    assert api.get(f"{MS}/1").json["milestone"] == reply.json["milestone"]
+    assert api.get(f"{SYS}/badges/b3").json["badge"]["milestones"] == [reply.json["milestone"]]
+    assert api.get(f"{ISS}/badges/b4").json["badge"]["milestones"] == []
+
+
+def test_update_with_nothing_to_change(api, tree):
+    made = create(api, 4, [5])
+    for body in ({}, {"id": 9, "systemId": 2, "other": 1}, {"supportBadges": [5, 5]}):
+        reply = api.put(f"{MS}/1", body)
+        assert reply.json == {"status": "updated", "milestone": made}
+
+
+def test_update_validates_like_create_and_changes_nothing_on_failure(api, tree, aws):
+    made = create(api, 4, [5])
+    before = milestone_items(aws)
+    body = {
+        "primaryBadgeId": 6,
+        "numberRequired": None,
+        "action": "nope",
+        "supportBadges": [2, 999],
+    }
+    assert details(api.put(f"{MS}/1", body)) == [
+        {"message": "Unknown badge", "field": "primaryBadgeId", "value": 6},
+        {"message": "Required field", "field": "numberRequired", "value": ""},
+        {"message": ACTION_MESSAGE, "field": "action", "value": "nope"},
+        {"message": "Unknown badge", "field": "supportBadges[1]", "value": 999},
+    ]
+    assert details(api.put(f"{MS}/1", {"supportBadges": None})) == [
+        {"message": "Required field", "field": "supportBadges", "value": ""}
+    ]
+    assert milestone_items(aws) == before
+    assert api.get(f"{MS}/1").json["milestone"] == made
+    assert support_index(aws) == {(5, 1)}
+
+
+def test_update_errors(api, tree):
+    create(api, 4, [5])
+    assert api.put(f"{MS}/9", {"numberRequired": 2}).json == not_found("9")
+    assert api.put(f"{OTHER}/milestones/1", {"numberRequired": 2}).json == not_found("1")
+    assert api.put("/systems/nowhere/milestones/1", {}).status == 404
+
+
+# --- DELETE /systems/{s}/milestones/{id} -----------------------------------------------------
+
+
+def test_delete_answers_only_the_status_and_removes_the_support_list(api, tree, aws):
+    create(api, 4, [5, 1])
+    create(api, 1, [5])
+    reply = api.delete(f"{MS}/1")
+    assert reply.status == 200
+    assert reply.json == {"status": "deleted"}
+    assert support_index(aws) == {(5, 2)}
+    assert api.get(f"{MS}/1").json == not_found("1")
+    assert [m["id"] for m in api.get(MS).json["milestones"]] == [2]
+    second = api.delete(f"{MS}/1")
+    assert second.status == 404
+    assert second.json == not_found("1")
+    assert api.get(f"{ISS}/badges/b4").json["badge"]["milestones"] == []
+
+
+# --- add-badge / remove-badge ----------------------------------------------------------------
+
+
+def test_add_badge_appends_in_order_and_is_idempotent(api, tree, aws):
+    create(api, 4, [5])
+    reply = api.post(f"{MS}/1/add-badge", {"badgeId": 1})
+    assert reply.status == 200
+    assert reply.json == {"status": "updated", "milestone": expected(tree, 1, 4, [1, 5])}
+    again = api.post(f"{MS}/1/add-badge", {"badgeId": "1"})
+    assert again.status == 200
+    assert again.json == reply.json
+    assert api.post(f"{MS}/1/add-badge", {"badgeId": 4}).json["milestone"] == expected(
+        tree, 1, 4, [1, 4, 5]
+    )
+    assert support_index(aws) == {(1, 1), (4, 1), (5, 1)}
+
+
+def test_add_badge_validation(api, tree):
+    create(api, 4, [5])
+    assert details(api.post(f"{MS}/1/add-badge", {})) == [
+        {"message": "Required field", "field": "badgeId", "value": ""}
+    ]
+    assert details(api.post(f"{MS}/1/add-badge", {"badgeId": "abc"})) == [
+        {"message": "Invalid integer", "field": "badgeId", "value": "abc"}
+    ]
+    for badge_id in (6, 999):
+        assert details(api.post(f"{MS}/1/add-badge", {"badgeId": badge_id})) == [
+            {"message": "Unknown badge", "field": "badgeId", "value": badge_id}
+        ]
+    assert api.get(f"{MS}/1").json["milestone"] == expected(tree, 1, 4, [5])
+
+
+def test_add_and_remove_badge_not_found(api, tree):
+    create(api, 4, [5])
+    for action in ("add-badge", "remove-badge"):
+        assert api.post(f"{MS}/2/{action}", {"badgeId": 1}).json == not_found("2")
+        assert api.post(f"{MS}/x/{action}", {"badgeId": 1}).json == not_found("x")
+        assert api.post(f"{OTHER}/milestones/1/{action}", {"badgeId": 1}).status == 404
+        assert api.post(f"/systems/nowhere/milestones/1/{action}", {"badgeId": 1}).json == {
+            "code": "ResourceNotFound",
+            "message": "Could not find system field: `slug`, value: `nowhere`",
+        }
+
+
+def test_remove_badge_removes_and_is_idempotent(api, tree, aws):
+    create(api, 4, [5, 1, 2])
+    reply = api.post(f"{MS}/1/remove-badge", {"badgeId": 1})
+    assert reply.status == 200
+    assert reply.json == {"status": "updated", "milestone": expected(tree, 1, 4, [2, 5])}
+    for badge_id in (1, 999, 6):  # no existence check
+        again = api.post(f"{MS}/1/remove-badge", {"badgeId": badge_id})
+        assert again.status == 200
+        assert again.json == reply.json
+    assert support_index(aws) == {(2, 1), (5, 1)}
+    assert details(api.post(f"{MS}/1/remove-badge", {"badgeId": None})) == [
+        {"message": "Required field", "field": "badgeId", "value": ""}
+    ]
+    assert details(api.post(f"{MS}/1/remove-badge", {"badgeId": 1.5})) == [
+        {"message": "Invalid integer", "field": "badgeId", "value": 1.5}
+    ]
+
+
+def test_edits_from_a_stale_read_are_retried_against_the_current_version(api, tree, aws):
+    """Every write is conditioned on the milestone's version: a write prepared from an old read
+    fails, re-reads and applies its change to the current list (the reverse index follows)."""
+    from badgekit import db, keys, milestones
+
+    create(api, 4, [5])
+    system = db.get(keys.system("chicago"))
+    stale = db.get(keys.milestone(1, 1))
+    assert api.post(f"{MS}/1/add-badge", {"badgeId": 1}).status == 200
+    updated, _ = milestones.add_badge(system, stale, {"badgeId": 2})
+    assert updated["supportBadgeIds"] == [1, 2, 5]
+    updated, _ = milestones.remove_badge(stale, {"badgeId": 5})
+    assert updated["supportBadgeIds"] == [1, 2]
+    assert support_index(aws) == {(1, 1), (2, 1)}
+    milestones.delete(stale)
+    assert support_index(aws) == set()
+    assert milestone_items(aws) == []
+
+
+# --- GET {L}/badges/{b}: the `milestones` key (badges.md, M3) --------------------------------
+
+
+def test_single_badge_get_lists_the_milestones_whose_primary_it_is(api, tree):
+    first = create(api, 4, [5, 1])
+    create(api, 1, [4])
+    third = create(api, 4, [2], 2)
+    for prefix in (SYS, ISS):
+        badge = api.get(f"{prefix}/badges/b4").json["badge"]
+        assert badge["milestones"] == [first, third]
+        assert {**badge, "milestones": []} == tree[4]
+    # a support badge does not list the milestones it supports; lists never carry them
+    assert api.get(f"{ISS}/badges/b5").json["badge"]["milestones"] == []
+    assert all(b["milestones"] == [] for b in api.get(f"{SYS}/badges").json["badges"])
+
+
+def test_single_badge_get_costs_one_query_without_milestones(api, tree, calls):
+    operations = calls.during(lambda: api.get(f"{SYS}/badges/b1"))
+    assert operations == ["BatchGetItem", "Query"]
+    create(api, 1, [2, 3])
+    operations = calls.during(lambda: api.get(f"{SYS}/badges/b1"))
+    # + the milestone (BatchGetItem) and its two support badges by id (GSI1)
+    assert operations == ["BatchGetItem", "BatchGetItem", "Query", "Query", "Query"]
+
+
+def test_milestone_requests_cost(api, tree, calls):
+    body = _body(1, [2, 3])
+    # system, 3 badges by id (GSI1), id counter, transaction
+    assert calls.during(lambda: api.post(MS, body)) == [
+        "GetItem",
+        "Query",
+        "Query",
+        "Query",
+        "TransactWriteItems",
+        "UpdateItem",
+    ]
+    assert calls.during(lambda: api.get(f"{MS}/1")) == ["GetItem", "GetItem", *["Query"] * 3]
+    assert calls.during(lambda: api.get(MS)) == ["GetItem", *["Query"] * 4]
+
+
+# --- badge delete cascade (badges.md DELETE) -------------------------------------------------
+
+
+def test_deleting_a_primary_badge_deletes_its_milestones(api, tree, aws):
+    create(api, 4, [5, 1])
+    kept = create(api, 1, [4, 5])
+    assert api.delete(f"{ISS}/badges/b4").status == 200
+    assert api.get(f"{MS}/1").json == not_found("1")
+    assert api.get(MS).json["milestones"] == [
+        {**kept, "supportBadges": [tree[5]]}  # and b4 left the other list
+    ]
+    assert support_index(aws) == {(5, 2)}
+
+
+def test_deleting_a_support_badge_removes_it_from_every_list(api, tree, aws):
+    create(api, 4, [5, 1])
+    create(api, 2, [1])
+    create(api, 3, [2, 5])
+    assert api.delete(f"{SYS}/badges/b1").status == 200
+    listed = {
+        m["id"]: [b["id"] for b in m["supportBadges"]] for m in api.get(MS).json["milestones"]
+    }
+    assert listed == {1: [5], 2: [], 3: [2, 5]}
+    assert support_index(aws) == {(5, 1), (2, 3), (5, 3)}
+
+
+def test_deleting_a_system_leaves_no_milestone_or_support_entry(api, tree, aws):
+    create(api, 4, [5, 1])
+    create(api, 1, [2])
+    assert api.delete(SYS).status == 200
+    assert milestone_items(aws) == []
+    assert support_index(aws) == set()
+
+
+def test_detach_drops_a_stale_support_entry(api, tree, aws):
+    """A support entry whose milestone no longer lists the badge is removed, nothing else."""
+    from badgekit import db, keys, milestones
+
+    create(api, 4, [5])
+    db.table().put_item(
+        Item={
+            **keys.milestone_support(2, 1),
+            "entity": "milestoneSupport",
+            "systemId": 1,
+            "milestoneId": 1,
+        }
+    )
+    milestones.detach_badge({"id": 2, "systemId": 1})
+    assert support_index(aws) == {(5, 1)}
+    assert db.get(keys.milestone(1, 1))["supportBadgeIds"] == [5]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+class Meter:
+    """DynamoDB operations made while `action` runs (botocore hooks, every thread)."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+        self._lock = threading.Lock()
+
+    def record(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.operations.append(model.name)
+
+    def during(self, action: Any) -> list[str]:
+        self.operations = []
+        action()
+        return sorted(self.operations)
+
+
+@pytest.fixture
+def calls(tree: Any) -> Iterator[Meter]:
+    from badgekit import db
+
+    meter = Meter()
+    previous = boto3.DEFAULT_SESSION
+    session = boto3.Session()
+    session.events.register("before-call.dynamodb", meter.record)
+    boto3.DEFAULT_SESSION = session
+    db.reset_clients()
+    try:
+        yield meter
+    finally:
+        boto3.DEFAULT_SESSION = previous
+        db.reset_clients()
