@@ -1,11 +1,182 @@
-"""Placeholder: routes arrive with the assessment work."""
+"""AssessmentFunction: applications with evidence, reviews with review items (assessment.md),
+under the system, issuer and program prefixes.
+
+Handlers are thin: resolve the URL's container, badge, application and review, call one domain
+function (`badgekit.assessment`), shape the response.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api
+from badgekit import api, assessment, badges, keys, places
+from badgekit.api import current, param, respond
+from badgekit.pagination import envelope
 
 router = Router()
+
+PREFIXES = (
+    "/systems/<systemSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>/programs/<programSlug>",
+)
+APPLICATIONS = "/badges/<badgeSlug>/applications"
+APPLICATION = f"{APPLICATIONS}/<applicationSlug>"
+REVIEWS = f"{APPLICATION}/reviews"
+REVIEW = f"{REVIEWS}/<reviewSlug>"
+Handler = Callable[..., Response[str]]
+Item = dict[str, Any]
+
+
+def at_every_level(method: str, suffix: str) -> Callable[[Handler], Handler]:
+    """Register a handler under the three container prefixes (README §1)."""
+
+    def register(handler: Handler) -> Handler:
+        for prefix in PREFIXES:
+            router.route(prefix + suffix, method=[method])(handler)
+        return handler
+
+    return register
+
+
+def place_and_badge(params: dict[str, str]) -> tuple[places.Place, Item]:
+    """The URL's container and its badge; system and badge come in one BatchGetItem."""
+    slug = param(params.pop("badgeSlug"))
+    place, (badge,) = places.resolve_with(current(), [keys.badge(slug)], **params)
+    return place, badges.under(place, badge, slug)
+
+
+def resolve_application(params: dict[str, str]) -> tuple[places.Place, Item, Item]:
+    application_slug = param(params.pop("applicationSlug"))
+    place, badge = place_and_badge(params)
+    return place, badge, assessment.get_application(badge, application_slug)
+
+
+def resolve_review(params: dict[str, str]) -> tuple[places.Place, Item, Item, Item]:
+    review_slug = param(params.pop("reviewSlug"))
+    place, badge, application = resolve_application(params)
+    return place, badge, application, assessment.get_review(application, review_slug)
+
+
+def shaper(place: places.Place) -> assessment.Shaper:
+    return assessment.Shaper(place, current().base_url)
+
+
+def _list(place: places.Place, badge: Item | None) -> Response[str]:
+    request = current()
+    states = assessment.processed_filter(request.query.get("processed"))
+    email = request.first("email") or None
+    page = request.page()
+    rows, total = assessment.list_applications(place, badge, states, email, page)
+    shape = shaper(place)
+    items = [shape.application(application, owner) for application, owner in rows]
+    return respond(envelope("applications", items, total, page))
+
+
+# --- applications ----------------------------------------------------------------------------
+
+
+@at_every_level("GET", "/applications")
+def list_container_applications(**params: str) -> Response[str]:
+    return _list(places.resolve(current(), **params), None)
+
+
+@at_every_level("GET", APPLICATIONS)
+def list_badge_applications(**params: str) -> Response[str]:
+    place, badge = place_and_badge(params)
+    return _list(place, badge)
+
+
+@at_every_level("POST", APPLICATIONS)
+def create_application(**params: str) -> Response[str]:
+    place, badge = place_and_badge(params)
+    application = assessment.create_application(badge, current().body)
+    body = {"status": "created", "application": shaper(place).application(application, badge)}
+    return respond(body, 201)
+
+
+@at_every_level("GET", APPLICATION)
+def get_application(**params: str) -> Response[str]:
+    place, badge, application = resolve_application(params)
+    return respond({"application": shaper(place).application(application, badge)})
+
+
+@at_every_level("PUT", APPLICATION)
+def update_application(**params: str) -> Response[str]:
+    place, badge, application = resolve_application(params)
+    updated = assessment.update_application(application, current().body)
+    body = {"status": "updated", "application": shaper(place).application(updated, badge)}
+    return respond(body)
+
+
+@at_every_level("DELETE", APPLICATION)
+def delete_application(**params: str) -> Response[str]:
+    place, badge, application = resolve_application(params)
+    described = shaper(place).application(application, badge)
+    assessment.delete_application(application)
+    return respond({"status": "deleted", "application": described})
+
+
+# --- evidence (extension routes of the official client) -------------------------------------
+
+
+@at_every_level("GET", f"{APPLICATION}/evidence")
+def list_evidence(**params: str) -> Response[str]:
+    _, _, application = resolve_application(params)
+    return respond({"evidences": assessment.evidence_list(application)})
+
+
+@at_every_level("GET", f"{APPLICATION}/evidence/<evidenceSlug>")
+def get_evidence(**params: str) -> Response[str]:
+    evidence_slug = param(params.pop("evidenceSlug"))
+    _, _, application = resolve_application(params)
+    return respond({"evidence": assessment.find_evidence(application, evidence_slug)})
+
+
+# --- reviews ----------------------------------------------------------------------------------
+
+
+@at_every_level("GET", REVIEWS)
+def list_reviews(**params: str) -> Response[str]:
+    request = current()
+    _, _, application = resolve_application(params)
+    page = request.page()
+    items, total = assessment.list_reviews(application, page)
+    reviews = [assessment.review_json(review) for review in items]
+    return respond(envelope("reviews", reviews, total, page))
+
+
+@at_every_level("POST", REVIEWS)
+def create_review(**params: str) -> Response[str]:
+    place, badge, application = resolve_application(params)
+    review = assessment.create_review(shaper(place), badge, application, current().body)
+    return respond({"status": "created", "review": assessment.review_json(review)}, 201)
+
+
+@at_every_level("GET", REVIEW)
+def get_review(**params: str) -> Response[str]:
+    _, _, _, review = resolve_review(params)
+    return respond({"review": assessment.review_json(review)})
+
+
+@at_every_level("PUT", REVIEW)
+def update_review(**params: str) -> Response[str]:
+    place, badge, application, review = resolve_review(params)
+    updated = assessment.update_review(shaper(place), badge, application, review, current().body)
+    return respond({"status": "updated", "review": assessment.review_json(updated)})
+
+
+@at_every_level("DELETE", REVIEW)
+def delete_review(**params: str) -> Response[str]:
+    _, _, _, review = resolve_review(params)
+    assessment.delete_review(review)
+    described = assessment.review_json(review)
+    # The original answered under `badge`; both keys carry the same review (divergences B14).
+    return respond({"status": "deleted", "review": described, "badge": described})
+
 
 lambda_handler = api.build_handler([router])
