@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 LOG = logging.getLogger("local.dynamodb")
@@ -65,20 +65,105 @@ def discard_stream_records() -> int:
     return dropped
 
 
+def reattach_shard_iterators() -> int:
+    """Point moto's shard iterators at their table's current stream shard.
+
+    Why: when a transaction fails, moto restores each table it touched from a deep copy made
+    before the transaction, stream shard included; iterators handed out earlier still hold the
+    replaced shard and would never see a new record (every poller would go silent after the
+    first 409). Returns how many iterators were moved.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    shards: dict[str, Any] = {}  # table name -> its current shard
+    for regions in list(dynamodb_backends.values()):
+        for backend in list(dict.values(regions)):
+            for name, table in list(backend.tables.items()):
+                if getattr(table, "stream_shard", None) is not None:
+                    shards[name] = table.stream_shard
+    moved = 0
+    for regions in list(dynamodbstreams_backends.values()):
+        for backend in list(dict.values(regions)):
+            for iterator in list(backend.shard_iterators.values()):
+                current = shards.get(iterator.stream_shard.table.name)
+                if current is not None and current is not iterator.stream_shard:
+                    iterator.stream_shard = current
+                    moved += 1
+    return moved
+
+
+def trim_stream_records(held_iterators: Collection[str], keep_recent_iterators: int = 64) -> int:
+    """Drop the buffered stream records every reader has read (moto's in-process state).
+
+    `held_iterators` are the shard iterators the readers (the local event source mappings) will
+    read next; each one's position is the first record that reader still needs. A table that no
+    reader holds an iterator for keeps nothing. Moto also keeps every shard iterator it ever
+    returned (one per `GetRecords` call); those neither held nor among the most recent few
+    (a reader may not have stored the one it was just given) are forgotten too.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    needed: dict[int, int] = {}  # id(shard) -> first sequence number still needed
+    held = set(held_iterators)
+    for regions in list(dynamodbstreams_backends.values()):
+        for backend in list(dict.values(regions)):
+            iterators = backend.shard_iterators
+            for arn in held:
+                iterator = iterators.get(arn)
+                if iterator is not None:
+                    key = id(iterator.stream_shard)
+                    position = int(iterator.sequence_number)
+                    needed[key] = min(needed.get(key, position), position)
+            if len(iterators) > len(held) + keep_recent_iterators:
+                recent = list(iterators)[-keep_recent_iterators:]
+                backend.shard_iterators = {
+                    arn: iterators[arn] for arn in (*held, *recent) if arn in iterators
+                }
+    dropped = 0
+    for regions in list(dynamodb_backends.values()):
+        for backend in list(dict.values(regions)):
+            for table in list(backend.tables.values()):
+                shard = getattr(table, "stream_shard", None)
+                if shard is None or not shard.items:
+                    continue
+                end = shard.starting_sequence_number + len(shard.items)
+                keep_from = min(
+                    max(needed.get(id(shard), end), shard.starting_sequence_number), end
+                )
+                count = keep_from - shard.starting_sequence_number
+                if count > 0:
+                    del shard.items[:count]
+                    shard.starting_sequence_number = keep_from
+                    dropped += count
+    return dropped
+
+
 class EmbeddedDynamoDB:
-    """Moto's server on 127.0.0.1 in a daemon thread (port 0 picks a free port)."""
+    """Moto's server on 127.0.0.1 in a daemon thread (port 0 picks a free port).
+
+    It also answers S3 and SQS (moto dispatches on the request's signing scope).
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
-        # Set to False when no function reads the table's stream (see discard_stream_records).
+        # False: no function reads the table's stream, drop every record (discard_stream_records).
         self.keep_stream_records = True
+        # Set when functions read the stream: the shard iterators they will read next; records
+        # before every one of them are dropped after each request (trim_stream_records).
+        self.stream_readers: Callable[[], Collection[str]] | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
     def _after_request(self) -> None:
         if not self.keep_stream_records:
             discard_stream_records()
+            return
+        reattach_shard_iterators()
+        if self.stream_readers is not None:
+            trim_stream_records(self.stream_readers())
 
     @property
     def endpoint(self) -> str:

@@ -1,5 +1,5 @@
-"""Wiring of the local stack: template → DynamoDB table and S3 buckets → environment → warm
-functions → HTTP.
+"""Wiring of the local stack: template → DynamoDB table, S3 buckets and SQS queues → environment →
+warm functions → HTTP, stream pollers and queue pollers.
 
 Why this order: the HTTP socket is bound first because the port is part of the environment
 (`PUBLIC_BASE_URL` defaults to the local URL); the table is created before the functions' intrinsics
@@ -25,6 +25,8 @@ from local.dynamodb import EmbeddedDynamoDB, ensure_table
 from local.events import HttpRequest
 from local.functions import LocalFunction, load_functions
 from local.gateway import Gateway
+from local.queues import LocalQueue, QueuePoller, creation_order, local_queue_name, queue_arn
+from local.queues import queue_attributes as sqs_queue_attributes
 from local.routing import Route, Router
 from local.server import LocalHttpServer
 from local.streams import StreamPoller
@@ -53,6 +55,7 @@ class StackOptions:
     table_name: str = DEFAULT_TABLE
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
+    sqs_endpoint: str | None = None
     master_secret: str | None = None
     public_base_url: str | None = None
     log_level: str = "WARNING"
@@ -61,6 +64,7 @@ class StackOptions:
     system_url: str | None = None
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     stream_interval: float = 0.2
+    queue_interval: float = 0.1
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> StackOptions:
@@ -69,6 +73,7 @@ class StackOptions:
             table_name=environ.get("TABLE_NAME") or DEFAULT_TABLE,
             dynamodb_endpoint=environ.get("DYNAMODB_ENDPOINT") or None,
             s3_endpoint=environ.get("S3_ENDPOINT") or None,
+            sqs_endpoint=environ.get("SQS_ENDPOINT") or None,
             master_secret=environ.get("MASTER_SECRET") or None,
             public_base_url=environ.get("PUBLIC_BASE_URL") or None,
             log_level=(environ.get("LOG_LEVEL") or "WARNING").upper(),
@@ -91,6 +96,8 @@ class LocalStack:
         self.dynamodb: EmbeddedDynamoDB | None = None
         self.endpoint = ""
         self.s3_endpoint = ""
+        self.sqs_endpoint = ""
+        self.queues: dict[str, LocalQueue] = {}  # logical id -> created queue
         self.buckets: dict[str, str] = {}  # logical id -> local bucket name
         self.master_secret = ""
         self.master_secret_source = ""
@@ -98,6 +105,7 @@ class LocalStack:
         self.router = Router([])
         self.gateway: Gateway | None = None
         self.pollers: list[StreamPoller] = []
+        self.queue_pollers: list[QueuePoller] = []
         self.bootstrap_result: str | None = None
         self._serving = threading.Event()
         self._thread: threading.Thread | None = None
@@ -116,14 +124,16 @@ class LocalStack:
         try:
             self._set_aws_environment()
             embedded = ""
-            if not (options.dynamodb_endpoint and options.s3_endpoint):
-                # One moto server answers both DynamoDB and S3 (path-style, by signature scope).
+            if not (options.dynamodb_endpoint and options.s3_endpoint and options.sqs_endpoint):
+                # One moto server answers DynamoDB, S3 (path-style) and SQS, by signature scope.
                 self.dynamodb = EmbeddedDynamoDB(host="127.0.0.1")
                 embedded = self.dynamodb.start()
             self.endpoint = options.dynamodb_endpoint or embedded
             self.s3_endpoint = options.s3_endpoint or embedded
+            self.sqs_endpoint = options.sqs_endpoint or embedded
             table = self._create_table()
             self.buckets = self._create_buckets()
+            self.queues = self._create_queues()
             specs = self._function_specs(table)
             self._set_function_environment(specs)
             self.functions = load_functions(specs)
@@ -140,8 +150,15 @@ class LocalStack:
             )
             self.http.gateway = self.gateway
             self._start_pollers(specs, table)
+            self._start_queue_pollers(specs)
             if self.dynamodb is not None:
+                # Nobody reads the stream: drop every record; else drop what every reader read
+                # (moto keeps records forever and copies them on every transaction).
                 self.dynamodb.keep_stream_records = bool(self.pollers)
+                pollers = list(self.pollers)
+                self.dynamodb.stream_readers = lambda: [
+                    iterator for poller in pollers for iterator in poller.held_iterators()
+                ]
             self.bootstrap_result = self._bootstrap()
         except BaseException:
             self.stop()
@@ -156,7 +173,7 @@ class LocalStack:
             env["AWS_ACCESS_KEY_ID"] = "testing"
             env["AWS_SECRET_ACCESS_KEY"] = "testing"  # dummy: everything is local
 
-    def _client(self, service: Literal["dynamodb", "dynamodbstreams", "s3"]) -> Any:
+    def _client(self, service: Literal["dynamodb", "dynamodbstreams", "s3", "sqs"]) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -167,6 +184,8 @@ class LocalStack:
                 region_name=DEFAULT_REGION,
                 config=Config(s3={"addressing_style": "path"}),
             )
+        if service == "sqs":
+            return boto3.client("sqs", endpoint_url=self.sqs_endpoint, region_name=DEFAULT_REGION)
         return boto3.client(service, endpoint_url=self.endpoint, region_name=DEFAULT_REGION)
 
     def _parameters(self) -> dict[str, str]:
@@ -188,10 +207,19 @@ class LocalStack:
         attributes.update(
             {f"{name}.Arn": f"arn:aws:s3:::{bucket}" for name, bucket in buckets.items()}
         )
+        queues = {name: queue.url for name, queue in self.queues.items()}
+        for name, queue in self.queues.items():
+            attributes.update(
+                {
+                    f"{name}.Arn": queue.arn,
+                    f"{name}.QueueName": queue.name,
+                    f"{name}.QueueUrl": queue.url,
+                }
+            )
         return Resolver(
             self.template.data,
             parameters=self._parameters(),
-            refs={spec.logical_id: self.options.table_name, **buckets},
+            refs={spec.logical_id: self.options.table_name, **buckets, **queues},
             attributes=attributes,
         )
 
@@ -211,6 +239,27 @@ class LocalStack:
                 client.create_bucket(Bucket=name)
             created[logical_id] = name
         return created
+
+    def _create_queues(self) -> dict[str, LocalQueue]:
+        """Every `AWS::SQS::Queue` of the template under its local name, dead-letter queues
+        first (their ARNs are in the others' redrive policies); existing queues are kept."""
+        client = self._client("sqs")
+        queues = self.template.queues()
+        for logical_id in creation_order(queues):
+            properties = self._resolver().resolve(dict(queues[logical_id].get("Properties") or {}))
+            name = local_queue_name(logical_id)
+            attributes = sqs_queue_attributes(properties)
+            url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            self.queues[logical_id] = LocalQueue(logical_id, name, url, queue_arn(name))
+        return self.queues
+
+    def _send_to_queue(self, arn: str, body: Mapping[str, Any]) -> None:
+        """An on-failure destination: `arn` names one of the template's queues."""
+        url = next((q.url for q in self.queues.values() if q.arn == arn), None)
+        if url is None:
+            LOG.warning("on-failure destination %s is not a local queue: dropped", arn)
+            return
+        self._client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(body))
 
     def _function_specs(self, table: Mapping[str, Any]) -> list[FunctionSpec]:
         return self.template.functions(self._resolver(table))
@@ -238,6 +287,11 @@ class LocalStack:
         merged.update(
             DYNAMODB_ENDPOINT=self.endpoint,
             S3_ENDPOINT=self.s3_endpoint,
+            SQS_ENDPOINT=self.sqs_endpoint,
+            # Webhook receivers on the developer's machine (webhooks.md §1): plain http and
+            # loopback addresses are allowed locally, unless the environment says otherwise.
+            WEBHOOKS_ALLOW_HTTP=os.environ.get("WEBHOOKS_ALLOW_HTTP") or "true",
+            WEBHOOKS_ALLOW_PRIVATE=os.environ.get("WEBHOOKS_ALLOW_PRIVATE") or "loopback",
             MASTER_SECRET=self.master_secret,
             POWERTOOLS_TRACE_DISABLED="true",
             POWERTOOLS_METRICS_DISABLED="true",
@@ -260,15 +314,46 @@ class LocalStack:
                     )
                     continue
                 function = self.functions[spec.logical_id]
+                destination = source.on_failure
                 poller = StreamPoller(
                     self._client("dynamodbstreams"),
                     stream_arn,
                     source,
                     function.invoke,
                     interval=self.options.stream_interval,
+                    on_failure=(
+                        (lambda body, arn=destination: self._send_to_queue(arn, body))
+                        if destination
+                        else None
+                    ),
                 )
                 poller.start()
                 self.pollers.append(poller)
+
+    def _start_queue_pollers(self, specs: list[FunctionSpec]) -> None:
+        by_arn = {queue.arn: queue for queue in self.queues.values()}
+        for spec in specs:
+            for source in spec.queue_events:
+                if not source.enabled:
+                    continue
+                queue = by_arn.get(source.queue)
+                if queue is None:
+                    LOG.warning(
+                        "%s.%s reads %s, not a queue of the template: not polled",
+                        spec.logical_id,
+                        source.name,
+                        source.queue,
+                    )
+                    continue
+                poller = QueuePoller(
+                    self._client("sqs"),
+                    queue.url,
+                    source,
+                    self.functions[spec.logical_id].invoke,
+                    interval=self.options.queue_interval,
+                )
+                poller.start()
+                self.queue_pollers.append(poller)
 
     def _bootstrap(self) -> str | None:
         """Create BADGEKIT_SYSTEM through the API itself (409: it exists already)."""
@@ -327,6 +412,9 @@ class LocalStack:
         for poller in self.pollers:
             poller.stop()
         self.pollers = []
+        for queue_poller in self.queue_pollers:
+            queue_poller.stop()
+        self.queue_pollers = []
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -340,6 +428,8 @@ class LocalStack:
         where = "external" if self.options.dynamodb_endpoint else "embedded moto"
         s3_where = "external" if self.options.s3_endpoint else "embedded moto"
         buckets = ", ".join(self.buckets.values()) or "none"
+        queues = ", ".join(q.name for q in self.queues.values()) or "none"
+        sqs_where = "external" if self.options.sqs_endpoint else "embedded moto"
         functions = ", ".join(self.functions) or "none"
         system = self.bootstrap_result or "none (set BADGEKIT_SYSTEM=<slug> to create one)"
         generated = not self.options.master_secret
@@ -350,9 +440,10 @@ class LocalStack:
                 f"BadgeKit API (local) listening on {self.url}",
                 f"  template:      {self.template.path}",
                 f"  functions:     {functions} ({len(self.router)} routes, "
-                f"{len(self.pollers)} stream pollers)",
+                f"{len(self.pollers)} stream pollers, {len(self.queue_pollers)} queue pollers)",
                 f"  DynamoDB:      table {self.options.table_name} at {self.endpoint} ({where})",
                 f"  S3:            {buckets} at {self.s3_endpoint} ({s3_where})",
+                f"  SQS:           {queues} at {self.sqs_endpoint} ({sqs_where})",
                 f"  system:        {system}",
                 f"  master secret: {secret}",
                 f"  sign requests: {sign_env}.venv/bin/python -m local.sign GET /systems",

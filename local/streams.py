@@ -121,8 +121,10 @@ class StreamPoller:
         region: str = "us-east-1",
         interval: float = 0.2,
         shard_refresh: float = 5.0,
+        on_failure: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
         self.client = client
+        self.on_failure = on_failure  # the mapping's OnFailure destination, if any
         self.stream_arn = stream_arn
         self.source = source
         self.invoke = invoke
@@ -165,6 +167,10 @@ class StreamPoller:
                     break
                 LOG.exception("stream poller %s failed; retrying", self.name)
             self._stop.wait(self.interval)
+
+    def held_iterators(self) -> list[str]:
+        """The shard iterators this poller reads next (what it has not read yet starts there)."""
+        return list(self._iterators.values())
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -248,6 +254,31 @@ class StreamPoller:
                 self.max_retries + 1,
             )
         LOG.error("%s: dropping %d record(s) after retries", self.name, len(pending))
+        if self.on_failure is not None and pending:
+            try:
+                self.on_failure(self.failure_record(pending, attempt + 1))
+            except Exception:
+                LOG.exception("%s: could not send to the on-failure destination", self.name)
+
+    def failure_record(self, batch: list[dict[str, Any]], invocations: int) -> dict[str, Any]:
+        """What Lambda sends to a stream mapping's on-failure destination: where the batch is,
+        not its records."""
+        sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        return {
+            "requestContext": {
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": invocations,
+            },
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "DDBStreamBatchInfo": {
+                "shardId": next(iter(self._known_shards), None),
+                "startSequenceNumber": sequence_numbers[0],
+                "endSequenceNumber": sequence_numbers[-1],
+                "batchSize": len(batch),
+                "streamArn": self.stream_arn,
+            },
+        }
 
     def _failed_from(self, batch: list[dict[str, Any]]) -> int | None:
         """Invoke once; None on success, else the index to retry from (Lambda's checkpoint)."""

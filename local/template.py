@@ -256,6 +256,19 @@ class StreamEvent:
     maximum_retry_attempts: int = -1
     report_batch_item_failures: bool = False
     enabled: bool = True
+    on_failure: str | None = None  # DestinationConfig.OnFailure (an SQS queue ARN)
+
+
+@dataclass(frozen=True)
+class QueueEvent:
+    """One `Type: SQS` event source mapping of a function."""
+
+    function: str
+    name: str
+    queue: str  # the queue's ARN
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -271,6 +284,7 @@ class FunctionSpec:
     layer_dirs: tuple[Path, ...]
     api_events: tuple[ApiEvent, ...]
     stream_events: tuple[StreamEvent, ...]
+    queue_events: tuple[QueueEvent, ...] = ()
 
     @property
     def handler_file(self) -> Path:
@@ -317,6 +331,10 @@ class Template:
     def buckets(self) -> dict[str, Mapping[str, Any]]:
         """The template's `AWS::S3::Bucket` resources (the local stack creates each one)."""
         return self.of_type("AWS::S3::Bucket")
+
+    def queues(self) -> dict[str, Mapping[str, Any]]:
+        """The template's `AWS::SQS::Queue` resources (the local stack creates each one)."""
+        return self.of_type("AWS::SQS::Queue")
 
     def api_properties(self, resolver: Resolver) -> dict[str, Any]:
         """Resolved properties of the (first) `AWS::Serverless::Api`, or {} if implicit."""
@@ -393,6 +411,11 @@ class Template:
                 for event, e in events.items()
                 if e.get("Type") == "DynamoDB"
             ),
+            queue_events=tuple(
+                _queue_event(name, event, e.get("Properties") or {})
+                for event, e in events.items()
+                if e.get("Type") == "SQS"
+            ),
         )
 
     def _layer_dir(self, function: str, layer: Any) -> Path:
@@ -421,6 +444,21 @@ def _stream_event(function: str, name: str, props: Mapping[str, Any]) -> StreamE
         starting_position=str(props.get("StartingPosition", "LATEST")),
         filter_patterns=patterns,
         maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+        report_batch_item_failures="ReportBatchItemFailures"
+        in (props.get("FunctionResponseTypes") or []),
+        enabled=_text(props.get("Enabled", True)) == "true",
+        on_failure=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        ),
+    )
+
+
+def _queue_event(function: str, name: str, props: Mapping[str, Any]) -> QueueEvent:
+    return QueueEvent(
+        function=function,
+        name=name,
+        queue=str(props.get("Queue")),
+        batch_size=int(props.get("BatchSize", 10)),
         report_batch_item_failures="ReportBatchItemFailures"
         in (props.get("FunctionResponseTypes") or []),
         enabled=_text(props.get("Enabled", True)) == "true",

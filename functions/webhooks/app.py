@@ -1,0 +1,64 @@
+"""WebhooksFunction: webhook configuration and the delivery log of a system (webhooks.md §1, §4;
+README §13.1 extensions).
+
+Handlers are thin: resolve the system, call one domain function, shape the response.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from badgekit import api, places, webhooks
+from badgekit.api import current, param, respond
+from badgekit.pagination import envelope
+
+router = Router()
+
+WEBHOOKS = "/systems/<systemSlug>/webhooks"
+WEBHOOK = f"{WEBHOOKS}/<webhookId>"
+
+
+def the_system(slug: str) -> dict[str, object]:
+    return places.resolve(current(), slug).system
+
+
+@router.get(WEBHOOKS)
+def list_webhooks(systemSlug: str) -> Response[str]:
+    request = current()
+    page = request.page()
+    items, total = webhooks.list_webhooks(the_system(systemSlug), page)
+    return respond(envelope("webhooks", [webhooks.webhook_json(i) for i in items], total, page))
+
+
+@router.post(WEBHOOKS)
+def create_webhook(systemSlug: str) -> Response[str]:
+    item = webhooks.create(the_system(systemSlug), current().body)
+    return respond({"status": "created", "webhook": webhooks.webhook_json(item)}, 201)
+
+
+@router.delete(WEBHOOK)
+def delete_webhook(systemSlug: str, webhookId: str) -> Response[str]:
+    item = webhooks.delete(the_system(systemSlug), param(webhookId))
+    return respond({"status": "deleted", "webhook": webhooks.webhook_json(item)})
+
+
+@router.get(f"{WEBHOOK}/deliveries")
+def list_deliveries(systemSlug: str, webhookId: str) -> Response[str]:
+    request = current()
+    webhook = webhooks.get(the_system(systemSlug), param(webhookId))
+    page = request.page()
+    items, total = webhooks.list_deliveries(webhook, page)
+    return respond(envelope("deliveries", [webhooks.delivery_json(i) for i in items], total, page))
+
+
+@router.post(f"{WEBHOOK}/deliveries/<deliveryId>/redeliver")
+def redeliver(systemSlug: str, webhookId: str, deliveryId: str) -> Response[str]:
+    webhook, delivery = webhooks.get_with_delivery(
+        the_system(systemSlug), param(webhookId), param(deliveryId)
+    )
+    updated = webhooks.redeliver(webhook, delivery)
+    return respond({"delivery": webhooks.delivery_json(updated)}, 202)
+
+
+lambda_handler = api.build_handler([router])

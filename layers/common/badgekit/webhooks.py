@@ -1,0 +1,362 @@
+"""Webhook configuration and the delivery log (webhooks.md §1, §4; README §13.1 extensions).
+
+A webhook is an item in its system's partition (`keys.webhook`), next to a `(system, url)`
+uniqueness guard (`keys.webhook_url`) written in the same transaction. The secret is write-only:
+it is stored for signing and never returned, never logged, never echoed in validation details.
+
+URL safety (§1, §4) is decided here, once, for both moments it is checked: when a webhook is
+created (scheme, and hosts that are IP literals or `localhost`) and when a delivery is sent
+(every address the host name resolves to). The deployment relaxes it through the environment:
+
+- `WEBHOOKS_ALLOW_HTTP=true` allows plain `http://` (default: only `https://`);
+- `WEBHOOKS_ALLOW_PRIVATE=loopback` allows loopback addresses, `=true` every non-public address
+  (private, loopback, link-local, cloud metadata, ...); default: public addresses only.
+
+The local stack sets `WEBHOOKS_ALLOW_HTTP=true` and `WEBHOOKS_ALLOW_PRIVATE=loopback` so that a
+receiver on the developer's machine works.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Key as KeyCondition
+
+from badgekit import db, keys, timestamps
+from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.request import Body
+from badgekit.validation import (
+    INVALID_URL,
+    Report,
+    Rule,
+    StringField,
+    check_fields,
+    is_url,
+    length,
+)
+
+Item = dict[str, Any]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ENTITY = "webhook"
+DELIVERY_ENTITY = "delivery"
+DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600  # delivery records expire after 30 days (§4)
+
+_TRUE = ("1", "true", "yes", "on")
+_EXPLICIT_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
+
+
+# --- URL safety policy ------------------------------------------------------------------------
+
+
+def allow_http() -> bool:
+    return os.environ.get("WEBHOOKS_ALLOW_HTTP", "").strip().lower() in _TRUE
+
+
+def allowed_private() -> str:
+    """The non-public addresses allowed: "" (none), "loopback", or "all"."""
+    value = os.environ.get("WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
+    if value in _TRUE or value == "all":
+        return "all"
+    return "loopback" if value == "loopback" else ""
+
+
+def address_allowed(address: Address) -> bool:
+    """Whether the sender may connect to `address` under the deployment's policy.
+
+    Public means `is_global` and not multicast, which leaves out private, loopback,
+    link-local (169.254.0.0/16, where the cloud metadata endpoints live), shared (100.64.0.0/10),
+    unique-local IPv6 (fd00:ec2::254), unspecified and reserved addresses.
+    """
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_global and not address.is_multicast:
+        return True
+    mode = allowed_private()
+    return mode == "all" or (mode == "loopback" and address.is_loopback)
+
+
+def _is_localhost(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def url_allowed(url: str) -> bool:
+    """The configuration-time check (§1): an explicit http(s) scheme the deployment allows, and
+    a host that is not a refused IP literal (or `localhost`). Host names are checked when sent."""
+    if not _EXPLICIT_SCHEME.match(url) or not is_url(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if parts.scheme.lower() == "http" and not allow_http():
+        return False
+    if _is_localhost(host):
+        return allowed_private() in ("loopback", "all")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name: resolved and checked at send time
+    return address_allowed(address)
+
+
+WEBHOOK_URL = Rule(url_allowed, INVALID_URL)
+
+FIELDS = (
+    StringField("url", required=True, rules=(WEBHOOK_URL, length(0, 255))),
+    StringField("secret", required=True, rules=(length(1, 255),)),
+)
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def webhook_json(item: Item) -> dict[str, Any]:
+    """The Webhook representation: never the secret."""
+    return {"id": int(item["id"]), "url": item["url"], "disabled": bool(item.get("disabled"))}
+
+
+def list_webhooks(system: Item, page: db.Page | None) -> tuple[list[Item], int]:
+    """W2: the system's webhooks in ascending id (one Query of the system's partition)."""
+    items = list(db.query_prefix(keys.system_partition(int(system["id"])), keys.WEBHOOK_PREFIX))
+    if page is None:
+        return items, len(items)
+    return items[page.start : page.start + page.count], len(items)
+
+
+def enabled_webhooks(system_id: int) -> list[Item]:
+    """The recipients of an event: every webhook of the system that is not disabled."""
+    partition = keys.system_partition(system_id)
+    return [
+        item for item in db.query_prefix(partition, keys.WEBHOOK_PREFIX) if not item.get("disabled")
+    ]
+
+
+def create(system: Item, body: Body) -> Item:
+    report = Report()
+    values = check_fields(FIELDS, body.fields, report)
+    for detail in report.details:
+        if detail["field"] == "secret":
+            detail.pop("value", None)  # write-only, even in error details
+    report.raise_if_any()
+    system_id = int(system["id"])
+    url = str(values["url"])
+    webhook_id = db.next_id(ENTITY)
+    key = keys.webhook(system_id, webhook_id)
+    item: Item = {
+        **key,
+        "entity": ENTITY,
+        "id": webhook_id,
+        "systemId": system_id,
+        "url": url,
+        "secret": str(values["secret"]),
+        "disabled": False,
+        "created": timestamps.now(),
+    }
+    guard = {**keys.webhook_url(system_id, url), "entity": "webhook-url", "webhookId": webhook_id}
+    try:
+        db.transact(
+            [
+                {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
+                {"Put": {"Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
+                db.still_there(system),
+            ]
+        )
+    except db.TransactionFailed as failure:
+        if failure.failed(1):
+            raise ResourceConflict(
+                "webhook with that `url` already exists", {"url": url}
+            ) from failure
+        if failure.failed(2):
+            raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
+        raise
+    return item
+
+
+def parse_id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 16 and int(value) > 0 else None
+
+
+def get(system: Item, webhook_id: str) -> Item:
+    """The system's webhook `webhook_id` (path text), or the 404 of §1."""
+    number = parse_id(webhook_id)
+    item = db.get(keys.webhook(int(system["id"]), number)) if number is not None else None
+    if item is None:
+        raise ResourceNotFound.for_field("webhook", "id", webhook_id)
+    return item
+
+
+def delete(system: Item, webhook_id: str) -> Item:
+    """Remove the webhook and its URL guard. Its delivery records are unreachable from then on
+    (ids are never reused) and expire with the table's TTL; pending retries find it gone."""
+    item = get(system, webhook_id)
+    system_id = int(system["id"])
+    try:
+        db.transact(
+            [
+                {
+                    "Delete": {
+                        "Key": keys.webhook(system_id, int(item["id"])),
+                        "ConditionExpression": "id = :id",
+                        "ExpressionAttributeValues": {":id": item["id"]},
+                    }
+                },
+                {"Delete": {"Key": keys.webhook_url(system_id, str(item["url"]))}},
+            ]
+        )
+    except db.TransactionFailed as failure:
+        raise ResourceNotFound.for_field("webhook", "id", webhook_id) from failure
+    return item
+
+
+def disable(webhook: Item) -> None:
+    """410 Gone from the receiver: the webhook stays listed with `disabled: true`."""
+    try:
+        db.table().update_item(
+            Key=keys.webhook(int(webhook["systemId"]), int(webhook["id"])),
+            UpdateExpression="SET disabled = :yes",
+            ConditionExpression="id = :id",
+            ExpressionAttributeValues={":yes": True, ":id": webhook["id"]},
+        )
+    except db.client().exceptions.ConditionalCheckFailedException:
+        pass  # deleted meanwhile
+
+
+# --- delivery log -----------------------------------------------------------------------------
+
+
+def delivery_json(item: Item) -> dict[str, Any]:
+    next_at = item.get("nextAttemptAt")
+    status_code = item.get("lastStatusCode")
+    return {
+        "id": int(item["id"]),
+        "eventId": item["eventId"],
+        "action": item["action"],
+        "status": item["status"],
+        "attempts": int(item.get("attempts", 0)),
+        "lastStatusCode": int(status_code) if status_code is not None else None,
+        "lastError": item.get("lastError"),
+        "nextAttemptAt": timestamps.to_iso(int(next_at)) if next_at is not None else None,
+        "created": timestamps.to_iso(int(item["created"])),
+        "updated": timestamps.to_iso(int(item["updated"])),
+    }
+
+
+def list_deliveries(webhook: Item, page: db.Page | None) -> tuple[list[Item], int]:
+    """The webhook's delivery records, newest first, without those past their expiry (the TTL
+    deletes them up to a few days late).
+
+    Paginated: one reverse Query reads up to the end of the page, then a COUNT Query goes on
+    from there for the total (nothing is read twice)."""
+    partition = keys.webhook_partition(int(webhook["id"]))
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": KeyCondition("PK").eq(partition)
+        & KeyCondition("SK").begins_with(keys.DELIVERY_PREFIX),
+        "FilterExpression": Attr("expiresAt").gt(timestamps.now()),
+        "ScanIndexForward": False,
+        "ConsistentRead": True,
+    }
+    wanted = None if page is None else page.start + page.count
+    items: list[Item] = []
+    exhausted = False
+    while not exhausted and (wanted is None or len(items) < wanted):
+        if wanted is not None:
+            kwargs["Limit"] = max(wanted - len(items), 10)
+        response = db.table().query(**kwargs)
+        items.extend(response["Items"])
+        if "LastEvaluatedKey" in response:
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        else:
+            exhausted = True
+    if page is None:
+        return items, len(items)
+    total = len(items)
+    kwargs.pop("Limit", None)
+    kwargs["Select"] = "COUNT"
+    while not exhausted:  # more beyond what was read: count them
+        response = db.table().query(**kwargs)
+        total += int(response["Count"])
+        if "LastEvaluatedKey" in response:
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        else:
+            exhausted = True
+    return items[page.start : page.start + page.count], total
+
+
+def get_with_delivery(system: Item, webhook_id: str, delivery_id: str) -> tuple[Item, Item]:
+    """The system's webhook and one of its deliveries (path texts), read in one BatchGetItem;
+    the webhook's 404 first, then the delivery's."""
+    hook_number, number = parse_id(webhook_id), parse_id(delivery_id)
+    wanted = []
+    if hook_number is not None:
+        wanted.append(keys.webhook(int(system["id"]), hook_number))
+        if number is not None:
+            wanted.append(keys.delivery(hook_number, number))
+    found = {(i["PK"], i["SK"]): i for i in db.batch_get(wanted)} if wanted else {}
+    webhook = found.get((wanted[0]["PK"], wanted[0]["SK"])) if wanted else None
+    if webhook is None:
+        raise ResourceNotFound.for_field("webhook", "id", webhook_id)
+    delivery = found.get((wanted[1]["PK"], wanted[1]["SK"])) if len(wanted) > 1 else None
+    if delivery is None:
+        raise ResourceNotFound.for_field("delivery", "id", delivery_id)
+    return webhook, delivery
+
+
+def new_token() -> str:
+    """Identifies the one scheduled attempt of a delivery that is current; a queue message
+    carrying another token is stale and dropped."""
+    return secrets.token_hex(8)
+
+
+REDELIVERY_DELAY_SECONDS = 1  # lets the record's update land before the message is read
+
+
+def redeliver(
+    webhook: Item, delivery: Item, enqueue: Callable[[dict[str, Any], int], None] | None = None
+) -> Item:
+    """Schedule one more attempt of `delivery` now (§4: same `webhook-id`), superseding any
+    scheduled retry; the sender treats it like any attempt (a retryable failure is retried on the
+    schedule while attempts remain). Returns the record as updated.
+
+    The queue message is sent before the record is updated: if the update fails, the message is
+    stale (its token is not the record's) and is dropped; never the other way round, which could
+    leave a pending record with no message."""
+    from badgekit import delivery as sender  # the sender's module pulls in `requests`
+
+    now = timestamps.now()
+    token = new_token()
+    message = sender.queue_message(
+        int(webhook["systemId"]),
+        int(webhook["id"]),
+        int(delivery["id"]),
+        str(delivery["eventId"]),
+        token,
+        now + REDELIVERY_DELAY_SECONDS,
+    )
+    (enqueue or sender.enqueue)(message, REDELIVERY_DELAY_SECONDS)
+    response = db.table().update_item(
+        Key=keys.delivery(int(webhook["id"]), int(delivery["id"])),
+        UpdateExpression=(
+            "SET #s = :pending, #t = :token, nextAttemptAt = :next, updated = :now "
+            "REMOVE claimedUntil"
+        ),
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeNames={"#s": "status", "#t": "token"},
+        ExpressionAttributeValues={
+            ":pending": "pending",
+            ":token": token,
+            ":next": now + REDELIVERY_DELAY_SECONDS,
+            ":now": now,
+        },
+        ReturnValues="ALL_NEW",
+    )
+    updated: Item = response["Attributes"]
+    return updated

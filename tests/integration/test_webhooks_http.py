@@ -1,0 +1,412 @@
+"""Webhooks over HTTP against the local stack (webhooks.md): the configuration routes, and the
+whole delivery pipeline (outbox item → table stream → sender → receiver; retries through the
+SQS delay queue) reaching a real receiver on 127.0.0.1.
+
+Events are produced two ways: outbox items written straight into the stack's embedded table
+(exactly what the API writes in its transactions), and real award/revoke requests.
+
+The stack runs with a short retry schedule (WEBHOOK_RETRY_SCHEDULE) so retries take seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+import requests
+
+from tests.integration.client import ApiClient
+from tests.integration.conftest import MASTER_SECRET, StackProcess, start_stack
+
+SECRET = "integration-webhook-secret"
+WAIT_S = 20.0
+
+
+@pytest.fixture(scope="module")
+def hook_stack() -> Iterator[StackProcess]:
+    """A stack of its own: attempts 2-5 come 1, 2, 3 and 4 s after the first."""
+    running = start_stack({"WEBHOOK_RETRY_SCHEDULE": "1,2,3,4", "WEBHOOK_RETRY_JITTER": "0"})
+    try:
+        yield running
+    finally:
+        running.stop()
+        running.log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def api(hook_stack: StackProcess) -> ApiClient:
+    return ApiClient(hook_stack.base_url, "master", MASTER_SECRET)
+
+
+# --- a receiver on 127.0.0.1 ------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+
+@dataclass
+class Receiver:
+    """Answers per path: `script[path]` lists statuses to answer first, then 200."""
+
+    url: str
+    script: dict[str, list[int]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def at(self, path: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.path == path]
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    state = Receiver("")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with state.lock:
+                statuses = state.script.get(self.path) or []
+                status = statuses.pop(0) if statuses else 200
+                state.calls.append(Call(self.path, dict(self.headers), body, status))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
+    """Poll until `check()` is truthy (the pipeline is asynchronous); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+@dataclass
+class Hooked:
+    """A system with one webhook pointing at the receiver under `path`."""
+
+    slug: str
+    system_id: int
+    webhook_id: int
+    path: str
+
+
+@pytest.fixture
+def hooked(api: ApiClient, receiver: Receiver, unique: Callable[..., str]) -> Callable[..., Hooked]:
+    def make(kind: str = "ok", secret: str = SECRET) -> Hooked:
+        slug = unique("hooks")
+        system = api.post("/systems", json={"slug": slug, "name": slug, "url": "http://x.org"})
+        assert system.status_code == 201, system.text
+        path = f"/{kind}/{slug}"
+        reply = api.post(
+            f"/systems/{slug}/webhooks", json={"url": receiver.url + path, "secret": secret}
+        )
+        assert reply.status_code == 201, reply.text
+        return Hooked(slug, system.json()["system"]["id"], reply.json()["webhook"]["id"], path)
+
+    return make
+
+
+def write_event(stack: StackProcess, system_id: int, action: str = "revoke") -> tuple[str, bytes]:
+    """An outbox event item as the API writes it (webhooks.md §4); returns (id, body bytes).
+    (`revoke` events: the milestone awarder only reads `award` ones.)"""
+    event_id = f"evt_{uuid.uuid4().hex}"
+    uid = uuid.uuid4().hex
+    body = json.dumps(
+        {"action": action, "uid": uid, "badge": {"id": 1, "slug": "b"}, "email": "é@example.org"},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    now = int(time.time())
+    table = boto3.resource(
+        "dynamodb",
+        endpoint_url=stack.dynamodb_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).Table(stack.table_name)
+    table.put_item(
+        Item={
+            "PK": f"EVENT#{event_id}",
+            "SK": "EVENT",
+            "entity": "event",
+            "eventId": event_id,
+            "systemId": system_id,
+            "action": action,
+            "origin": "request",
+            "body": body,
+            "created": now,
+            "expiresAt": now + 30 * 86400,
+        }
+    )
+    return event_id, body.encode("utf-8")
+
+
+def deliveries(api: ApiClient, hooked: Hooked, query: str = "") -> dict[str, Any]:
+    reply = api.get(f"/systems/{hooked.slug}/webhooks/{hooked.webhook_id}/deliveries{query}")
+    assert reply.status_code == 200, reply.text
+    result: dict[str, Any] = reply.json()
+    return result
+
+
+def assert_signed(call: Call, secret: str, event_id: str, body: bytes) -> None:
+    """Both signatures, verified the way receivers do (PyJWT; plain HMAC)."""
+    assert call.body == body
+    assert call.headers["Content-Type"] == "application/json"
+    assert call.headers["User-Agent"].startswith("BadgeKit-Webhooks/")
+    # Legacy: JWT token="<jws>" whose payload carries the body's hash (§2).
+    token = call.headers["Authorization"].removeprefix('JWT token="').removesuffix('"')
+    assert call.headers["Authorization"] == f'JWT token="{token}"'
+    claims = jwt.decode(token, secret, algorithms=["HS256"])
+    assert set(claims) <= {"body", "iat", "jti"}
+    assert claims["body"] == {"alg": "sha256", "hash": hashlib.sha256(call.body).hexdigest()}
+    # Standard Webhooks.
+    assert call.headers["webhook-id"] == event_id
+    timestamp = call.headers["webhook-timestamp"]
+    assert abs(int(timestamp) - time.time()) < 60
+    signed = f"{event_id}.{timestamp}.".encode() + call.body
+    expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest())
+    assert call.headers["webhook-signature"] == "v1," + expected.decode()
+
+
+# --- configuration routes -------------------------------------------------------------------
+
+
+def test_configuration_routes(api: ApiClient, unique: Callable[..., str]) -> None:
+    slug = unique("cfg")
+    assert api.post("/systems", json={"slug": slug, "name": "C", "url": "http://x.org"}).ok
+    base = f"/systems/{slug}/webhooks"
+    created = api.post(base, json={"url": "http://127.0.0.1:9000/h", "secret": "s"})
+    assert created.status_code == 201
+    webhook = created.json()["webhook"]
+    assert webhook == {"id": webhook["id"], "url": "http://127.0.0.1:9000/h", "disabled": False}
+    duplicate = api.post(base, json={"url": "http://127.0.0.1:9000/h", "secret": "t"})
+    assert duplicate.status_code == 409
+    assert duplicate.json() == {
+        "code": "ResourceConflict",
+        "message": "webhook with that `url` already exists",
+        "details": {"url": "http://127.0.0.1:9000/h"},
+    }
+    # The local stack allows http and loopback, but still not other private addresses.
+    refused = api.post(base, json={"url": "http://10.0.0.1/h", "secret": "s"})
+    assert refused.status_code == 400
+    assert refused.json()["details"] == [
+        {"message": "Invalid URL", "field": "url", "value": "http://10.0.0.1/h"}
+    ]
+    assert api.get(base).json() == {"webhooks": [webhook]}
+    assert api.get(f"{base}?page=1&count=1").json()["pageData"] == {
+        "page": 1,
+        "count": 1,
+        "total": 1,
+    }
+    deleted = api.delete(f"{base}/{webhook['id']}")
+    assert deleted.status_code == 200
+    assert deleted.json() == {"status": "deleted", "webhook": webhook}
+    assert api.delete(f"{base}/{webhook['id']}").status_code == 404
+    assert api.get(base).json() == {"webhooks": []}
+    assert requests.get(f"{api.base_url}{base}", timeout=10).status_code == 403  # unsigned
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+def test_event_is_delivered_with_both_signatures_and_the_exact_body(
+    api, hook_stack, receiver, hooked
+):
+    target = hooked()
+    event_id, body = write_event(hook_stack, target.system_id)
+    (call,) = wait_for(lambda: receiver.at(target.path), "the delivery")
+    assert_signed(call, SECRET, event_id, body)
+    (log,) = wait_for(
+        lambda: [d for d in deliveries(api, target)["deliveries"] if d["status"] == "delivered"],
+        "the delivery log",
+    )
+    assert log["eventId"] == event_id
+    assert (log["action"], log["attempts"], log["lastStatusCode"]) == ("revoke", 1, 200)
+    assert (log["lastError"], log["nextAttemptAt"]) == (None, None)
+
+
+def test_failing_twice_then_recovering_is_delivered_once(api, hook_stack, receiver, hooked):
+    target = hooked("flaky")
+    receiver.script[target.path] = [503, 500]
+    event_id, body = write_event(hook_stack, target.system_id)
+    wait_for(lambda: [c for c in receiver.at(target.path) if c.status == 200], "the recovery")
+    (log,) = wait_for(
+        lambda: [d for d in deliveries(api, target)["deliveries"] if d["status"] == "delivered"],
+        "the delivery log",
+    )
+    assert (log["attempts"], log["lastStatusCode"], log["lastError"]) == (3, 200, None)
+    calls = receiver.at(target.path)
+    assert [c.status for c in calls] == [503, 500, 200]
+    assert {c.headers["webhook-id"] for c in calls} == {event_id}  # the same id on every retry
+    for call in calls:
+        assert_signed(call, SECRET, event_id, body)
+    assert len({c.headers["webhook-timestamp"] for c in calls}) >= 2  # signed per attempt
+
+
+def test_gone_receiver_disables_the_webhook(api, hook_stack, receiver, hooked):
+    target = hooked("gone")
+    receiver.script[target.path] = [410]
+    write_event(hook_stack, target.system_id)
+    wait_for(lambda: receiver.at(target.path), "the attempt")
+    listed = wait_for(
+        lambda: [
+            w
+            for w in api.get(f"/systems/{target.slug}/webhooks").json()["webhooks"]
+            if w["disabled"]
+        ],
+        "the webhook to be disabled",
+    )
+    assert listed == [
+        {"id": target.webhook_id, "url": receiver.url + target.path, "disabled": True}
+    ]
+    (log,) = wait_for(
+        lambda: [d for d in deliveries(api, target)["deliveries"] if d["status"] == "failed"],
+        "the failed delivery",
+    )
+    assert (log["attempts"], log["lastStatusCode"]) == (1, 410)
+    # A disabled webhook receives nothing more; the event is recorded without recipients.
+    write_event(hook_stack, target.system_id)
+    other = hooked()
+    write_event(hook_stack, other.system_id)
+    wait_for(lambda: receiver.at(other.path), "a later delivery elsewhere")
+    assert len(receiver.at(target.path)) == 1
+
+
+def test_burst_of_50_events_is_delivered_once_each(api, hook_stack, receiver, hooked):
+    target = hooked()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        written = list(pool.map(lambda _: write_event(hook_stack, target.system_id), range(50)))
+    expected = {event_id for event_id, _ in written}
+    wait_for(lambda: len(receiver.at(target.path)) >= 50, "50 deliveries", timeout=60)
+    ids = [c.headers["webhook-id"] for c in receiver.at(target.path)]
+    assert sorted(ids) == sorted(expected)  # every event, none twice
+    bodies = dict(written)
+    for call in receiver.at(target.path):
+        assert call.body == bodies[call.headers["webhook-id"]]
+
+    def settled() -> dict[str, Any] | None:
+        log = deliveries(api, target, "?page=1&count=50")
+        return log if all(d["status"] == "delivered" for d in log["deliveries"]) else None
+
+    page = wait_for(settled, "the delivery log")
+    assert page["pageData"] == {"page": 1, "count": 50, "total": 50}
+    logged = [d["id"] for d in page["deliveries"]]
+    assert logged == sorted(logged, reverse=True)  # newest first
+    assert {d["eventId"] for d in page["deliveries"]} == expected
+    assert all(d["attempts"] == 1 for d in page["deliveries"])
+
+
+def test_redeliver_sends_the_same_event_again(api, hook_stack, receiver, hooked):
+    target = hooked()
+    event_id, body = write_event(hook_stack, target.system_id)
+    wait_for(lambda: receiver.at(target.path), "the delivery")
+    (log,) = wait_for(
+        lambda: [d for d in deliveries(api, target)["deliveries"] if d["status"] == "delivered"],
+        "the delivery log",
+    )
+    path = f"/systems/{target.slug}/webhooks/{target.webhook_id}/deliveries/{log['id']}/redeliver"
+    reply = api.post(path)
+    assert reply.status_code == 202
+    assert reply.json()["delivery"]["status"] == "pending"
+    calls = wait_for(lambda: len(receiver.at(target.path)) == 2 and receiver.at(target.path), "it")
+    assert [c.headers["webhook-id"] for c in calls] == [event_id, event_id]
+    assert_signed(calls[1], SECRET, event_id, body)
+    wait_for(
+        lambda: deliveries(api, target)["deliveries"][0]["attempts"] == 2, "the second attempt"
+    )
+    assert api.post(path.replace(f"/{log['id']}/", "/999999/")).status_code == 404
+
+
+# --- end to end: award and revoke through the API ---------------------------------------------
+
+
+def test_award_and_revoke_requests_send_webhooks(api, hook_stack, receiver, hooked):
+    target = hooked()
+    badge = {
+        "slug": f"{target.slug}-badge",
+        "name": "Hook Badge",
+        "earnerDescription": "e",
+        "consumerDescription": "c",
+        "unique": 0,
+        "imageUrl": "http://example.org/badge.png",
+        "criteriaUrl": "http://example.org/criteria",
+    }
+    base = f"/systems/{target.slug}/badges"
+    assert api.post(base, json=badge).status_code == 201
+    awarded = api.post(
+        f"{base}/{badge['slug']}/instances",
+        json={"email": "brian@example.org", "comment": "Well done!"},
+    )
+    assert awarded.status_code == 201, awarded.text
+    instance = awarded.json()["instance"]
+    (award,) = wait_for(lambda: receiver.at(target.path), "the award webhook")
+    payload = json.loads(award.body)
+    assert list(payload) == [
+        "action",
+        "uid",
+        "badge",
+        "email",
+        "assertionUrl",
+        "issuedOn",
+        "comment",
+    ]
+    assert (payload["action"], payload["uid"], payload["email"]) == (
+        "award",
+        instance["slug"],
+        "brian@example.org",
+    )
+    assert payload["comment"] == "Well done!"
+    assert payload["badge"]["slug"] == badge["slug"]
+    assert_signed(award, SECRET, award.headers["webhook-id"], award.body)
+    revoked = api.delete(f"{base}/{badge['slug']}/instances/brian%40example.org")
+    assert revoked.status_code == 200, revoked.text
+    calls = wait_for(lambda: len(receiver.at(target.path)) == 2 and receiver.at(target.path), "it")
+    revoke = json.loads(calls[1].body)
+    assert list(revoke) == ["action", "uid", "badge", "email"]
+    assert (revoke["action"], revoke["uid"]) == ("revoke", instance["slug"])
+    assert calls[1].headers["webhook-id"] != award.headers["webhook-id"]
+    assert_signed(calls[1], SECRET, calls[1].headers["webhook-id"], calls[1].body)
+
+    def settled() -> list[str] | None:
+        log = deliveries(api, target)["deliveries"]
+        done = len(log) == 2 and all(d["status"] == "delivered" for d in log)
+        return [d["action"] for d in log] if done else None
+
+    assert wait_for(settled, "the delivery log") == ["revoke", "award"]  # newest first
