@@ -1,5 +1,5 @@
-"""`make bench`: handler time and AWS cost of every containers, badges and public endpoint, and of
-lists at scale.
+"""`make bench`: handler time and AWS cost of every endpoint of the containers, badges, public,
+claim codes, issuing, milestones, assessment and webhooks functions, and of lists at scale.
 
 Why: the single-table design (docs/data-model.md) promises a fixed number of DynamoDB calls per
 request, and list pages whose cost depends on the page rather than on the collection. Those
@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from botocore import handlers as botocore_handlers
 
@@ -54,13 +55,31 @@ TABLE_NAME = "badgekit-bench"
 use_offline_environment(TABLE_NAME, MASTER_SECRET)
 # Imports the functions once, putting the layer on sys.path. Only the functions benchmarked:
 # their routes are all the run needs.
-FUNCTIONS = ("ContainersFunction", "BadgesFunction", "PublicFunction")
+FUNCTIONS = (
+    "ContainersFunction",
+    "BadgesFunction",
+    "PublicFunction",
+    "ClaimCodesFunction",
+    "IssuingFunction",
+    "MilestonesFunction",
+    "AssessmentFunction",
+    "WebhooksFunction",
+)
 GATEWAY = gateway(TABLE_NAME, functions=FUNCTIONS)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from badgekit import badges, containers, db, images  # noqa: E402
+from badgekit import (  # noqa: E402
+    assessment,
+    badges,
+    codes,
+    containers,
+    db,
+    images,
+    instances,
+    milestones,
+)
 from badgekit.places import Place  # noqa: E402
 from badgekit.request import Body  # noqa: E402
 
@@ -69,6 +88,9 @@ ITERATIONS = 30
 # Badge writes are transactions of up to 17 actions, and moto copies the table per action; most
 # runs also write in their set-up or clean-up. Fewer runs keep `make bench` within minutes.
 BADGE_ITERATIONS = 15
+# The claim codes, issuing, milestones, assessment and webhooks routes: many scenarios, most
+# writing in their set-up or clean-up too.
+ISSUING_ITERATIONS = 5
 SCALE_ITERATIONS = 2
 WHOLE_ITERATIONS = 1  # unpaginated lists of 1,000: seconds per request under moto
 WARMUP = 1  # untimed first run of a scenario (first-use set-up in boto3, moto, the fan-out pool)
@@ -76,6 +98,7 @@ SCALE = 1_000
 PAGE_SIZE = 20
 PAGES = (1, 10, SCALE // PAGE_SIZE)
 FAN_OUT_THREADS = 8  # badgekit.db's pool size, for warming it up
+FAN_OUT_THREAD_PREFIX = "dynamodb"  # badgekit.db's pool thread names
 
 BADGE_SCALE = 200
 BADGE_ISSUERS, PROGRAMS_PER_ISSUER = 5, 2
@@ -171,11 +194,16 @@ class CallMeter:
     botocore's built-in handlers, which every new session registers (moto's own interception
     works the same way). botocore hands both hooks of a call the same `context` dict, which ties
     a response to its call even when calls overlap; the lock, because they do.
+
+    Concurrent calls of different operations (e.g. a code's GetItem and its badge's GSI1 Query)
+    start in any order, so each run of consecutive calls from the fan-out pool is reported
+    sorted by operation: the same request then always shows the same call groups.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._calls: list[list[Any]] = []  # [operation, items read], in call order
+        # [operation, items read, made on a fan-out pool thread], in call order
+        self._calls: list[list[Any]] = []
         self._list_rows = 0
         self._generation = 0  # bumped by reset: late answers of earlier calls are ignored
 
@@ -197,13 +225,30 @@ class CallMeter:
     def usage(self) -> Usage:
         with self._lock:
             groups: list[CallGroup] = []
-            for operation, items in self._calls:
+            for operation, items in self._canonical_order():
                 if groups and groups[-1].operation == operation:
                     last = groups.pop()
                     groups.append(CallGroup(operation, last.calls + 1, last.items + items))
                 else:
                     groups.append(CallGroup(operation, 1, items))
             return Usage(tuple(groups), self._list_rows)
+
+    def pooled_calls(self) -> int:
+        with self._lock:
+            return sum(1 for _, _, pooled in self._calls if pooled)
+
+    def _canonical_order(self) -> list[tuple[str, int]]:
+        """Calls in order, each run of consecutive pool-thread calls sorted by operation."""
+        ordered: list[tuple[str, int]] = []
+        run: list[tuple[str, int]] = []
+        for operation, items, pooled in self._calls:
+            if pooled:
+                run.append((operation, items))
+                continue
+            ordered += sorted(run, key=lambda call: call[0])
+            run = []
+            ordered.append((operation, items))
+        return ordered + sorted(run, key=lambda call: call[0])
 
     def _before_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         self._record(model.name, context)
@@ -214,7 +259,8 @@ class CallMeter:
     def _record(self, operation: str, context: dict[str, Any]) -> None:
         with self._lock:
             context["bench_call"] = (self._generation, len(self._calls))
-            self._calls.append([operation, 0])
+            pooled = threading.current_thread().name.startswith(FAN_OUT_THREAD_PREFIX)
+            self._calls.append([operation, 0, pooled])
 
     def _after_call(
         self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any
@@ -270,6 +316,8 @@ def verify_meter() -> None:
     seen = usage.count("GetItem")
     if seen != calls:
         raise RuntimeError(f"the DynamoDB meter saw {seen} of {calls} GetItem calls")
+    if METER.pooled_calls() != calls - 1:
+        raise RuntimeError(f"fan-out threads are no longer named {FAN_OUT_THREAD_PREFIX}…")
     if usage.count("S3 HeadBucket") != 1:
         raise RuntimeError(f"the S3 meter missed a HeadBucket call: {usage.calls_text}")
 
@@ -878,6 +926,620 @@ def measure_badge_endpoints(iterations: int) -> tuple[list[Result], list[Result]
         return badge_results, public_results
 
 
+# --- the claim codes, issuing, milestones, assessment and webhooks endpoints ------------------
+
+# The badge-level routes are measured under the system prefix, on the fixture's system-level
+# badge: a deeper prefix adds what it adds to the badges routes (one GetItem per level).
+BADGE_SHOWN = "/systems/{s}/badges/{b}"
+SYSTEM_BADGE = f"{SYSTEM_PATH}/badges/system-badge"
+HOLDER = "holder@example.org"  # holds the system-, issuer- and program-level badge
+LEARNER = "learner-1@example.org"  # applied for the system-, issuer- and program-level badge
+LOOKUP_CODE = "program-code"  # a code of the program-level badge, found from every prefix
+# Claim codes per level's `{level}-badge` (code, multi-use).
+FIXTURE_CODES = {
+    "system": (("code-1", False), ("code-2", False), ("multi", True)),
+    "issuer": (("code-1", False), ("issuer-code", False)),
+    "program": ((LOOKUP_CODE, False),),
+}
+BULK_EMAILS = 5
+WEBHOOK_SECRET = "bench-webhook-secret"
+ISSUING_FIXTURE = (
+    "the badges fixture, plus: claim codes (3 on the system-level badge, one of them multi-use; "
+    "2 on the issuer-level badge; 1 on the program-level badge, so 6, 3 and 1 per prefix); "
+    f"instances (4 of the system-level badge; `{HOLDER}` holds the system-, issuer- and "
+    "program-level badge; one revoked instance); applications (3 for the system-level badge, "
+    "one processed, each with 2 evidence items, the first with 2 reviews of 2 items; "
+    f"`{LEARNER}` also applied for the issuer- and program-level badge); 2 milestones of 2 "
+    "support badges each; 1 webhook"
+)
+
+
+def escaped(email: str) -> str:
+    """An email as a path segment (percent-encoded, as clients send it)."""
+    return quote(email, safe="")
+
+
+def email_of(prefix: str, index: int) -> str:
+    return f"{prefix}-{index}@example.org"
+
+
+class Made:
+    """What creates chose (a random code, a milestone id, an application slug), for the
+    clean-up of a create or the request of a delete: `record` is a `Scenario.verify` or is
+    called by a set-up."""
+
+    def __init__(self, *path: str) -> None:
+        self.path = path
+        self.value = ""
+
+    def record(self, reply: Reply) -> str | None:
+        value = reply.body
+        for key in self.path:
+            value = value[key]
+        self.value = str(value)
+        return None
+
+
+def call(master: Api, method: str, shown: str, target: str | Target, **kw: Any) -> Scenario:
+    """A request with the master key (`auth` and the other Scenario fields as keywords)."""
+    kw.setdefault("auth", "master")
+    request = fixed(target) if isinstance(target, str) else target
+    return Scenario(method, shown, request, master, **kw)
+
+
+def delete_made(master: Api, collection: str, made: Made) -> Hook:
+    def hook(_: int) -> None:
+        expect(master.delete(f"{collection}/{made.value}"), 200)
+
+    return hook
+
+
+def create_into(master: Api, collection: str, body: Callable[[int], Any], made: Made) -> Hook:
+    """Set-up of a delete whose item gets a server-chosen id or slug."""
+
+    def hook(index: int) -> None:
+        made.record(expect(master.post(collection, body(index)), 201))
+
+    return hook
+
+
+def application_body(learner: str) -> dict[str, Any]:
+    return {
+        "learner": learner,
+        "evidence": [
+            {"url": "http://example.org/my-work", "mediaType": "link", "reflection": "I did it"},
+            {"url": "http://example.org/proof.png", "mediaType": "image"},
+        ],
+    }
+
+
+def review_body(author: str, criteria: Sequence[int]) -> dict[str, Any]:
+    """A review with one item per criterion of the badge, all satisfied."""
+    return {
+        "author": author,
+        "comment": "Good work",
+        "reviewItems": [
+            {"criterionId": criterion, "satisfied": True, "comment": "Done"}
+            for criterion in criteria
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class IssuingFixture:
+    badge_ids: dict[str, int]  # the fixture's badges by slug
+    criteria: tuple[int, ...]  # criterion ids of the system-level badge
+    assertion: str  # slug of HOLDER's system-level instance
+    revoked: str  # slug of a revoked instance (its assertion is a tombstone)
+    application: str  # of the system-level badge, with 2 evidence items and 2 reviews
+    pending: str  # another pending application of the system-level badge
+    evidence: str  # slug of the first evidence item of `application`
+    review: str  # slug of the first review of `application`
+    milestone: int
+    webhook: int
+
+
+def seed_issuing_fixture(master: Api) -> IssuingFixture:
+    """ISSUING_FIXTURE, through the API."""
+    seed_endpoint_fixture(master)
+    seed_badge_fixture(master)
+    badge_ids: dict[str, int] = {}
+    criteria: tuple[int, ...] = ()
+    held: dict[str, Reply] = {}
+    applied: dict[str, Reply] = {}
+    for level in BADGE_LEVELS:
+        for slug in level.fixture():
+            badge = expect(master.get(f"{level.path}/badges/{slug}"), 200).json["badge"]
+            badge_ids[slug] = int(badge["id"])
+            if slug == "system-badge":
+                criteria = tuple(int(c["id"]) for c in badge["criteria"])
+        badge_path = f"{level.path}/badges/{level.name}-badge"
+        for code, multiuse in FIXTURE_CODES[level.name]:
+            expect(master.post(f"{badge_path}/codes", {"code": code, "multiuse": multiuse}), 201)
+        held[level.name] = expect(master.post(f"{badge_path}/instances", {"email": HOLDER}), 201)
+        body = application_body(LEARNER)
+        applied[level.name] = expect(master.post(f"{badge_path}/applications", body), 201)
+    for n in range(1, 4):
+        expect(master.post(f"{SYSTEM_BADGE}/instances", {"email": email_of("earner", n)}), 201)
+    gone = "revoked@example.org"
+    revoked = expect(master.post(f"{SYSTEM_BADGE}/instances", {"email": gone}), 201)
+    expect(master.delete(f"{SYSTEM_BADGE}/instances/{escaped(gone)}"), 200)
+    applications = f"{SYSTEM_BADGE}/applications"
+    application = applied["system"].json["application"]
+    pending = expect(master.post(applications, application_body("learner-2@example.org")), 201)
+    processed = expect(master.post(applications, application_body("learner-3@example.org")), 201)
+    slug = processed.json["application"]["slug"]
+    expect(master.put(f"{applications}/{slug}", {"processed": 1402560000}), 200)
+    reviews = f"{applications}/{application['slug']}/reviews"
+    review = expect(master.post(reviews, review_body("reviewer-1@example.org", criteria)), 201)
+    expect(master.post(reviews, review_body("reviewer-2@example.org", criteria)), 201)
+    milestones = []
+    for primary, supports in (
+        ("issuer-badge", ("system-badge", "program-badge")),
+        ("program-badge", ("system-badge", "issuer-badge")),
+    ):
+        body = {
+            "primaryBadgeId": badge_ids[primary],
+            "numberRequired": 1,
+            "supportBadges": [badge_ids[slug] for slug in supports],
+        }
+        milestones.append(expect(master.post(f"{SYSTEM_PATH}/milestones", body), 201))
+    webhook_body = {"url": "https://hooks.example.org/bench", "secret": WEBHOOK_SECRET}
+    webhook = expect(master.post(f"{SYSTEM_PATH}/webhooks", webhook_body), 201)
+    return IssuingFixture(
+        badge_ids=badge_ids,
+        criteria=criteria,
+        assertion=str(held["system"].json["instance"]["slug"]),
+        revoked=str(revoked.json["instance"]["slug"]),
+        application=str(application["slug"]),
+        pending=str(pending.json["application"]["slug"]),
+        evidence=str(application["evidence"][0]["slug"]),
+        review=str(review.json["review"]["slug"]),
+        milestone=int(milestones[0].json["milestone"]["id"]),
+        webhook=int(webhook.json["webhook"]["id"]),
+    )
+
+
+def code_scenarios(master: Api) -> list[Scenario]:
+    """The claim-code routes on the system-level badge, then the container-level lookup and
+    list under every prefix."""
+    shown, path = f"{BADGE_SHOWN}/codes", f"{SYSTEM_BADGE}/codes"
+    item_shown = f"{shown}/{{code}}"
+    random_code = Made("claimCode", "code")
+
+    def delete_new(index: int) -> None:
+        expect(master.delete(f"{path}/{new(index)}"), 200)
+
+    def create_doomed(index: int) -> None:
+        expect(master.post(path, {"code": doomed(index)}), 201)
+
+    listed = {"system": 6, "issuer": 3, "program": 1}
+    return [
+        call(master, "GET", shown, path, listed=3, max_calls=list_bound(1, 1, 3)),
+        call(
+            master,
+            "POST",
+            shown,
+            path,
+            body=lambda i: {"code": new(i)},
+            status=201,
+            teardown=delete_new,
+        ),
+        call(
+            master,
+            "POST",
+            f"{shown}/random",
+            f"{path}/random",
+            status=201,
+            verify=random_code.record,
+            teardown=delete_made(master, path, random_code),
+            note="empty body",
+        ),
+        call(master, "GET", item_shown, f"{path}/code-1"),
+        call(
+            master,
+            "PUT",
+            item_shown,
+            f"{path}/code-2",
+            body=lambda i: {"email": email_of("updated", i)},
+            note="email",
+        ),
+        call(
+            master,
+            "POST",
+            f"{item_shown}/claim",
+            f"{path}/multi/claim",
+            body=lambda i: {"email": email_of("claimer", i)},
+            note="multi-use code",
+        ),
+        call(
+            master,
+            "DELETE",
+            item_shown,
+            lambda i: f"{path}/{doomed(i)}",
+            setup=create_doomed,
+        ),
+        *(
+            call(
+                master,
+                "GET",
+                f"{level.shown}/codes/{{code}}",
+                f"{level.path}/codes/{LOOKUP_CODE}",
+                note="a program-level badge's code",
+            )
+            for level in BADGE_LEVELS
+        ),
+        *(
+            call(
+                master,
+                "GET",
+                f"{level.shown}/codes",
+                f"{level.path}/codes",
+                listed=listed[level.name],
+                note=f"{level.listed} badges",
+            )
+            for level in BADGE_LEVELS
+        ),
+    ]
+
+
+def instance_scenarios(master: Api, fixture: IssuingFixture) -> list[Scenario]:
+    """The instance routes on the system-level badge, an earner's instances under every prefix
+    and the hosted assertions (public function)."""
+    shown, path = f"{BADGE_SHOWN}/instances", f"{SYSTEM_BADGE}/instances"
+    item_shown = f"{shown}/{{email}}"
+
+    def revoke(prefix: str) -> Hook:
+        def hook(index: int) -> None:
+            expect(master.delete(f"{path}/{escaped(email_of(prefix, index))}"), 200)
+
+        return hook
+
+    def bulk_emails(index: int) -> list[str]:
+        return [email_of(f"bulk-{index}", n) for n in range(BULK_EMAILS)]
+
+    def revoke_bulk(index: int) -> None:
+        for email in bulk_emails(index):
+            expect(master.delete(f"{path}/{escaped(email)}"), 200)
+
+    def award_doomed(index: int) -> None:
+        expect(master.post(path, {"email": email_of("doomed", index)}), 201)
+
+    held = {"system": 3, "issuer": 2, "program": 1}
+    return [
+        call(master, "GET", shown, path, listed=4, max_calls=list_bound(1, 1, 4)),
+        call(
+            master,
+            "POST",
+            shown,
+            path,
+            body=lambda i: {"email": email_of("new", i)},
+            status=201,
+            teardown=revoke("new"),
+        ),
+        call(
+            master,
+            "POST",
+            shown,
+            path,
+            body=lambda i: {"email": email_of("coded", i), "claimCode": "multi"},
+            status=201,
+            teardown=revoke("coded"),
+            note="with a multi-use claim code",
+        ),
+        call(
+            master,
+            "POST",
+            f"{shown}/bulk",
+            f"{path}/bulk",
+            body=lambda i: {"emails": bulk_emails(i)},
+            status=201,
+            listed=BULK_EMAILS,
+            teardown=revoke_bulk,
+            note=f"{BULK_EMAILS} new emails",
+        ),
+        call(master, "GET", item_shown, f"{path}/{escaped(HOLDER)}"),
+        call(
+            master,
+            "PUT",
+            item_shown,
+            f"{path}/{escaped(HOLDER)}",
+            body=lambda i: {"expires": 1893456000 + i},
+            note="expires",
+        ),
+        call(
+            master,
+            "DELETE",
+            item_shown,
+            lambda i: f"{path}/{escaped(email_of('doomed', i))}",
+            setup=award_doomed,
+        ),
+        *(
+            call(
+                master,
+                "GET",
+                f"{level.shown}/instances/{{email}}",
+                f"{level.path}/instances/{escaped(HOLDER)}",
+                listed=held[level.name],
+            )
+            for level in BADGE_LEVELS
+        ),
+        call(
+            master,
+            "GET",
+            "/public/assertions/{slug}",
+            f"/public/assertions/{fixture.assertion}",
+            auth="none",
+        ),
+        call(
+            master,
+            "GET",
+            "/public/assertions/{slug}",
+            f"/public/assertions/{fixture.revoked}",
+            auth="none",
+            status=410,
+            note="revoked",
+        ),
+    ]
+
+
+def milestone_scenarios(master: Api, fixture: IssuingFixture) -> list[Scenario]:
+    shown, path = "/systems/{s}/milestones", f"{SYSTEM_PATH}/milestones"
+    item_shown, item = f"{shown}/{{id}}", f"{path}/{fixture.milestone}"
+    ids = fixture.badge_ids
+    extra = {"badgeId": ids["system-archive"]}
+    created, doomed_one = Made("milestone", "id"), Made("milestone", "id")
+
+    def body(_: int) -> dict[str, Any]:
+        supports = ("system-badge", "issuer-badge", "program-badge")
+        return {
+            "primaryBadgeId": ids["system-archive"],
+            "numberRequired": 2,
+            "supportBadges": [ids[slug] for slug in supports],
+        }
+
+    def change(action: str) -> Hook:
+        def hook(_: int) -> None:
+            expect(master.post(f"{item}/{action}", extra), 200)
+
+        return hook
+
+    return [
+        call(master, "GET", shown, path, listed=2, note="each names 3 badges"),
+        call(
+            master,
+            "POST",
+            shown,
+            path,
+            body=body,
+            status=201,
+            verify=created.record,
+            teardown=delete_made(master, path, created),
+            note="3 support badges",
+        ),
+        call(master, "GET", item_shown, item),
+        call(
+            master,
+            "PUT",
+            item_shown,
+            item,
+            body=lambda i: {"numberRequired": 2 + i},
+            note="numberRequired",
+        ),
+        call(
+            master,
+            "POST",
+            f"{item_shown}/add-badge",
+            f"{item}/add-badge",
+            body=lambda _: extra,
+            teardown=change("remove-badge"),
+        ),
+        call(
+            master,
+            "POST",
+            f"{item_shown}/remove-badge",
+            f"{item}/remove-badge",
+            body=lambda _: extra,
+            setup=change("add-badge"),
+        ),
+        call(
+            master,
+            "DELETE",
+            item_shown,
+            lambda _: f"{path}/{doomed_one.value}",
+            setup=create_into(master, path, body, doomed_one),
+        ),
+    ]
+
+
+def assessment_scenarios(master: Api, fixture: IssuingFixture) -> list[Scenario]:
+    """Container-level application lists (every prefix, the two filters), then the routes of
+    the system-level badge's applications, evidence and reviews."""
+    shown, path = f"{BADGE_SHOWN}/applications", f"{SYSTEM_BADGE}/applications"
+    item_shown, item = f"{shown}/{{a}}", f"{path}/{fixture.application}"
+    pending = f"{path}/{fixture.pending}"
+    reviews_shown, reviews = f"{item_shown}/reviews", f"{item}/reviews"
+    review_shown, review = f"{reviews_shown}/{{r}}", f"{reviews}/{fixture.review}"
+    evidence_shown, evidence = f"{item_shown}/evidence", f"{item}/evidence"
+    created, doomed_application = Made("application", "slug"), Made("application", "slug")
+    created_review, doomed_review = Made("review", "slug"), Made("review", "slug")
+
+    def application(index: int) -> dict[str, Any]:
+        return application_body(email_of("applicant", index))
+
+    def review_of(index: int) -> dict[str, Any]:
+        return review_body(email_of("reviewer", index), fixture.criteria)
+
+    def create_reviewed(index: int) -> None:
+        create_into(master, path, application, doomed_application)(index)
+        expect(master.post(f"{path}/{doomed_application.value}/reviews", review_of(index)), 201)
+
+    def unprocess(_: int) -> None:
+        expect(master.put(pending, {"processed": None}), 200)
+
+    applications = {"system": 5, "issuer": 2, "program": 1}
+    container = f"{SYSTEM_PATH}/applications"
+    return [
+        *(
+            call(
+                master,
+                "GET",
+                f"{level.shown}/applications",
+                f"{level.path}/applications",
+                listed=applications[level.name],
+                note=f"{level.listed} badges",
+            )
+            for level in BADGE_LEVELS
+        ),
+        call(
+            master,
+            "GET",
+            "/systems/{s}/applications?processed=false",
+            f"{container}?processed=false",
+            listed=4,
+        ),
+        call(
+            master,
+            "GET",
+            "/systems/{s}/applications?email={email}",
+            f"{container}?email={escaped(LEARNER)}",
+            listed=3,
+        ),
+        call(master, "GET", shown, path, listed=3, max_calls=list_bound(1, 2, 3)),
+        call(
+            master,
+            "POST",
+            shown,
+            path,
+            body=application,
+            status=201,
+            verify=created.record,
+            teardown=delete_made(master, path, created),
+            note="2 evidence items",
+        ),
+        call(master, "GET", item_shown, item),
+        call(
+            master,
+            "PUT",
+            item_shown,
+            item,
+            body=lambda i: {"assignedTo": email_of("assignee", i)},
+            note="assignedTo",
+        ),
+        call(
+            master,
+            "PUT",
+            item_shown,
+            pending,
+            body=lambda _: {"processed": 1402560000},
+            teardown=unprocess,
+            note="processed: its list entry moves",
+        ),
+        call(
+            master,
+            "DELETE",
+            item_shown,
+            lambda _: f"{path}/{doomed_application.value}",
+            setup=create_reviewed,
+            note="with 1 review",
+        ),
+        call(master, "GET", evidence_shown, evidence, listed=2),
+        call(master, "GET", f"{evidence_shown}/{{e}}", f"{evidence}/{fixture.evidence}"),
+        call(master, "GET", reviews_shown, reviews, listed=2),
+        call(
+            master,
+            "POST",
+            reviews_shown,
+            reviews,
+            body=review_of,
+            status=201,
+            verify=created_review.record,
+            teardown=delete_made(master, reviews, created_review),
+            note=f"{len(fixture.criteria)} review items",
+        ),
+        call(master, "GET", review_shown, review),
+        call(
+            master,
+            "PUT",
+            review_shown,
+            review,
+            body=lambda i: {"comment": f"Updated {i}"},
+            note="comment",
+        ),
+        call(
+            master,
+            "DELETE",
+            review_shown,
+            lambda _: f"{reviews}/{doomed_review.value}",
+            setup=create_into(master, reviews, review_of, doomed_review),
+        ),
+    ]
+
+
+def webhook_scenarios(master: Api, fixture: IssuingFixture) -> list[Scenario]:
+    shown, path = "/systems/{s}/webhooks", f"{SYSTEM_PATH}/webhooks"
+    created, doomed_one = Made("webhook", "id"), Made("webhook", "id")
+
+    def body(prefix: str) -> Callable[[int], dict[str, Any]]:
+        def make(index: int) -> dict[str, Any]:
+            return {"url": f"https://hooks.example.org/{prefix}-{index}", "secret": WEBHOOK_SECRET}
+
+        return make
+
+    return [
+        call(master, "GET", shown, path, listed=1),
+        call(
+            master,
+            "POST",
+            shown,
+            path,
+            body=body("new"),
+            status=201,
+            verify=created.record,
+            teardown=delete_made(master, path, created),
+        ),
+        call(
+            master,
+            "DELETE",
+            f"{shown}/{{id}}",
+            lambda _: f"{path}/{doomed_one.value}",
+            setup=create_into(master, path, body("doomed"), doomed_one),
+        ),
+        call(
+            master,
+            "GET",
+            f"{shown}/{{id}}/deliveries",
+            f"{path}/{fixture.webhook}/deliveries",
+            listed=0,
+            note="none yet",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class IssuingResults:
+    codes: Sequence[Result]
+    instances: Sequence[Result]
+    milestones: Sequence[Result]
+    assessment: Sequence[Result]
+    webhooks: Sequence[Result]
+
+
+def measure_issuing_endpoints(iterations: int) -> IssuingResults:
+    """The claim codes, issuing (+ hosted assertions), milestones, assessment and webhooks
+    functions' routes, on one fixture."""
+    with fresh_table() as meter, phase("claim codes, issuing, milestones, assessment, webhooks"):
+        master = Api(secret=MASTER_SECRET, gw=GATEWAY)
+        fixture = seed_issuing_fixture(master)
+        return IssuingResults(
+            measure_all(code_scenarios(master), meter, iterations),
+            measure_all(instance_scenarios(master, fixture), meter, iterations),
+            measure_all(milestone_scenarios(master, fixture), meter, iterations),
+            measure_all(assessment_scenarios(master, fixture), meter, iterations),
+            measure_all(webhook_scenarios(master, fixture), meter, iterations),
+        )
+
+
 # --- lists at scale ---------------------------------------------------------------------------
 
 
@@ -912,7 +1574,7 @@ def page_of(shown: str, path: str, page: int) -> tuple[str, str]:
 
 
 def scale_get(
-    master: Api, shown: str, path: str, listed: int, *, iterations: int | None = None
+    master: Api, shown: str, path: str, listed: int | None, *, iterations: int | None = None
 ) -> Scenario:
     """A read at scale, without warm-up runs (each costs seconds): by then the function, the
     clients of the fan-out pool (see `verify_meter`) and moto are all warm."""
@@ -1106,6 +1768,155 @@ def measure_badge_scale(scale_iterations: int) -> list[Result]:
             return measure_all(scenarios, meter, scale_iterations)
 
 
+# --- claim codes, instances and applications at scale ------------------------------------------
+
+ISSUING_BADGES = 20  # system-level badges of the `scale` system
+CODE_SCALE = 1_000  # claim codes of badge-1
+INSTANCE_SCALE = 500  # instances of badge-2
+HELD_BADGES = 5  # badges 3 to 7, held by HOLDER
+APPLICATIONS_PER_BADGE = 25  # of every badge; every other round of 20 processed
+APPLICATIONS_PER_LEARNER = 10  # consecutive applications, so for 10 different badges
+SUPPORTS_PER_MILESTONE = 3  # milestone n: badge n, supported by the next 3 badges
+APPLICATION_PAGES = (1, 5)
+SCALE_LEARNER = "learner-7@example.org"
+PROCESSED = 1402560000
+
+
+def seed_issuing_scale() -> None:
+    """System `scale` with ISSUING_BADGES badges and one milestone per badge; CODE_SCALE codes
+    of badge-1 (every 10th multi-use), INSTANCE_SCALE instances of badge-2, HOLDER holding
+    HELD_BADGES badges, and APPLICATIONS_PER_BADGE applications of every badge with one evidence
+    item each. Through the domain functions in bulk (see `bulk_writes`), in three passes: a
+    pass reads or updates only what earlier passes wrote (the milestones look their badges up,
+    the processed flips update applications), and the milestones' look-ups come while the
+    table is small (every moto Query visits the whole table)."""
+    base_url = os.environ["PUBLIC_BASE_URL"]
+    with bulk_writes():
+        system = containers.create(containers.system_level(), body_of("scale"))
+        place = Place(system)
+        made = [badges.create(place, scale_badge_body(n)) for n in range(1, ISSUING_BADGES + 1)]
+    processed: list[dict[str, Any]] = []
+    with bulk_writes():
+        for n, badge in enumerate(made):
+            supports = [made[(n + k) % len(made)] for k in range(1, SUPPORTS_PER_MILESTONE + 1)]
+            fields = {
+                "primaryBadgeId": badge["id"],
+                "numberRequired": 2,
+                "supportBadges": [int(support["id"]) for support in supports],
+            }
+            milestones.create(system, fields)
+        for n in range(1, CODE_SCALE + 1):
+            codes.create(made[0], Body({"code": f"code-{n:04d}", "multiuse": n % 10 == 0}))
+        earners = instances.Target.of(place, made[1], base_url)
+        for n in range(1, INSTANCE_SCALE + 1):
+            instances.award(earners, {"email": email_of("earner", n)})
+        for badge in made[2 : 2 + HELD_BADGES]:
+            instances.award(instances.Target.of(place, badge, base_url), {"email": HOLDER})
+        for n in range(APPLICATIONS_PER_BADGE * ISSUING_BADGES):
+            body = {
+                "learner": email_of("learner", n // APPLICATIONS_PER_LEARNER),
+                "evidence": [{"url": f"http://example.org/work/{n}", "mediaType": "link"}],
+            }
+            application = assessment.create_application(made[n % ISSUING_BADGES], Body(body))
+            if (n // ISSUING_BADGES) % 2 == 0:
+                processed.append(application)
+    with bulk_writes():
+        for application in processed:
+            assessment.update_application(application, Body({"processed": PROCESSED}))
+
+
+def processed_count() -> int:
+    rounds = APPLICATIONS_PER_BADGE
+    return sum(1 for r in range(rounds) if r % 2 == 0) * ISSUING_BADGES
+
+
+def issuing_scale_scenarios(master: Api) -> list[Scenario]:
+    """Badge-1's codes (pages, one code, the lookup by code, the system's code list), badge-2's
+    instances (pages, one instance), HOLDER's instances, the system's applications (processed
+    filter by page, email filter), one badge's applications and the system's milestones."""
+    system, system_shown = "/systems/scale", "/systems/{s}"
+    coded, awarded = f"{system}/badges/badge-1", f"{system}/badges/badge-2"
+    badge_shown = f"{system_shown}/badges/{{b}}"
+    per_badge = list_bound(1, 1, PAGE_SIZE)
+
+    def bounded(shown: str, path: str, listed: int | None, bound: int | None) -> Scenario:
+        return replace(scale_get(master, shown, path, listed), max_calls=bound)
+
+    processed = "?processed=true"
+    applications_shown = f"{system_shown}/applications{processed}"
+    applications = f"{system}/applications{processed}"
+    # Resolve, the badge list's 2 Queries, the list headers, per overlapped badge (at most 3 on
+    # a page of 20 when a badge holds 12 or 13) 1 Query, 1 BatchGetItem of the page and badges.
+    applications_bound = 1 + 2 + 1 + 3 + 1
+    return [
+        *(
+            bounded(*page_of(f"{badge_shown}/codes", f"{coded}/codes", page), PAGE_SIZE, per_badge)
+            for page in PAGES[:2]
+        ),
+        bounded(f"{badge_shown}/codes/{{code}}", f"{coded}/codes/code-0500", None, 2),
+        bounded(f"{system_shown}/codes/{{code}}", f"{system}/codes/code-0500", None, None),
+        bounded(*page_of(f"{system_shown}/codes", f"{system}/codes", 1), PAGE_SIZE, None),
+        *(
+            bounded(
+                *page_of(f"{badge_shown}/instances", f"{awarded}/instances", page),
+                PAGE_SIZE,
+                per_badge,
+            )
+            for page in PAGES[:2]
+        ),
+        bounded(
+            f"{badge_shown}/instances/{{email}}",
+            f"{awarded}/instances/{escaped(email_of('earner', 250))}",
+            None,
+            2,
+        ),
+        bounded(
+            f"{system_shown}/instances/{{email}}",
+            f"{system}/instances/{escaped(HOLDER)}",
+            HELD_BADGES,
+            None,
+        ),
+        *(
+            bounded(
+                f"{applications_shown}&page={page}&count={PAGE_SIZE}",
+                f"{applications}&page={page}&count={PAGE_SIZE}",
+                PAGE_SIZE,
+                applications_bound,
+            )
+            for page in APPLICATION_PAGES
+        ),
+        bounded(
+            f"{system_shown}/applications?email={{email}}",
+            f"{system}/applications?email={escaped(SCALE_LEARNER)}",
+            APPLICATIONS_PER_LEARNER,
+            4,
+        ),
+        bounded(
+            *page_of(f"{badge_shown}/applications", f"{system}/badges/badge-3/applications", 1),
+            PAGE_SIZE,
+            1 + 2 + 1,
+        ),
+        bounded(*page_of(f"{system_shown}/milestones", f"{system}/milestones", 1), PAGE_SIZE, None),
+    ]
+
+
+def measure_issuing_scale(scale_iterations: int) -> list[Result]:
+    master = Api(secret=MASTER_SECRET, gw=GATEWAY)
+    note = (
+        f"{ISSUING_BADGES} badges; badge-1: {CODE_SCALE:,} codes; badge-2: {INSTANCE_SCALE} "
+        f"instances; {HELD_BADGES} badges held by one email; "
+        f"{APPLICATIONS_PER_BADGE * ISSUING_BADGES} applications "
+        f"({APPLICATIONS_PER_BADGE} per badge, {processed_count()} processed); "
+        f"{ISSUING_BADGES} milestones ({SUPPORTS_PER_MILESTONE} support badges each)"
+    )
+    with fresh_table() as meter:
+        with phase("seeding claim codes, instances and applications"):
+            seed_issuing_scale()
+        with phase("claim codes, instances and applications at scale"):
+            scenarios = [with_note(s, note) for s in issuing_scale_scenarios(master)]
+            return measure_all(scenarios, meter, scale_iterations)
+
+
 @contextmanager
 def phase(name: str) -> Iterator[None]:
     """Progress on stderr, with how long each part of the run took."""
@@ -1188,8 +1999,10 @@ def environment_lines(
         f"boto3 {metadata.version('boto3')}, moto {metadata.version('moto')}, "
         f"aws-lambda-powertools {metadata.version('aws-lambda-powertools')}",
         f"- Timed runs: {args.iterations} per containers endpoint, {args.badge_iterations} per "
-        f"badges or public endpoint, each after {WARMUP} discarded warm-up run; at scale: "
-        f"{args.scale_iterations} per page, fewer for some whole collections (column `Runs`)",
+        f"badges or public endpoint, {args.issuing_iterations} per claim codes, issuing, "
+        f"milestones, assessment or webhooks endpoint, each after {WARMUP} discarded warm-up "
+        f"run; at scale: {args.scale_iterations} per page, fewer for some whole collections "
+        "(column `Runs`)",
         f"- Whole run: {elapsed_s:.0f} s; load average (1 min) {load_at_start:.2f} at the start, "
         f"{os.getloadavg()[0]:.2f} at the end",
     ]
@@ -1199,11 +2012,11 @@ ABOUT = """\
 ## What is measured, and what is not
 
 - **Handler time** is `time.perf_counter()` around `Gateway.dispatch` of the local stack, in
-  process: routing, the API Gateway proxy event, the warm function (containers, badges or
-  public: Powertools resolver, JWT verification, validation, domain code, boto3
-  (de)serialisation) and moto answering every DynamoDB and S3 call in process. Building and
-  signing the request, decoding the reply and the untimed set-up of fresh items (deletes) or
-  clean-up (creates; the archive flip is undone) are outside the clock.
+  process: routing, the API Gateway proxy event, the route's warm function (Powertools
+  resolver, JWT verification, validation, domain code, boto3 (de)serialisation) and moto
+  answering every DynamoDB and S3 call in process. Building and signing the request, decoding
+  the reply and the untimed set-up of fresh items (deletes) or clean-up (creates; flips such as
+  archiving a badge are undone) are outside the clock.
 - **Not real DynamoDB or S3 latency.** moto is an emulator doing Python work per call: every
   Query visits every item of the *table* (not just the partition), and every TransactWriteItems
   deep-copies the whole table once *per action* (moto 5.2's rollback copy), so a badge write
@@ -1212,18 +2025,23 @@ ABOUT = """\
   DynamoDB's barely do, and a real call is instead a network round trip (a few ms, more for
   transactions; an S3 PutObject or GetObject typically tens of ms). The table is created from
   the template without its stream (nothing consumes it here, and moto would keep every record
-  and copy it in each transaction). Nor are API Gateway, Lambda cold starts (functions are
-  imported before measuring), concurrency or throttling measured. Use the times only to compare
-  rows of one run; the machine may have been busy with other work (see the load average).
+  and copy it in each transaction). So what the stream triggers after a response is not
+  measured either: awards, revokes and reviews write their outbox event in the request's
+  transaction (counted), while the webhook sender and the milestone awarder run later, in their
+  own functions. Nor are API Gateway, Lambda cold starts (functions are imported before
+  measuring), concurrency or throttling measured. Use the times only to compare rows of one
+  run; the machine may have been busy with other work (see the load average).
 - **The call and item counts are the meaningful, stable numbers.** *Calls* are every DynamoDB
   call of the data layer's boto3 clients and every S3 call of the images module (prefixed `S3`)
-  during the request (botocore `before-call` hooks, on every thread), in call order,
-  consecutive calls of one operation grouped. *Items read* are the items returned by GetItem,
-  Query and BatchGetItem (`after-call` hook); *list rows* are the list headers and entries among
-  them (SK `LIST#…`, a few dozen bytes each). A Scan on any request path stops the run, and so
-  does a badge list making more calls than its bound (prefix GetItems + one Query per list +
-  one BatchGetItem per 100 badges + one containers Query). A `/` in a cell would mean
-  iterations differed.
+  during the request (botocore `before-call` hooks, on every thread), in call order (calls made
+  concurrently sorted by operation), consecutive calls of one operation grouped. *Items read*
+  are the items returned by GetItem, Query and BatchGetItem (`after-call` hook); *list rows*
+  are the list headers and entries among them (SK `LIST#…`, a few dozen bytes each). A Scan on
+  any request path stops the run, and so does a list making more calls than its bound: for
+  lists of badges, and of a badge's codes, instances or applications, prefix GetItems + one
+  Query per list + one BatchGetItem per 100 members + one containers Query; the bounds of the
+  other bounded lists are given with their tables. A `/` in a cell would mean iterations
+  differed.
 """
 
 SCALE_NOTES = """\
@@ -1248,10 +2066,30 @@ per request whatever the page holds. `/public/badges` reads the deployment-wide 
 distinct system on the page one GSI1 Query and one GetItem (the system by id) and its
 containers Query. Page 9 is the last full page of the active badges; page 10 lies past their
 end (nothing returned, but the Query still reads every entry up to it). The DELETE row removes
-one program: its badges are deleted one transaction each (docs/data-model.md, X1), so it is the
+one program: its badges are deleted one transaction each (docs/data-model.md, X1), each
+followed by the Queries of its purge (its instances and their assertions, its milestone
+references, its partition: 5 Queries, and batch deletes of whatever they find), so it is the
 one request here whose calls grow with the collection (deleting the whole system would make 200
 such transactions: minutes under moto, where each copies the table). Seeded like the
 containers, in bulk through the domain functions.
+"""
+
+
+ISSUING_SCALE_NOTES = """\
+One system with 20 system-level badges, seeded in bulk through the domain functions like the
+collections above. A badge's codes, instances and applications are lists like the others: one
+Query up to the end of the page, one BatchGetItem, so their calls are fixed and what they read
+grows with the page number, not with the collection (the prefix and the badge come in one
+BatchGetItem). One code or instance is one GetItem after that; the lookup by code is one GSI2
+Query, then the code (GetItem) and its badge by id (GSI1 Query) concurrently. Two routes make
+calls that grow with the collection: `GET {L}/codes` makes one Query per badge of the
+container (each badge's code list, up to the end of the page, whether the badge has codes or
+not), and the milestone list one GSI1 Query per distinct badge its page names.
+`GET {L}/instances/{email}` also reads every distinct badge of its page by id (one GSI1 Query
+each, concurrently), bounded by the page size. The system's applications with
+`processed=true` read all 20 badges' list headers in one BatchGetItem, then only the badges the
+page overlaps (one Query each): page 5 costs what page 1 does (bound: 8 calls); the `email`
+filter is one GSI2 Query and two BatchGetItems whatever the collection (bound: 4).
 """
 
 
@@ -1260,8 +2098,10 @@ class Results:
     containers: Sequence[Result]
     badges: Sequence[Result]
     public: Sequence[Result]
+    issuing: IssuingResults
     container_scale: Sequence[Result]
     badge_scale: Sequence[Result]
+    issuing_scale: Sequence[Result]
 
 
 def report(results: Results, lines: Sequence[str]) -> str:
@@ -1302,6 +2142,80 @@ def report(results: Results, lines: Sequence[str]) -> str:
             "",
             endpoint_table(results.public),
             "",
+            "## Endpoints (claim codes function)",
+            "",
+            f"Fixture of this and the next four tables: {ISSUING_FIXTURE}. Every request with "
+            "the master key. The badge-level routes of these functions are measured under the "
+            "system prefix on the system-level badge (system and badge in one BatchGetItem); a "
+            "deeper prefix adds one GetItem per level, as for badges. Creates use a new code "
+            "each time (deleted again, untimed) and the delete removes a fresh code. "
+            "`GET {L}/codes/{code}` finds the code on GSI2 (1 Query), then reads it (GetItem) "
+            "and its badge by id (GSI1 Query) concurrently, plus the system's containers Query "
+            "when the badge lies below the URL's container. `GET {L}/codes` reads the "
+            "container's badge list (2 Queries: active and archived), then **one Query per "
+            "badge** of the container (its code list), then the page's codes and their badges "
+            "(2 BatchGetItems): its calls grow with the number of badges, see the scale table.",
+            "",
+            endpoint_table(results.issuing.codes),
+            "",
+            "## Endpoints (issuing function, and hosted assertions)",
+            "",
+            "An award is one transaction: the instance, its assertion, the list entry and "
+            "total, the badge check and the `award` outbox event, plus the code's claim when a "
+            "claim code is given (read first by one GetItem). The bulk award reads the emails' "
+            "instances in one BatchGetItem, reserves the ids in one UpdateItem and writes one "
+            "such transaction per new instance. A revoke deletes the instance, leaves a "
+            "tombstone at its assertion and records the `revoke` event, in one transaction. "
+            "`GET {L}/instances/{email}` queries GSI2 for the earner's instances in scope, reads "
+            "them in one BatchGetItem, then each distinct badge by id (one GSI1 Query each, "
+            "concurrently; one BatchGetItem confirms them), plus the system's containers Query "
+            "for badges below the URL's container. `/public/assertions/{slug}` (public "
+            "function, unsigned) reads the assertion, then its badge and system by id (GSI1, "
+            "concurrently) and one BatchGetItem; a revoked one answers `410` from its tombstone "
+            "alone. Creates award new emails (revoked again, untimed); the delete revokes a "
+            "fresh instance.",
+            "",
+            endpoint_table(results.issuing.instances),
+            "",
+            "## Endpoints (milestones function)",
+            "",
+            "A system's milestones live in its partition: the list is one Query of all of "
+            "them. Every milestone representation embeds its primary and support badges, read "
+            "by id (one GSI1 Query per distinct badge, concurrently), plus the system's "
+            "containers Query for issuer- or program-level badges: the list's calls grow with "
+            "the number of distinct badges its page names (see the scale table). Writes look "
+            "the badges they name up the same way, then write the milestone, its support "
+            "entries and a check per newly named badge in one transaction. `add-badge` is "
+            "undone untimed, `remove-badge` prepared untimed; the delete removes a fresh "
+            "milestone.",
+            "",
+            endpoint_table(results.issuing.milestones),
+            "",
+            "## Endpoints (assessment function)",
+            "",
+            "`GET {L}/applications` reads the container's badge list (2 Queries), the "
+            "application-list headers of all its badges (one BatchGetItem per 100), then only "
+            "the badges the page overlaps (one Query per state each, concurrently) and one "
+            "BatchGetItem of the page's applications with their badges, plus the system's "
+            "containers Query for badges below the URL's container. `processed` selects the "
+            "state lists; the `email` filter uses GSI2 instead (1 Query, then 2 "
+            "BatchGetItems: the page's applications with pointers to their badges, then the "
+            "badges). Reviews are read through their application (GetItem). A review create "
+            "or update records the `review` event in its transaction. The `processed` flip "
+            "moves the application's list entry (undone untimed); the application delete "
+            "removes one with a review, whose reviews are purged after its transaction.",
+            "",
+            endpoint_table(results.issuing.assessment),
+            "",
+            "## Endpoints (webhooks function)",
+            "",
+            "The configuration routes (webhooks.md §1) and the delivery log, empty here: "
+            "deliveries are written by the webhook sender, which does not run in this "
+            "benchmark. `POST …/deliveries/{id}/redeliver` is not measured (it needs a delivery "
+            "and sends to the SQS retry queue).",
+            "",
+            endpoint_table(results.issuing.webhooks),
+            "",
             "## Lists at scale",
             "",
             "### Systems and issuers",
@@ -1314,6 +2228,11 @@ def report(results: Results, lines: Sequence[str]) -> str:
             BADGE_SCALE_NOTES,
             scale_table(results.badge_scale),
             "",
+            "### Claim codes, instances, applications and milestones",
+            "",
+            ISSUING_SCALE_NOTES,
+            scale_table(results.issuing_scale),
+            "",
         ]
     )
 
@@ -1325,6 +2244,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--badge-iterations", type=int, default=BADGE_ITERATIONS, help="per badges/public endpoint"
+    )
+    parser.add_argument(
+        "--issuing-iterations",
+        type=int,
+        default=ISSUING_ITERATIONS,
+        help="per claim codes, issuing, milestones, assessment or webhooks endpoint",
     )
     parser.add_argument(
         "--scale-iterations", type=int, default=SCALE_ITERATIONS, help="per list at scale"
@@ -1342,8 +2267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         containers_results,
         badge_results,
         public_results,
+        measure_issuing_endpoints(args.issuing_iterations),
         measure_scale(args.scale_iterations),
         measure_badge_scale(args.scale_iterations),
+        measure_issuing_scale(args.scale_iterations),
     )
     elapsed_s = time.perf_counter() - started
     lines = environment_lines(args, elapsed_s, load)
