@@ -2,27 +2,21 @@
 and the auto-award that the table's stream drives (MilestoneAwardFunction, polled by the stack).
 
 Each test builds its own system under a `unique()` slug; badge slugs are global, so they are
-`unique()` too. Badge ids are read from the create responses (the stack is shared).
-
-The auto-award tests run on a stack of their own (`awarding`): in the embedded DynamoDB (moto),
-a cancelled transaction restores a deep copy of the table, stream shard included, after which
-the stack's stream pollers read the abandoned shard and see no new record. Any test sharing the
-session's stack that has a transaction cancelled (a 409, a lost race) would silently stop the
-awarder for every later test. (Reported as a local-stack problem; once fixed, these tests can
-use the shared `api` fixture.)
+`unique()` too. Badge ids are read from the create responses (the stack is shared, including
+with tests whose transactions are cancelled: the stack re-attaches its stream pollers when moto
+restores a table after a cancelled transaction).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.integration.client import MASTER_SECRET, ApiClient
-from tests.integration.conftest import start_stack
+from tests.integration.client import ApiClient
 
 Unique = Callable[..., str]
 AWARD_WAIT_S = 10.0
@@ -98,15 +92,10 @@ class Tree:
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def awarding() -> Iterator[ApiClient]:
-    """A stack of this module's own for the stream-driven tests (see the module docstring)."""
-    running = start_stack()
-    try:
-        yield ApiClient(running.base_url, "master", MASTER_SECRET)
-    finally:
-        running.stop()
-        running.log_path.unlink(missing_ok=True)
+@pytest.fixture
+def awarding(api: ApiClient) -> ApiClient:
+    """The session's stack: its stream pollers run the awarder as Lambda's mapping would."""
+    return api
 
 
 @pytest.fixture

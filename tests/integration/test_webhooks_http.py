@@ -410,3 +410,130 @@ def test_award_and_revoke_requests_send_webhooks(api, hook_stack, receiver, hook
         return [d["action"] for d in log] if done else None
 
     assert wait_for(settled, "the delivery log") == ["revoke", "award"]  # newest first
+
+
+def badge_body(slug: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "name": f"Badge {slug}",
+        "earnerDescription": "e",
+        "consumerDescription": "c",
+        "imageUrl": "http://example.org/badge.png",
+        "criteriaUrl": "http://example.org/criteria",
+        "unique": False,
+        **extra,
+    }
+
+
+def payloads(receiver: Receiver, target: Hooked, count: int, what: str) -> list[dict[str, Any]]:
+    """The first `count` bodies the receiver got for `target`, once they are all there."""
+    calls = wait_for(
+        lambda: len(receiver.at(target.path)) >= count and receiver.at(target.path), what
+    )
+    for call in calls:
+        assert_signed(call, SECRET, call.headers["webhook-id"], call.body)
+    return [json.loads(call.body) for call in calls]
+
+
+def test_claim_code_and_milestone_awards_send_award_webhooks(api, hook_stack, receiver, hooked):
+    """A claim-code award sends `award` for its badge, and the milestone it completes sends a
+    second `award` carrying the milestone's primary badge with `comment: null` (milestones.md)."""
+    target = hooked()
+    base = f"/systems/{target.slug}/badges"
+    support, primary = f"{target.slug}-support", f"{target.slug}-primary"
+    support_id = api.post(base, json=badge_body(support)).json()["badge"]["id"]
+    primary_id = api.post(base, json=badge_body(primary)).json()["badge"]["id"]
+    milestone = {"primaryBadgeId": primary_id, "numberRequired": 1, "supportBadges": [support_id]}
+    assert api.post(f"/systems/{target.slug}/milestones", json=milestone).status_code == 201
+    assert api.post(f"{base}/{support}/codes", json={"code": "once"}).status_code == 201
+
+    awarded = api.post(
+        f"{base}/{support}/instances",
+        json={"email": "ada@example.org", "claimCode": "once", "comment": "Claimed"},
+    )
+    assert awarded.status_code == 201, awarded.text
+
+    first, second = payloads(receiver, target, 2, "the claim-code and milestone award webhooks")
+    by_badge = {payload["badge"]["slug"]: payload for payload in (first, second)}
+    assert set(by_badge) == {support, primary}
+    assert by_badge[support]["action"] == "award"
+    assert by_badge[support]["uid"] == awarded.json()["instance"]["slug"]
+    assert by_badge[support]["comment"] == "Claimed"
+    milestone_award = by_badge[primary]
+    assert milestone_award["action"] == "award"
+    assert milestone_award["email"] == "ada@example.org"
+    assert milestone_award["comment"] is None
+    held = api.get(f"{base}/{primary}/instances/ada%40example.org")
+    assert held.status_code == 200
+    assert held.json()["instance"]["slug"] == milestone_award["uid"]
+
+
+def test_review_create_and_update_send_review_webhooks(api, hook_stack, receiver, hooked):
+    target = hooked()
+    slug = f"{target.slug}-assessed"
+    criteria = [{"description": "Did it", "required": True}]
+    created = api.post(f"/systems/{target.slug}/badges", json=badge_body(slug, criteria=criteria))
+    criterion_id = created.json()["badge"]["criteria"][0]["id"]
+    applications = f"/systems/{target.slug}/badges/{slug}/applications"
+    evidence = [{"url": "http://example.org/work", "mediaType": "link", "reflection": "Mine"}]
+    applied = api.post(applications, json={"learner": "ada@example.org", "evidence": evidence})
+    assert applied.status_code == 201, applied.text
+    application = applied.json()["application"]
+    reviews = f"{applications}/{application['slug']}/reviews"
+    item = {"criterionId": criterion_id, "satisfied": False, "comment": "Not yet"}
+    review = api.post(reviews, json={"author": "rev@example.org", "reviewItems": [item]})
+    assert review.status_code == 201, review.text
+    review_slug = review.json()["review"]["slug"]
+    item["satisfied"] = True
+    updated = api.put(f"{reviews}/{review_slug}", json={"reviewItems": [item]})
+    assert updated.status_code == 200, updated.text
+
+    first, second = payloads(receiver, target, 2, "the two review webhooks")
+    assert [list(p) for p in (first, second)] == [
+        ["action", "application", "review", "approved"]
+    ] * 2
+    assert {p["approved"] for p in (first, second)} == {False, True}
+    for payload in (first, second):
+        assert payload["action"] == "review"
+        assert payload["application"]["slug"] == application["slug"]
+        assert payload["application"]["evidence"] == application["evidence"]
+        assert payload["review"]["slug"] == review_slug
+    approved = next(p for p in (first, second) if p["approved"])
+    assert approved["review"]["reviewItems"][0]["satisfied"] is True
+
+
+def test_no_webhook_for_cascades_or_changes_that_are_not_events(api, hook_stack, receiver, hooked):
+    """Claiming a code, application changes, review deletes and a badge delete that takes its
+    instances with it send nothing (webhooks.md §3); the one award before them is the only call."""
+    target = hooked()
+    base = f"/systems/{target.slug}/badges"
+    slug = f"{target.slug}-quiet"
+    assert api.post(base, json=badge_body(slug)).status_code == 201
+    assert (
+        api.post(f"{base}/{slug}/instances", json={"email": "ada@example.org"}).status_code == 201
+    )
+    payloads(receiver, target, 1, "the award webhook")
+
+    assert api.post(f"{base}/{slug}/codes", json={"code": "c1"}).status_code == 201
+    assert (
+        api.post(f"{base}/{slug}/codes/c1/claim", json={"email": "x@example.org"}).status_code
+        == 200
+    )
+    applied = api.post(f"{base}/{slug}/applications", json={"learner": "ada@example.org"})
+    application = f"{base}/{slug}/applications/{applied.json()['application']['slug']}"
+    assert api.put(application, json={"processed": "2014-06-11T09:00:00Z"}).status_code == 200
+    review = api.post(f"{application}/reviews", json={"author": "rev@example.org"})
+    assert review.status_code == 201
+    review_path = f"{application}/reviews/{review.json()['review']['slug']}"
+    assert api.delete(review_path).status_code == 200
+    assert api.delete(f"{base}/{slug}").status_code == 200  # cascades to the instance
+
+    # A last award marks the end: the stream is one ordered shard locally, so any event the
+    # quiet operations had recorded would have reached the receiver before it.
+    sentinel = f"{target.slug}-sentinel"
+    assert api.post(base, json=badge_body(sentinel)).status_code == 201
+    end = api.post(f"{base}/{sentinel}/instances", json={"email": "ada@example.org"})
+    assert end.status_code == 201
+    calls = payloads(receiver, target, 3, "the sentinel award webhook")
+    seen = [(p["action"], p["badge"]["slug"] if "badge" in p else None) for p in calls]
+    assert sorted(seen) == sorted([("award", slug), ("review", None), ("award", sentinel)])

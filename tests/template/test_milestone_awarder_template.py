@@ -21,13 +21,13 @@ MAPPING = f"{FUNCTION}RequestAwards"
 TABLE_ARN = {"Fn::GetAtt": ["Table", "Arn"]}
 QUEUE_ARN = {"Fn::GetAtt": [QUEUE, "Arn"]}
 STREAM_ARN = {"Fn::GetAtt": ["Table", "StreamArn"]}
-# The AWS-managed policies SAM attaches: logs, X-Ray (Tracing: Active) and, for the DynamoDB
-# event, the stream reads (DescribeStream, GetRecords, GetShardIterator, ListStreams).
+# Its own role keeps the AWS-managed logs and X-Ray policies only: SAM's policy for a DynamoDB
+# event (AWSLambdaDynamoDBExecutionRole) would allow reading every stream of the account.
 MANAGED_POLICIES = {
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",
+    "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess",
 }
+STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 AWARD_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
 
@@ -135,7 +135,7 @@ def test_failure_queue_is_encrypted_and_keeps_messages_14_days(
 
 
 def test_permissions_are_least_privilege(role: dict[str, Any]) -> None:
-    assert set(role["ManagedPolicyArns"]) == MANAGED_POLICIES
+    assert {arn["Fn::Sub"] for arn in role["ManagedPolicyArns"]} == MANAGED_POLICIES
     statements = [
         statement
         for policy in role["Policies"]
@@ -147,7 +147,13 @@ def test_permissions_are_least_privilege(role: dict[str, Any]) -> None:
         assert "Condition" not in statement
         for action in as_list(statement["Action"]):
             granted.setdefault(action, []).extend(as_list(statement["Resource"]))
-    assert set(granted) == READS | AWARD_WRITES | {"sqs:SendMessage"}
+    assert set(granted) == READS | AWARD_WRITES | STREAM_READS | {
+        "dynamodb:ListStreams",
+        "sqs:SendMessage",
+    }
+    for action in STREAM_READS:
+        assert granted[action] == [STREAM_ARN], action
+    assert granted["dynamodb:ListStreams"] == ["*"]  # no resource-level permissions
     for action in READS:
         # the base table and GSI1 (badges and systems by id); not GSI2, no other index
         assert granted[action] == [TABLE_ARN, {"Fn::Sub": "${Table.Arn}/index/GSI1"}], action
