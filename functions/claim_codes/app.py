@@ -6,43 +6,24 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, codes, keys, places
+from badgekit import api, badges, codes, places
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
 router = Router()
 
-PREFIXES = (
-    "/systems/<systemSlug>",
-    "/systems/<systemSlug>/issuers/<issuerSlug>",
-    "/systems/<systemSlug>/issuers/<issuerSlug>/programs/<programSlug>",
-)
-Handler = Callable[..., Response[str]]
-
-
-def at_every_level(method: str, suffix: str) -> Callable[[Handler], Handler]:
-    """Register a handler under the three container prefixes (README §1)."""
-
-    def register(handler: Handler) -> Handler:
-        for prefix in PREFIXES:
-            router.route(prefix + suffix, method=[method])(handler)
-        return handler
-
-    return register
+# Registers a handler under the three container prefixes (README §1).
+at_every_level = partial(api.at_every_level, router)
 
 
 def place_and_badge(params: dict[str, str]) -> tuple[places.Place, dict[str, Any]]:
-    """The URL's container and its badge; system and badge come in one BatchGetItem."""
-    slug = param(params.pop("badgeSlug"))
-    params.pop("code", None)
-    place, (badge,) = places.resolve_with(current(), [keys.badge(slug)], **params)
-    return place, badges.under(place, badge, slug)
+    return badges.resolve(current(), params)
 
 
 def shaped(place: places.Place, badge: dict[str, Any]) -> dict[str, Any]:

@@ -7,43 +7,26 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, instances, keys, places
+from badgekit import api, badges, instances, places
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
 router = Router()
 
-PREFIXES = (
-    "/systems/<systemSlug>",
-    "/systems/<systemSlug>/issuers/<issuerSlug>",
-    "/systems/<systemSlug>/issuers/<issuerSlug>/programs/<programSlug>",
-)
-Handler = Callable[..., Response[str]]
-
-
-def at_every_level(method: str, suffix: str) -> Callable[[Handler], Handler]:
-    """Register a handler under the three container prefixes (README §1)."""
-
-    def register(handler: Handler) -> Handler:
-        for prefix in PREFIXES:
-            router.route(prefix + suffix, method=[method])(handler)
-        return handler
-
-    return register
+# Registers a handler under the three container prefixes (README §1).
+at_every_level = partial(api.at_every_level, router)
 
 
 def target_of(params: dict[str, str]) -> instances.Target:
     """The URL's container and its badge (system and badge in one BatchGetItem)."""
-    slug = param(params.pop("badgeSlug"))
-    params.pop("email", None)
     request = current()
-    place, (badge,) = places.resolve_with(request, [keys.badge(slug)], **params)
-    return instances.Target.of(place, badges.under(place, badge, slug), request.base_url)
+    place, badge = badges.resolve(request, params)
+    return instances.Target.of(place, badge, request.base_url)
 
 
 @at_every_level("POST", "/badges/<badgeSlug>/instances")

@@ -225,6 +225,26 @@ def _system_slug(path: str) -> str | None:
     return None
 
 
+# The three container prefixes {L} of spec README §1, in the routers' path syntax.
+CONTAINER_PREFIXES = (
+    "/systems/<systemSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>",
+    "/systems/<systemSlug>/issuers/<issuerSlug>/programs/<programSlug>",
+)
+Handler = Callable[..., Response[str]]
+
+
+def at_every_level(router: Router, method: str, suffix: str) -> Callable[[Handler], Handler]:
+    """Register a handler under the three container prefixes (README §1)."""
+
+    def register(handler: Handler) -> Handler:
+        for prefix in CONTAINER_PREFIXES:
+            router.route(prefix + suffix, method=[method])(handler)
+        return handler
+
+    return register
+
+
 def param(value: str) -> str:
     """Decode a path parameter (REST APIs deliver them percent-encoded)."""
     return unquote(value)

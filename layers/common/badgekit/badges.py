@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from badgekit import containers, db, images, keys, timestamps
+from badgekit import containers, db, images, keys, places, timestamps
+from badgekit.api import ApiRequest, param
 from badgekit.errors import (
     InvalidParameter,
     RequestEntityTooLarge,
@@ -110,6 +111,18 @@ def under(place: Place, badge: Item | None, slug: str) -> Item:
     if badge is None or not place.contains(badge):
         raise ResourceNotFound.for_field("badge", "slug", slug)
     return badge
+
+
+CONTAINER_PARAMS = ("systemSlug", "issuerSlug", "programSlug")
+
+
+def resolve(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, Item]:
+    """The URL's container and its badge (`badgeSlug`); the system and the badge come in one
+    BatchGetItem. Other path parameters (a code, an email, ...) are the caller's."""
+    slug = param(params["badgeSlug"])
+    containers = {name: value for name, value in params.items() if name in CONTAINER_PARAMS}
+    place, (badge,) = places.resolve_with(request, [keys.badge(slug)], **containers)
+    return place, under(place, badge, slug)
 
 
 def archived_filter(values: Sequence[str] | None) -> list[bool]:
