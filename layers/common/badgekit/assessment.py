@@ -539,25 +539,14 @@ def _entry_add(application: Mapping[str, Any]) -> list[dict[str, Any]]:
     scope = keys.applications_list(
         int(application["badgeId"]), application.get("processed") is not None
     )
-    return [{"Put": {"Item": entry}}, _bump(scope, 1)]
+    return [{"Put": {"Item": entry}}, db.total_change(scope, 1)]
 
 
 def _entry_remove(application: Mapping[str, Any]) -> list[dict[str, Any]]:
     scope = keys.applications_list(
         int(application["badgeId"]), application.get("processed") is not None
     )
-    return [{"Delete": {"Key": _entry_key(application)}}, _bump(scope, -1)]
-
-
-def _bump(scope: keys.ListScope, delta: int) -> dict[str, Any]:
-    return {
-        "Update": {
-            "Key": scope.header(),
-            "UpdateExpression": "ADD #t :d",
-            "ExpressionAttributeNames": {"#t": "total"},
-            "ExpressionAttributeValues": {":d": delta},
-        }
-    }
+    return [{"Delete": {"Key": _entry_key(application)}}, db.total_change(scope, -1)]
 
 
 def create_application(badge: Item, body: Body) -> Item:
@@ -669,13 +658,7 @@ def delete_application(application: Item) -> None:
     try:
         db.transact(
             [
-                {
-                    "Delete": {
-                        "Key": {"PK": application["PK"], "SK": application["SK"]},
-                        "ConditionExpression": "id = :id",
-                        "ExpressionAttributeValues": {":id": application["id"]},
-                    }
-                },
+                db.delete_same(application),
                 *_entry_remove(application),
             ]
         )
@@ -838,13 +821,7 @@ def delete_review(review: Item) -> None:
     try:
         db.transact(
             [
-                {
-                    "Delete": {
-                        "Key": {"PK": review["PK"], "SK": review["SK"]},
-                        "ConditionExpression": "id = :id",
-                        "ExpressionAttributeValues": {":id": review["id"]},
-                    }
-                },
+                db.delete_same(review),
                 *db.list_remove(scope, int(review["id"])),
             ]
         )

@@ -572,15 +572,7 @@ def _list_changes(
 
 def delete(badge: Item) -> None:
     """Remove a badge and its list entries atomically (children live inside the item)."""
-    actions: list[dict[str, Any]] = [
-        {
-            "Delete": {
-                "Key": {"PK": badge["PK"], "SK": badge["SK"]},
-                "ConditionExpression": "id = :id",
-                "ExpressionAttributeValues": {":id": badge["id"]},
-            }
-        }
-    ]
+    actions: list[dict[str, Any]] = [db.delete_same(badge)]
     for scope in memberships(badge, bool(badge.get("archived", False))):
         actions.extend(db.list_remove(scope, int(badge["id"])))
     try:

@@ -290,13 +290,7 @@ def delete(badge: Mapping[str, Any], code: str) -> Item:
     """DELETE …/codes/{code}: the code and its list entry, atomically; returns it as it was."""
     item = get(badge, code)
     actions: list[dict[str, Any]] = [
-        {
-            "Delete": {
-                "Key": {"PK": item["PK"], "SK": item["SK"]},
-                "ConditionExpression": "id = :id",
-                "ExpressionAttributeValues": {":id": item["id"]},
-            }
-        },
+        db.delete_same(item),
         *db.list_remove(keys.codes_list(int(badge["id"])), int(item["id"])),
     ]
     try:

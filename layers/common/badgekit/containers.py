@@ -299,13 +299,7 @@ def delete(level: Level, current: Item) -> None:
     """Remove the container atomically (unreachable at once); descendants are purged after."""
     db.transact(
         [
-            {
-                "Delete": {
-                    "Key": {"PK": current["PK"], "SK": current["SK"]},
-                    "ConditionExpression": "id = :id",
-                    "ExpressionAttributeValues": {":id": current["id"]},
-                }
-            },
+            db.delete_same(current),
             *db.list_remove(level.members, int(current["id"])),
         ]
     )

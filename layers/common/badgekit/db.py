@@ -127,6 +127,18 @@ def still_there(item: Item) -> dict[str, Any]:
     }
 
 
+def delete_same(item: Item) -> dict[str, Any]:
+    """Delete action: `item` at its key, only if it is still the same entity (same id), so a
+    delete racing a re-create under the same slug never removes the newcomer."""
+    return {
+        "Delete": {
+            "Key": {"PK": item["PK"], "SK": item["SK"]},
+            "ConditionExpression": "id = :id",
+            "ExpressionAttributeValues": {":id": item["id"]},
+        }
+    }
+
+
 def get(key: keys.Key) -> Item | None:
     response = table().get_item(Key=key, ConsistentRead=True)
     item: Item | None = response.get("Item")
@@ -231,11 +243,11 @@ class Page:
 def list_add(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> list[dict[str, Any]]:
     """Transaction actions that append a member to a list and bump its total."""
     entry = {**scope.entry(member_id), "refPK": member_key["PK"], "refSK": member_key["SK"]}
-    return [{"Put": {"Item": entry}}, _bump(scope, 1)]
+    return [{"Put": {"Item": entry}}, total_change(scope, 1)]
 
 
 def list_remove(scope: keys.ListScope, member_id: int) -> list[dict[str, Any]]:
-    return [{"Delete": {"Key": scope.entry(member_id)}}, _bump(scope, -1)]
+    return [{"Delete": {"Key": scope.entry(member_id)}}, total_change(scope, -1)]
 
 
 def list_move(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> dict[str, Any]:
@@ -249,7 +261,8 @@ def list_move(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> di
     }
 
 
-def _bump(scope: keys.ListScope, delta: int) -> dict[str, Any]:
+def total_change(scope: keys.ListScope, delta: int) -> dict[str, Any]:
+    """Update action: add `delta` to a list's exact `total` (same transaction as its entries)."""
     return {
         "Update": {
             "Key": scope.header(),
