@@ -9,6 +9,6 @@ live in the same embedded moto server). It is never deployed.
 Modules: `template` (reading the template), `routing` (API Gateway resource matching), `events`
 (proxy and stream event shapes), `functions` (importing and invoking handlers), `dynamodb`
 (embedded DynamoDB and the table), `streams` (stream polling), `queues` (SQS queues and their
-polling), `gateway` (one request end to end),
+polling), `polling` (the pollers' shared background loop), `gateway` (one request end to end),
 `server` (HTTP), `stack` (wiring it all), `sign` (a CLI to sign requests).
 """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 LOG = logging.getLogger("local.dynamodb")
@@ -44,6 +44,27 @@ class _Serialised:
                     self._after()
 
 
+def _tables() -> Iterator[Any]:
+    """Every table of moto's in-process DynamoDB (all accounts and regions)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    for backend in _backends(dynamodb_backends):
+        yield from list(backend.tables.values())
+
+
+def _stream_backends() -> Iterator[Any]:
+    """Moto's in-process DynamoDB Streams backends (all accounts and regions)."""
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    return _backends(dynamodbstreams_backends)
+
+
+def _backends(registry: Any) -> Iterator[Any]:
+    # moto's registries map account -> region -> backend (a dict subclass whose values() differs)
+    for regions in list(registry.values()):
+        yield from list(dict.values(regions))
+
+
 def discard_stream_records() -> int:
     """Drop every table's buffered stream records (moto's in-process state).
 
@@ -51,17 +72,13 @@ def discard_stream_records() -> int:
     item of every transaction, so with nobody reading the stream each write gets slower than the
     last. Sequence numbers stay monotonic: the shard's start moves past what was dropped.
     """
-    from moto.dynamodb.models import dynamodb_backends
-
     dropped = 0
-    for regions in list(dynamodb_backends.values()):
-        for backend in list(dict.values(regions)):
-            for table in list(backend.tables.values()):
-                shard = getattr(table, "stream_shard", None)
-                if shard is not None and shard.items:
-                    dropped += len(shard.items)
-                    shard.starting_sequence_number += len(shard.items)
-                    shard.items = []
+    for table in _tables():
+        shard = getattr(table, "stream_shard", None)
+        if shard is not None and shard.items:
+            dropped += len(shard.items)
+            shard.starting_sequence_number += len(shard.items)
+            shard.items = []
     return dropped
 
 
@@ -73,23 +90,17 @@ def reattach_shard_iterators() -> int:
     replaced shard and would never see a new record (every poller would go silent after the
     first 409). Returns how many iterators were moved.
     """
-    from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
-
     shards: dict[str, Any] = {}  # table name -> its current shard
-    for regions in list(dynamodb_backends.values()):
-        for backend in list(dict.values(regions)):
-            for name, table in list(backend.tables.items()):
-                if getattr(table, "stream_shard", None) is not None:
-                    shards[name] = table.stream_shard
+    for table in _tables():
+        if getattr(table, "stream_shard", None) is not None:
+            shards[table.name] = table.stream_shard
     moved = 0
-    for regions in list(dynamodbstreams_backends.values()):
-        for backend in list(dict.values(regions)):
-            for iterator in list(backend.shard_iterators.values()):
-                current = shards.get(iterator.stream_shard.table.name)
-                if current is not None and current is not iterator.stream_shard:
-                    iterator.stream_shard = current
-                    moved += 1
+    for backend in _stream_backends():
+        for iterator in list(backend.shard_iterators.values()):
+            current = shards.get(iterator.stream_shard.table.name)
+            if current is not None and current is not iterator.stream_shard:
+                iterator.stream_shard = current
+                moved += 1
     return moved
 
 
@@ -102,41 +113,33 @@ def trim_stream_records(held_iterators: Collection[str], keep_recent_iterators: 
     returned (one per `GetRecords` call); those neither held nor among the most recent few
     (a reader may not have stored the one it was just given) are forgotten too.
     """
-    from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
-
     needed: dict[int, int] = {}  # id(shard) -> first sequence number still needed
     held = set(held_iterators)
-    for regions in list(dynamodbstreams_backends.values()):
-        for backend in list(dict.values(regions)):
-            iterators = backend.shard_iterators
-            for arn in held:
-                iterator = iterators.get(arn)
-                if iterator is not None:
-                    key = id(iterator.stream_shard)
-                    position = int(iterator.sequence_number)
-                    needed[key] = min(needed.get(key, position), position)
-            if len(iterators) > len(held) + keep_recent_iterators:
-                recent = list(iterators)[-keep_recent_iterators:]
-                backend.shard_iterators = {
-                    arn: iterators[arn] for arn in (*held, *recent) if arn in iterators
-                }
+    for backend in _stream_backends():
+        iterators = backend.shard_iterators
+        for arn in held:
+            iterator = iterators.get(arn)
+            if iterator is not None:
+                key = id(iterator.stream_shard)
+                position = int(iterator.sequence_number)
+                needed[key] = min(needed.get(key, position), position)
+        if len(iterators) > len(held) + keep_recent_iterators:
+            recent = list(iterators)[-keep_recent_iterators:]
+            backend.shard_iterators = {
+                arn: iterators[arn] for arn in (*held, *recent) if arn in iterators
+            }
     dropped = 0
-    for regions in list(dynamodb_backends.values()):
-        for backend in list(dict.values(regions)):
-            for table in list(backend.tables.values()):
-                shard = getattr(table, "stream_shard", None)
-                if shard is None or not shard.items:
-                    continue
-                end = shard.starting_sequence_number + len(shard.items)
-                keep_from = min(
-                    max(needed.get(id(shard), end), shard.starting_sequence_number), end
-                )
-                count = keep_from - shard.starting_sequence_number
-                if count > 0:
-                    del shard.items[:count]
-                    shard.starting_sequence_number = keep_from
-                    dropped += count
+    for table in _tables():
+        shard = getattr(table, "stream_shard", None)
+        if shard is None or not shard.items:
+            continue
+        end = shard.starting_sequence_number + len(shard.items)
+        keep_from = min(max(needed.get(id(shard), end), shard.starting_sequence_number), end)
+        count = keep_from - shard.starting_sequence_number
+        if count > 0:
+            del shard.items[:count]
+            shard.starting_sequence_number = keep_from
+            dropped += count
     return dropped
 
 

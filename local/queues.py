@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from local.polling import Poller
 from local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, QueueEvent
 
 LOG = logging.getLogger("local.queues")
@@ -129,8 +129,11 @@ def sqs_message_event(message: Mapping[str, Any], queue: str, region: str) -> di
     }
 
 
-class QueuePoller:
+class QueuePoller(Poller):
     """Receives from one queue and feeds one function, like a Lambda SQS event source mapping."""
+
+    kind = "queue"
+    drain = True  # a batch received: receive again at once
 
     def __init__(
         self,
@@ -142,40 +145,11 @@ class QueuePoller:
         region: str = DEFAULT_REGION,
         interval: float = 0.1,
     ) -> None:
+        super().__init__(source, interval)
         self.client = client
         self.queue_url = queue_url
-        self.source = source
         self.invoke = invoke
         self.region = region
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.source.function}.{self.source.name}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"queue-{self.name}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                received = self.poll_once()
-            except Exception:
-                if self._stop.is_set():
-                    break
-                LOG.exception("queue poller %s failed; retrying", self.name)
-                received = 0
-            if not received:
-                self._stop.wait(self.interval)
 
     def poll_once(self) -> int:
         """Receive one batch and deliver it; returns the number of messages received."""

@@ -15,12 +15,12 @@ before the stack started are not replayed.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from local.events import stream_record_event
+from local.polling import Poller
 from local.template import StreamEvent
 
 LOG = logging.getLogger("local.streams")
@@ -108,8 +108,10 @@ def is_noop_modify(record: Mapping[str, Any]) -> bool:
 # -- the poller ------------------------------------------------------------------------------
 
 
-class StreamPoller:
+class StreamPoller(Poller):
     """Reads one stream and feeds one function, like a Lambda event source mapping."""
+
+    kind = "stream"
 
     def __init__(
         self,
@@ -123,13 +125,12 @@ class StreamPoller:
         shard_refresh: float = 5.0,
         on_failure: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
+        super().__init__(source, interval)
         self.client = client
         self.on_failure = on_failure  # the mapping's OnFailure destination, if any
         self.stream_arn = stream_arn
-        self.source = source
         self.invoke = invoke
         self.region = region
-        self.interval = interval
         self.shard_refresh = shard_refresh
         retries = source.maximum_retry_attempts
         self.max_retries = LOCAL_MAX_RETRIES if retries < 0 else min(retries, LOCAL_MAX_RETRIES)
@@ -137,36 +138,13 @@ class StreamPoller:
         self._known_shards: set[str] = set()
         self._last_sequence: dict[str, str] = {}
         self._refreshed_at = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.source.function}.{self.source.name}"
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Position on the stream (LATEST) now, then poll in a daemon thread."""
         self.refresh_shards(initial=True)
-        self._thread = threading.Thread(target=self._run, name=f"stream-{self.name}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                if self._stop.is_set():
-                    break
-                LOG.exception("stream poller %s failed; retrying", self.name)
-            self._stop.wait(self.interval)
+        super().start()
 
     def held_iterators(self) -> list[str]:
         """The shard iterators this poller reads next (what it has not read yet starts there)."""

@@ -15,6 +15,7 @@ not a failure here, its delivery is simply scheduled for a retry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -52,26 +53,23 @@ def _is_queue_batch(event: dict[str, Any]) -> bool:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    handler: Callable[[Any], None]
     if _is_queue_batch(event):
+        event_type = EventType.SQS
 
-        def queue_record(record: SQSRecord) -> None:
+        def handler(record: SQSRecord) -> None:
             delivery.handle_queue_message(record.body)
 
-        return process_partial_response(
-            event=event,
-            record_handler=queue_record,
-            processor=ConcurrentBatchProcessor(event_type=EventType.SQS),
-            context=context,
-        )
+    else:
+        event_type = EventType.DynamoDBStreams
+        batch = delivery.StreamBatch.prepare(event.get("Records") or [])
 
-    batch = delivery.StreamBatch.prepare(event.get("Records") or [])
-
-    def stream_record(record: DynamoDBRecord) -> None:
-        batch.deliver(record.raw_event)
+        def handler(record: DynamoDBRecord) -> None:
+            batch.deliver(record.raw_event)
 
     return process_partial_response(
         event=event,
-        record_handler=stream_record,
-        processor=ConcurrentBatchProcessor(event_type=EventType.DynamoDBStreams),
+        record_handler=handler,
+        processor=ConcurrentBatchProcessor(event_type=event_type),
         context=context,
     )

@@ -62,16 +62,21 @@ def _buffered(table_name: str) -> int:
     )
 
 
-def test_stream_records_are_trimmed_up_to_what_every_poller_read(moto_server):
-    client = _client("dynamodb", moto_server)
+def _stream_table(client: Any, name: str) -> str:
+    """A table with a NEW_AND_OLD_IMAGES stream; returns the stream's ARN."""
     table = client.create_table(
-        TableName="trim-me",
+        TableName=name,
         AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )["TableDescription"]
-    arn = table["LatestStreamArn"]
+    return str(table["LatestStreamArn"])
+
+
+def test_stream_records_are_trimmed_up_to_what_every_poller_read(moto_server):
+    client = _client("dynamodb", moto_server)
+    arn = _stream_table(client, "trim-me")
     seen: dict[str, list[str]] = {"fast": [], "slow": []}
 
     def poller(name: str) -> StreamPoller:
@@ -127,13 +132,7 @@ def test_pollers_survive_a_failed_transaction(moto_server):
     """Moto restores a table from a copy when a transaction fails (a 409 does that): the
     pollers' shard iterators are moved to the restored shard and keep seeing new records."""
     client = _client("dynamodb", moto_server)
-    arn = client.create_table(
-        TableName="rollback",
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
+    arn = _stream_table(client, "rollback")
     seen: list[str] = []
     source = StreamEvent(function="F", name="S", stream=arn)
     poller = StreamPoller(
@@ -161,13 +160,7 @@ def test_pollers_survive_a_failed_transaction(moto_server):
 
 def test_without_readers_a_table_keeps_nothing(moto_server):
     client = _client("dynamodb", moto_server)
-    client.create_table(
-        TableName="unread",
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    _stream_table(client, "unread")
     client.put_item(TableName="unread", Item={"PK": {"S": "x"}})
     assert _buffered("unread") == 1  # no hook set: kept
     moto_server.stream_readers = list

@@ -24,8 +24,6 @@ every retry), `webhook-timestamp` and `webhook-signature`.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import ipaddress
 import json
 import math
@@ -48,7 +46,7 @@ from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 from requests.adapters import HTTPAdapter
 
-from badgekit import config, db, keys, signing, timestamps, webhooks
+from badgekit import config, db, jsonutil, keys, signing, timestamps, webhooks
 from badgekit.webhooks import Address
 
 Item = dict[str, Any]
@@ -74,8 +72,7 @@ def legacy_token(
 def standard_signature(webhook_id: str, timestamp: int, body: bytes, secret: str) -> str:
     """`webhook-signature`: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>"> keyed with the
     secret's UTF-8 bytes."""
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    digest = signing.hmac_digest(secret, f"{webhook_id}.{timestamp}.".encode() + body)
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
@@ -310,7 +307,7 @@ def enqueue(message: Mapping[str, Any], delay: float) -> None:
     seconds = min(MAX_QUEUE_DELAY, max(0, math.ceil(delay)))
     _sqs().send_message(
         QueueUrl=os.environ["WEBHOOK_RETRY_QUEUE_URL"],
-        MessageBody=json.dumps(message, separators=(",", ":")),
+        MessageBody=jsonutil.dumps(message),
         DelaySeconds=seconds,
     )
 
@@ -332,7 +329,7 @@ def dead_letter(delivery: Item, result: Result) -> None:
         "lastStatusCode": result.status_code,
         "lastError": result.error,
     }
-    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(body, separators=(",", ":")))
+    _sqs().send_message(QueueUrl=url, MessageBody=jsonutil.dumps(body))
 
 
 # --- attempts ---------------------------------------------------------------------------------

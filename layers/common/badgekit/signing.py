@@ -63,8 +63,12 @@ def sign(claims: Mapping[str, Any], secret: str, algorithm: str = "HS256") -> st
 
 
 def _mac(algorithm: str, secret: str, signing_input: str) -> bytes:
-    digest = HMAC_ALGORITHMS[algorithm]
-    return hmac.new(secret.encode(), signing_input.encode("ascii"), digest).digest()
+    return hmac_digest(secret, signing_input.encode("ascii"), algorithm)
+
+
+def hmac_digest(secret: str, data: bytes, algorithm: str = "HS256") -> bytes:
+    """HMAC of `data` keyed with the secret's UTF-8 bytes (JWS and webhook signatures)."""
+    return hmac.new(secret.encode(), data, HMAC_ALGORITHMS[algorithm]).digest()
 
 
 class DecodedToken:

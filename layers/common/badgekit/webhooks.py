@@ -22,7 +22,6 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -198,20 +197,9 @@ def delete(system: Item, webhook_id: str) -> Item:
     """Remove the webhook and its URL guard. Its delivery records are unreachable from then on
     (ids are never reused) and expire with the table's TTL; pending retries find it gone."""
     item = get(system, webhook_id)
-    system_id = int(system["id"])
+    url_guard = keys.webhook_url(int(system["id"]), str(item["url"]))
     try:
-        db.transact(
-            [
-                {
-                    "Delete": {
-                        "Key": keys.webhook(system_id, int(item["id"])),
-                        "ConditionExpression": "id = :id",
-                        "ExpressionAttributeValues": {":id": item["id"]},
-                    }
-                },
-                {"Delete": {"Key": keys.webhook_url(system_id, str(item["url"]))}},
-            ]
-        )
+        db.transact([db.delete_same(item), {"Delete": {"Key": url_guard}}])
     except db.TransactionFailed as failure:
         raise ResourceNotFound.for_field("webhook", "id", webhook_id) from failure
     return item
@@ -319,9 +307,7 @@ def new_token() -> str:
 REDELIVERY_DELAY_SECONDS = 1  # lets the record's update land before the message is read
 
 
-def redeliver(
-    webhook: Item, delivery: Item, enqueue: Callable[[dict[str, Any], int], None] | None = None
-) -> Item:
+def redeliver(webhook: Item, delivery: Item) -> Item:
     """Schedule one more attempt of `delivery` now (§4: same `webhook-id`), superseding any
     scheduled retry; the sender treats it like any attempt (a retryable failure is retried on the
     schedule while attempts remain). Returns the record as updated.
@@ -341,7 +327,7 @@ def redeliver(
         token,
         now + REDELIVERY_DELAY_SECONDS,
     )
-    (enqueue or sender.enqueue)(message, REDELIVERY_DELAY_SECONDS)
+    sender.enqueue(message, REDELIVERY_DELAY_SECONDS)
     response = db.table().update_item(
         Key=keys.delivery(int(webhook["id"]), int(delivery["id"])),
         UpdateExpression=(
