@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, images, jsonutil, keys, places, public
+from badgekit import api, badges, images, jsonutil, places, public
 from badgekit.api import current, param, respond
 from badgekit.pagination import envelope
 
@@ -58,11 +58,9 @@ def issuer_organisation(**params: str) -> Response[str]:
 @documents.get(f"{SYSTEM}/badges/<badgeSlug>")
 @documents.get(f"{ISSUER}/badges/<badgeSlug>")
 @documents.get(f"{PROGRAM}/badges/<badgeSlug>")
-def badge_class(badgeSlug: str, **params: str) -> Response[str]:
+def badge_class(**params: str) -> Response[str]:
     request = current()
-    slug = param(badgeSlug)
-    place, (found,) = places.resolve_with(request, [keys.badge(slug)], **params)
-    badge = badges.under(place, found, slug)
+    place, badge = badges.resolve(request, params)
     return respond(public.badge_class(place, badge, request.base_url))
 
 

@@ -7,14 +7,13 @@ that level; error bodies are compared whole. `calls` counts the DynamoDB calls o
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.unit.conftest import Api, system_body
+from tests.unit.helpers import Meter, metered
 from tests.unit.test_badges_api import badge_body
 
 SYS = "/systems/chicago"
@@ -76,39 +75,10 @@ def validation(*details: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class Meter:
-    """DynamoDB operations made by the functions, via botocore hooks on boto3's default session
-    (every thread's table handle is made from it after `db.reset_clients`)."""
-
-    def __init__(self) -> None:
-        self.operations: list[str] = []
-        self._lock = threading.Lock()
-
-    def record(self, model: Any, **_: Any) -> None:
-        with self._lock:
-            self.operations.append(model.name)
-
-    def during(self, action: Any) -> list[str]:
-        self.operations = []
-        action()
-        return sorted(self.operations)
-
-
 @pytest.fixture
 def calls(tree: Api) -> Iterator[Meter]:
-    from badgekit import db
-
-    meter = Meter()
-    previous = boto3.DEFAULT_SESSION
-    session = boto3.Session()
-    session.events.register("before-call.dynamodb", meter.record)
-    boto3.DEFAULT_SESSION = session
-    db.reset_clients()
-    try:
+    with metered() as meter:
         yield meter
-    finally:
-        boto3.DEFAULT_SESSION = previous
-        db.reset_clients()
 
 
 # --- POST {L}/badges/{b}/codes ---------------------------------------------------------------

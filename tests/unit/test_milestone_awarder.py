@@ -14,6 +14,8 @@ import pytest
 from local.events import stream_record_event
 from local.streams import is_noop_modify, passes_filters
 from tests.unit.conftest import TABLE_NAME, Api, system_body
+from tests.unit.helpers import metered
+from tests.unit.helpers import milestone_badge_body as badge_body
 
 SYS = "/systems/chicago"
 OTHER = "/systems/pittsburgh"
@@ -21,18 +23,6 @@ MS = f"{SYS}/milestones"
 FUNCTION = "MilestoneAwardFunction"
 BRIAN = "brian@example.org"
 REGION = "us-east-1"
-
-
-def badge_body(slug: str) -> dict[str, Any]:
-    return {
-        "slug": slug,
-        "name": f"Badge {slug}",
-        "earnerDescription": "For earners",
-        "consumerDescription": "For consumers",
-        "criteriaUrl": "http://example.org/criteria",
-        "unique": False,
-        "imageUrl": "http://example.org/badge.png",
-    }
 
 
 class Stream:
@@ -396,31 +386,19 @@ def test_a_badge_deleted_before_processing_is_not_awarded(tree, stream):
 # --- cost ------------------------------------------------------------------------------------
 
 
-def test_dynamodb_calls_per_record(tree, stream, monkeypatch):
+def test_dynamodb_calls_per_record(tree, stream):
     """A badge no milestone lists: one Query. The worked example's award: the support
     partition, the milestones, the earner's instances among the badges involved (all strongly
     consistent), the primary badge by id, then the award (system by id and its confirmation, id
     counter, one transaction)."""
-    from badgekit import db
-
-    operations: list[str] = []
-    session = boto3.Session()
-    session.events.register(
-        "before-call.dynamodb", lambda model, **_: operations.append(model.name)
-    )
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
     milestone(tree, 1, [4, 5])
     award(tree, "b2")
     award(tree, "b4")
     first, second = stream.delivered()
-    db.reset_clients()
-    operations.clear()
-    try:
-        assert stream.invoke([first]) == {"batchItemFailures": []}
-        assert operations == ["Query"]
-        operations.clear()
-        assert stream.invoke([second]) == {"batchItemFailures": []}
-        assert sorted(operations) == [
+    replies: list[dict[str, Any]] = []
+    with metered() as calls:
+        assert calls.during(lambda: replies.append(stream.invoke([first]))) == ["Query"]
+        assert calls.during(lambda: replies.append(stream.invoke([second]))) == [
             "BatchGetItem",  # milestones listing badge 4
             "BatchGetItem",  # instances of the earner among badges 1, 4, 5
             "GetItem",  # the primary badge's system, confirmed
@@ -430,6 +408,5 @@ def test_dynamodb_calls_per_record(tree, stream, monkeypatch):
             "TransactWriteItems",  # instance, assertion, list entry and total, event
             "UpdateItem",  # instance id
         ]
-    finally:
-        db.reset_clients()
+    assert replies == [{"batchItemFailures": []}] * 2
     assert held(tree) == ["b2", "b4", "b1"]

@@ -3,14 +3,14 @@ plus the `milestones` key of the single-badge GET (badges.md) and the badge-dele
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.unit.conftest import TABLE_NAME, Api, system_body
+from tests.unit.helpers import Meter, metered
+from tests.unit.helpers import milestone_badge_body as badge_body
 
 SYS = "/systems/chicago"
 ISS = f"{SYS}/issuers/library"
@@ -19,19 +19,6 @@ MS = f"{SYS}/milestones"
 
 MILESTONE_KEYS = ["id", "action", "numberRequired", "primaryBadge", "supportBadges"]
 ACTION_MESSAGE = "Value must be one of the following: issue, queue-application"
-
-
-def badge_body(slug: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "slug": slug,
-        "name": f"Badge {slug}",
-        "earnerDescription": "For earners",
-        "consumerDescription": "For consumers",
-        "criteriaUrl": "http://example.org/criteria",
-        "unique": False,
-        "imageUrl": "http://example.org/badge.png",
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -524,35 +511,7 @@ def test_detach_drops_a_stale_support_entry(api, tree, aws):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-class Meter:
-    """DynamoDB operations made while `action` runs (botocore hooks, every thread)."""
-
-    def __init__(self) -> None:
-        self.operations: list[str] = []
-        self._lock = threading.Lock()
-
-    def record(self, model: Any, **_: Any) -> None:
-        with self._lock:
-            self.operations.append(model.name)
-
-    def during(self, action: Any) -> list[str]:
-        self.operations = []
-        action()
-        return sorted(self.operations)
-
-
 @pytest.fixture
 def calls(tree: Any) -> Iterator[Meter]:
-    from badgekit import db
-
-    meter = Meter()
-    previous = boto3.DEFAULT_SESSION
-    session = boto3.Session()
-    session.events.register("before-call.dynamodb", meter.record)
-    boto3.DEFAULT_SESSION = session
-    db.reset_clients()
-    try:
+    with metered() as meter:
         yield meter
-    finally:
-        boto3.DEFAULT_SESSION = previous
-        db.reset_clients()

@@ -24,9 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
-
-from badgekit import badges, db, keys, outbox, timestamps
+from badgekit import badges, codes, db, keys, outbox, timestamps
 from badgekit.errors import InvalidParameter, RequestEntityTooLarge, ResourceNotFound
 from badgekit.jsonutil import dumps
 from badgekit.places import Place
@@ -279,6 +277,13 @@ def get_application(badge: Mapping[str, Any], slug: str) -> Item:
     return found
 
 
+def _list_of(application: Mapping[str, Any]) -> keys.ListScope:
+    """The badge's list of applications in this one's state (pending / processed)."""
+    return keys.applications_list(
+        int(application["badgeId"]), application.get("processed") is not None
+    )
+
+
 def _entry_key(application: Mapping[str, Any]) -> keys.Key:
     return keys.application_entry(
         int(application["badgeId"]),
@@ -353,26 +358,6 @@ def _of_badge(badge: Item, states: Sequence[bool], page: db.Page | None) -> _Lis
     return _Listing([(application, badge) for application in found], total)
 
 
-def _container_badges(place: Place) -> list[tuple[int, keys.Key]]:
-    """(badge id, current badge key) of every badge of the container, active and archived, in
-    id order: one Query per half of the container's badge list (concurrently)."""
-
-    def read(archived: bool) -> list[Item]:
-        scope = badges.list_scope(place, archived)
-        return [
-            row
-            for row in db.query_prefix(scope.partition, scope.prefix)
-            if row["SK"] != scope.prefix
-        ]
-
-    rows = [row for half in db.fan_out(read, [False, True]) for row in half]
-    found = [
-        (int(str(row["SK"]).rsplit("#", 1)[1]), {"PK": row["refPK"], "SK": row["refSK"]})
-        for row in rows
-    ]
-    return sorted(found, key=lambda pair: pair[0])
-
-
 def _batch_get_concurrently(key_list: Sequence[keys.Key]) -> list[Item]:
     """BatchGetItem in chunks of 100, the chunks concurrently."""
     chunks = [list(key_list[start : start + 100]) for start in range(0, len(key_list), 100)]
@@ -384,13 +369,13 @@ def _of_container(place: Place, states: Sequence[bool], page: db.Page | None) ->
     badge's list totals from their headers (1 BatchGetItem per 50-100 badges), then only the
     badges the page overlaps are read (1 Query per state each, concurrently) and one
     BatchGetItem reads the page's applications together with their badges."""
-    container_badges = _container_badges(place)
+    container_badges = codes.badges_within(place)
     if not container_badges:
         return _Listing()
     headers = _batch_get_concurrently(
         [
-            keys.applications_list(badge_id, state).header()
-            for badge_id, _ in container_badges
+            keys.applications_list(ref.id, state).header()
+            for ref in container_badges
             for state in states
         ]
     )
@@ -401,10 +386,10 @@ def _of_container(place: Place, states: Sequence[bool], page: db.Page | None) ->
     low, high = _window_of(total, page)
     wanted: list[tuple[int, keys.Key, int, int]] = []  # badge id, badge key, low, high (local)
     offset = 0
-    for badge_id, badge_key in container_badges:
-        count = totals.get(keys.badge_partition(badge_id), 0)
+    for ref in container_badges:
+        count = totals.get(keys.badge_partition(ref.id), 0)
         if count and offset < high and offset + count > low:
-            wanted.append((badge_id, badge_key, max(0, low - offset), min(count, high - offset)))
+            wanted.append((ref.id, ref.key, max(0, low - offset), min(count, high - offset)))
         offset += count
     windows = db.fan_out(lambda w: _badge_entries(w[0], states, w[3])[0][w[2] : w[3]], wanted)
     entries = [entry for window in windows for entry in window]
@@ -427,10 +412,7 @@ def _of_container(place: Place, states: Sequence[bool], page: db.Page | None) ->
 
 def _learner_prefix(place: Place, badge: Item | None) -> str:
     if badge is None:
-        system_id = int(place.system["id"])
-        issuer_id = None if place.issuer is None else int(place.issuer["id"])
-        program_id = None if place.program is None else int(place.program["id"])
-        return keys.scope_prefix(system_id, issuer_id, program_id)
+        return place.scope_prefix()
     return (
         keys.scope_sort_key(
             int(badge["systemId"]),
@@ -448,17 +430,7 @@ def _optional_int(value: Any) -> int | None:
 
 def _learner_index(email: str, prefix: str) -> Iterable[Item]:
     """GSI2 (KEYS_ONLY) rows of one learner's applications under a scope prefix."""
-    kwargs: dict[str, Any] = {
-        "IndexName": "GSI2",
-        "KeyConditionExpression": KeyCondition("GSI2PK").eq(keys.learner_lookup(email))
-        & KeyCondition("GSI2SK").begins_with(prefix),
-    }
-    while True:
-        response = db.table().query(**kwargs)
-        yield from response["Items"]
-        if "LastEvaluatedKey" not in response:
-            return
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return db.reverse_lookup(keys.learner_lookup(email), prefix)
 
 
 def _by_learner(
@@ -536,17 +508,12 @@ def _entry_add(application: Mapping[str, Any]) -> list[dict[str, Any]]:
         "refPK": application["PK"],
         "refSK": application["SK"],
     }
-    scope = keys.applications_list(
-        int(application["badgeId"]), application.get("processed") is not None
-    )
-    return [{"Put": {"Item": entry}}, db.total_change(scope, 1)]
+    return [{"Put": {"Item": entry}}, db.total_change(_list_of(application), 1)]
 
 
 def _entry_remove(application: Mapping[str, Any]) -> list[dict[str, Any]]:
-    scope = keys.applications_list(
-        int(application["badgeId"]), application.get("processed") is not None
-    )
-    return [{"Delete": {"Key": _entry_key(application)}}, db.total_change(scope, -1)]
+    delete = {"Delete": {"Key": _entry_key(application)}}
+    return [delete, db.total_change(_list_of(application), -1)]
 
 
 def create_application(badge: Item, body: Body) -> Item:
@@ -636,16 +603,18 @@ def update_application(application: Item, body: Body) -> Item:
         try:
             db.save_revision(current, db.Revision(updated, extra))
         except db.TransactionFailed as failure:
-            current = _reload_application(current, failure)
+            current = _reload("application", current, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def _reload_application(current: Item, failure: Exception) -> Item:
+def _reload(model: str, current: Item, failure: Exception) -> Item:
+    """An application or review as it now is, after `failure`; the 404 if it is gone (or
+    re-created under its slug)."""
     reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
     if reloaded is None or reloaded["id"] != current["id"]:
-        raise ResourceNotFound.for_field("application", "slug", current["slug"]) from failure
+        raise ResourceNotFound.for_field(model, "slug", current["slug"]) from failure
     return reloaded
 
 
@@ -769,7 +738,7 @@ def create_review(shaper: Shaper, badge: Item, application: Item, body: Body) ->
             if failure.failed(4):
                 raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
             if failure.failed(3) or failure.conflict:
-                current = _reload_application(current, failure)
+                current = _reload("application", current, failure)
             continue  # a changed application, a slug collision or a conflict: again
         return review
     raise db.TransactionFailed(["TransactionConflict"])
@@ -799,19 +768,12 @@ def update_review(shaper: Shaper, badge: Item, application: Item, review: Item, 
             if failure.failed(2):
                 raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
             if failure.failed(1) or failure.conflict:
-                owner = _reload_application(owner, failure)
+                owner = _reload("application", owner, failure)
             if failure.failed(0) or failure.conflict:
-                current = _reload_review(current, failure)
+                current = _reload("review", current, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])
-
-
-def _reload_review(current: Item, failure: Exception) -> Item:
-    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-    if reloaded is None or reloaded["id"] != current["id"]:
-        raise ResourceNotFound.for_field("review", "slug", current["slug"]) from failure
-    return reloaded
 
 
 def delete_review(review: Item) -> None:

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.exceptions import ClientError
 
 from badgekit import badges, db, keys
@@ -319,17 +318,23 @@ class BadgeRef:
 
 
 def badges_within(place: Place) -> list[BadgeRef]:
-    """Every badge (active and archived) of the container and its descendants, from the badge
-    lists' entries only (no badge item is read): one Query per state."""
-    refs: list[BadgeRef] = []
-    for archived in (False, True):
+    """Every badge (active and archived) of the container and its descendants, in id order,
+    from the badge lists' entries only (no badge item is read): one Query per state,
+    concurrently."""
+
+    def read(archived: bool) -> list[BadgeRef]:
         scope = badges.list_scope(place, archived)
-        for entry in db.query_prefix(scope.partition, scope.prefix):
-            if entry["SK"] == scope.prefix:
-                continue  # the list header
-            badge_id = int(str(entry["SK"]).rsplit("#", 1)[1])
-            refs.append(BadgeRef(badge_id, {"PK": entry["refPK"], "SK": entry["refSK"]}))
-    return refs
+        return [
+            BadgeRef(
+                int(str(entry["SK"]).rsplit("#", 1)[1]),
+                {"PK": entry["refPK"], "SK": entry["refSK"]},
+            )
+            for entry in db.query_prefix(scope.partition, scope.prefix)
+            if entry["SK"] != scope.prefix  # the list header
+        ]
+
+    refs = [ref for half in db.fan_out(read, [False, True]) for ref in half]
+    return sorted(refs, key=lambda ref: ref.id)
 
 
 def list_all(place: Place, page: db.Page | None) -> tuple[list[tuple[Item, Item]], int]:
@@ -350,30 +355,15 @@ def list_all(place: Place, page: db.Page | None) -> tuple[list[tuple[Item, Item]
 # --- lookup by code (C4) ----------------------------------------------------------------------
 
 
-def _scope_prefix(place: Place) -> str:
-    ids = place.owner_ids()
-    return keys.scope_prefix(ids["systemId"], ids.get("issuerId"), ids.get("programId"))
-
-
 def candidates(place: Place, code: str) -> list[keys.Key]:
     """Keys of the codes equal to `code` (ci) on badges within the container, lowest id first.
 
     GSI2 sorts by container then id, so every match in scope is read and sorted by id (the
     same code on many badges of one container is rare)."""
-    kwargs: dict[str, Any] = {
-        "IndexName": "GSI2",
-        "KeyConditionExpression": KeyCondition("GSI2PK").eq(keys.code_lookup(code))
-        & KeyCondition("GSI2SK").begins_with(_scope_prefix(place)),
-    }
     found: list[tuple[int, keys.Key]] = []
-    while True:
-        response = db.table().query(**kwargs)
-        for row in response["Items"]:
-            code_id = int(str(row["GSI2SK"]).rsplit("#", 1)[1])
-            found.append((code_id, {"PK": row["PK"], "SK": row["SK"]}))
-        if "LastEvaluatedKey" not in response:
-            break
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    for row in db.reverse_lookup(keys.code_lookup(code), place.scope_prefix()):
+        code_id = int(str(row["GSI2SK"]).rsplit("#", 1)[1])
+        found.append((code_id, {"PK": row["PK"], "SK": row["SK"]}))
     found.sort(key=lambda pair: pair[0])
     return [key for _, key in found]
 

@@ -349,6 +349,22 @@ def delete_keys(key_list: Iterable[keys.Key]) -> int:
     return count
 
 
+def reverse_lookup(lookup: str, prefix: str = "") -> Iterator[Item]:
+    """GSI2 rows (keys only: PK, SK, GSI2PK, GSI2SK) under one lookup value, all pages; with
+    `prefix`, only sort keys that begin with it (e.g. a container's `keys.scope_prefix`).
+    Eventually consistent: for finding items, never for deciding uniqueness."""
+    condition: Any = KeyCondition("GSI2PK").eq(lookup)
+    if prefix:
+        condition = condition & KeyCondition("GSI2SK").begins_with(prefix)
+    kwargs: dict[str, Any] = {"IndexName": "GSI2", "KeyConditionExpression": condition}
+    while True:
+        response = table().query(**kwargs)
+        yield from response["Items"]
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def partition_keys(partition: str, prefix: str = "") -> Iterator[keys.Key]:
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": KeyCondition("PK").eq(partition)

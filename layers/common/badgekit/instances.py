@@ -364,7 +364,7 @@ def _explain(
         code_now = found.get((wanted[2]["PK"], wanted[2]["SK"]))
         if code_now is None:
             return codes.not_found(code)
-        if code_now.get("claimed") and not code_now.get("multiuse"):
+        if codes.used_up(code_now):
             return codes.already_used(code)
     existing = found.get((wanted[1]["PK"], wanted[1]["SK"]))
     if existing is not None:
@@ -416,10 +416,8 @@ def award(target: Target, fields: Mapping[str, Any]) -> Item:
     badge = target.badge
     code_item: Item | None = None
     if spec.claim_code is not None:
-        code_item = codes.find(badge, spec.claim_code)
-        if code_item is None:
-            raise codes.not_found(spec.claim_code)
-        if code_item.get("claimed") and not code_item.get("multiuse"):
+        code_item = codes.get(badge, spec.claim_code)
+        if codes.used_up(code_item):
             raise codes.already_used(spec.claim_code)
     return _award(target, spec, code_item=code_item)
 
@@ -453,18 +451,7 @@ def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[Item]:
 
 def held_badge_ids(email: str) -> set[int]:
     """C9: ids of every badge `email` holds, in any system (GSI2: eventually consistent)."""
-    held: set[int] = set()
-    kwargs: dict[str, Any] = {
-        "IndexName": "GSI2",
-        "KeyConditionExpression": KeyCondition("GSI2PK").eq(keys.earner_lookup(email)),
-    }
-    while True:
-        response = db.table().query(**kwargs)
-        for item in response["Items"]:
-            held.add(_badge_id_of(item))
-        if "LastEvaluatedKey" not in response:
-            return held
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return {_badge_id_of(row) for row in db.reverse_lookup(keys.earner_lookup(email))}
 
 
 def _badge_id_of(item: Mapping[str, Any]) -> int:
@@ -539,20 +526,7 @@ def list_for_earner(place: Place, email: str, page: db.Page | None) -> tuple[lis
     """C8: instances held by `email` whose badge lies in the container (or below), ascending
     id. GSI2 (keys only) gives the keys of the whole filtered list, so `total` is exact; one
     consistent BatchGetItem reads the page."""
-    system_id = int(place.system["id"])
-    issuer_id = int(place.issuer["id"]) if place.issuer is not None else None
-    program_id = int(place.program["id"]) if place.program is not None else None
-    condition = KeyCondition("GSI2PK").eq(keys.earner_lookup(email)) & KeyCondition(
-        "GSI2SK"
-    ).begins_with(keys.scope_prefix(system_id, issuer_id, program_id))
-    kwargs: dict[str, Any] = {"IndexName": "GSI2", "KeyConditionExpression": condition}
-    entries: list[Item] = []
-    while True:
-        response = db.table().query(**kwargs)
-        entries.extend(response["Items"])
-        if "LastEvaluatedKey" not in response:
-            break
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    entries = list(db.reverse_lookup(keys.earner_lookup(email), place.scope_prefix()))
     entries.sort(key=lambda entry: str(entry["GSI2SK"]).rsplit("#", 1)[1])
     total = len(entries)
     if page is not None:
@@ -601,21 +575,18 @@ def revoke(target: Target, email: str) -> Item:
     instance = get(target.badge, email)
     instance_id = int(instance["id"])
     slug = str(instance["slug"])
-    same = {":id": instance_id}
     actions: list[dict[str, Any]] = [
-        {
-            "Delete": {
-                "Key": {"PK": instance["PK"], "SK": instance["SK"]},
-                "ConditionExpression": "id = :id",
-                "ExpressionAttributeValues": same,
-            }
-        },
+        db.delete_same(instance),
         {
             "Update": {
                 "Key": keys.assertion(slug),
                 "UpdateExpression": "SET revoked = :true, revokedAt = :now",
                 "ConditionExpression": "instanceId = :id",
-                "ExpressionAttributeValues": {**same, ":true": True, ":now": timestamps.now()},
+                "ExpressionAttributeValues": {
+                    ":id": instance_id,
+                    ":true": True,
+                    ":now": timestamps.now(),
+                },
             }
         },
         {

@@ -155,11 +155,10 @@ class Renderer:
     system: Mapping[str, Any]
     base_url: str
     known: dict[int, Item] = field(default_factory=dict)  # badges by id
-    owners: badges.Owners | None = None
+    owners: badges.Owners = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.owners is None:
-            self.owners = badges.Owners(Place(dict(self.system)))
+        self.owners = badges.Owners(Place(dict(self.system)))
 
     def need(self, milestones: Iterable[Mapping[str, Any]]) -> Renderer:
         """Look up the badges the milestones name that are not known yet."""
@@ -171,7 +170,6 @@ class Renderer:
         item = self.known.get(badge_id)
         if item is None:
             return None  # deleted meanwhile: its cascade is removing the reference
-        assert self.owners is not None
         return badges.badge_json(item, self.system, self.owners, self.base_url, milestones=[])
 
     def milestone(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,15 +184,13 @@ class Renderer:
         }
 
 
-def for_badge(
-    badge: Mapping[str, Any], place: Place, base_url: str, owners: badges.Owners | None = None
-) -> list[dict[str, Any]]:
+def for_badge(badge: Mapping[str, Any], place: Place, base_url: str) -> list[dict[str, Any]]:
     """The `milestones` key of a single-badge GET (badges.md): milestones of the URL's system
     whose primary badge is this badge."""
     found = of_primary(badge, place.system)
     if not found:
         return []
-    renderer = Renderer(place.system, base_url, {int(badge["id"]): dict(badge)}, owners)
+    renderer = Renderer(place.system, base_url, {int(badge["id"]): dict(badge)})
     renderer.need(found)
     return [renderer.milestone(m) for m in found]
 
@@ -302,10 +298,6 @@ def _support_entry(milestone: Mapping[str, Any], badge_id: int) -> Item:
     }
 
 
-def _badge_check(badge: Mapping[str, Any]) -> dict[str, Any]:
-    return db.still_there(dict(badge))
-
-
 @dataclass
 class Write:
     """One milestone transaction and, for its failures, which actions checked which badge."""
@@ -351,7 +343,7 @@ def _write(
     checks: dict[int, Mapping[str, Any]] = {}
     for badge_id in sorted(referenced([updated]) - before):
         checks[len(actions)] = found[badge_id]
-        actions.append(_badge_check(found[badge_id]))
+        actions.append(db.still_there(dict(found[badge_id])))
     return Write(actions, checks)
 
 

@@ -42,6 +42,11 @@ class Place:
             ids["programId"] = int(self.program["id"])
         return ids
 
+    def scope_prefix(self) -> str:
+        """GSI2 sort-key prefix selecting items of this container and its descendants."""
+        ids = self.owner_ids()
+        return keys.scope_prefix(ids["systemId"], ids.get("issuerId"), ids.get("programId"))
+
     def level(self) -> tuple[str, int]:
         """The most specific container: ("system" | "issuer" | "program", id)."""
         if self.program is not None:

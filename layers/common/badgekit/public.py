@@ -15,8 +15,6 @@ from badgekit import badges, db, images, instances, keys, timestamps
 from badgekit.errors import ResourceNotFound
 from badgekit.places import Place
 
-Item = dict[str, Any]
-
 ORGANISATION_KEYS = ("name", "url", "description", "email")
 
 
@@ -55,7 +53,7 @@ def badge_locations(
     """`{"location": <badge-class URL>}` for every badge of every system, ascending id."""
     members, total = badges.list_all_badges(states, page)
     system_ids = sorted({int(badge["systemId"]) for badge in members})
-    systems = dict(zip(system_ids, db.fan_out(_system_by_id, system_ids), strict=True))
+    systems = dict(zip(system_ids, db.fan_out(instances.system_by_id, system_ids), strict=True))
     owners = {sid: badges.Owners(Place(system)) for sid, system in systems.items() if system}
     locations = []
     for badge in members:
@@ -65,14 +63,6 @@ def badge_locations(
         url = badges.class_url(badge, system, owners[int(badge["systemId"])], base_url)
         locations.append({"location": url})
     return locations, total
-
-
-def _system_by_id(system_id: int) -> Item | None:
-    """Systems are keyed by slug; GSI1 finds one by id, then a consistent read confirms it."""
-    found = db.by_id("system", system_id)
-    if found is None:
-        return None
-    return db.get(keys.system(str(found["slug"])))
 
 
 # --- hosted assertions (issuing.md GET /public/assertions/{instanceSlug}) ---------------------

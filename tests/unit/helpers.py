@@ -1,0 +1,60 @@
+"""Helpers shared by the unit tests of claim codes, instances, milestones and assessment."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+
+
+class Meter:
+    """DynamoDB operations made by the functions, via botocore hooks on boto3's default session
+    (every thread's table handle is made from it after `db.reset_clients`)."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+        self._lock = threading.Lock()
+
+    def record(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.operations.append(model.name)
+
+    def during(self, action: Any) -> list[str]:
+        self.operations = []
+        action()
+        return sorted(self.operations)
+
+
+@contextmanager
+def metered() -> Iterator[Meter]:
+    """A Meter on a fresh default session while the block runs (the `calls` fixtures)."""
+    from badgekit import db
+
+    meter = Meter()
+    previous = boto3.DEFAULT_SESSION
+    session = boto3.Session()
+    session.events.register("before-call.dynamodb", meter.record)
+    boto3.DEFAULT_SESSION = session
+    db.reset_clients()
+    try:
+        yield meter
+    finally:
+        boto3.DEFAULT_SESSION = previous
+        db.reset_clients()
+
+
+def milestone_badge_body(slug: str, **extra: Any) -> dict[str, Any]:
+    """A minimal badge (name `Badge <slug>`), as the milestone tests create them."""
+    return {
+        "slug": slug,
+        "name": f"Badge {slug}",
+        "earnerDescription": "For earners",
+        "consumerDescription": "For consumers",
+        "criteriaUrl": "http://example.org/criteria",
+        "unique": False,
+        "imageUrl": "http://example.org/badge.png",
+        **extra,
+    }
