@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json as jsonlib
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
@@ -130,3 +132,15 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("DELETE", path, **kwargs)
+
+
+def simultaneously(count: int, send: Callable[[int], requests.Response]) -> list[requests.Response]:
+    """Run `send(0..count-1)` on `count` threads released together (concurrency tests)."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> requests.Response:
+        barrier.wait(timeout=30)
+        return send(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))

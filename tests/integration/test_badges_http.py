@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.integration.client import MASTER_SECRET, ApiClient
+from tests.integration.client import MASTER_SECRET, ApiClient, simultaneously
 from tests.integration.conftest import StackProcess, start_stack
 
 Unique = Callable[..., str]
@@ -1654,25 +1654,11 @@ def test_deleting_containers_deletes_their_badges(api, unique, new_tree, new_sys
 # --- concurrency -----------------------------------------------------------------------------------
 
 
-def _simultaneously(
-    count: int, send: Callable[[int], requests.Response]
-) -> list[requests.Response]:
-    """Run `send(0..count-1)` on `count` threads released together."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> requests.Response:
-        barrier.wait(timeout=30)
-        return send(index)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 def test_twenty_simultaneous_creates_of_one_slug_one_wins(api, unique, new_tree):
     tree = new_tree()
     slug = unique("race")
     body = minimal_body(slug)
-    responses = _simultaneously(
+    responses = simultaneously(
         20,
         lambda _: api.with_key(api.key, api.secret).post(f"{tree.sys}/badges", json=body),
     )
@@ -1698,7 +1684,7 @@ def test_ten_simultaneous_distinct_creates_keep_list_totals(api, unique, new_tre
         client = api.with_key(api.key, api.secret)  # one connection per thread
         return client.post(f"{tree.prefix(levels[index])}/badges", json=minimal_body(wanted[index]))
 
-    responses = _simultaneously(10, send)
+    responses = simultaneously(10, send)
     assert [r.status_code for r in responses] == [201] * 10, [r.text for r in responses]
     ids = {r.json()["badge"]["slug"]: r.json()["badge"]["id"] for r in responses}
     assert len(set(ids.values())) == 10

@@ -10,16 +10,14 @@ tests fire simultaneous requests from threads to prove the conditional writes: o
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 
-from tests.integration.client import ApiClient
+from tests.integration.client import ApiClient, simultaneously
 
 Unique = Callable[..., str]
 INSTANCE_KEYS = ["slug", "email", "expires", "issuedOn", "claimCode", "assertionUrl", "badge"]
@@ -251,25 +249,11 @@ def test_badge_delete_removes_its_assertions(api, unique, tree):
 # --- concurrency -----------------------------------------------------------------------------------
 
 
-def _simultaneously(
-    count: int, send: Callable[[int], requests.Response]
-) -> list[requests.Response]:
-    """Run `send(0..count-1)` on `count` threads released together."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> requests.Response:
-        barrier.wait(timeout=30)
-        return send(index)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 def test_thirty_simultaneous_awards_to_one_email_one_wins(api, unique, tree):
     badge_slug = unique("badge")
     make_badge(api, tree.sys, badge_slug)
     path = f"{tree.sys}/badges/{badge_slug}/instances"
-    responses = _simultaneously(
+    responses = simultaneously(
         30,
         lambda n: api.with_key(api.key, api.secret).post(
             path, json={"email": "Brian@example.org" if n % 2 else "brian@example.org"}
@@ -295,7 +279,7 @@ def test_thirty_simultaneous_awards_with_one_single_use_code(api, unique, tree):
     assert api.post(codes_path, json={"code": code}).status_code == 201
     path = f"{tree.iss}/badges/{badge_slug}/instances"
     emails = [f"earner{n}@example.org" for n in range(30)]
-    responses = _simultaneously(
+    responses = simultaneously(
         30,
         lambda n: api.with_key(api.key, api.secret).post(
             path, json={"email": emails[n], "claimCode": code}
