@@ -32,13 +32,13 @@ from badgekit.request import Body
 from badgekit.validation import (
     EMAIL,
     NOT_A_DATE,
-    UNEXPECTED_VALUE,
     URL,
     BooleanField,
     IntegerField,
     Report,
     StringField,
     check_fields,
+    each_object,
     length,
     one_of,
 )
@@ -189,13 +189,6 @@ def processed_filter(values: Sequence[str] | None) -> list[bool]:
     raise InvalidParameter("processed", PROCESSED_MESSAGE)
 
 
-def _as_list(value: Any) -> list[Any]:
-    """README §3.1: a single value where an array is expected is a one-element array."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _timestamp(
     name: str, fields: Mapping[str, Any], report: Report, *, empty_clears: bool = False
 ) -> tuple[bool, int | None]:
@@ -215,11 +208,8 @@ def _timestamp(
 def _evidence(value: Any, report: Report) -> list[Item]:
     """Validated evidence items, each with a fresh slug."""
     items: list[Item] = []
-    for index, raw in enumerate(_as_list(value)):
-        if not isinstance(raw, dict):
-            report.add(f"evidence[{index}]", UNEXPECTED_VALUE, raw)
-            continue
-        cleaned = check_fields(EVIDENCE_FIELDS, raw, report.scoped(f"evidence[{index}]."))
+    for raw, scoped in each_object("evidence", value, report):
+        cleaned = check_fields(EVIDENCE_FIELDS, raw, scoped)
         items.append(
             {
                 "slug": new_slug(),
@@ -233,11 +223,8 @@ def _evidence(value: Any, report: Report) -> list[Item]:
 
 def _review_items(value: Any, report: Report) -> list[Item]:
     items: list[Item] = []
-    for index, raw in enumerate(_as_list(value)):
-        if not isinstance(raw, dict):
-            report.add(f"reviewItems[{index}]", UNEXPECTED_VALUE, raw)
-            continue
-        cleaned = check_fields(REVIEW_ITEM_FIELDS, raw, report.scoped(f"reviewItems[{index}]."))
+    for raw, scoped in each_object("reviewItems", value, report):
+        cleaned = check_fields(REVIEW_ITEM_FIELDS, raw, scoped)
         items.append(
             {
                 "criterionId": cleaned.get("criterionId"),

@@ -28,7 +28,6 @@ from badgekit.places import Place
 from badgekit.request import Body
 from badgekit.validation import (
     NOT_IN_RANGE,
-    UNEXPECTED_VALUE,
     URL,
     BooleanField,
     CoercionError,
@@ -36,8 +35,10 @@ from badgekit.validation import (
     Report,
     StringField,
     as_integer,
+    as_list,
     as_string,
     check_fields,
+    each_object,
     length,
     one_of,
 )
@@ -302,12 +303,6 @@ class Children:
         }
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _identified(
     name: str,
     value: Any,
@@ -319,11 +314,8 @@ def _identified(
     (review items refer to criterion ids), any other id is dropped so a new one is assigned."""
     own_ids = {int(item["id"]) for item in current}
     items: list[Item] = []
-    for index, raw in enumerate(_as_list(value)):
-        if not isinstance(raw, dict):
-            report.add(f"{name}[{index}]", UNEXPECTED_VALUE, raw)
-            continue
-        cleaned = check_fields(specs, raw, report.scoped(f"{name}[{index}]."))
+    for raw, scoped in each_object(name, value, report):
+        cleaned = check_fields(specs, raw, scoped)
         item = {key: cleaned.get(key) for key in (s.name for s in specs)}
         try:
             claimed = as_integer(raw.get("id"))
@@ -339,7 +331,7 @@ def _identified(
 def _values(name: str, value: Any, report: Report) -> list[str]:
     """Categories or tags: strings (tags may be `{"value": …}`), empties and duplicates dropped."""
     seen: list[str] = []
-    for raw in _as_list(value):
+    for raw in as_list(value):
         if name == "tags" and isinstance(raw, dict):
             raw = raw.get("value")
         if raw is None:

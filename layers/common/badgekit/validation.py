@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,3 +226,22 @@ def check_fields(
         else:
             cleaned[spec.name] = coerced
     return cleaned
+
+
+def as_list(value: Any) -> list[Any]:
+    """README §3.1: a single value where an array is expected is a one-element array."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def each_object(
+    name: str, value: Any, report: Report
+) -> Iterator[tuple[Mapping[str, Any], Report]]:
+    """The objects of an array field (criteria, evidence, review items ...), each with the report
+    scoped to `name[<n>].`; an entry that is not an object is reported as `name[<n>]`."""
+    for index, raw in enumerate(as_list(value)):
+        if not isinstance(raw, dict):
+            report.add(f"{name}[{index}]", UNEXPECTED_VALUE, raw)
+            continue
+        yield raw, report.scoped(f"{name}[{index}].")
