@@ -16,22 +16,11 @@ from typing import Any
 
 import pytest
 
+from tests.bodies import minimal_badge as badge_body
 from tests.integration.client import ApiClient
 
 Unique = Callable[..., str]
 AWARD_WAIT_S = 10.0
-
-
-def badge_body(slug: str) -> dict[str, Any]:
-    return {
-        "slug": slug,
-        "name": f"Badge {slug}",
-        "earnerDescription": "For earners",
-        "consumerDescription": "For consumers",
-        "criteriaUrl": "http://example.org/criteria",
-        "unique": False,
-        "imageUrl": "http://example.org/badge.png",
-    }
 
 
 class Tree:

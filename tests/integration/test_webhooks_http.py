@@ -28,6 +28,7 @@ import jwt
 import pytest
 import requests
 
+from tests.bodies import minimal_badge as badge_body
 from tests.integration.client import ApiClient
 from tests.integration.conftest import MASTER_SECRET, StackProcess, start_stack
 
@@ -410,19 +411,6 @@ def test_award_and_revoke_requests_send_webhooks(api, hook_stack, receiver, hook
         return [d["action"] for d in log] if done else None
 
     assert wait_for(settled, "the delivery log") == ["revoke", "award"]  # newest first
-
-
-def badge_body(slug: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "slug": slug,
-        "name": f"Badge {slug}",
-        "earnerDescription": "e",
-        "consumerDescription": "c",
-        "imageUrl": "http://example.org/badge.png",
-        "criteriaUrl": "http://example.org/criteria",
-        "unique": False,
-        **extra,
-    }
 
 
 def payloads(receiver: Receiver, target: Hooked, count: int, what: str) -> list[dict[str, Any]]:

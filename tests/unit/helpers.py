@@ -44,17 +44,3 @@ def metered() -> Iterator[Meter]:
     finally:
         boto3.DEFAULT_SESSION = previous
         db.reset_clients()
-
-
-def milestone_badge_body(slug: str, **extra: Any) -> dict[str, Any]:
-    """A minimal badge (name `Badge <slug>`), as the milestone tests create them."""
-    return {
-        "slug": slug,
-        "name": f"Badge {slug}",
-        "earnerDescription": "For earners",
-        "consumerDescription": "For consumers",
-        "criteriaUrl": "http://example.org/criteria",
-        "unique": False,
-        "imageUrl": "http://example.org/badge.png",
-        **extra,
-    }
