@@ -111,6 +111,45 @@ def test_invalid_or_unsafe_urls(chicago, url):
     ]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:pass@hooks.example.org/x",
+        "https://user@hooks.example.org/x",
+        "https://:@hooks.example.org/x",
+        "https://[64:ff9b::a00:1]/x",
+        "https://[::ffff:169.254.169.254]/x",
+        "https://100.64.0.1/x",
+        "https://0.0.0.0/x",
+        "https://0.1.2.3/x",
+        "https://hooks.localhost/x",
+    ],
+)
+def test_credentials_and_embedded_private_addresses_are_refused(chicago, url):
+    """webhooks.md §1 (amended): credentials and every private form → 400, nothing stored."""
+    assert create(chicago).status == 201
+    before = chicago.get(HOOKS).json
+    reply = create(chicago, url)
+    assert reply.status == 400
+    assert reply.json == {
+        "code": "ValidationError",
+        "message": "Could not validate required fields",
+        "details": [{"message": "Invalid URL", "field": "url", "value": url}],
+    }
+    assert chicago.get(HOOKS).json == before
+
+
+def test_credentials_are_refused_even_where_private_addresses_are_allowed(chicago, monkeypatch):
+    monkeypatch.setenv("WEBHOOKS_ALLOW_HTTP", "true")
+    monkeypatch.setenv("WEBHOOKS_ALLOW_PRIVATE", "true")
+    url = "http://user:pass@127.0.0.1:9000/hook"
+    assert detail(create(chicago, url)) == [
+        {"message": "Invalid URL", "field": "url", "value": url}
+    ]
+    assert chicago.get(HOOKS).json == {"webhooks": []}
+    assert create(chicago, "http://127.0.0.1:9000/hook").status == 201
+
+
 def test_url_length(chicago):
     url = "https://issuer.example.org/" + "a" * 229
     assert len(url) == 256

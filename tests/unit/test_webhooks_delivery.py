@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from typing import Any
 import boto3
 import jwt
 import pytest
+import requests
 
 from badgekit import VERSION, db, delivery, keys, outbox, webhooks
 from local.events import stream_record_event
@@ -732,12 +734,131 @@ def test_post_reaches_an_allowed_receiver(server, local_policy):
     assert received["User-Agent"] == f"BadgeKit-Webhooks/{VERSION}"
 
 
-def test_post_strips_url_credentials(server, local_policy):
+def test_post_refuses_url_credentials(server, local_policy):
+    """A URL stored before credentials were refused (webhooks.md §1) is never called."""
     url, handler = server
     headers = delivery.request_headers("evt_1", b"{}", SECRET, 1, "j")
-    credentialed = url.replace("http://", "http://user:pw@")
-    assert delivery.post(f"{credentialed}/x", headers, b"{}").outcome == "delivered"
-    assert handler.received[0][1]["Authorization"].startswith('JWT token="')
+    for userinfo in ("user:pw@", "user@", ":@", "@"):
+        credentialed = url.replace("http://", f"http://{userinfo}")
+        assert delivery.post(f"{credentialed}/x", headers, b"{}") == delivery.Result(
+            "failed", error="URL not allowed: credentials"
+        )
+    assert handler.received == []
+
+
+def test_post_connects_to_the_checked_address(server, local_policy, monkeypatch):
+    """The name is resolved once, for the check, and the connection goes to that address (with
+    the name in `Host`): a second lookup, as an unpinned connection would make, fails here."""
+    url, handler = server
+    port = int(url.rsplit(":", 1)[1])
+    lookups: list[str] = []
+    real = socket.getaddrinfo
+
+    def resolver(host: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        if host == "hooks.example.test":
+            if lookups.count(host) > 1:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    result = delivery.post(f"http://hooks.example.test:{port}/x", {}, b"{}")
+    assert result == delivery.Result("delivered", 200)
+    assert lookups.count("hooks.example.test") == 1
+    ((path, received, _),) = handler.received
+    assert path == "/x"
+    assert received["Host"] == f"hooks.example.test:{port}"
+
+
+def test_post_without_the_pinning_hook_refuses_to_send(server, local_policy, monkeypatch):
+    url, handler = server
+    monkeypatch.delattr(requests.adapters.HTTPAdapter, "get_connection_with_tls_context")
+    with pytest.raises(RuntimeError, match=r"requests >= 2\.32\.2"):
+        delivery.post(f"{url}/x", {}, b"{}")
+    assert handler.received == []
+
+
+@pytest.mark.parametrize("host", ["0x7f.1", "127.1", "2130706433", "0177.0.0.1"])
+def test_post_checks_what_other_ipv4_spellings_resolve_to(server, host, monkeypatch):
+    url, handler = server
+    odd = url.replace("127.0.0.1", host)
+    monkeypatch.setenv("WEBHOOKS_ALLOW_HTTP", "true")
+    monkeypatch.delenv("WEBHOOKS_ALLOW_PRIVATE", raising=False)
+    assert delivery.post(f"{odd}/x", {}, b"{}") == delivery.Result(
+        "failed", error="address not allowed: 127.0.0.1"
+    )
+    assert handler.received == []
+    monkeypatch.setenv("WEBHOOKS_ALLOW_PRIVATE", "loopback")
+    assert delivery.post(f"{odd}/x", {}, b"{}") == delivery.Result("delivered", 200)
+    assert handler.received[0][1]["Host"] == odd.removeprefix("http://")
+
+
+class Connections:
+    """Records every HTTP call the sender would make, and makes none."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(request.url)
+        raise requests.ConnectionError("no connection in this test")
+
+
+def test_a_name_resolving_to_an_embedded_private_address_is_not_called(
+    api, system, scheduled, monkeypatch
+):
+    """The send-time check (§4): the name passes at creation, its address is refused when sent.
+    The delivery fails at once, without a connection and without a retry."""
+    webhook_id = add_webhook(api, "https://hooks.example.org/a")
+    real = socket.getaddrinfo
+
+    def resolver(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "hooks.example.org":
+            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::a00:1", port, 0, 0))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    connections = Connections()
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", connections)
+    stream = Stream()
+    record_event(system["id"])
+    invoke(api, stream.read())
+    assert connections.calls == []
+    assert scheduled.messages == []
+    (log,) = deliveries(api, webhook_id)
+    assert (log["status"], log["attempts"], log["lastStatusCode"], log["lastError"]) == (
+        "failed",
+        1,
+        None,
+        "address not allowed: 64:ff9b::a00:1",
+    )
+
+
+def test_a_stored_url_with_credentials_is_not_called(api, system, scheduled, monkeypatch):
+    """A webhook stored before credentials were refused (§1) fails without a call."""
+    webhook_id = add_webhook(api, "https://hooks.example.org/a")
+    db.table().update_item(
+        Key=keys.webhook(system["id"], webhook_id),
+        UpdateExpression="SET #u = :url",
+        ExpressionAttributeNames={"#u": "url"},
+        ExpressionAttributeValues={":url": "https://user:pass@hooks.example.org/a"},
+    )
+    lookups: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: lookups.append(host))
+    connections = Connections()
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", connections)
+    stream = Stream()
+    record_event(system["id"])
+    invoke(api, stream.read())
+    assert (lookups, connections.calls, scheduled.messages) == ([], [], [])
+    (log,) = deliveries(api, webhook_id)
+    assert (log["status"], log["attempts"], log["lastStatusCode"], log["lastError"]) == (
+        "failed",
+        1,
+        None,
+        "URL not allowed: credentials",
+    )
 
 
 def test_post_refuses_loopback_and_http_by_default(server, monkeypatch):
@@ -781,8 +902,6 @@ def test_post_classifies_statuses_and_timeouts(server, local_policy, monkeypatch
 
 
 def test_post_network_errors_are_retryable(local_policy):
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

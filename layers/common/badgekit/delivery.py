@@ -189,6 +189,10 @@ class PinnedAdapter(HTTPAdapter):
     (no DNS rebinding between the check and the call); TLS still verifies the host name."""
 
     def __init__(self, address: Address, hostname: str) -> None:
+        if not hasattr(HTTPAdapter, "get_connection_with_tls_context"):
+            # requests < 2.32.2 never calls the hook below: the call would go to a fresh DNS
+            # answer instead of the checked address. Fail loudly (the trigger retries).
+            raise RuntimeError("webhook delivery needs requests >= 2.32.2 (address pinning)")
         self.address = str(address)
         self.hostname = hostname
         super().__init__(max_retries=0)
@@ -210,8 +214,9 @@ class PinnedAdapter(HTTPAdapter):
 
 
 def post(url: str, headers: Mapping[str, str], body: bytes) -> Result:
-    """One POST under the send-time safety policy (§4): allowed scheme, every resolved address
-    allowed, no redirects followed, no proxies from the environment, 10 s timeout."""
+    """One POST under the send-time safety policy (§4): allowed scheme, no credentials, every
+    resolved address allowed and the connection made to the first of them (pinned), no redirects
+    followed, no proxies from the environment, 10 s timeout."""
     try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -221,6 +226,8 @@ def post(url: str, headers: Mapping[str, str], body: bytes) -> Result:
         return Result("failed", error="invalid URL")
     if scheme not in ("http", "https") or not host:
         return Result("failed", error="invalid URL")
+    if "@" in parts.netloc:  # a URL stored before credentials were refused (§1): never called
+        return Result("failed", error="URL not allowed: credentials")
     if scheme == "http" and not webhooks.allow_http():
         return Result("failed", error="URL not allowed: http is disabled")
     try:
@@ -230,8 +237,7 @@ def post(url: str, headers: Mapping[str, str], body: bytes) -> Result:
     refused = [a for a in addresses if not webhooks.address_allowed(a)]
     if refused or not addresses:
         return Result("failed", error=f"address not allowed: {refused[0] if refused else host}")
-    # Credentials in the URL would replace the JWT Authorization header: never sent.
-    netloc = parts.netloc.rpartition("@")[2]
+    netloc = parts.netloc
     target = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
     session = requests.Session()
     session.trust_env = False

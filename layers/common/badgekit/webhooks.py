@@ -5,8 +5,9 @@ uniqueness guard (`keys.webhook_url`) written in the same transaction. The secre
 it is stored for signing and never returned, never logged, never echoed in validation details.
 
 URL safety (§1, §4) is decided here, once, for both moments it is checked: when a webhook is
-created (scheme, and hosts that are IP literals or `localhost`) and when a delivery is sent
-(every address the host name resolves to). The deployment relaxes it through the environment:
+created (scheme, no credentials, and hosts that are IP literals or `localhost`) and when a
+delivery is sent (the same, and every address the host name resolves to, the one connected to
+being pinned). The deployment relaxes it through the environment:
 
 - `WEBHOOKS_ALLOW_HTTP=true` allows plain `http://` (default: only `https://`);
 - `WEBHOOKS_ALLOW_PRIVATE=loopback` allows loopback addresses, `=true` every non-public address
@@ -22,6 +23,7 @@ import ipaddress
 import os
 import re
 import secrets
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,28 +69,113 @@ def allowed_private() -> str:
     return "loopback" if value == "loopback" else ""
 
 
+# Never public, whatever the running Python's `is_global` says about them: the ranges the spec
+# names (webhooks.md §1) and the transition forms that are not globally meaningful or whose
+# embedded IPv4 address depends on the operator. IPv4-mapped (::ffff:0:0/96) and NAT64
+# well-known-prefix (64:ff9b::/96) addresses are judged by the IPv4 address they embed instead.
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",  # "this network"; 0.0.0.0 reaches the local host on Linux
+        "10.0.0.0/8",
+        "100.64.0.0/10",  # shared address space (carrier NAT, some clouds' metadata)
+        "127.0.0.0/8",
+        "169.254.0.0/16",  # link-local, cloud metadata 169.254.169.254
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, broadcast
+        "::/96",  # unspecified, loopback, deprecated IPv4-compatible ::a.b.c.d
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): the operator decides where IPv4 sits
+        "2001::/32",  # Teredo: an obfuscated IPv4 address inside
+        "2002::/16",  # 6to4 (deprecated, RFC 7526): IPv4 address in bits 16-48
+        "fc00::/7",  # unique local, AWS metadata fd00:ec2::254
+        "fe80::/10",  # link-local
+        "fec0::/10",  # deprecated site-local
+        "ff00::/8",  # multicast
+    )
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped or NAT64 well-known prefix."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: Address) -> bool:
+    """Global unicast, outside `_NEVER_PUBLIC`; an IPv4-mapped or NAT64 address is public when
+    the IPv4 address it embeds is."""
+    embedded = embedded_ipv4(address)
+    if embedded is not None:
+        return is_public(embedded)
+    if any(address in network for network in _NEVER_PUBLIC):
+        return False
+    return address.is_global and not address.is_multicast
+
+
 def address_allowed(address: Address) -> bool:
     """Whether the sender may connect to `address` under the deployment's policy.
 
-    Public means `is_global` and not multicast, which leaves out private, loopback,
+    Public addresses only by default (`is_public`), which leaves out private, loopback,
     link-local (169.254.0.0/16, where the cloud metadata endpoints live), shared (100.64.0.0/10),
-    unique-local IPv6 (fd00:ec2::254), unspecified and reserved addresses.
+    unique-local IPv6 (fd00:ec2::254), unspecified, multicast and reserved addresses, and every
+    IPv6 form embedding one of them. `loopback` adds 127.0.0.0/8, ::1 and the IPv4-mapped
+    ::ffff:127.0.0.0/104 (the same host), never a NAT64, 6to4 or IPv4-compatible form of them
+    (they route elsewhere); `all` allows everything.
     """
+    mode = allowed_private()
+    if mode == "all" or is_public(address):
+        return True
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    if address.is_global and not address.is_multicast:
-        return True
-    mode = allowed_private()
-    return mode == "all" or (mode == "loopback" and address.is_loopback)
+    return mode == "loopback" and address.is_loopback
 
 
 def _is_localhost(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost")
 
 
+_INET_ATON = re.compile(r"^[0-9a-fx.]+$", re.IGNORECASE)
+
+
+def literal_address(host: str) -> Address | None:
+    """The address a URL host denotes without DNS: an IP literal, or a name that the resolver
+    reads as one (the inet_aton forms `127.1`, `0x7f.1`, `2130706433`, `0177.0.0.1`)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _INET_ATON.match(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def host_names(host: str) -> list[str]:
+    """The host as written and as the resolver sees it (IDNA: fullwidth digits, letters and dots
+    become ASCII ones, so fullwidth `localhost` is localhost)."""
+    names = [host]
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return names
+    if ascii_host != host:
+        names.append(ascii_host)
+    return names
+
+
 def url_allowed(url: str) -> bool:
-    """The configuration-time check (§1): an explicit http(s) scheme the deployment allows, and
-    a host that is not a refused IP literal (or `localhost`). Host names are checked when sent."""
+    """The configuration-time check (§1): an explicit http(s) scheme the deployment allows, no
+    credentials (they would be stored and listed in clear), and a host that is not a refused IP
+    literal (or `localhost`). Host names are resolved and checked when sent."""
     if not _EXPLICIT_SCHEME.match(url) or not is_url(url):
         return False
     try:
@@ -96,15 +183,17 @@ def url_allowed(url: str) -> bool:
         host = (parts.hostname or "").lower()
     except ValueError:
         return False
+    if "@" in parts.netloc:  # any userinfo: `user@`, `user:pass@`, even an empty `:@`
+        return False
     if parts.scheme.lower() == "http" and not allow_http():
         return False
-    if _is_localhost(host):
-        return allowed_private() in ("loopback", "all")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return True  # a name: resolved and checked at send time
-    return address_allowed(address)
+    for name in host_names(host):
+        if _is_localhost(name):
+            return allowed_private() in ("loopback", "all")
+        address = literal_address(name)
+        if address is not None:
+            return address_allowed(address)
+    return True  # a name: resolved and checked at send time
 
 
 WEBHOOK_URL = Rule(url_allowed, INVALID_URL)
