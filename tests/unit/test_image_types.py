@@ -9,7 +9,8 @@ import zlib
 
 import pytest
 
-from badgekit.images import ImageInput, image_input, sniff, stored_type
+from badgekit import images
+from badgekit.images import ImageInput, StoredImage, image_input, sniff, stored_type
 from badgekit.request import Upload
 from badgekit.validation import Report
 
@@ -225,4 +226,46 @@ def test_accepted_upload_is_stored_under_the_canonical_type() -> None:
     assert parse({"image": data_uri(WEBP, "IMAGE/WEBP")}) == (
         ImageInput(data=WEBP, mimetype="image/webp"),
         [],
+    )
+
+
+# --- delivery: the headers stored bytes are served with -----------------------------------------
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+@pytest.mark.parametrize(
+    ("stored", "served"),
+    [
+        ("image/png", "image/png"),
+        ("image/jpeg", "image/jpeg"),
+        ("image/jpg", "image/jpeg"),
+        ("image/gif", "image/gif"),
+        ("image/webp", "image/webp"),
+        ("image/svg+xml", "image/svg+xml"),
+    ],
+)
+def test_stored_image_types_are_served_as_themselves(stored: str, served: str) -> None:
+    assert images.delivery(StoredImage("s", stored, b"")) == (
+        served,
+        {
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": CSP,
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "stored", ["text/html", "application/xhtml+xml", "image/svg", "text/xml", "image/bmp", ""]
+)
+def test_legacy_types_are_served_as_attachments(stored: str) -> None:
+    assert images.delivery(StoredImage("s", stored, b"")) == (
+        "application/octet-stream",
+        {
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": CSP,
+            "Content-Disposition": "attachment",
+            "Cache-Control": "no-store",
+        },
     )

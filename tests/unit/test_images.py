@@ -566,3 +566,122 @@ def test_jpeg_declared_as_image_jpg_is_stored_as_image_jpeg(api):
         "image/jpeg",
         jpeg,
     )
+
+
+# --- serving headers --------------------------------------------------------------------------
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+def served_headers(response: Any) -> dict[str, str]:
+    """The response's headers but the request id; each name must appear once."""
+    names = [name.lower() for name, _ in response.headers]
+    assert len(names) == len(set(names)), response.headers
+    return {k: v for k, v in response.headers if k != "x-amzn-RequestId"}
+
+
+def test_stored_png_and_svg_are_served_with_the_security_headers(api):
+    raw, content_type = multipart(system_body("png"), PNG, "image/png")
+    png_url = api.call("POST", "/systems", body=raw, content_type=content_type).json["system"][
+        "imageUrl"
+    ]
+    # An SVG with <script> is stored: the headers make it inert (README §10).
+    svg_url = api.post("/systems", system_body("svg", image=data_uri(SVG_SCRIPT, "image/svg+xml")))
+    svg_url = svg_url.json["system"]["imageUrl"]
+    for url, mimetype, data in [
+        (png_url, "image/png", PNG),
+        (svg_url, "image/svg+xml", SVG_SCRIPT),
+    ]:
+        served = fetch(api, url)
+        assert (served.status, served.body) == (200, data)
+        assert served_headers(served) == {
+            "Content-Type": mimetype,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": CSP,
+            "Cache-Control": "public, max-age=31536000, immutable",
+        }
+
+
+def test_legacy_non_image_is_served_as_an_attachment(api):
+    slug = "1" * 32
+    s3().put_object(
+        Bucket=os.environ["IMAGES_BUCKET"], Key=f"images/{slug}", Body=HTML, ContentType="text/html"
+    )
+    db.table().put_item(
+        Item={
+            **keys.image(slug),
+            "entity": "image",
+            "id": 1,
+            "slug": slug,
+            "mimetype": "text/html",
+            "s3Key": f"images/{slug}",
+            "size": len(HTML),
+            "created": 0,
+        }
+    )
+    served = fetch(api, f"{BASE}/public/images/{slug}")
+    assert (served.status, served.body) == (200, HTML)
+    assert served_headers(served) == {
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": "attachment",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": CSP,
+        "Cache-Control": "no-store",
+    }
+
+
+# --- X-Content-Type-Options: nosniff on every response (README §10) ---------------------------
+
+
+def nosniff(response: Any) -> list[str]:
+    return [v for k, v in response.headers if k.lower() == "x-content-type-options"]
+
+
+def test_every_kind_of_response_carries_nosniff(api, monkeypatch):
+    dispatch = api.gateway.dispatch
+    cases = [
+        (404, api.prepare("GET", "/nope?x=1")),  # the catch-all route's function
+        (404, api.prepare("GET", "/systems/nope")),
+        (404, api.prepare("GET", f"/public/images/{'0' * 32}", sign=False)),
+        (405, api.prepare("HEAD", "/systems")),
+        (405, api.prepare("POST", f"/public/images/{'0' * 32}", sign=False)),
+        (403, api.prepare("GET", "/systems", sign=False)),
+        (400, api.prepare("POST", "/systems", json_body={})),
+        (415, api.prepare("POST", "/systems", body=b"x", content_type="text/plain")),
+        (200, api.prepare("GET", "/systems")),
+        (200, api.prepare("GET", "/healthcheck", sign=False)),
+        (201, api.prepare("POST", "/systems", json_body=system_body("n"))),
+        (200, api.prepare("GET", "/public/badges", sign=False)),
+    ]
+    for status, request in cases:
+        response = dispatch(request)
+        assert (response.status, nosniff(response)) == (status, ["nosniff"]), request
+        assert dict(response.headers)["Content-Type"] == "application/json"
+
+    # The unhandled-exception 500 of a function.
+    from badgekit import containers
+
+    def explode(*_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(containers, "find_system", explode)
+    response = dispatch(api.prepare("GET", "/systems/n"))
+    assert (response.status, nosniff(response)) == (500, ["nosniff"])
+
+
+def test_the_gateways_own_responses_carry_nosniff(api, monkeypatch):
+    # REQUEST_TOO_LARGE: answered before any function runs.
+    too_large = b"x" * (10 * 1024 * 1024 + 1)
+    request = api.prepare("POST", "/systems", body=too_large, content_type="text/plain", sign=False)
+    response = api.gateway.dispatch(request)
+    assert (response.status, nosniff(response)) == (413, ["nosniff"])
+
+    # DEFAULT_5XX: a function that crashes outright (no proxy response at all).
+    function = api.gateway.functions["ContainersFunction"]
+
+    def crash(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(function, "invoke", crash)
+    response = api.gateway.dispatch(api.prepare("GET", "/systems"))
+    assert (response.status, nosniff(response)) == (502, ["nosniff"])

@@ -24,7 +24,8 @@ WebP and SVG, decided from the bytes (`sniff`), and the declared type must name 
 (`stored_type`). Anything else (an HTML page declared `image/png`, or honestly `text/html`) is
 refused with `Unsupported image type`, so no upload can become a page on the API's origin.
 
-Output: `image_url` gives the owner's `imageUrl`; `load` serves `GET /public/images/{slug}`.
+Output: `image_url` gives the owner's `imageUrl`; `load` and `delivery` serve
+`GET /public/images/{slug}`.
 """
 
 from __future__ import annotations
@@ -417,6 +418,36 @@ class StoredImage:
     slug: str
     mimetype: str
     data: bytes
+
+
+# README §10: stored bytes are inert wherever they are opened. nosniff stops a browser from
+# second-guessing the type; the policy forbids every fetch, script and plugin (styles inline in
+# an SVG may render) and `sandbox` gives the document an opaque origin, so even an SVG with
+# <script> opened directly cannot act on the API's origin.
+IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# The bytes under a slug never change (a new image gets a new slug): cache for a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def delivery(image: StoredImage) -> tuple[str, dict[str, str]]:
+    """The `Content-Type` and other headers `GET /public/images/{slug}` serves `image` with.
+
+    A stored image type is served as itself (a legacy `image/jpg` or `image/pjpeg` as
+    `image/jpeg`, the type those names are accepted for). An image stored before the type rule
+    whose stored type is not a stored image type (e.g. a `text/html` "image") is served as a
+    download, `application/octet-stream` + `attachment`, and not cached: it is quarantined
+    legacy content, and an operator deleting or re-typing it must take effect at once, not
+    after a year in caches.
+    """
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": IMAGE_CSP}
+    served = canonical_type(image.mimetype)
+    if served in STORED_TYPES:
+        return served, {**headers, "Cache-Control": IMMUTABLE}
+    return "application/octet-stream", {
+        **headers,
+        "Content-Disposition": "attachment",
+        "Cache-Control": "no-store",
+    }
 
 
 @dataclass(frozen=True)
