@@ -31,19 +31,24 @@ ACCESS_LOG = logging.getLogger("local.access")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
-def json_response(status: int, payload: Mapping[str, Any], request_id: str) -> ProxyResponse:
+def json_response(
+    status: int,
+    payload: Mapping[str, Any],
+    request_id: str,
+    headers: Sequence[tuple[str, str]] = (),
+) -> ProxyResponse:
     body = json.dumps(payload, separators=(",", ":")).encode()
     return ProxyResponse(
         status,
-        [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)],
+        [("Content-Type", "application/json"), *headers, ("x-amzn-RequestId", request_id)],
         body,
     )
 
 
-def too_large(request_id: str) -> ProxyResponse:
+def too_large(request_id: str, headers: Sequence[tuple[str, str]] = ()) -> ProxyResponse:
     message = f"Request body size exceeds {MAX_BODY_BYTES}"
     return json_response(
-        413, {"code": "RequestEntityTooLargeError", "message": message}, request_id
+        413, {"code": "RequestEntityTooLargeError", "message": message}, request_id, headers
     )
 
 
@@ -67,6 +72,7 @@ class Gateway:
         stage: str = "Prod",
         binary_media_types: Sequence[str] = ("*/*",),
         internal_error_body: Mapping[str, Any] | None = None,
+        response_headers: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     ) -> None:
         self.router = router
         self.functions = functions
@@ -74,6 +80,18 @@ class Gateway:
         self.binary_media_types = tuple(binary_media_types)
         # API Gateway's own 502 body, or the template's DEFAULT_5XX gateway response if it has one.
         self.internal_error_body = dict(internal_error_body or {"message": "Internal server error"})
+        # The template's gateway response headers by type (`Template.gateway_response_headers`).
+        self.response_headers = dict(response_headers or {})
+
+    def own_headers(self, response_type: str, status: int) -> Sequence[tuple[str, str]]:
+        """Headers of a response the gateway answers itself: the type's own, or like API Gateway
+        DEFAULT_4XX / DEFAULT_5XX's when the template does not define that type."""
+        if response_type in self.response_headers:
+            return self.response_headers[response_type]
+        return self.response_headers.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX", ())
+
+    def too_large(self, request_id: str) -> ProxyResponse:
+        return too_large(request_id, self.own_headers("REQUEST_TOO_LARGE", 413))
 
     def dispatch(self, request: HttpRequest) -> ProxyResponse:
         """Answer one request; logs one access line."""
@@ -90,12 +108,13 @@ class Gateway:
 
     def _dispatch(self, request: HttpRequest) -> ProxyResponse:
         if len(request.body) > MAX_BODY_BYTES:
-            return too_large(request.request_id)
+            return self.too_large(request.request_id)
         match = self.router.match(request.method, request.path)
         if match is None:
             message = f"{request.target} does not exist"
             payload = {"code": "ResourceNotFound", "message": message}
-            return json_response(404, payload, request.request_id)
+            headers = self.own_headers("MISSING_AUTHENTICATION_TOKEN", 404)
+            return json_response(404, payload, request.request_id, headers)
         function = self.functions[match.function]
         event = build_proxy_event(
             request,
@@ -122,7 +141,8 @@ class Gateway:
         return ProxyResponse(response.status, headers, response.body)
 
     def _internal_error(self, request: HttpRequest) -> ProxyResponse:
-        return json_response(502, self.internal_error_body, request.request_id)
+        headers = self.own_headers("DEFAULT_5XX", 502)
+        return json_response(502, self.internal_error_body, request.request_id, headers)
 
 
 # Headers the platform owns: the HTTP layer computes framing itself.

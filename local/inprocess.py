@@ -103,7 +103,9 @@ def gateway(
         if functions is None or spec.logical_id in functions
     ]
     routes = [Route(e.path, e.method, e.function) for s in specs for e in s.api_events]
-    return Gateway(Router(routes), load_functions(specs))
+    api = template.api_properties(resolver)
+    headers = template.gateway_response_headers(api)
+    return Gateway(Router(routes), load_functions(specs), response_headers=headers)
 
 
 @dataclass

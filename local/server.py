@@ -88,7 +88,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reject_too_large(self, started: float) -> None:
         self.close_connection = True
-        self._send(too_large(str(uuid.uuid4())), head=False)
+        gateway = self.server.gateway
+        request_id = str(uuid.uuid4())
+        self._send(gateway.too_large(request_id) if gateway else too_large(request_id), head=False)
         elapsed = (time.perf_counter() - started) * 1000
         ACCESS_LOG.info("%s %s 413 %.1fms", self.command, self.path, elapsed)
 

@@ -147,6 +147,7 @@ class LocalStack:
                 stage=str(api.get("StageName") or "Prod"),
                 binary_media_types=api.get("BinaryMediaTypes") or (),
                 internal_error_body=self.template.gateway_response_body(api, "DEFAULT_5XX"),
+                response_headers=self.template.gateway_response_headers(api),
             )
             self.http.gateway = self.gateway
             self._start_pollers(specs, table)

@@ -360,6 +360,23 @@ class Template:
         )
         return json.loads(template) if template else None
 
+    @staticmethod
+    def gateway_response_headers(api: Mapping[str, Any]) -> dict[str, list[tuple[str, str]]]:
+        """The static headers of each of the API's `GatewayResponses`, by response type.
+
+        `ResponseParameters.Headers` values that are quoted literals (`"'nosniff'"`); mappings
+        from the request (`method.request.header.x`) have no local meaning and are skipped.
+        """
+        result: dict[str, list[tuple[str, str]]] = {}
+        for response_type, response in (api.get("GatewayResponses") or {}).items():
+            parameters = (response or {}).get("ResponseParameters") or {}
+            result[response_type] = [
+                (name, value[1:-1])
+                for name, value in (parameters.get("Headers") or {}).items()
+                if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'"
+            ]
+        return result
+
     def functions(self, resolver: Resolver) -> list[FunctionSpec]:
         """Every enabled zip-packaged function with Globals merged in, intrinsics resolved."""
         globals_ = ((self.data.get("Globals") or {}).get("Function")) or {}

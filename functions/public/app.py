@@ -20,9 +20,6 @@ SYSTEM = "/public/systems/<systemSlug>"
 ISSUER = f"{SYSTEM}/issuers/<issuerSlug>"
 PROGRAM = f"{ISSUER}/programs/<programSlug>"
 
-# A stored image never changes under its slug (a new image gets a new slug).
-IMMUTABLE = "public, max-age=31536000, immutable"
-
 
 @public_images.get("/public/images/<imageSlug>")
 def get_image(imageSlug: str) -> Response[str] | Response[bytes]:
@@ -31,12 +28,8 @@ def get_image(imageSlug: str) -> Response[str] | Response[bytes]:
         return respond({"location": image.url}, 301, {"Location": image.url})
     # A bytes body is returned base64-encoded with isBase64Encoded=true (Powertools does it);
     # API Gateway decodes it because the API's binary media types are */*.
-    return Response(
-        status_code=200,
-        content_type=image.mimetype,
-        body=image.data,
-        headers={"Cache-Control": IMMUTABLE},
-    )
+    content_type, headers = images.delivery(image)
+    return Response(status_code=200, content_type=content_type, body=image.data, headers=headers)
 
 
 @documents.get("/public/badges")

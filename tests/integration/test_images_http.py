@@ -181,3 +181,38 @@ def test_invalid_upload_mimetype_is_a_validation_error(
     response = api.post("/systems", body=body, content_type=content_type)
     assert response.status_code == 400, response.text
     assert response.json()["details"] == [{"message": "Invalid characters", "field": "image"}]
+
+
+def test_stored_svg_is_served_inert_and_html_is_refused(
+    api: ApiClient, stack: StackProcess, unique: Callable[..., str]
+) -> None:
+    # README §10: an SVG may hold <script>; the headers keep it from running on the API's origin.
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'
+    fields = {"slug": unique("img"), "name": "Svg", "url": "http://example.org"}
+    body, content_type = multipart(fields, svg, mimetype="image/svg+xml")
+    created = api.post("/systems", body=body, content_type=content_type)
+    assert created.status_code == 201, created.text
+    assert created.headers["X-Content-Type-Options"] == "nosniff"
+    image_slug = slug_of(created.json()["system"]["imageUrl"], stack)
+    served = public(stack).get(f"/public/images/{image_slug}", sign=False)
+    assert (served.status_code, served.content) == (200, svg)
+    assert served.headers["Content-Type"] == "image/svg+xml"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Security-Policy"] == (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Content-Disposition" not in served.headers
+
+    html = b"<!DOCTYPE html><html><script>alert(document.domain)</script></html>"
+    body, content_type = multipart({**fields, "slug": unique("img")}, html, mimetype="text/html")
+    refused = api.post("/systems", body=body, content_type=content_type)
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["X-Content-Type-Options"] == "nosniff"
+    assert refused.json() == {
+        "code": "ValidationError",
+        "message": "Could not validate required fields",
+        "details": [{"message": "Unsupported image type", "field": "image"}],
+    }
+    missing = public(stack).get("/no/such/path", sign=False)
+    assert (missing.status_code, missing.headers["X-Content-Type-Options"]) == (404, "nosniff")

@@ -50,6 +50,7 @@ def test_body_over_10_mib_is_413(api: ApiClient) -> None:
         "/systems", body=b"x" * (MAX_BODY + 1), content_type="application/json", sign=False
     )
     assert response.status_code == 413
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # the template's header
     assert response.json() == {
         "code": "RequestEntityTooLargeError",
         "message": f"Request body size exceeds {MAX_BODY}",

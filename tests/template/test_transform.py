@@ -427,6 +427,18 @@ def test_gateway_responses_use_the_spec_error_bodies(rest_api: dict[str, Any]) -
     assert default_5xx == {"code": "InternalError", "message": "An internal error occurred"}
 
 
+def test_every_gateway_response_sends_nosniff(rest_api: dict[str, Any]) -> None:
+    # README §10: every response of the API, the gateway's own included. A response type the
+    # template defines does not inherit DEFAULT_4XX/5XX, so each one must set the header.
+    responses = rest_api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for response_type, response in responses.items():
+        parameters = response.get("responseParameters") or {}
+        assert parameters.get("gatewayresponse.header.X-Content-Type-Options") == "'nosniff'", (
+            response_type
+        )
+
+
 # --- custom domain ----------------------------------------------------------------------------
 
 

@@ -5,6 +5,8 @@ Every expectation comes from spec systems.md, issuers.md, programs.md and README
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from badgekit import db, keys
@@ -227,13 +229,17 @@ def test_form_and_multipart_bodies(api):
 
 def test_image_uploads_are_stored_and_served(api):
     # README §10: data: URIs (and multipart parts, tests/unit/test_images.py) are stored.
-    reply = api.post("/systems", system_body("img", image="data:image/png;base64,AAAA"))
+    png = (  # a 1x1 PNG: only real images are stored
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"
+        "awAAAABJRU5ErkJggg=="
+    )
+    reply = api.post("/systems", system_body("img", image=f"data:image/png;base64,{png}"))
     assert reply.status == 201
     image_url = reply.json["system"]["imageUrl"]
     assert image_url.startswith(f"{BASE}/public/images/")
     served = api.gateway.dispatch(api.prepare("GET", image_url.removeprefix(BASE), sign=False))
     assert served.status == 200
-    assert served.body == b"\x00\x00\x00"
+    assert served.body == base64.b64decode(png)
     reply = api.post("/systems", system_body("img2", image={"url": "x"}))
     assert reply.json["details"] == [{"message": "Missing value", "field": "image"}]
 

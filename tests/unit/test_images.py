@@ -21,6 +21,7 @@ from tests.unit.conftest import Api, system_body
 BASE = "https://badges.example.org"
 PUBLIC_URL = re.compile(rf"^{re.escape(BASE)}/public/images/([0-9a-f]{{32}})$")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
 PENDING = [{"Key": "badgekit-state", "Value": "pending"}]
 
 
@@ -77,9 +78,9 @@ def test_nothing_supplied(fields):
 
 
 def test_data_uri_is_decoded_into_an_upload():
-    result, details = parse({"imageUrl": data_uri(PNG, "Image/SVG+XML")})
+    result, details = parse({"imageUrl": data_uri(SVG, "Image/SVG+XML")})
     assert details == []
-    assert result == ImageInput(data=PNG, mimetype="image/svg+xml")
+    assert result == ImageInput(data=SVG, mimetype="image/svg+xml")
     assert result is not None
     assert result.stored
 
@@ -285,7 +286,7 @@ def test_multipart_upload_on_each_container_level(api):
         "slug": "p",
         "name": "P",
         "url": "http://p.org",
-        "imageUrl": data_uri(b"<svg/>", "image/svg+xml"),
+        "imageUrl": data_uri(SVG, "image/svg+xml"),
     }
     reply = api.post("/systems/chicago/issuers/lib/programs", program)
     assert reply.status == 201, reply.json
@@ -294,7 +295,7 @@ def test_multipart_upload_on_each_container_level(api):
     expected = [
         (system_image, "image/png", PNG),
         (issuer_image, "image/gif", b"GIF89a"),
-        (program_image, "image/svg+xml", b"<svg/>"),
+        (program_image, "image/svg+xml", SVG),
     ]
     for url, mimetype, data in expected:
         served = fetch(api, url)
@@ -339,7 +340,7 @@ def test_invalid_request_uploads_nothing(api):
 
 
 def test_update_replaces_the_image(api):
-    reply = api.post("/systems", system_body("chicago", image=data_uri(b"old", "image/gif")))
+    reply = api.post("/systems", system_body("chicago", image=data_uri(b"GIF89a-old", "image/gif")))
     old_url = reply.json["system"]["imageUrl"]
     # Round-tripping the current imageUrl changes nothing (README §10).
     reply = api.put("/systems/chicago", {"imageUrl": old_url, "name": "Renamed"})
@@ -347,14 +348,14 @@ def test_update_replaces_the_image(api):
     assert reply.json["system"]["imageUrl"] == old_url
     assert len(bucket_keys()) == 1
 
-    reply = api.put("/systems/chicago", {"image": data_uri(b"new", "image/png")})
+    reply = api.put("/systems/chicago", {"image": data_uri(PNG + b"new", "image/png")})
     assert reply.status == 200
     new_url = reply.json["system"]["imageUrl"]
     assert slug_of(new_url) != slug_of(old_url)
-    assert fetch(api, new_url).body == b"new"
+    assert fetch(api, new_url).body == PNG + b"new"
     assert tags(f"images/{slug_of(new_url)}") == []
     # The replaced image stays available (published badge classes may point at it).
-    assert fetch(api, old_url).body == b"old"
+    assert fetch(api, old_url).body == b"GIF89a-old"
 
     # Stored → remote → stored again.
     reply = api.put("/systems/chicago", {"imageUrl": "http://example.org/remote.png"})
@@ -362,11 +363,11 @@ def test_update_replaces_the_image(api):
     item = db.get(keys.system("chicago"))
     assert item is not None
     assert "imageSlug" not in item
-    reply = api.put("/systems/chicago", {"image": data_uri(b"again", "image/png")})
+    reply = api.put("/systems/chicago", {"image": data_uri(PNG + b"again", "image/png")})
     again = db.get(keys.system("chicago"))
     assert again is not None
     assert "imageUrl" not in again
-    assert fetch(api, reply.json["system"]["imageUrl"]).body == b"again"
+    assert fetch(api, reply.json["system"]["imageUrl"]).body == PNG + b"again"
 
 
 def test_update_validation_failure_uploads_nothing(api):
@@ -421,3 +422,266 @@ def test_image_item_without_object_is_404(api):
     url = reply.json["system"]["imageUrl"]
     s3().delete_object(Bucket=os.environ["IMAGES_BUCKET"], Key=f"images/{slug_of(url)}")
     assert fetch(api, url).status == 404
+
+
+# --- stored image types (README §10): refused uploads store nothing ---------------------------
+
+SVG_NS = "http://www.w3.org/2000/svg"
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.domain)</script></body></html>"
+XHTML = (
+    b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body>'
+    b"<script>alert(document.domain)</script></body></html>"
+)
+SVG_DOCTYPE = f'<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="{SVG_NS}">&x;</svg>'.encode()
+SVG_SCRIPT = f'<svg xmlns="{SVG_NS}"><script>alert(document.domain)</script></svg>'.encode()
+NOT_IMAGES = [
+    pytest.param("text/html", HTML, id="html"),
+    pytest.param("application/xhtml+xml", XHTML, id="xhtml"),
+    pytest.param("image/svg+xml", SVG_DOCTYPE, id="svg-doctype"),
+]
+UNSUPPORTED = {
+    "code": "ValidationError",
+    "message": "Could not validate required fields",
+    "details": [{"message": "Unsupported image type", "field": "image"}],
+}
+ISSUER = "/systems/chicago/issuers/lib"
+PROGRAM = f"{ISSUER}/programs/p"
+# owner -> (collection path, fields of a new one)
+OWNERS: dict[str, tuple[str, dict[str, str]]] = {
+    "system": ("/systems", {"slug": "new", "name": "New", "url": "http://example.org"}),
+    "issuer": (
+        "/systems/chicago/issuers",
+        {"slug": "new", "name": "New", "url": "http://example.org"},
+    ),
+    "program": (f"{ISSUER}/programs", {"slug": "new", "name": "New", "url": "http://example.org"}),
+    "badge": (
+        "/systems/chicago/badges",
+        {
+            "slug": "new",
+            "name": "New",
+            "earnerDescription": "For earners",
+            "consumerDescription": "For consumers",
+            "criteriaUrl": "http://example.org/criteria",
+            "unique": "false",
+        },
+    ),
+}
+EXISTING = {
+    "system": "/systems/chicago",
+    "issuer": ISSUER,
+    "program": PROGRAM,
+    "badge": "/systems/chicago/badges/b",
+}
+
+
+@pytest.fixture
+def tree(api: Api) -> Api:
+    """A system, issuer, program and badge, each with a remote image."""
+    remote = {"imageUrl": "http://example.org/x.png"}
+    assert api.post("/systems", system_body("chicago", **remote)).status == 201
+    issuer = {"slug": "lib", "name": "Lib", "url": "http://lib.org", **remote}
+    assert api.post("/systems/chicago/issuers", issuer).status == 201
+    program = {"slug": "p", "name": "P", "url": "http://p.org", **remote}
+    assert api.post(f"{ISSUER}/programs", program).status == 201
+    badge = {**OWNERS["badge"][1], "slug": "b", **remote}
+    assert api.post("/systems/chicago/badges", badge).status == 201
+    return api
+
+
+def send_image(
+    api: Api, method: str, path: str, fields: dict[str, str], data: bytes, mimetype: str, how: str
+) -> Any:
+    if how == "multipart":
+        raw, content_type = multipart(fields, data, mimetype)
+        return api.call(method, path, body=raw, content_type=content_type)
+    return api.call(method, path, json_body={**fields, "image": data_uri(data, mimetype)})
+
+
+def assert_refused_and_nothing_stored(api: Api, reply: Any, owner: str, before: Any) -> None:
+    assert (reply.status, reply.json) == (400, UNSUPPORTED)
+    assert bucket_keys() == []
+    assert image_items() == []
+    collection, _ = OWNERS[owner]
+    assert api.get(f"{collection}/new").status == 404
+    assert api.get(EXISTING[owner]).json == before
+
+
+@pytest.mark.parametrize("how", ["multipart", "data-uri"])
+@pytest.mark.parametrize(("mimetype", "data"), NOT_IMAGES)
+def test_system_create_and_update_refuse_non_images(tree, how, mimetype, data):
+    before = tree.get("/systems/chicago").json
+    fields = OWNERS["system"][1]
+    reply = send_image(tree, "POST", "/systems", fields, data, mimetype, how)
+    assert_refused_and_nothing_stored(tree, reply, "system", before)
+    reply = send_image(tree, "PUT", "/systems/chicago", {"name": "X"}, data, mimetype, how)
+    assert_refused_and_nothing_stored(tree, reply, "system", before)
+
+
+@pytest.mark.parametrize("how", ["multipart", "data-uri"])
+@pytest.mark.parametrize(
+    ("owner", "mimetype", "data"),
+    [
+        ("issuer", "text/html", HTML),
+        ("program", "application/xhtml+xml", XHTML),
+        ("badge", "image/svg+xml", SVG_DOCTYPE),
+        ("badge", "text/html", HTML),
+    ],
+)
+def test_other_owners_refuse_non_images_on_create_and_update(tree, how, owner, mimetype, data):
+    before = tree.get(EXISTING[owner]).json
+    collection, fields = OWNERS[owner]
+    reply = send_image(tree, "POST", collection, fields, data, mimetype, how)
+    assert_refused_and_nothing_stored(tree, reply, owner, before)
+    reply = send_image(tree, "PUT", EXISTING[owner], {"name": "X"}, data, mimetype, how)
+    assert_refused_and_nothing_stored(tree, reply, owner, before)
+
+
+def test_a_declared_type_naming_another_image_type_is_refused(api):
+    reply = api.post("/systems", system_body("gif", image=data_uri(PNG, "image/gif")))
+    assert (reply.status, reply.json) == (400, UNSUPPORTED)
+    raw, content_type = multipart(system_body("png"), HTML, "image/png")
+    reply = api.call("POST", "/systems", body=raw, content_type=content_type)
+    assert (reply.status, reply.json) == (400, UNSUPPORTED)
+    assert bucket_keys() == []
+    assert image_items() == []
+
+
+def test_bad_mimetype_is_reported_before_the_type(api):
+    raw, content_type = multipart(system_body("x"), HTML, "text/html!")
+    reply = api.call("POST", "/systems", body=raw, content_type=content_type)
+    assert reply.status == 400
+    assert reply.json["details"] == [{"message": "Invalid characters", "field": "image"}]
+
+
+def test_jpeg_declared_as_image_jpg_is_stored_as_image_jpeg(api):
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+    reply = api.post("/systems", system_body("jpg", image=data_uri(jpeg, "image/JPG")))
+    assert reply.status == 201, reply.json
+    url = reply.json["system"]["imageUrl"]
+    (item,) = image_items()
+    assert item["mimetype"] == "image/jpeg"
+    served = fetch(api, url)
+    assert (served.status, dict(served.headers)["Content-Type"], served.body) == (
+        200,
+        "image/jpeg",
+        jpeg,
+    )
+
+
+# --- serving headers --------------------------------------------------------------------------
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+def served_headers(response: Any) -> dict[str, str]:
+    """The response's headers but the request id; each name must appear once."""
+    names = [name.lower() for name, _ in response.headers]
+    assert len(names) == len(set(names)), response.headers
+    return {k: v for k, v in response.headers if k != "x-amzn-RequestId"}
+
+
+def test_stored_png_and_svg_are_served_with_the_security_headers(api):
+    raw, content_type = multipart(system_body("png"), PNG, "image/png")
+    png_url = api.call("POST", "/systems", body=raw, content_type=content_type).json["system"][
+        "imageUrl"
+    ]
+    # An SVG with <script> is stored: the headers make it inert (README §10).
+    svg_url = api.post("/systems", system_body("svg", image=data_uri(SVG_SCRIPT, "image/svg+xml")))
+    svg_url = svg_url.json["system"]["imageUrl"]
+    for url, mimetype, data in [
+        (png_url, "image/png", PNG),
+        (svg_url, "image/svg+xml", SVG_SCRIPT),
+    ]:
+        served = fetch(api, url)
+        assert (served.status, served.body) == (200, data)
+        assert served_headers(served) == {
+            "Content-Type": mimetype,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": CSP,
+            "Cache-Control": "public, max-age=31536000, immutable",
+        }
+
+
+def test_legacy_non_image_is_served_as_an_attachment(api):
+    slug = "1" * 32
+    s3().put_object(
+        Bucket=os.environ["IMAGES_BUCKET"], Key=f"images/{slug}", Body=HTML, ContentType="text/html"
+    )
+    db.table().put_item(
+        Item={
+            **keys.image(slug),
+            "entity": "image",
+            "id": 1,
+            "slug": slug,
+            "mimetype": "text/html",
+            "s3Key": f"images/{slug}",
+            "size": len(HTML),
+            "created": 0,
+        }
+    )
+    served = fetch(api, f"{BASE}/public/images/{slug}")
+    assert (served.status, served.body) == (200, HTML)
+    assert served_headers(served) == {
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": "attachment",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": CSP,
+        "Cache-Control": "no-store",
+    }
+
+
+# --- X-Content-Type-Options: nosniff on every response (README §10) ---------------------------
+
+
+def nosniff(response: Any) -> list[str]:
+    return [v for k, v in response.headers if k.lower() == "x-content-type-options"]
+
+
+def test_every_kind_of_response_carries_nosniff(api, monkeypatch):
+    dispatch = api.gateway.dispatch
+    cases = [
+        (404, api.prepare("GET", "/nope?x=1")),  # the catch-all route's function
+        (404, api.prepare("GET", "/systems/nope")),
+        (404, api.prepare("GET", f"/public/images/{'0' * 32}", sign=False)),
+        (405, api.prepare("HEAD", "/systems")),
+        (405, api.prepare("POST", f"/public/images/{'0' * 32}", sign=False)),
+        (403, api.prepare("GET", "/systems", sign=False)),
+        (400, api.prepare("POST", "/systems", json_body={})),
+        (415, api.prepare("POST", "/systems", body=b"x", content_type="text/plain")),
+        (200, api.prepare("GET", "/systems")),
+        (200, api.prepare("GET", "/healthcheck", sign=False)),
+        (201, api.prepare("POST", "/systems", json_body=system_body("n"))),
+        (200, api.prepare("GET", "/public/badges", sign=False)),
+    ]
+    for status, request in cases:
+        response = dispatch(request)
+        assert (response.status, nosniff(response)) == (status, ["nosniff"]), request
+        assert dict(response.headers)["Content-Type"] == "application/json"
+
+    # The unhandled-exception 500 of a function.
+    from badgekit import containers
+
+    def explode(*_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(containers, "find_system", explode)
+    response = dispatch(api.prepare("GET", "/systems/n"))
+    assert (response.status, nosniff(response)) == (500, ["nosniff"])
+
+
+def test_the_gateways_own_responses_carry_nosniff(api, monkeypatch):
+    # REQUEST_TOO_LARGE: answered before any function runs.
+    too_large = b"x" * (10 * 1024 * 1024 + 1)
+    request = api.prepare("POST", "/systems", body=too_large, content_type="text/plain", sign=False)
+    response = api.gateway.dispatch(request)
+    assert (response.status, nosniff(response)) == (413, ["nosniff"])
+
+    # DEFAULT_5XX: a function that crashes outright (no proxy response at all).
+    function = api.gateway.functions["ContainersFunction"]
+
+    def crash(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(function, "invoke", crash)
+    response = api.gateway.dispatch(api.prepare("GET", "/systems"))
+    assert (response.status, nosniff(response)) == (502, ["nosniff"])

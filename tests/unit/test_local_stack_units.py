@@ -31,7 +31,7 @@ from local.events import (
     stream_record_event,
 )
 from local.functions import load_function
-from local.gateway import split_target
+from local.gateway import Gateway, split_target
 from local.routing import Match, Route, Router, normalise_path
 from local.stack import LocalStack, StackOptions
 from local.streams import (
@@ -760,6 +760,32 @@ def test_crash_body_comes_from_the_templates_default_5xx_response() -> None:
         "message": "An internal error occurred",
     }
     assert Template.gateway_response_body(api, "NO_SUCH_TYPE") is None
+
+
+def test_gateway_responses_send_the_templates_headers() -> None:
+    template = Template(Path(__file__).resolve().parents[2] / "infra" / "template.yaml")
+    headers = Template.gateway_response_headers(template.api_properties(Resolver(template.data)))
+    nosniff = [("X-Content-Type-Options", "nosniff")]
+    for response_type in ("MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE", "DEFAULT_5XX"):
+        assert headers[response_type] == nosniff, response_type
+    # Only quoted literals are static headers; a type the template lacks falls back to
+    # DEFAULT_4XX / DEFAULT_5XX like API Gateway.
+    api = {
+        "GatewayResponses": {
+            "DEFAULT_4XX": {"ResponseParameters": {"Headers": {"X-A": "'4'"}}},
+            "DEFAULT_5XX": {"ResponseParameters": {"Headers": {"X-B": "'5'", "X-C": "x.y"}}},
+            "THROTTLED": {"StatusCode": 429},
+        }
+    }
+    gateway = Gateway(Router([]), {}, response_headers=Template.gateway_response_headers(api))
+    assert gateway.own_headers("MISSING_AUTHENTICATION_TOKEN", 404) == [("X-A", "4")]
+    assert gateway.own_headers("DEFAULT_5XX", 502) == [("X-B", "5")]
+    assert gateway.own_headers("THROTTLED", 429) == []
+    response = gateway.dispatch(_request(path="/nowhere"))
+    assert (response.status, response.headers[:2]) == (
+        404,
+        [("Content-Type", "application/json"), ("X-A", "4")],
+    )
 
 
 def test_unread_stream_records_are_discarded_after_each_request() -> None:

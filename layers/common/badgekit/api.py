@@ -35,6 +35,9 @@ logger = Logger()
 tracer = Tracer()
 
 JSON = "application/json"
+# README §10: every response, whatever its status or origin in the code, carries these, so no
+# browser ever reads a response of the API as anything but its declared type.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 _PARAM = re.compile(r"<(\w+)>")
 
 
@@ -197,7 +200,7 @@ def build_handler(
             if method not in allowed:
                 return _as_event(render_error(MethodNotAllowed(method, allowed)))
             result: dict[str, Any] = app.resolve({**event, "path": path}, context)
-            return result
+            return _secured(result)
         finally:
             _current.reset(token)
 
@@ -208,6 +211,7 @@ def _as_event(response: Response[str]) -> dict[str, Any]:
     headers = {
         "Content-Type": JSON,
         **{k: v for k, v in response.headers.items() if isinstance(v, str)},
+        **SECURITY_HEADERS,
     }
     return {
         "statusCode": response.status_code,
@@ -216,6 +220,20 @@ def _as_event(response: Response[str]) -> dict[str, Any]:
         "body": response.body,
         "isBase64Encoded": False,
     }
+
+
+def _secured(result: dict[str, Any]) -> dict[str, Any]:
+    """A resolver's proxy response with `SECURITY_HEADERS` set (whatever a route set instead)."""
+    for key in ("headers", "multiValueHeaders"):
+        if key not in result and key == "headers":
+            continue  # Powertools answers with multiValueHeaders only
+        given = result.get(key) or {}
+        names = {name.lower() for name in SECURITY_HEADERS}
+        kept = {k: v for k, v in given.items() if k.lower() not in names}
+        for name, value in SECURITY_HEADERS.items():
+            kept[name] = value if key == "headers" else [value]
+        result[key] = kept
+    return result
 
 
 def _system_slug(path: str) -> str | None:

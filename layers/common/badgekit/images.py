@@ -19,7 +19,13 @@ an upload is made consistent with the owner's DynamoDB transaction in three step
 Whatever a crash leaves between the steps is an object still tagged pending: the bucket's
 lifecycle rule expires those after 7 days, so orphans never accumulate (docs/data-model.md).
 
-Output: `image_url` gives the owner's `imageUrl`; `load` serves `GET /public/images/{slug}`.
+Types: only images this API serves are stored (README §10 "Stored image types"): PNG, JPEG, GIF,
+WebP and SVG, decided from the bytes (`sniff`), and the declared type must name the same type
+(`stored_type`). Anything else (an HTML page declared `image/png`, or honestly `text/html`) is
+refused with `Unsupported image type`, so no upload can become a page on the API's origin.
+
+Output: `image_url` gives the owner's `imageUrl`; `load` and `delivery` serve
+`GET /public/images/{slug}`.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
+from xml.parsers import expat
 
 import boto3
 from botocore.config import Config
@@ -49,6 +56,7 @@ LOG = logging.getLogger(__name__)
 
 MISSING_VALUE = "Missing value"
 INVALID_CHARACTERS = "Invalid characters"
+UNSUPPORTED_IMAGE_TYPE = "Unsupported image type"
 
 # README §10: the stored mimetype's shape (checked case-insensitively).
 _MIMETYPE = re.compile(r"^[a-z]+/\w+([-.]\w+)*(\+\w+)?$", re.IGNORECASE)
@@ -128,12 +136,17 @@ def image_input(
 
 
 def _stored(mimetype: str, data: bytes, report: Report) -> ImageInput | None:
+    """Bytes to store: the mimetype's shape first, then the size, then the type (README §10)."""
     if not _MIMETYPE.match(mimetype):
         report.add("image", INVALID_CHARACTERS, with_value=False)
         return None
     if len(data) > MAX_IMAGE_BYTES:
         raise RequestEntityTooLarge(f"Image size exceeds {MAX_IMAGE_BYTES}")
-    return ImageInput(data=data, mimetype=mimetype.lower())
+    stored = stored_type(mimetype, data)
+    if stored is None:
+        report.add("image", UNSUPPORTED_IMAGE_TYPE, with_value=False)
+        return None
+    return ImageInput(data=data, mimetype=stored)
 
 
 def _decode_base64(text: str) -> bytes | None:
@@ -150,6 +163,93 @@ def _same_image(value: str, current_url: str) -> bool:
     current = _PUBLIC_PATH.search(current_url)
     given = _PUBLIC_PATH.search(value)
     return bool(current and given and current.group(1).lower() == given.group(1).lower())
+
+
+# --- types -----------------------------------------------------------------------------------
+
+PNG = "image/png"
+JPEG = "image/jpeg"
+GIF = "image/gif"
+WEBP = "image/webp"
+SVG = "image/svg+xml"
+# README §10 "Stored image types": the only types stored and served as themselves.
+STORED_TYPES = frozenset({PNG, JPEG, GIF, WEBP, SVG})
+# Other declared names of a stored type.
+_ALIASES = {"image/jpg": JPEG, "image/pjpeg": JPEG}
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+
+
+def canonical_type(mimetype: str) -> str:
+    """The stored type a declared mimetype names (lower-cased, aliases resolved)."""
+    lowered = mimetype.strip().lower()
+    return _ALIASES.get(lowered, lowered)
+
+
+def sniff(data: bytes) -> str | None:
+    """The stored image type of `data` judged from the bytes alone, or None when it is none.
+
+    PNG, JPEG, GIF and WebP by their signatures (a truncated signature is not one); SVG when the
+    bytes are a well-formed XML document whose root is `svg` in the SVG namespace (`is_svg`).
+    """
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return GIF
+    if len(data) >= 12 and data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return WEBP
+    if is_svg(data):
+        return SVG
+    return None
+
+
+def stored_type(declared: str, data: bytes) -> str | None:
+    """The type to store `data` under: its sniffed type, if the declared mimetype names that
+    same type (case-insensitive, `image/jpg`/`image/pjpeg` for JPEG); else None (refused)."""
+    wanted = canonical_type(declared)
+    if wanted not in STORED_TYPES:
+        return None  # refused whatever the bytes are; no need to parse them
+    return wanted if sniff(data) == wanted else None
+
+
+class _NotSvg(Exception):
+    """Raised from inside the XML parser to stop it (a DTD, an entity, a foreign root)."""
+
+
+def is_svg(data: bytes) -> bool:
+    """True when `data` is well-formed XML whose root element is `svg` in the SVG namespace,
+    without a document type declaration (so without entity declarations or external entities).
+
+    Safe against entity expansion ("billion laughs") and external entities: the parser is stopped
+    at the start of any `<!DOCTYPE`, before its internal subset (where entities would be declared)
+    is read, so no entity is ever defined, expanded or fetched; an undeclared entity reference is
+    a well-formedness error. Expat parses iteratively, so deep nesting cannot exhaust the stack.
+    """
+
+    def refuse(*_: Any) -> NoReturn:
+        raise _NotSvg
+
+    def start(name: str, _attributes: Any) -> None:
+        if not root:
+            root.append(name)
+            if name != f"{SVG_NAMESPACE} svg":
+                raise _NotSvg  # the rest of the document cannot change the answer
+
+    root: list[str] = []
+    # With a namespace separator, element names arrive as "<namespace URI> <local name>",
+    # whatever prefix the document used; an undeclared prefix is a well-formedness error.
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(data, True)
+    except (_NotSvg, expat.ExpatError, ValueError):
+        return False
+    return bool(root)
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -318,6 +418,36 @@ class StoredImage:
     slug: str
     mimetype: str
     data: bytes
+
+
+# README §10: stored bytes are inert wherever they are opened. nosniff stops a browser from
+# second-guessing the type; the policy forbids every fetch, script and plugin (styles inline in
+# an SVG may render) and `sandbox` gives the document an opaque origin, so even an SVG with
+# <script> opened directly cannot act on the API's origin.
+IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# The bytes under a slug never change (a new image gets a new slug): cache for a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def delivery(image: StoredImage) -> tuple[str, dict[str, str]]:
+    """The `Content-Type` and other headers `GET /public/images/{slug}` serves `image` with.
+
+    A stored image type is served as itself (a legacy `image/jpg` or `image/pjpeg` as
+    `image/jpeg`, the type those names are accepted for). An image stored before the type rule
+    whose stored type is not a stored image type (e.g. a `text/html` "image") is served as a
+    download, `application/octet-stream` + `attachment`, and not cached: it is quarantined
+    legacy content, and an operator deleting or re-typing it must take effect at once, not
+    after a year in caches.
+    """
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": IMAGE_CSP}
+    served = canonical_type(image.mimetype)
+    if served in STORED_TYPES:
+        return served, {**headers, "Cache-Control": IMMUTABLE}
+    return "application/octet-stream", {
+        **headers,
+        "Content-Disposition": "attachment",
+        "Cache-Control": "no-store",
+    }
 
 
 @dataclass(frozen=True)
