@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "infra" / "template.yaml"
 DEFAULT_HOST = "api.example.org"
 IMAGES_BUCKET = "badgekit-offline-images"  # `!Ref ImagesBucket`; create it inside `mock_aws`
+TOKEN_TTL = 300  # seconds from now to a signed token's exp
 
 
 def use_offline_environment(
@@ -39,7 +40,8 @@ def use_offline_environment(
 
     The credentials are fake so that nothing can reach a real account; DYNAMODB_ENDPOINT is
     removed so the data layer talks to the mocked default endpoint, not a local server (and
-    S3_ENDPOINT so images do too).
+    S3_ENDPOINT so images do too); TOKEN_POLICY and TOKEN_MAX_LIFETIME are removed so the
+    functions apply the default, strict policy.
     """
     os.environ.update(
         {
@@ -60,6 +62,9 @@ def use_offline_environment(
     )
     os.environ.pop("DYNAMODB_ENDPOINT", None)
     os.environ.pop("S3_ENDPOINT", None)
+    # The default token policy (strict), whatever the developer's shell says.
+    os.environ.pop("TOKEN_POLICY", None)
+    os.environ.pop("TOKEN_MAX_LIFETIME", None)
 
 
 def table_properties(template_path: Path = TEMPLATE) -> dict[str, Any]:
@@ -172,9 +177,13 @@ class Api:
 
     def _authorization(self, method: str, target: str, raw: bytes) -> str:
         _ = self.gateway  # loads the functions, which puts the layer (badgekit) on sys.path
-        from badgekit import signing
+        from badgekit import signing, timestamps
 
-        claims = signing.request_claims(method, target, raw, key=self.key)
+        # exp from the functions' own clock (same process), so a test that sets the server's
+        # time still signs tokens that are valid then, under the strict token policy.
+        claims = signing.request_claims(
+            method, target, raw, key=self.key, exp=timestamps.now() + TOKEN_TTL
+        )
         return signing.authorization_header(signing.sign(claims, self.secret))
 
     def send(self, request: HttpRequest) -> Reply:

@@ -62,6 +62,8 @@ class StackOptions:
     system: str | None = None
     system_name: str | None = None
     system_url: str | None = None
+    token_policy: str | None = None  # template parameter TokenPolicy (default strict)
+    token_max_lifetime: str | None = None  # template parameter TokenMaxLifetime
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     stream_interval: float = 0.2
     queue_interval: float = 0.1
@@ -80,6 +82,8 @@ class StackOptions:
             system=environ.get("BADGEKIT_SYSTEM") or None,
             system_name=environ.get("BADGEKIT_SYSTEM_NAME") or None,
             system_url=environ.get("BADGEKIT_SYSTEM_URL") or None,
+            token_policy=environ.get("TOKEN_POLICY") or None,
+            token_max_lifetime=environ.get("TOKEN_MAX_LIFETIME") or None,
         )
         for key, value in overrides.items():
             setattr(options, key, value)
@@ -190,9 +194,16 @@ class LocalStack:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=DEFAULT_REGION)
 
     def _parameters(self) -> dict[str, str]:
+        # TOKEN_POLICY / TOKEN_MAX_LIFETIME feed the template's parameters (which become the
+        # functions' variables of the same names); unset, the template's defaults apply.
+        tokens = {
+            "TokenPolicy": self.options.token_policy,
+            "TokenMaxLifetime": self.options.token_max_lifetime,
+        }
         return {
             "PublicBaseUrl": self.options.public_base_url or self.url,
             "LogLevel": self.options.log_level,
+            **{name: value for name, value in tokens.items() if value},
             **self.options.parameter_overrides,
         }
 
@@ -425,6 +436,12 @@ class LocalStack:
 
     # -- reporting ------------------------------------------------------------------------------
 
+    def token_policy(self) -> str:
+        """The policy the functions apply (their TOKEN_POLICY, read as config.token_policy does)."""
+        if os.environ.get("TOKEN_POLICY", "").strip() == "legacy":
+            return "legacy (the original's rules; tokens without a usable exp never expire)"
+        return "strict (the default; TOKEN_POLICY=legacy for the original's rules)"
+
     def banner(self) -> str:
         where = "external" if self.options.dynamodb_endpoint else "embedded moto"
         s3_where = "external" if self.options.s3_endpoint else "embedded moto"
@@ -447,6 +464,7 @@ class LocalStack:
                 f"  SQS:           {queues} at {self.sqs_endpoint} ({sqs_where})",
                 f"  system:        {system}",
                 f"  master secret: {secret}",
+                f"  token policy:  {self.token_policy()}",
                 f"  sign requests: {sign_env}.venv/bin/python -m local.sign GET /systems",
                 f'                 curl -H "$({sign_env}.venv/bin/python -m local.sign GET '
                 f'/systems)" {self.url}/systems',

@@ -43,3 +43,5 @@ def test_environment(
     assert deploy["resolve_s3"] is True
     assert deploy["confirm_changeset"] is confirm
     assert f"Environment={environment}" in deploy["parameter_overrides"].split()
+    # The token policy is explicit in both environments (spec auth.md §3.1; the default too).
+    assert "TokenPolicy=strict" in deploy["parameter_overrides"].split()

@@ -162,6 +162,8 @@ REQUIRED_ENV_VARS = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
+    "TOKEN_POLICY",
+    "TOKEN_MAX_LIFETIME",
 }
 PARAMETER_ARN = (
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
@@ -638,6 +640,8 @@ def test_every_function_runs_python313_on_arm64_with_tracing_and_the_layer(
         assert variables["MASTER_SECRET_PARAMETER"] == {"Ref": "MasterSecretParameterName"}
         assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
         assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+        assert variables["TOKEN_POLICY"] == {"Ref": "TokenPolicy"}
+        assert variables["TOKEN_MAX_LIFETIME"] == {"Ref": "TokenMaxLifetime"}
 
 
 @pytest.mark.parametrize(
@@ -805,3 +809,28 @@ def test_master_secret_parameter_name_must_be_a_full_path(
     spec = template["Parameters"]["MasterSecretParameterName"]
     assert re.fullmatch(spec["AllowedPattern"], spec["Default"])
     assert bool(re.fullmatch(spec["AllowedPattern"], name)) is valid
+
+
+# --- token policy (spec auth.md §3.1) ---------------------------------------------------------
+
+
+def test_token_policy_parameters_default_to_strict(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    assert parameters["TokenPolicy"]["Type"] == "String"
+    assert parameters["TokenPolicy"]["Default"] == "strict"
+    assert parameters["TokenPolicy"]["AllowedValues"] == ["strict", "legacy"]
+    lifetime = parameters["TokenMaxLifetime"]
+    assert (lifetime["Type"], lifetime["Default"], lifetime["MinValue"]) == ("Number", 86400, 1)
+
+
+@pytest.mark.parametrize("function", sorted(API_FUNCTIONS))
+def test_api_functions_may_record_used_token_ids(
+    sam_output: dict[str, Any], functions: dict[str, Any], function: str
+) -> None:
+    """Step 18's conditional PutItem on the table itself (not only its indexes)."""
+    statements = _role_statements(sam_output, functions[function])
+    assert any(
+        "dynamodb:PutItem" in as_list(s["Action"])
+        and {"Fn::GetAtt": ["Table", "Arn"]} in as_list(s["Resource"])
+        for s in statements
+    ), function

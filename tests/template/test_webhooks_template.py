@@ -147,6 +147,9 @@ def _record(event_name: str, image: dict[str, Any] | None, old: dict[str, Any] |
         (_record("INSERT", {"entity": {"S": "delivery"}}), False),
         (_record("INSERT", {"entity": {"S": "badge"}}), False),
         (_record("INSERT", {"PK": {"S": "COUNTER"}}), False),
+        # used token ids (auth.md §3.1): written per request, removed by the TTL
+        (_record("INSERT", {"entity": {"S": "jti"}, "expiresAt": {"N": "1"}}), False),
+        (_record("REMOVE", None, {"entity": {"S": "jti"}}), False),
     ],
 )
 def test_filter_lets_only_new_events_through(resources, record, passes):

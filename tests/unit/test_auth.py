@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 import jwt
@@ -58,6 +59,21 @@ def lookup_system(slug: str) -> int | None:
     return {"chicago": CHICAGO_ID, "pittsburgh": PITTSBURGH_ID}.get(slug.lower())
 
 
+class JtiStore:
+    """In-memory stand-in for the table's used-jti items (same contract as replay.consume)."""
+
+    def __init__(self) -> None:
+        self.used: dict[tuple[str, str], int] = {}
+        self.calls: list[tuple[str, str, int, int]] = []
+
+    def __call__(self, key: str, jti: str, expires_at: int, now: int) -> bool:
+        self.calls.append((key, jti, expires_at, now))
+        if self.used.get((key, jti), now) > now:
+            return False
+        self.used[(key, jti)] = expires_at
+        return True
+
+
 def verify(
     token: str | None,
     method: str = "GET",
@@ -67,6 +83,8 @@ def verify(
     now: int = NOW,
     header: str | None = None,
     keys=lookup_key,
+    policy: auth.TokenPolicy = auth.STRICT,
+    store: JtiStore | None = None,
 ) -> auth.Principal:
     system = path.split("/")[2] if path.startswith("/systems/") else None
     request = auth.SignedRequest(
@@ -77,7 +95,14 @@ def verify(
         authorization=header if header is not None else (f'JWT token="{token}"' if token else None),
         system_slug=system,
     )
-    return auth.authenticate(request, keys, lookup_system, now)
+    return auth.authenticate(
+        request,
+        keys,
+        lookup_system,
+        now,
+        policy=policy,
+        consume_jti=store if store is not None else JtiStore(),
+    )
 
 
 def rejected(message_start: str, **kwargs) -> None:
@@ -89,7 +114,17 @@ def rejected(message_start: str, **kwargs) -> None:
 
 
 def sign(claims: dict, secret: str = MASTER, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, secret, algorithm=algorithm)
+    """A token of `claims`; without an `exp` claim it gets one a minute ahead (valid under
+    strict). Use `sign_payload` for a payload without `exp`."""
+    return jwt.encode({"exp": NOW + 60, **claims}, secret, algorithm=algorithm)
+
+
+def sign_payload(payload: str, secret: str = MASTER) -> str:
+    """An HS256 token whose payload is exactly `payload` (JSON text as sent, e.g. `NaN`)."""
+    header = signing.b64url_encode(b'{"alg":"HS256","typ":"JWT"}')
+    body = signing.b64url_encode(payload.encode())
+    mac = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{signing.b64url_encode(mac)}"
 
 
 # --- worked examples (auth.md §8) --------------------------------------------------------------
@@ -172,7 +207,14 @@ def test_get_systems_token_passes_and_wrong_secret_fails():
 
 
 def test_alg_none_is_rejected():
-    rejected("Invalid token signature", token=ALG_NONE)
+    # The worked example has no exp: strict stops it at step 8, legacy at the signature.
+    rejected("Invalid token signature", token=ALG_NONE, policy=auth.LEGACY)
+    rejected("Missing JWT claim: exp", token=ALG_NONE)
+    header = signing.b64url_encode(b'{"typ":"JWT","alg":"none"}')
+    payload = signing.b64url_encode(
+        json.dumps({"key": "master", "exp": NOW + 60, "method": "GET", "path": "/systems"}).encode()
+    )
+    rejected("Invalid token signature", token=f"{header}.{payload}.")
 
 
 def test_t3_consumer_delete_with_encoded_email_passes():
@@ -242,12 +284,17 @@ def test_method_is_case_insensitive():
     assert verify(sign({"key": "master", "method": "get", "path": "/systems"})).is_master
 
 
-def test_expiry_rules():
+def test_legacy_expiry_rules():
     base = {"key": "master", "method": "GET", "path": "/systems"}
     for exp in (None, 0, "soon", NOW + 1, str(NOW + 1), 1_700_000_000_000):
-        assert verify(sign({**base, "exp": exp})).is_master, exp
-    rejected("Token is expired (token expiry: 1699999999", token=sign({**base, "exp": NOW - 1}))
-    rejected("Token is expired", token=sign({**base, "exp": str(NOW)}))
+        assert verify(sign({**base, "exp": exp}), policy=auth.LEGACY).is_master, exp
+    assert verify(sign_payload(json.dumps(base)), policy=auth.LEGACY).is_master  # no exp
+    rejected(
+        "Token is expired (token expiry: 1699999999",
+        token=sign({**base, "exp": NOW - 1}),
+        policy=auth.LEGACY,
+    )
+    rejected("Token is expired", token=sign({**base, "exp": str(NOW)}), policy=auth.LEGACY)
 
 
 @pytest.mark.parametrize(
@@ -316,7 +363,7 @@ def test_other_hmac_algorithms_are_accepted(algorithm):
 
 def test_non_hmac_header_algorithms_are_rejected():
     payload = signing.b64url_encode(
-        json.dumps({"key": "master", "method": "GET", "path": "/systems"}).encode()
+        json.dumps({"key": "master", "exp": NOW + 60, "method": "GET", "path": "/systems"}).encode()
     )
     for alg in ("none", "RS256", "ES256", "hs256", None):
         header = signing.b64url_encode(json.dumps({"alg": alg, "typ": "JWT"}).encode())
@@ -381,3 +428,290 @@ def test_our_signer_makes_tokens_pyjwt_accepts():
     decoded = jwt.decode(token, MASTER, algorithms=["HS256"], options={"verify_exp": False})
     assert decoded == claims
     assert verify(token, method="POST", body=b"{}").is_master
+
+
+# --- token policy (auth.md §3.1): exp under strict, legacy unchanged ----------------------------
+
+GET = '"key":"master","method":"GET","path":"/systems"'
+
+
+def get_with_exp(exp_json: str) -> str:
+    """A GET /systems token whose `exp` is the JSON text `exp_json` exactly as sent ("" = none)."""
+    return sign_payload("{" + GET + (f',"exp":{exp_json}' if exp_json else "") + "}")
+
+
+def test_node_client_token_passes_under_strict():
+    """badgekit-api-client: exp = Date.now() + 60000 (ms), body.alg "SHA256"."""
+    body = b'{"slug":"node","name":"Node","url":"http://example.org"}'
+    claims = {
+        "key": "master",
+        "exp": NOW * 1000 + 60_000,
+        "method": "POST",
+        "path": "/systems",
+        "body": {"alg": "SHA256", "hash": hashlib.sha256(body).hexdigest()},
+    }
+    assert verify(sign(claims), method="POST", body=body).is_master
+    # Read as milliseconds: 60 s after the ms reading, so it expires then.
+    rejected(
+        f"Token is expired (token expiry: {NOW * 1000 + 60_000}, server time: {NOW + 60}",
+        token=sign(claims),
+        method="POST",
+        body=body,
+        now=NOW + 60,
+    )
+
+
+def test_python_client_token_passes_under_strict():
+    """The official Python client: exp = int(time.time()) + 60000 (seconds, 16.7 h ahead)."""
+    assert verify(sign({"key": "master", "exp": NOW + 60_000, "method": "GET", "path": "/systems"}))
+
+
+@pytest.mark.parametrize(
+    ("exp_json", "message"),
+    [
+        ("", "Missing JWT claim: exp"),  # absent
+        ("0", "Missing JWT claim: exp"),
+        ("0.0", "Missing JWT claim: exp"),
+        ("null", "Missing JWT claim: exp"),
+        ('"abc"', "Missing JWT claim: exp"),
+        ('""', "Missing JWT claim: exp"),
+        ('"0"', "Missing JWT claim: exp"),
+        ("NaN", "Invalid JWT claim: exp"),
+        ("Infinity", "Invalid JWT claim: exp"),
+        ("-Infinity", "Invalid JWT claim: exp"),
+        ("1e400", "Invalid JWT claim: exp"),  # overflows to inf when parsed
+        ("true", "Invalid JWT claim: exp"),
+        ("false", "Invalid JWT claim: exp"),
+        ("{}", "Invalid JWT claim: exp"),
+        ('{"t":1700000060}', "Invalid JWT claim: exp"),
+        ("[]", "Invalid JWT claim: exp"),
+        ("[1700000060]", "Invalid JWT claim: exp"),
+        ("1e308", "Token lifetime exceeds 86400 seconds"),  # finite: 13+ digits, as ms
+        ("1700086401", "Token lifetime exceeds 86400 seconds"),
+        ("1700086401000", "Token lifetime exceeds 86400 seconds"),  # ms
+        ('"1700086401"', "Token lifetime exceeds 86400 seconds"),
+        ("1700000000", "Token is expired (token expiry: 1700000000, server time: 1700000000"),
+        ("-1", "Token is expired (token expiry: -1, server time: 1700000000"),
+        (
+            "1699999999000",
+            "Token is expired (token expiry: 1699999999000, server time: 1700000000",
+        ),
+        # 1700000000999 ms is 1700000000 s rounded down: not after now.
+        (
+            "1700000000999",
+            "Token is expired (token expiry: 1700000000999, server time: 1700000000",
+        ),
+        ('"1700000000"', "Token is expired (token expiry: 1700000000, server time: 1700000000"),
+    ],
+)
+def test_strict_exp_rules(exp_json, message):
+    with pytest.raises(NotAuthorized) as caught:
+        verify(get_with_exp(exp_json))
+    assert caught.value.status == 403
+    assert caught.value.body() == {"code": "NotAuthorized", "message": message}
+
+
+@pytest.mark.parametrize(
+    "exp_json",
+    ["1700000001", "1700000000.5", "1700086400", '"1700000060"', "1700000001000", "1700086400999"],
+)
+def test_strict_accepts_an_exp_within_the_lifetime(exp_json):
+    assert verify(get_with_exp(exp_json)).is_master
+
+
+@pytest.mark.parametrize(
+    "exp_json",
+    [
+        "",
+        "0",
+        "null",
+        '"abc"',
+        "NaN",
+        "Infinity",
+        "1e400",
+        "1e308",
+        "true",
+        "{}",
+        "[]",
+        "1700086401",
+        "1699999999000",  # compared as seconds: far in the future
+        "1700000000000",
+    ],
+)
+def test_legacy_never_expires_what_strict_refuses(exp_json):
+    assert verify(get_with_exp(exp_json), policy=auth.LEGACY).is_master
+
+
+def test_legacy_still_expires_a_past_exp_in_seconds():
+    rejected(
+        "Token is expired (token expiry: 1699999999, server time: 1700000000",
+        token=get_with_exp("1699999999"),
+        policy=auth.LEGACY,
+    )
+
+
+def test_configured_max_lifetime():
+    policy = auth.TokenPolicy(strict=True, max_lifetime=60)
+    assert verify(get_with_exp("1700000060"), policy=policy).is_master
+    with pytest.raises(NotAuthorized) as caught:
+        verify(get_with_exp("1700000061"), policy=policy)
+    assert caught.value.body() == {
+        "code": "NotAuthorized",
+        "message": "Token lifetime exceeds 60 seconds",
+    }
+
+
+def test_exp_is_checked_at_step_8_before_body_key_and_signature():
+    claims = {"key": "nobody", "exp": None, "method": "POST", "path": "/systems"}
+    rejected("Missing JWT claim: exp", token=sign(claims, "wrong"), method="POST", body=b"{}")
+    rejected(
+        "Missing JWT claim: body", token=sign(claims), method="POST", body=b"{}", policy=auth.LEGACY
+    )
+
+
+# --- jti: single-use tokens under strict (auth.md §3.1, step 18) --------------------------------
+
+
+def with_jti(jti, key: str = "master", secret: str = MASTER, **extra) -> str:
+    path = "/systems/chicago" if key != "master" else "/systems"
+    return sign({"key": key, "method": "GET", "path": path, "jti": jti, **extra}, secret)
+
+
+def test_jti_is_accepted_once():
+    store = JtiStore()
+    token = with_jti("abc-123")
+    assert verify(token, store=store).is_master
+    with pytest.raises(NotAuthorized) as caught:
+        verify(token, store=store)
+    assert caught.value.status == 403
+    assert caught.value.body() == {"code": "NotAuthorized", "message": "Token already used"}
+    # Another token (other exp) with the same key and jti is refused too, before expiry.
+    rejected("Token already used", token=with_jti("abc-123", exp=NOW + 3600), store=store)
+    assert store.calls[0] == ("master", "abc-123", NOW + 60, NOW)
+
+
+def test_jti_is_per_key():
+    store = JtiStore()
+    assert verify(with_jti("shared"), store=store).is_master
+    consumer = with_jti("shared", key="chicago-frontend", secret="example-consumer-secret")
+    assert verify(consumer, path="/systems/chicago", store=store).system_id == CHICAGO_ID
+    rejected("Token already used", token=consumer, path="/systems/chicago", store=store)
+
+
+def test_jti_is_remembered_until_the_tokens_exp_in_seconds():
+    store = JtiStore()
+    assert verify(with_jti("ms", exp=NOW * 1000 + 60_500), store=store)
+    assert store.calls == [("master", "ms", NOW + 60, NOW)]  # ms, rounded down
+    assert verify(with_jti("frac", exp=NOW + 10.5), store=store)
+    assert store.calls[-1] == ("master", "frac", NOW + 11, NOW)  # never shorter than the token
+    # Once that token has expired, the jti may be used again.
+    assert verify(with_jti("ms", exp=NOW + 200), now=NOW + 60, store=store)
+
+
+def test_forged_token_with_a_jti_does_not_use_it_up():
+    store = JtiStore()
+    rejected("Invalid token signature", token=with_jti("victim", secret="forged"), store=store)
+    rejected(
+        "Could not find consumer for API key",
+        token=with_jti("victim", key="nobody"),
+        path="/systems/chicago",
+        store=store,
+    )
+    assert store.calls == []
+    assert verify(with_jti("victim"), store=store).is_master
+    # A rejected request never consumes either (e.g. a body mismatch).
+    claims = {"key": "master", "method": "POST", "path": "/systems", "jti": "post-1"}
+    claims["body"] = {"alg": "sha256", "hash": hashlib.sha256(b"{}").hexdigest()}
+    rejected(
+        "Computed hash does not match", token=sign(claims), method="POST", body=b"[]", store=store
+    )
+    assert verify(sign(claims), method="POST", body=b"{}", store=store).is_master
+
+
+@pytest.mark.parametrize("jti", ["", "x" * 129, 123, 1.5, True, None, [], ["a"], {}, {"a": "b"}])
+def test_jti_of_another_type_or_length_is_invalid(jti):
+    store = JtiStore()
+    with pytest.raises(NotAuthorized) as caught:
+        verify(with_jti(jti), store=store)
+    assert caught.value.body() == {"code": "NotAuthorized", "message": "Invalid JWT claim: jti"}
+    assert store.calls == []
+
+
+@pytest.mark.parametrize("jti", ["x", "x" * 128, "ü" * 128, "0", " "])
+def test_jti_of_1_to_128_characters_is_accepted(jti):
+    store = JtiStore()
+    assert verify(with_jti(jti), store=store).is_master
+    assert [call[1] for call in store.calls] == [jti]
+
+
+def test_legacy_ignores_jti():
+    store = JtiStore()
+    token = with_jti("again")
+    assert verify(token, policy=auth.LEGACY, store=store).is_master
+    assert verify(token, policy=auth.LEGACY, store=store).is_master
+    assert verify(with_jti(123), policy=auth.LEGACY, store=store).is_master
+    assert verify(with_jti("x" * 129), policy=auth.LEGACY, store=store).is_master
+    assert store.calls == []
+
+
+def test_tokens_without_jti_never_touch_the_store():
+    store = JtiStore()
+    token = sign({"key": "master", "method": "GET", "path": "/systems"})
+    assert verify(token, store=store).is_master
+    assert verify(token, store=store).is_master  # replayable by design: no jti
+    assert store.calls == []
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "strict"),
+        ("", "strict"),
+        ("strict", "strict"),
+        ("legacy", "legacy"),
+        (" legacy ", "legacy"),
+        ("LEGACY", "strict"),
+        ("lax", "strict"),
+        ("none", "strict"),
+    ],
+)
+def test_token_policy_setting_fails_safe(monkeypatch, value, expected):
+    from badgekit import api, config
+
+    if value is None:
+        monkeypatch.delenv("TOKEN_POLICY", raising=False)
+    else:
+        monkeypatch.setenv("TOKEN_POLICY", value)
+    monkeypatch.delenv("TOKEN_MAX_LIFETIME", raising=False)
+    assert config.token_policy() == expected
+    assert api.token_policy() == (auth.LEGACY if expected == "legacy" else auth.STRICT)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, 86400),
+        ("", 86400),
+        ("3600", 3600),
+        (" 60 ", 60),
+        ("1", 1),
+        ("0", 86400),
+        ("-5", 86400),
+        ("1.5", 86400),
+        ("abc", 86400),
+        ("1e3", 86400),
+    ],
+)
+def test_token_max_lifetime_setting_falls_back_to_the_default(monkeypatch, value, expected):
+    from badgekit import api, config
+
+    if value is None:
+        monkeypatch.delenv("TOKEN_MAX_LIFETIME", raising=False)
+    else:
+        monkeypatch.setenv("TOKEN_MAX_LIFETIME", value)
+    monkeypatch.delenv("TOKEN_POLICY", raising=False)
+    assert config.token_max_lifetime() == expected
+    assert api.token_policy() == auth.TokenPolicy(strict=True, max_lifetime=expected)

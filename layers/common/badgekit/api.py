@@ -133,10 +133,24 @@ def _system_id(request: ApiRequest, slug: str) -> int | None:
     return places.system_id_of(request, slug)
 
 
+def _consume_jti(key: str, jti: str, expires_at: int, now: int) -> bool:
+    from badgekit import replay  # the DynamoDB side of auth.md step 18
+
+    return replay.consume(key, jti, expires_at, now)
+
+
+def token_policy() -> auth.TokenPolicy:
+    """The configured token policy (TOKEN_POLICY, TOKEN_MAX_LIFETIME), read per request."""
+    if config.token_policy() == "legacy":
+        return auth.LEGACY
+    return auth.TokenPolicy(strict=True, max_lifetime=config.token_max_lifetime())
+
+
 def build_handler(
     routers: Sequence[Router],
     lookup_key: KeyLookup = _credentials,
     lookup_system: SystemLookup = _system_id,
+    consume_jti: auth.JtiStore = _consume_jti,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Assemble a Lambda handler from resource routers."""
     app = APIGatewayRestResolver()
@@ -159,6 +173,8 @@ def build_handler(
                 lookup_key,
                 lambda slug: lookup_system(request, slug),
                 timestamps.now(),
+                policy=token_policy(),
+                consume_jti=consume_jti,
             )
         return next_middleware(resolver)
 

@@ -1,9 +1,15 @@
-"""Per-request JWT verification, exactly as spec auth.md §4 orders and words it."""
+"""Per-request JWT verification, exactly as spec auth.md §4 orders and words it.
+
+The token policy (auth.md §3.1) decides how `exp` is read and whether a `jti` makes a token
+single-use. Everything that needs storage is injected (key and system lookups, the `jti` store),
+so this module stays pure: the caller (api.build_handler) wires DynamoDB in.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +23,10 @@ from badgekit.request import normalise_path
 _HEADER = re.compile(r'JWT token="(.+?)"')
 _NUMERIC = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 _BODYLESS = ("GET", "DELETE", "HEAD")
+DEFAULT_MAX_LIFETIME = 86_400
+MAX_JTI_LENGTH = 128
+# `exp` with 13 or more digits is in milliseconds under `strict` (the Node client's Date.now()).
+_MILLISECONDS_FROM = 10**12
 
 
 @dataclass(frozen=True)
@@ -47,13 +57,33 @@ class SignedRequest:
     system_slug: str | None  # the {systemSlug} of the route, decoded, if it has one
 
 
+@dataclass(frozen=True)
+class TokenPolicy:
+    """auth.md §3.1: `strict` (the default) or `legacy` (the original's behaviour)."""
+
+    strict: bool = True
+    max_lifetime: int = DEFAULT_MAX_LIFETIME  # seconds; strict only
+
+
+STRICT = TokenPolicy()
+LEGACY = TokenPolicy(strict=False)
+
 # key -> credentials (None when unknown); system slug -> system id (None when unknown)
 KeyLookup = Callable[[str], Credentials | None]
 SystemLookup = Callable[[str], int | None]
+# (key, jti, expires_at, now) -> True the first time, False when that key already used that jti
+# and the token that did has not expired (expires_at: the token's exp in Unix seconds).
+JtiStore = Callable[[str, str, int, int], bool]
 
 
 def authenticate(
-    request: SignedRequest, lookup_key: KeyLookup, lookup_system: SystemLookup, now: int
+    request: SignedRequest,
+    lookup_key: KeyLookup,
+    lookup_system: SystemLookup,
+    now: int,
+    *,
+    policy: TokenPolicy = STRICT,
+    consume_jti: JtiStore,
 ) -> Principal:
     """Verify the request's token; raise NotAuthorized with the first failing step's message."""
     match = _HEADER.fullmatch(request.authorization or "")
@@ -83,7 +113,12 @@ def authenticate(
             f'`path` does not match: trying to use token for "{claimed_path}" '
             f'on "{_request_target(request)}"'
         )
-    _check_expiry(claims.get("exp"), now)
+    expires_at, jti = 0, None
+    if policy.strict:
+        expires_at = _strict_expiry(claims, now, policy.max_lifetime)
+        jti = _jti(claims)
+    else:
+        _legacy_expiry(claims.get("exp"), now)
     if method not in _BODYLESS:
         _check_body(claims, request.body)
 
@@ -99,6 +134,9 @@ def authenticate(
             raise NotAuthorized("Invalid token for system")
     if credentials.secret is None or not token.signature_valid(credentials.secret):
         raise NotAuthorized("Invalid token signature")
+    # Step 18 (strict): only a verified token may use up its jti, so a forged one never can.
+    if jti is not None and not consume_jti(str(key), jti, expires_at, now):
+        raise NotAuthorized("Token already used")
     return Principal(str(key), credentials.system_id)
 
 
@@ -112,7 +150,39 @@ def _claims(token: signing.DecodedToken) -> dict[str, Any]:
     return payload
 
 
-def _check_expiry(exp: Any, now: int) -> None:
+def _strict_expiry(claims: Mapping[str, Any], now: int, max_lifetime: int) -> int:
+    """Step 8 under `strict` (auth.md §3.1): the token's expiry in whole Unix seconds (rounded
+    up, for remembering its jti at least that long), or NotAuthorized."""
+    exp = claims.get("exp")
+    if exp is None or (isinstance(exp, str) and not _NUMERIC.match(exp)):
+        raise NotAuthorized("Missing JWT claim: exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float | str):
+        raise NotAuthorized("Invalid JWT claim: exp")  # true/false, object, array
+    value: int | float = float(exp) if isinstance(exp, str) else exp
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NotAuthorized("Invalid JWT claim: exp")  # NaN, Infinity, 1e400 (parsed as inf)
+    if value == 0:
+        raise NotAuthorized("Missing JWT claim: exp")
+    if abs(value) >= _MILLISECONDS_FROM:  # 13 or more digits: milliseconds, rounded down
+        value = value // 1000 if isinstance(value, int) else math.floor(value / 1000)
+    if value <= now:
+        raise NotAuthorized(f"Token is expired (token expiry: {exp}, server time: {now}")
+    if value > now + max_lifetime:
+        raise NotAuthorized(f"Token lifetime exceeds {max_lifetime} seconds")
+    return math.ceil(value)
+
+
+def _jti(claims: Mapping[str, Any]) -> str | None:
+    """Strict only: the token's `jti` (1-128 characters), None when it has none."""
+    if "jti" not in claims:
+        return None
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not 1 <= len(jti) <= MAX_JTI_LENGTH:
+        raise NotAuthorized("Invalid JWT claim: jti")
+    return jti
+
+
+def _legacy_expiry(exp: Any, now: int) -> None:
     # Absent, 0, null or non-numeric: never expires. Milliseconds (the Node client) compare as
     # seconds and so never expire either, exactly as in the original.
     if isinstance(exp, bool) or exp is None:

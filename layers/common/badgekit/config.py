@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities import parameters
 from badgekit import VERSION
 
 APP_NAME = "BadgeKit API"
+DEFAULT_TOKEN_MAX_LIFETIME = 86_400
 
 
 def version() -> str:
@@ -37,3 +38,19 @@ def public_base_url(host: str | None) -> str:
     if configured:
         return configured
     return f"https://{host}" if host else ""
+
+
+def token_policy() -> str:
+    """`TOKEN_POLICY` (auth.md §3.1): `legacy` only when set to exactly that, else `strict`
+    (unset, empty or a typo never loosens verification)."""
+    return "legacy" if os.environ.get("TOKEN_POLICY", "").strip() == "legacy" else "strict"
+
+
+def token_max_lifetime() -> int:
+    """`TOKEN_MAX_LIFETIME` in seconds (strict policy): a positive integer, else the default."""
+    raw = os.environ.get("TOKEN_MAX_LIFETIME", "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_TOKEN_MAX_LIFETIME
+    return value if value > 0 else DEFAULT_TOKEN_MAX_LIFETIME

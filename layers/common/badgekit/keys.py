@@ -16,6 +16,7 @@ Layout (docs/data-model.md has the full plan, including later entities):
     milestone        PK SYS#<systemId>        SK MILESTONE#<id:012d>
     support entry    PK SUPPORT#<badgeId>     SK MILESTONE#<id:012d> (reverse index: M4)
     outbox event     PK EVENT#<eventId>       SK EVENT             (stream -> webhook sender)
+    used token id    PK JTI#<sha256(key, jti)> SK JTI              (strict policy; TTL = exp)
 
 Slugs are case-insensitive (spec README §8): keys hold a normalised copy, items keep the
 spelling first given. Items live at slug keys so that one GetItem resolves a path segment;
@@ -25,6 +26,7 @@ stored relationships use immutable ids, so renaming is a move of one item.
 from __future__ import annotations
 
 import hashlib
+import json
 
 Key = dict[str, str]
 
@@ -339,3 +341,14 @@ def delivery_guard(webhook_id: int, event_id: str) -> Key:
     """One per (event, webhook): written with the delivery record, only if absent, so a repeated
     stream record never makes a second delivery. Holds the delivery's id."""
     return {"PK": webhook_partition(webhook_id), "SK": f"EVENTGUARD#{event_id}"}
+
+
+# --- used token ids (auth.md §3.1, step 18) ---------------------------------------------------
+
+
+def used_jti(api_key: str, jti: str) -> Key:
+    """A `jti` one key has used. Both parts are client input (an API key up to 255 characters,
+    a jti up to 128), so the key is their hash: bounded in size, unambiguous (the pair is
+    JSON-encoded before hashing), and spread over partitions instead of one hot `master` one."""
+    digest = hashlib.sha256(json.dumps([api_key, jti]).encode()).hexdigest()
+    return {"PK": f"JTI#{digest}", "SK": "JTI"}
