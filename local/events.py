@@ -176,7 +176,8 @@ def parse_proxy_response(result: Any) -> ProxyResponse:
         except binascii.Error as exc:
             raise InvalidProxyResponse(f"body is not valid base64: {exc}") from exc
     else:
-        raw = body.encode("utf-8")
+        # A lone surrogate cannot be UTF-8: it goes out as "?" instead of failing the request.
+        raw = body.encode("utf-8", "replace")
     return ProxyResponse(status, headers, raw)
 
 

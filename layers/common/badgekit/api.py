@@ -202,7 +202,12 @@ def build_handler(
             k: list(v) for k, v in (event.get("multiValueQueryStringParameters") or {}).items()
         }
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None}
-        request = ApiRequest(method, path, query, headers, raw_body(event))
+        body_error: ApiError | None = None
+        try:
+            raw = raw_body(event)
+        except ApiError as error:  # a body flagged base64 that is not (never from API Gateway)
+            raw, body_error = b"", error
+        request = ApiRequest(method, path, query, headers, raw)
         token = _current.set(request)
         try:
             allowed = table.allowed(path)
@@ -215,6 +220,8 @@ def build_handler(
                 return _as_event(render_error(ResourceNotFound(f"{target} does not exist")))
             if method not in allowed:
                 return _as_event(render_error(MethodNotAllowed(method, allowed)))
+            if body_error is not None:
+                return _as_event(render_error(body_error))
             result: dict[str, Any] = app.resolve({**event, "path": path}, context)
             return _secured(result)
         finally:

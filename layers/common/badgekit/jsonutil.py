@@ -1,4 +1,9 @@
-"""The one JSON encoder: DynamoDB numbers (Decimal) become JSON numbers, never strings."""
+"""The one JSON encoder: DynamoDB numbers (Decimal) become JSON numbers, never strings.
+
+Its text always encodes as UTF-8: a stored string holding a lone UTF-16 surrogate (written by an
+older version or an import; the request decoder refuses them now) is written as a `\\uXXXX`
+escape, so the response stays valid JSON instead of failing to encode (README §3 "Limits").
+"""
 
 from __future__ import annotations
 
@@ -16,4 +21,9 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=True)
+    return text
