@@ -169,6 +169,19 @@ def test_create_validates_every_field_in_order(api, tree, aws):
     assert support_index(aws) == set()
 
 
+def test_integers_outside_64_bits_are_invalid_and_write_nothing(api, tree, aws):
+    huge = 10**400  # a JSON number DynamoDB cannot hold
+    long_text = "9" * 5000  # beyond Python's int-from-text limit
+    body = {"primaryBadgeId": long_text, "numberRequired": huge, "supportBadges": [2**63]}
+    assert details(api.post(MS, body)) == [
+        {"message": "Invalid integer", "field": "primaryBadgeId", "value": long_text},
+        {"message": "Invalid integer", "field": "numberRequired", "value": huge},
+        {"message": "Invalid integer", "field": "supportBadges[0]", "value": 2**63},
+    ]
+    assert milestone_items(aws) == []
+    assert create(api, 1, [2], number=2**63 - 1)["numberRequired"] == 2**63 - 1
+
+
 def test_primary_badge_must_be_of_this_system(api, tree):
     for primary in (6, 999):
         reply = api.post(MS, {"primaryBadgeId": primary, "numberRequired": 1, "supportBadges": []})

@@ -85,7 +85,9 @@ def test_integer_coercion():
     assert as_integer(5) == 5
     assert as_integer("-12") == -12
     assert as_integer("0") == 0
-    for bad in ("05", "5.0", 5.5, True, "", "x"):
+    assert as_integer(2**63 - 1) == 2**63 - 1
+    assert as_integer(str(-(2**63))) == -(2**63)
+    for bad in ("05", "5.0", 5.5, True, "", "x", "5\n", "1" * 5000, 2**63, str(-(2**63) - 1)):
         with pytest.raises(CoercionError):
             as_integer(bad)
 

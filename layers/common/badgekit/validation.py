@@ -36,7 +36,10 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = re.compile(
     rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}(?:\.{_LABEL})+|\[\d{{1,3}}(?:\.\d{{1,3}}){{3}}\])$"
 )
-_INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,18})")
+# Integers are stored as DynamoDB numbers and read by JavaScript and MySQL-era clients: anything
+# outside a signed 64-bit integer is refused as `Invalid integer` instead of failing the write.
+INTEGER_MIN, INTEGER_MAX = -(2**63), 2**63 - 1
 
 
 def is_url(value: str) -> bool:
@@ -78,10 +81,10 @@ def as_string(value: Any) -> str:
 def as_integer(value: Any) -> int:
     if isinstance(value, bool):
         raise CoercionError(INVALID_INTEGER)
-    if isinstance(value, int):
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and INTEGER_MIN <= value <= INTEGER_MAX:
         return value
-    if isinstance(value, str) and _INTEGER.match(value):
-        return int(value)
     raise CoercionError(INVALID_INTEGER)
 
 
