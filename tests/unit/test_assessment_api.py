@@ -1165,3 +1165,35 @@ def test_calls_per_route(tree, counter):
         measured = counter.measure(lambda m=method, t=target, b=body: tree.call(m, t, json_body=b))
         assert counter.result.status in (200, 201), (method, target, counter.result.json)
         assert measured == Counter(calls), (method, target, measured)
+
+
+def test_evidence_or_review_items_too_long_for_one_item_are_413_before_any_write(tree):
+    """README §3 limits: the array's length alone (each entry takes at least 80 / 50 bytes of
+    the stored item) answers 413 before anything is validated, reserved or written."""
+    from tests.unit.helpers import metered
+
+    application = apply(tree, SYS, "sys-badge")
+    path = app_path(SYS, "sys-badge", application)
+    applications = f"{SYS}/badges/sys-badge/applications"
+    body = {"learner": "e@example.org", "evidence": [{}] * 4_751}
+    reviews = f"{path}/reviews"
+    review = {"author": "r@example.org", "reviewItems": [{}] * 7_601}
+    with metered() as meter:
+        replies: list[Any] = []
+        created = meter.during(lambda: replies.append(tree.post(applications, body)))
+        updated = meter.during(lambda: replies.append(tree.put(path, {"evidence": [7] * 4_751})))
+        reviewed = meter.during(lambda: replies.append(tree.post(reviews, review)))
+    assert [(r.status, r.json) for r in replies] == [
+        (
+            413,
+            {
+                "code": "RequestEntityTooLargeError",
+                "message": f"{model} exceeds the maximum stored size of 380000 bytes",
+            },
+        )
+        for model in ("Application", "Application", "Review")
+    ]
+    for operations in (created, updated, reviewed):
+        assert not {"UpdateItem", "TransactWriteItems", "PutItem"} & set(operations)
+    assert len(tree.get(applications).json["applications"]) == 1
+    assert tree.get(reviews).json["reviews"] == []

@@ -351,3 +351,41 @@ def test_stored_badge_image_commits_with_the_badge_and_a_conflict_leaves_nothing
     assert conflict.status == 409
     assert bucket_keys() == [key]  # the loser's upload was deleted
     assert len(image_items()) == 1
+
+
+# --- array lengths (README §3 limits) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "entries"),
+    [
+        ("criteria", [{}] * 7_601),  # 380,000 // 50 + 1
+        ("alignments", [{"name": "x"}] * 9_501),
+        ("tags", ["t"] * 19_001),
+        ("categories", [""] * 95_001),  # empty and repeated entries count
+    ],
+)
+def test_an_array_too_long_for_one_stored_item_is_413_before_anything_is_written(
+    tree, name, entries
+):
+    from tests.unit.helpers import metered
+
+    too_large = {
+        "code": "RequestEntityTooLargeError",
+        "message": "Badge exceeds the maximum stored size of 380000 bytes",
+    }
+    assert tree.post(f"{SYS}/badges", badge_body("b1")).status == 201
+    with metered() as meter:
+        replies = []
+        baseline = meter.during(lambda: replies.append(tree.post(f"{SYS}/badges", {})))
+        assert replies[-1].status == 400
+        create = meter.during(
+            lambda: replies.append(tree.post(f"{SYS}/badges", badge_body("b2", **{name: entries})))
+        )
+        update = meter.during(lambda: replies.append(tree.put(f"{SYS}/badges/b1", {name: entries})))
+    assert (replies[1].status, replies[1].json) == (413, too_large)
+    assert (replies[2].status, replies[2].json) == (413, too_large)
+    assert create == baseline  # the path's system: no id reserved, nothing written
+    assert update == ["BatchGetItem"]  # the system and the badge
+    assert tree.get(f"{SYS}/badges/b2").status == 404
+    assert tree.get(f"{SYS}/badges/b1").json["badge"]["tags"] == [{"id": 1, "value": "tag1"}]

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.unit.conftest import Api, system_body
+from tests.unit.helpers import Meter, metered
 
 BASE = "https://badges.example.org"
 SYS = "/systems/chicago"
@@ -622,6 +624,193 @@ def test_bulk_validation(tree, body, details):
 def test_bulk_404s(tree):
     assert bulk(tree, SYS, "nope", {"emails": []}).status == 404
     assert bulk(tree, ISS, "system-badge", {"emails": [BRIAN]}).status == 404
+
+
+# --- bulk: limits and chunked writes (README §3 limits, issuing.md) -----------------------------
+
+TOO_MANY_EMAILS = {"message": "Too many emails (at most 1000)", "field": "emails"}
+BULK_PATH = f"{SYS}/badges/system-badge/instances"
+
+
+@pytest.fixture
+def calls(tree: Api) -> Iterator[Meter]:
+    with metered() as meter:
+        yield meter
+
+
+def test_more_than_1000_emails_are_refused_before_anything_is_read(tree, calls):
+    """The count comes first: 1,001 entries (invalid ones too) answer one `emails` detail
+    without a value, issuedOn/expires are still checked, and the request makes the calls a body
+    failing validation makes (the path's system and badge): no instance read, nothing written."""
+    baseline = calls.during(lambda: bulk(tree, SYS, "system-badge", {}))
+    emails = [f"user{n}@example.org" for n in range(1000)] + ["nope"]
+    replies: list[Any] = []
+    operations = calls.during(
+        lambda: replies.append(bulk(tree, SYS, "system-badge", {"emails": emails, "expires": "x"}))
+    )
+    assert replies[0].status == 400
+    assert replies[0].json == {
+        "code": "ValidationError",
+        "message": "Could not validate required fields",
+        "details": [TOO_MANY_EMAILS, {"message": "Not a date", "field": "expires", "value": "x"}],
+    }
+    assert operations == baseline
+    assert not {"TransactWriteItems", "UpdateItem", "PutItem"} & set(operations)
+    assert tree.get(BULK_PATH).json == {"instances": []}
+    assert events() == []
+
+
+def test_1000_entries_are_validated_one_by_one(tree):
+    """At the limit the entries are checked as usual (nothing is written when one fails)."""
+    reply = bulk(tree, SYS, "system-badge", {"emails": ["nope"] * 1000})
+    assert reply.status == 400
+    details = reply.json["details"]
+    assert len(details) == 1000
+    assert details[999] == {"message": "Invalid email", "field": "emails[999]", "value": "nope"}
+
+
+def bulk_state(api: Api) -> tuple[list[str], int, list[dict[str, Any]]]:
+    """Emails of the badge's instance list in order, its pageData total, the award events."""
+    listed = api.get(f"{BULK_PATH}?page=1&count=1000").json
+    award_events = [json.loads(e["body"]) for e in events("award")]
+    return [i["email"] for i in listed["instances"]], listed["pageData"]["total"], award_events
+
+
+def test_bulk_crossing_chunk_boundaries(tree, calls):
+    """50 new emails: 3 transactions of 24, 24 and 2 awards, each raising the list total by its
+    size; every instance has its own slug and `award` event (with the comment), in `emails`
+    order, ids ascending."""
+    emails = [f"user{n:02}@example.org" for n in range(50)]
+    replies: list[Any] = []
+    body = {"emails": emails, "comment": "Batch"}
+    operations = calls.during(lambda: replies.append(bulk(tree, SYS, "system-badge", body)))
+    assert replies[0].status == 201
+    created = replies[0].json["instances"]
+    assert [i["email"] for i in created] == emails
+    assert len({i["slug"] for i in created}) == 50
+    assert operations.count("TransactWriteItems") == 3
+    assert operations.count("UpdateItem") == 1  # the ids, reserved at once
+    listed, total, award_events = bulk_state(tree)
+    assert (listed, total) == (emails, 50)
+    assert sorted(e["uid"] for e in award_events) == sorted(i["slug"] for i in created)
+    assert {e["comment"] for e in award_events} == {"Batch"}
+    from badgekit import db, keys
+
+    ids = [int(db.get(keys.instance(1, e))["id"]) for e in emails]
+    assert ids == sorted(ids)
+
+
+def test_bulk_with_holders_and_repeats_across_chunks(tree, monkeypatch):
+    from badgekit import instances
+
+    monkeypatch.setattr(instances, "_BULK_CHUNK", 3)
+    for email in ("u1@example.org", "u5@example.org"):
+        award(tree, SYS, "system-badge", email)
+    emails = [f"u{n}@example.org" for n in range(10)] + ["U3@EXAMPLE.ORG", "u5@example.org"]
+    reply = bulk(tree, SYS, "system-badge", {"emails": emails})
+    fresh = [f"u{n}@example.org" for n in (0, 2, 3, 4, 6, 7, 8, 9)]
+    assert [i["email"] for i in reply.json["instances"]] == fresh
+    listed, total, award_events = bulk_state(tree)
+    assert listed == ["u1@example.org", "u5@example.org", *fresh]
+    assert total == 10
+    assert sorted(e["email"] for e in award_events) == sorted(listed)
+
+
+def test_a_retried_bulk_completes_without_duplicates(tree, monkeypatch):
+    """A bulk cut short after its first chunk (the second transaction fails: the client sees an
+    error) is sent again: the rest is awarded, nothing twice; sending it a third time creates
+    nothing."""
+    from botocore.exceptions import ReadTimeoutError
+
+    from badgekit import db, instances
+
+    monkeypatch.setattr(instances, "_BULK_CHUNK", 4)
+    emails = [f"r{n}@example.org" for n in range(10)]
+    real = db.transact
+    seen: list[int] = []
+
+    def cut_short(actions: Any) -> None:
+        seen.append(len(actions))
+        if len(seen) == 2:
+            raise ReadTimeoutError(endpoint_url="https://dynamodb")
+        real(actions)
+
+    monkeypatch.setattr(instances.db, "transact", cut_short)
+    assert bulk(tree, SYS, "system-badge", {"emails": emails}).status == 500
+    monkeypatch.setattr(instances.db, "transact", real)
+    listed, total, _ = bulk_state(tree)
+    assert (listed, total) == (emails[:4], 4)
+    reply = bulk(tree, SYS, "system-badge", {"emails": emails})
+    assert reply.status == 201
+    assert [i["email"] for i in reply.json["instances"]] == emails[4:]
+    again = bulk(tree, SYS, "system-badge", {"emails": emails})
+    assert again.json == {"status": "created", "instances": []}
+    listed, total, award_events = bulk_state(tree)
+    assert (listed, total) == (emails, 10)
+    assert sorted(e["email"] for e in award_events) == emails
+
+
+def test_an_email_awarded_during_the_bulk_is_skipped(tree, monkeypatch):
+    """A single award of one of the emails commits just before the bulk's transaction: that
+    transaction is cancelled, the chunk re-reads who holds the badge and is written again
+    without the email (one instance each, the total exact)."""
+    from badgekit import db, instances
+
+    real = db.transact
+    raced: list[Any] = []
+
+    def race(actions: Any) -> None:
+        if not raced and len(actions) > 6:  # the bulk's transaction, once
+            raced.append(award(tree, SYS, "system-badge", "b@example.org"))
+        real(actions)
+
+    monkeypatch.setattr(instances.db, "transact", race)
+    emails = ["a@example.org", "b@example.org", "c@example.org"]
+    reply = bulk(tree, SYS, "system-badge", {"emails": emails})
+    assert raced[0].status == 201
+    assert reply.status == 201
+    assert [i["email"] for i in reply.json["instances"]] == ["a@example.org", "c@example.org"]
+    listed, total, award_events = bulk_state(tree)
+    assert (sorted(listed), total) == (emails, 3)
+    assert sorted(e["email"] for e in award_events) == emails
+
+
+def test_a_badge_deleted_during_the_bulk_is_404(tree, monkeypatch):
+    from badgekit import db, instances
+
+    real = db.transact
+
+    def delete_first(actions: Any) -> None:
+        monkeypatch.setattr(instances.db, "transact", real)
+        assert tree.delete(f"{SYS}/badges/system-badge").status == 200
+        real(actions)
+
+    monkeypatch.setattr(instances.db, "transact", delete_first)
+    reply = bulk(tree, SYS, "system-badge", {"emails": ["a@example.org", "b@example.org"]})
+    assert reply.status == 404
+    assert reply.json == {
+        "code": "ResourceNotFound",
+        "message": "Could not find badge field: `slug`, value: `system-badge`",
+    }
+    assert items_of("instance") == []
+    assert events("award") == []
+
+
+def test_a_large_badge_makes_smaller_chunks(tree):
+    """Each event embeds the badge: a badge of ~300 KB fits about 9 awards in a transaction
+    under DynamoDB's 4 MB cap."""
+    from badgekit import db, instances, keys
+
+    badge = db.get(keys.badge("system-badge"))
+    badge["earnerDescription"] = "x" * 300_000
+    target = instances.Target(badge, db.get(keys.system("chicago")), None, BASE)  # type: ignore[arg-type]
+    target._json = {"description": badge["earnerDescription"]}
+    spec = instances.BulkInput([], None, None, None)
+    size = instances._chunk_size(target, ("a@example.org", 1), spec)
+    assert 5 <= size <= 10
+    small = {"description": "short"}
+    target._json = small
+    assert instances._chunk_size(target, ("a@example.org", 1), spec) == 24
 
 
 # --- outbox events (webhooks.md §3.1-3.2, §4) ----------------------------------------------------

@@ -202,13 +202,43 @@ def test_support_list_size_is_bounded_by_one_transaction(api, tree, monkeypatch)
     from badgekit import milestones
 
     monkeypatch.setattr(milestones, "MAX_SUPPORT_BADGES", 2)
+    too_many = [{"message": milestones.TOO_MANY, "field": "supportBadges"}]
     body = {"primaryBadgeId": 1, "numberRequired": 1, "supportBadges": [1, 2, 3]}
-    assert details(api.post(MS, body)) == [
-        {"message": milestones.TOO_MANY, "field": "supportBadges", "value": [1, 2, 3]}
-    ]
-    assert api.post(MS, {**body, "supportBadges": [1, 2, 2]}).status == 201
+    assert details(api.post(MS, body)) == too_many
+    # the input's length counts (README §3 limits), repeats and invalid entries included
+    assert details(api.post(MS, {**body, "supportBadges": [1, 2, 2]})) == too_many
+    assert details(api.post(MS, {**body, "supportBadges": ["x", 2, 2]})) == too_many
+    assert api.post(MS, {**body, "supportBadges": [2, 2]}).status == 201
+    assert api.put(f"{MS}/1", {"supportBadges": [1, 2]}).status == 200
     reply = api.post(f"{MS}/1/add-badge", {"badgeId": 3})
     assert details(reply) == [{"message": milestones.TOO_MANY, "field": "badgeId", "value": 3}]
+    # an unknown badge on a full list: the count is checked first, before any lookup
+    reply = api.post(f"{MS}/1/add-badge", {"badgeId": 99})
+    assert details(reply) == [{"message": milestones.TOO_MANY, "field": "badgeId", "value": 99}]
+    assert api.post(f"{MS}/1/add-badge", {"badgeId": 2}).status == 200  # listed: a no-op
+
+
+def test_a_long_support_list_is_refused_before_any_badge_lookup(api, tree, calls):
+    """10,000 support badges: the 400 from the list's length, only the system read (the
+    create) or the system and the milestone (the update); no badge looked up, nothing written."""
+    create(api, 1, [2])
+    supports = list(range(1, 10_001))
+    too_many = {"message": "Too many support badges (at most 32)", "field": "supportBadges"}
+    body = {"primaryBadgeId": "x", "numberRequired": 1, "supportBadges": supports}
+    replies: list[Any] = []
+    operations = calls.during(lambda: replies.append(api.post(MS, body)))
+    assert details(replies[-1]) == [
+        {"message": "Invalid integer", "field": "primaryBadgeId", "value": "x"},
+        too_many,
+    ]
+    assert operations == ["GetItem"]
+    operations = calls.during(
+        lambda: replies.append(api.put(f"{MS}/1", {"supportBadges": supports}))
+    )
+    assert details(replies[-1]) == [too_many]
+    assert operations == ["GetItem", "GetItem"]
+    assert api.get(f"{MS}/1").json["milestone"]["supportBadges"] == [tree[2]]
+    assert len(api.get(MS).json["milestones"]) == 1
 
 
 def test_create_under_an_unknown_system(api, tree):

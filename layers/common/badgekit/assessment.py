@@ -37,6 +37,7 @@ from badgekit.validation import (
     IntegerField,
     Report,
     StringField,
+    bound_length,
     check_fields,
     each_object,
     length,
@@ -207,6 +208,7 @@ def _timestamp(
 
 def _evidence(value: Any, report: Report) -> list[Item]:
     """Validated evidence items, each with a fresh slug."""
+    bound_length("evidence", value, MAX_ITEM_BYTES, "Application")
     items: list[Item] = []
     for raw, scoped in each_object("evidence", value, report):
         cleaned = check_fields(EVIDENCE_FIELDS, raw, scoped)
@@ -222,6 +224,7 @@ def _evidence(value: Any, report: Report) -> list[Item]:
 
 
 def _review_items(value: Any, report: Report) -> list[Item]:
+    bound_length("reviewItems", value, MAX_ITEM_BYTES, "Review")
     items: list[Item] = []
     for raw, scoped in each_object("reviewItems", value, report):
         cleaned = check_fields(REVIEW_ITEM_FIELDS, raw, scoped)

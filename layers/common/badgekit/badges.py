@@ -37,6 +37,7 @@ from badgekit.validation import (
     as_integer,
     as_list,
     as_string,
+    bound_length,
     check_fields,
     each_object,
     length,
@@ -312,6 +313,7 @@ def _identified(
 ) -> list[Item]:
     """Criteria or alignments: validated items; an `id` of one of this badge's own items is kept
     (review items refer to criterion ids), any other id is dropped so a new one is assigned."""
+    bound_length(name, value, MAX_ITEM_BYTES, "Badge")
     own_ids = {int(item["id"]) for item in current}
     items: list[Item] = []
     for raw, scoped in each_object(name, value, report):
@@ -330,7 +332,8 @@ def _identified(
 
 def _values(name: str, value: Any, report: Report) -> list[str]:
     """Categories or tags: strings (tags may be `{"value": …}`), empties and duplicates dropped."""
-    seen: list[str] = []
+    bound_length(name, value, MAX_ITEM_BYTES, "Badge")
+    seen: dict[str, None] = {}  # insertion-ordered set
     for raw in as_list(value):
         if name == "tags" and isinstance(raw, dict):
             raw = raw.get("value")
@@ -344,9 +347,9 @@ def _values(name: str, value: Any, report: Report) -> list[str]:
         if len(text) > 255:
             report.add(name, NOT_IN_RANGE, value)
             return []
-        if text and text not in seen:
-            seen.append(text)
-    return seen
+        if text:
+            seen.setdefault(text)
+    return list(seen)
 
 
 def _children(fields: Mapping[str, Any], current: Mapping[str, Any], report: Report) -> Children:

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
-from badgekit import badges, codes, db, keys, outbox, timestamps
+from badgekit import badges, codes, db, jsonutil, keys, outbox, timestamps
 from badgekit.errors import ResourceConflict, ResourceNotFound
 from badgekit.places import Place
 from badgekit.validation import (
@@ -56,6 +56,17 @@ CLAIM_CODE_FIELD = StringField("claimCode", rules=(length(0, 255),))
 # Values of `expires` that mean "no expiry" (issuing.md input fields; form bodies send text).
 NO_EXPIRY = ("", "0", "false")
 EXPECTED_ARRAY = "Expected array"
+# A bulk award is bounded (README §3 limits): its length is checked before anything is read.
+MAX_BULK_EMAILS = 1000
+TOO_MANY_EMAILS = f"Too many emails (at most {MAX_BULK_EMAILS})"
+# A bulk award writes its instances in transactions of up to 100 actions: per award the instance,
+# its assertion, its list entry and its `award` event, plus one list-total update and one badge
+# check per transaction.
+_PER_AWARD = 4
+_BULK_CHUNK = (100 - 2) // _PER_AWARD  # 24 awards
+# DynamoDB caps a transaction at 4 MB; each event embeds the badge's representation, so a large
+# badge makes smaller chunks. Sizes are estimated from the items' JSON, with a margin.
+_CHUNK_BYTES = 3_000_000
 
 _ATTEMPTS = 6  # transaction conflicts and generated-slug collisions are retried
 
@@ -203,7 +214,11 @@ class BulkInput:
 
 
 def parse_bulk(fields: Mapping[str, Any]) -> BulkInput:
-    """Bulk body: `emails` (array, or one string), then issuedOn, expires."""
+    """Bulk body: `emails` (array, or one string), then issuedOn, expires.
+
+    More than MAX_BULK_EMAILS entries is the `emails` detail (no `value` key, issuing.md), found
+    from the length alone: the entries are then not validated one by one (a field fails at most
+    once), and nothing has been read yet. issuedOn and expires are still checked."""
     report = Report()
     raw = fields.get("emails")
     emails: list[str] = []
@@ -211,6 +226,8 @@ def parse_bulk(fields: Mapping[str, Any]) -> BulkInput:
         report.add("emails", REQUIRED, raw)
     elif not isinstance(raw, list | str):
         report.add("emails", EXPECTED_ARRAY, raw)
+    elif isinstance(raw, list) and len(raw) > MAX_BULK_EMAILS:
+        report.add("emails", TOO_MANY_EMAILS, with_value=False)
     else:
         for index, entry in enumerate(raw if isinstance(raw, list) else [raw]):
             try:
@@ -423,7 +440,14 @@ def award(target: Target, fields: Mapping[str, Any]) -> Item:
 
 
 def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[Item]:
-    """POST {L}/badges/{b}/instances/bulk: the new instances, in the order of `emails`."""
+    """POST {L}/badges/{b}/instances/bulk: the new instances, in the order of `emails`.
+
+    Calls: the emails' instance keys in BatchGetItems of 100 (concurrently), one UpdateItem
+    reserving the ids (in `emails` order), then one transaction per chunk of up to 24 awards
+    (`_award_chunk`), one after another: every chunk adds to the same list total and checks the
+    same badge, items concurrent transactions would conflict on. 1,000 new emails: 10
+    BatchGetItems, 1 UpdateItem, 42 TransactWriteItems. A request cut short (a timeout) leaves
+    whole chunks awarded; sending it again skips the emails that now hold the badge."""
     spec = parse_bulk(fields)
     unique: list[str] = []
     seen: set[str] = set()
@@ -431,22 +455,88 @@ def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[Item]:
         if keys.slug_key(email) not in seen:
             seen.add(keys.slug_key(email))
             unique.append(email)
-    held = {
-        item["SK"]
-        for item in db.batch_get([keys.instance(target.badge_id, email) for email in unique])
-    }
-    fresh = [e for e in unique if keys.instance(target.badge_id, e)["SK"] not in held]
+    held = _holders(target, unique)
+    fresh = [e for e in unique if _instance_sk(target, e) not in held]
     ids = db.allocate_ids({ENTITY: len(fresh)})[ENTITY]
+    pending = list(zip(fresh, ids, strict=True))
     created: list[Item] = []
-    # One transaction per instance, one after the other: parallel ones would contend for the
-    # list header (its total) and the id order would no longer follow `emails`.
-    for email, instance_id in zip(fresh, ids, strict=True):
-        single = AwardInput(email, None, spec.issued_on, spec.expires, None, spec.comment)
-        try:
-            created.append(_award(target, single, instance_id=instance_id))
-        except ResourceConflict:
-            continue  # awarded concurrently: skipped silently
+    size = _chunk_size(target, pending[0], spec) if pending else 1
+    while pending:
+        chunk, pending = pending[:size], pending[size:]
+        created.extend(_award_chunk(target, chunk, spec))
     return created
+
+
+def _instance_sk(target: Target, email: str) -> str:
+    return str(keys.instance(target.badge_id, email)["SK"])
+
+
+def _holders(target: Target, emails: Sequence[str]) -> set[str]:
+    """Instance sort keys of those of `emails` that hold the badge (consistent reads, in
+    BatchGetItems of 100 run concurrently)."""
+    wanted = [keys.instance(target.badge_id, email) for email in emails]
+    chunks = [wanted[start : start + 100] for start in range(0, len(wanted), 100)]
+    return {str(item["SK"]) for found in db.fan_out(db.batch_get, chunks) for item in found}
+
+
+def _bulk_build(
+    target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInput
+) -> list[tuple[Item, list[dict[str, Any]]]]:
+    """Each award of a chunk: its instance and its 4 actions (fresh slugs each time)."""
+    built = []
+    issued_on = spec.issued_on if spec.issued_on is not None else timestamps.now()
+    system_id = int(target.badge["systemId"])
+    for email, instance_id in pairs:
+        instance, assertion = _build(
+            target, instance_id, email, new_slug(), issued_on, spec.expires, None
+        )
+        actions = _award_actions(
+            target, instance, assertion, None, spec.comment, "request", system_id
+        )
+        # instance, assertion, list entry, event (the total and the badge check go once per chunk)
+        built.append((instance, [actions[0], actions[1], actions[2], actions[-1]]))
+    return built
+
+
+def _chunk_size(target: Target, first: tuple[str, int], spec: BulkInput) -> int:
+    """Awards per transaction: at most 24, fewer when the badge's representation (in every
+    event) is large. All awards of a bulk have the same size but for the email."""
+    _, actions = _bulk_build(target, [first], spec)[0]
+    one = len(jsonutil.dumps(actions)) + 6 * 255  # the longest email, wherever it appears
+    return max(1, min(_BULK_CHUNK, _CHUNK_BYTES // one))
+
+
+def _award_chunk(target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInput) -> list[Item]:
+    """Award a chunk of emails in ONE transaction: their instances, assertions, list entries
+    and `award` events, the list total raised once by the chunk's size, the badge check.
+
+    A cancelled transaction is explained from the data as it now is (one BatchGetItem: the
+    badge and the chunk's instance keys): the badge gone is the 404; emails awarded meanwhile
+    (a concurrent award of the same email wins) are dropped; the rest is written again with
+    fresh slugs (a conflict on the list total, a generated-slug clash)."""
+    pending = list(pairs)
+    for attempt in range(_ATTEMPTS):
+        if not pending:
+            return []
+        built = _bulk_build(target, pending, spec)
+        scope = keys.instances_list(target.badge_id)
+        actions = [action for _, group in built for action in group]
+        actions += [db.total_change(scope, len(built)), db.still_there(target.badge)]
+        try:
+            db.transact(actions)
+        except db.TransactionFailed as failure:
+            badge_key = {"PK": target.badge["PK"], "SK": target.badge["SK"]}
+            wanted = [badge_key, *(keys.instance(target.badge_id, e) for e, _ in pending)]
+            found = {(i["PK"], i["SK"]): i for i in db.batch_get(wanted)}
+            badge_now = found.pop((badge_key["PK"], badge_key["SK"]), None)
+            if badge_now is None or badge_now["id"] != target.badge["id"]:
+                raise ResourceNotFound.for_field("badge", "slug", target.badge["slug"]) from failure
+            held = {str(sk) for _, sk in found}
+            pending = [(e, i) for e, i in pending if _instance_sk(target, e) not in held]
+            _pause(attempt)
+            continue
+        return [instance for instance, _ in built]
+    raise db.TransactionFailed(["TransactionConflict"])
 
 
 def held_badge_ids(email: str) -> set[int]:

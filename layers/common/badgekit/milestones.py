@@ -216,21 +216,27 @@ def _sort_key(detail: Mapping[str, Any]) -> tuple[int, int]:
 def _support_input(
     fields: Mapping[str, Any], report: Report
 ) -> tuple[list[tuple[int, Any, int]] | None, bool]:
-    """`supportBadges` as (index, submitted value, id) entries; (None, present)."""
+    """`supportBadges` as (index, submitted value, id) entries; (None, present).
+
+    More than MAX_SUPPORT_BADGES entries (duplicates included: the input's length, README §3
+    limits) is the one `supportBadges` detail, without a `value` key (the list is not echoed)
+    and without looking at the entries; the caller then looks nothing up."""
     if SUPPORT not in fields:
         return None, False
     raw = fields.get(SUPPORT)
     if raw is None:
         report.add(SUPPORT, REQUIRED, raw)
         return None, True
+    values = raw if isinstance(raw, list) else [raw]
+    if len(values) > MAX_SUPPORT_BADGES:
+        report.add(SUPPORT, TOO_MANY, with_value=False)
+        return None, True
     entries: list[tuple[int, Any, int]] = []
-    for index, value in enumerate(raw if isinstance(raw, list) else [raw]):
+    for index, value in enumerate(values):
         try:
             entries.append((index, value, as_integer(value)))
         except CoercionError:
             report.add(f"{SUPPORT}[{index}]", INVALID_INTEGER, value)
-    if len({badge_id for _, _, badge_id in entries}) > MAX_SUPPORT_BADGES:
-        report.add(SUPPORT, TOO_MANY, raw)
     return entries, True
 
 
@@ -245,13 +251,16 @@ def parse(
     Details come in the order primaryBadgeId, numberRequired, action, supportBadges. Badge ids
     must name badges of `system` (`Unknown badge`); the badges are looked up once, together with
     those `current` keeps, so the response needs no further lookup. `gone` holds (id, key) pairs
-    of badges a transaction found missing: a stale index entry for one counts as unknown."""
+    of badges a transaction found missing: a stale index entry for one counts as unknown.
+    A support list over the limit fails before any lookup (with the details found so far)."""
     report = Report()
     specs = FIELDS if current is None else tuple(s for s in FIELDS if s.name in fields)
     values = check_fields(specs, fields, report)
     entries, present = _support_input(fields, report)
     if current is None and not present:
         report.add(SUPPORT, REQUIRED, None)
+    if any(d["field"] == SUPPORT and d["message"] == TOO_MANY for d in report.details):
+        report.raise_if_any()
     primary = values.get("primaryBadgeId")
     wanted = {badge_id for _, _, badge_id in entries or []}
     if primary is not None:
@@ -443,6 +452,11 @@ def add_badge(
     badge_id = parse_badge_id(fields)
 
     def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, Item]]:
+        listed = [int(b) for b in current.get("supportBadgeIds", [])]
+        if badge_id not in listed and len(listed) >= MAX_SUPPORT_BADGES:  # before any lookup
+            report = Report()
+            report.add("badgeId", TOO_MANY, fields.get("badgeId"))
+            report.raise_if_any()
         found = badges_by_id(referenced([current]) | {badge_id})
         badge = found.get(badge_id)
         if (
@@ -453,13 +467,8 @@ def add_badge(
             report = Report()
             report.add("badgeId", UNKNOWN_BADGE, fields.get("badgeId"))
             report.raise_if_any()
-        listed = [int(b) for b in current.get("supportBadgeIds", [])]
         if badge_id in listed:
             return None, found
-        if len(listed) >= MAX_SUPPORT_BADGES:
-            report = Report()
-            report.add("badgeId", TOO_MANY, fields.get("badgeId"))
-            report.raise_if_any()
         return {**current, "supportBadgeIds": sorted([*listed, badge_id])}, found
 
     return _revise(milestone, change)

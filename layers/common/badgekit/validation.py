@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from badgekit.errors import ValidationError
+from badgekit.errors import RequestEntityTooLarge, ValidationError
 
 REQUIRED = "Required field"
 NOT_IN_RANGE = "String is not in range"
@@ -248,3 +248,25 @@ def each_object(
             report.add(f"{name}[{index}]", UNEXPECTED_VALUE, raw)
             continue
         yield raw, report.scoped(f"{name}[{index}].")
+
+
+# The least one entry of these array inputs adds to its stored item (as JSON, with its comma):
+# a criterion `{"id":1,"description":"","required":false,"note":""}`, an alignment with a
+# one-letter name and a four-letter URL, a tag `{"id":1,"value":"x"}`, a category `"x"`, an
+# evidence item (a 40-character slug and three nulls), a review item (a null, a false, a null).
+ENTRY_BYTES = {
+    "criteria": 50,
+    "alignments": 40,
+    "tags": 20,
+    "categories": 4,
+    "evidence": 80,
+    "reviewItems": 50,
+}
+
+
+def bound_length(name: str, value: Any, limit: int, model: str) -> None:
+    """README §3 limits: an array input with more entries than one stored item of at most
+    `limit` bytes could hold is a 413 from its length alone, before its entries are validated
+    and before anything is looked up or written (duplicates and empty entries count)."""
+    if isinstance(value, list) and len(value) > limit // ENTRY_BYTES[name]:
+        raise RequestEntityTooLarge(f"{model} exceeds the maximum stored size of {limit} bytes")
