@@ -100,17 +100,13 @@ class Shaper:
             "id": int(application["id"]),
             "slug": application["slug"],
             "learner": application["learner"],
-            "created": timestamps.to_iso(int(application["created"])),
+            "created": timestamps.to_iso(application.get("created")),
             "assignedTo": application.get("assignedTo"),
-            "assignedExpiration": _iso(application.get("assignedExpiration")),
+            "assignedExpiration": timestamps.to_iso(application.get("assignedExpiration")),
             "badge": self.badge(badge),
-            "processed": _iso(application.get("processed")),
+            "processed": timestamps.to_iso(application.get("processed")),
             "evidence": evidence_list(application),
         }
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else timestamps.to_iso(int(value))
 
 
 def evidence_json(evidence: Mapping[str, Any]) -> dict[str, Any]:

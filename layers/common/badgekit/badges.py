@@ -202,7 +202,7 @@ def badge_json(
         "timeUnits": badge.get("timeUnits"),
         "limit": _int_or_none(badge.get("limit")),
         "unique": bool(badge.get("unique", False)),
-        "created": timestamps.to_iso(int(badge["created"])),
+        "created": timestamps.to_iso(badge.get("created")),
         "imageUrl": images.image_url(badge, base_url),
         "type": badge.get("type", ""),
         "archived": bool(badge.get("archived", False)),

@@ -33,7 +33,7 @@ def consumer_json(item: Item, *, with_secret: bool = False) -> dict[str, Any]:
     if with_secret:
         body["apiSecret"] = item["apiSecret"]
     body["description"] = item.get("description")
-    body["created"] = timestamps.to_iso(int(item["created"]))
+    body["created"] = timestamps.to_iso(item.get("created"))
     return body
 
 

@@ -114,16 +114,12 @@ def instance_json(instance: Mapping[str, Any], target: Target) -> dict[str, Any]
     return {
         "slug": instance["slug"],
         "email": instance["email"],
-        "expires": timestamps.to_iso(_int_or_none(instance.get("expires"))),
-        "issuedOn": timestamps.to_iso(int(instance["issuedOn"])),
+        "expires": timestamps.to_iso(instance.get("expires")),
+        "issuedOn": timestamps.to_iso(instance.get("issuedOn")),
         "claimCode": instance.get("claimCode"),
         "assertionUrl": assertion_url(str(instance["slug"]), target.base_url),
         "badge": target.badge_json(),
     }
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 def award_payload(instance: Mapping[str, Any], target: Target, comment: str | None) -> Item:
@@ -134,7 +130,7 @@ def award_payload(instance: Mapping[str, Any], target: Target, comment: str | No
         "badge": target.badge_json(),
         "email": instance["email"],
         "assertionUrl": assertion_url(str(instance["slug"]), target.base_url),
-        "issuedOn": int(instance["issuedOn"]),
+        "issuedOn": timestamps.to_seconds(instance.get("issuedOn")),
         "comment": comment,
     }
 

@@ -108,8 +108,9 @@ def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[st
     if badge is None or system is None:
         raise assertion_not_found()  # the badge is being deleted: its cascade removes this
     badge_url = badges.class_url(badge, system, badges.Owners(Place(system)), base_url)
-    issued_on = int(item["issuedOn"])
-    expires = None if item.get("expires") is None else int(item["expires"])
+    # Stored values render whatever they are (README §6 "Range"): clamped, or null if garbage.
+    issued_on = timestamps.to_seconds(item.get("issuedOn"))
+    expires = timestamps.to_seconds(item.get("expires"))
     if linked_data:
         return 200, _assertion_v2(item, url, badge_url, issued_on, expires)
     document: dict[str, Any] = {
@@ -129,7 +130,7 @@ def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[st
 
 
 def _assertion_v2(
-    item: Mapping[str, Any], url: str, badge_url: str, issued_on: int, expires: int | None
+    item: Mapping[str, Any], url: str, badge_url: str, issued_on: int | None, expires: int | None
 ) -> dict[str, Any]:
     """Open Badges 2.0 Assertion (hosted verification, salted email hash)."""
     salt = str(item["salt"])

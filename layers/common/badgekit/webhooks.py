@@ -321,9 +321,9 @@ def delivery_json(item: Item) -> dict[str, Any]:
         "attempts": int(item.get("attempts", 0)),
         "lastStatusCode": int(status_code) if status_code is not None else None,
         "lastError": item.get("lastError"),
-        "nextAttemptAt": timestamps.to_iso(int(next_at)) if next_at is not None else None,
-        "created": timestamps.to_iso(int(item["created"])),
-        "updated": timestamps.to_iso(int(item["updated"])),
+        "nextAttemptAt": timestamps.to_iso(next_at),
+        "created": timestamps.to_iso(item.get("created")),
+        "updated": timestamps.to_iso(item.get("updated")),
     }
 
 
