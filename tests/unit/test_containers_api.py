@@ -544,3 +544,17 @@ def test_unexpected_errors_return_the_internal_error_body_without_details(api, m
     assert reply.status == 500
     assert reply.json == {"code": "InternalError", "message": "An internal error occurred"}
     assert "secret driver detail" not in str(reply.json)
+
+
+@pytest.mark.parametrize("key", ["k" * 256, "\ud800", "frontend\udfff"])
+def test_impossible_consumer_keys_are_unknown_without_a_lookup(api, key):
+    """A key claim no consumer can have (over 255 characters, or a lone surrogate from a JSON
+    escape) is refused at step 15 without sending an oversized or unencodable key to DynamoDB."""
+    from tests.unit.helpers import metered
+
+    api.post("/systems", system_body("chicago"))
+    with metered() as meter:
+        reply = Api(key, "secret").get("/systems/chicago")
+    assert reply.status == 403
+    assert reply.json == {"code": "NotAuthorized", "message": "Could not find consumer for API key"}
+    assert "GetItem" not in meter.operations

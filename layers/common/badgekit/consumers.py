@@ -12,8 +12,9 @@ from badgekit.validation import Report, StringField, check_fields, length
 
 Item = dict[str, Any]
 
+API_KEY_MAX_LENGTH = 255
 FIELDS = (
-    StringField("apiKey", rules=(length(1, 255),)),
+    StringField("apiKey", rules=(length(1, API_KEY_MAX_LENGTH),)),
     StringField("description", rules=(length(0, 255),)),
 )
 
@@ -22,10 +23,23 @@ def credentials(api_key: str, master_secret: str | None) -> auth.Credentials | N
     """Resolve the `key` claim: the master secret, or a consumer's secret and system."""
     if api_key == "master":
         return auth.Credentials(master_secret, None)
+    if not _possible_key(api_key):
+        return None  # could never have been created: no lookup (and no oversized key sent)
     consumer = db.get(keys.consumer(api_key))
     if consumer is None:
         return None
     return auth.Credentials(str(consumer["apiSecret"]), int(consumer["systemId"]))
+
+
+def _possible_key(api_key: str) -> bool:
+    """A `key` claim that a consumer could have: 1-255 characters of valid Unicode."""
+    if not 0 < len(api_key) <= API_KEY_MAX_LENGTH:
+        return False
+    try:
+        api_key.encode()
+    except UnicodeEncodeError:  # a lone surrogate from a `\ud800` escape in the token
+        return False
+    return True
 
 
 def consumer_json(item: Item, *, with_secret: bool = False) -> dict[str, Any]:
