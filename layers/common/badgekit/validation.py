@@ -37,6 +37,9 @@ _EMAIL = re.compile(
     rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}(?:\.{_LABEL})+|\[\d{{1,3}}(?:\.\d{{1,3}}){{3}}\])$"
 )
 _INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
+# Integers are stored as DynamoDB numbers and read by clients as 64-bit values: anything outside
+# the signed 64-bit range is `Invalid integer` (it used to fail the write with a 500).
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
 
 
 def is_url(value: str) -> bool:
@@ -78,11 +81,13 @@ def as_string(value: Any) -> str:
 def as_integer(value: Any) -> int:
     if isinstance(value, bool):
         raise CoercionError(INVALID_INTEGER)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _INTEGER.match(value):
-        return int(value)
-    raise CoercionError(INVALID_INTEGER)
+    number = value if isinstance(value, int) else None
+    # The length check first: int() refuses strings of more than 4300 digits with a ValueError.
+    if isinstance(value, str) and len(value) <= 20 and _INTEGER.match(value):
+        number = int(value)
+    if number is None or not MIN_INTEGER <= number <= MAX_INTEGER:
+        raise CoercionError(INVALID_INTEGER)
+    return number
 
 
 _TRUE = {"true", "1"}
