@@ -171,6 +171,17 @@ def test_field_rules_and_child_rules(tree):
     assert tree.get(f"{SYS}/badges?archived=any").json == {"badges": []}
 
 
+def test_integers_a_number_column_cannot_hold_are_invalid(tree):
+    body = badge_body(timeValue=10**40, limit=str(2**63), criteria=[{"id": 2**70}])
+    reply = tree.post(f"{SYS}/badges", body)
+    assert reply.status == 400
+    assert reply.json["details"] == [
+        {"message": "Invalid integer", "field": "timeValue", "value": 10**40},
+        {"message": "Invalid integer", "field": "limit", "value": str(2**63)},
+    ]
+    assert tree.get(f"{SYS}/badges?archived=any").json == {"badges": []}
+
+
 def test_slug_is_unique_across_the_deployment(tree):
     assert tree.post(f"{PRG}/badges", badge_body("shared")).status == 201
     tree.post("/systems", system_body("pittsburgh"))

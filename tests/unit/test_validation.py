@@ -92,6 +92,14 @@ def test_integer_coercion():
             as_integer(bad)
 
 
+def test_integer_coercion_is_limited_to_64_bits():
+    assert as_integer(2**63 - 1) == 2**63 - 1
+    assert as_integer(str(-(2**63))) == -(2**63)
+    for bad in (2**63, -(2**63) - 1, 10**40, str(2**63), "9" * 5000, 10**5000):
+        with pytest.raises(CoercionError):
+            as_integer(bad)
+
+
 def test_boolean_coercion():
     for truthy in (True, 1, "1", "true"):
         assert as_boolean(truthy) is True
