@@ -10,6 +10,7 @@ process, hence one environment).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -334,9 +335,7 @@ class LocalStack:
                     function.invoke,
                     interval=self.options.stream_interval,
                     on_failure=(
-                        (lambda body, arn=destination: self._send_to_queue(arn, body))
-                        if destination
-                        else None
+                        functools.partial(self._send_to_queue, destination) if destination else None
                     ),
                 )
                 poller.start()

@@ -52,8 +52,10 @@ def _construct_short_tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dic
         value = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise TemplateError(f"!{suffix}: unexpected YAML node {node!r}")
     if suffix in ("Ref", "Condition"):
         return {suffix: value}
     if suffix == "GetAtt" and isinstance(value, str):

@@ -37,12 +37,12 @@ def the_issuer(system_slug: str, issuer_slug: str) -> tuple[Item, Item]:
 
 
 @health.get("/")
-def root() -> Response:
+def root() -> Response[str]:
     return respond({"app": config.APP_NAME, "version": config.version()})
 
 
 @health.get("/healthcheck")
-def healthcheck() -> Response:
+def healthcheck() -> Response[str]:
     return root()
 
 
@@ -50,7 +50,7 @@ def healthcheck() -> Response:
 
 
 @systems.get("/systems")
-def list_systems() -> Response:
+def list_systems() -> Response[str]:
     request = current()
     request.require_master()
     page = request.page()
@@ -59,7 +59,7 @@ def list_systems() -> Response:
 
 
 @systems.post("/systems")
-def create_system() -> Response:
+def create_system() -> Response[str]:
     request = current()
     request.require_master()
     item = containers.create(containers.system_level(), request.body)
@@ -69,13 +69,13 @@ def create_system() -> Response:
 
 
 @systems.get("/systems/<systemSlug>")
-def get_system(systemSlug: str) -> Response:
+def get_system(systemSlug: str) -> Response[str]:
     system = the_system(systemSlug)
     return respond({"system": containers.describe_system(system, current().base_url)})
 
 
 @systems.put("/systems/<systemSlug>")
-def update_system(systemSlug: str) -> Response:
+def update_system(systemSlug: str) -> Response[str]:
     updated = containers.update(containers.system_level(), the_system(systemSlug), current().body)
     return respond(
         {"status": "updated", "system": containers.describe_system(updated, current().base_url)}
@@ -83,7 +83,7 @@ def update_system(systemSlug: str) -> Response:
 
 
 @systems.delete("/systems/<systemSlug>")
-def delete_system(systemSlug: str) -> Response:
+def delete_system(systemSlug: str) -> Response[str]:
     system = the_system(systemSlug)
     described = containers.describe_system(system, current().base_url)
     cascade.delete_system(system)
@@ -96,7 +96,7 @@ ISSUERS = "/systems/<systemSlug>/issuers"
 
 
 @issuers.get(ISSUERS)
-def list_issuers(systemSlug: str) -> Response:
+def list_issuers(systemSlug: str) -> Response[str]:
     request = current()
     system = the_system(systemSlug)
     page = request.page()
@@ -105,7 +105,7 @@ def list_issuers(systemSlug: str) -> Response:
 
 
 @issuers.post(ISSUERS)
-def create_issuer(systemSlug: str) -> Response:
+def create_issuer(systemSlug: str) -> Response[str]:
     request = current()
     item = containers.create(containers.issuer_level(the_system(systemSlug)), request.body)
     return respond(
@@ -114,13 +114,13 @@ def create_issuer(systemSlug: str) -> Response:
 
 
 @issuers.get(f"{ISSUERS}/<issuerSlug>")
-def get_issuer(systemSlug: str, issuerSlug: str) -> Response:
+def get_issuer(systemSlug: str, issuerSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     return respond({"issuer": containers.describe_issuer(system, issuer, current().base_url)})
 
 
 @issuers.put(f"{ISSUERS}/<issuerSlug>")
-def update_issuer(systemSlug: str, issuerSlug: str) -> Response:
+def update_issuer(systemSlug: str, issuerSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     updated = containers.update(containers.issuer_level(system), issuer, current().body)
     described = containers.describe_issuer(system, updated, current().base_url)
@@ -128,7 +128,7 @@ def update_issuer(systemSlug: str, issuerSlug: str) -> Response:
 
 
 @issuers.delete(f"{ISSUERS}/<issuerSlug>")
-def delete_issuer(systemSlug: str, issuerSlug: str) -> Response:
+def delete_issuer(systemSlug: str, issuerSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     described = containers.describe_issuer(system, issuer, current().base_url)
     cascade.delete_issuer(system, issuer)
@@ -141,7 +141,7 @@ PROGRAMS = f"{ISSUERS}/<issuerSlug>/programs"
 
 
 @programs.get(PROGRAMS)
-def list_programs(systemSlug: str, issuerSlug: str) -> Response:
+def list_programs(systemSlug: str, issuerSlug: str) -> Response[str]:
     request = current()
     system, issuer = the_issuer(systemSlug, issuerSlug)
     page = request.page()
@@ -150,7 +150,7 @@ def list_programs(systemSlug: str, issuerSlug: str) -> Response:
 
 
 @programs.post(PROGRAMS)
-def create_program(systemSlug: str, issuerSlug: str) -> Response:
+def create_program(systemSlug: str, issuerSlug: str) -> Response[str]:
     request = current()
     system, issuer = the_issuer(systemSlug, issuerSlug)
     item = containers.create(containers.program_level(system, issuer), request.body)
@@ -160,14 +160,14 @@ def create_program(systemSlug: str, issuerSlug: str) -> Response:
 
 
 @programs.get(f"{PROGRAMS}/<programSlug>")
-def get_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response:
+def get_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     program = containers.get_program(system, issuer, param(programSlug))
     return respond({"program": containers.program_json(program, current().base_url)})
 
 
 @programs.put(f"{PROGRAMS}/<programSlug>")
-def update_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response:
+def update_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     program = containers.get_program(system, issuer, param(programSlug))
     updated = containers.update(containers.program_level(system, issuer), program, current().body)
@@ -177,7 +177,7 @@ def update_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Respon
 
 
 @programs.delete(f"{PROGRAMS}/<programSlug>")
-def delete_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response:
+def delete_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     program = containers.get_program(system, issuer, param(programSlug))
     cascade.delete_program(system, issuer, program)
@@ -192,7 +192,7 @@ CONSUMERS = "/systems/<systemSlug>/consumers"
 
 
 @consumer_keys.get(CONSUMERS)
-def list_consumers(systemSlug: str) -> Response:
+def list_consumers(systemSlug: str) -> Response[str]:
     request = current()
     request.require_master()
     page = request.page()
@@ -201,7 +201,7 @@ def list_consumers(systemSlug: str) -> Response:
 
 
 @consumer_keys.post(CONSUMERS)
-def create_consumer(systemSlug: str) -> Response:
+def create_consumer(systemSlug: str) -> Response[str]:
     request = current()
     request.require_master()
     item = consumers.create(the_system(systemSlug), request.body)
@@ -211,7 +211,7 @@ def create_consumer(systemSlug: str) -> Response:
 
 
 @consumer_keys.delete(f"{CONSUMERS}/<apiKey>")
-def delete_consumer(systemSlug: str, apiKey: str) -> Response:
+def delete_consumer(systemSlug: str, apiKey: str) -> Response[str]:
     request = current()
     request.require_master()
     item = consumers.delete(the_system(systemSlug), param(apiKey))
