@@ -6,24 +6,26 @@ Two triggers, one function:
 - the retry queue (an SQS delay queue): each message is one scheduled attempt (a retry, or a
   redelivery requested over the API).
 
-Both report partial batch failures through Powertools' BatchProcessor; the records of a batch
-are independent deliveries, so they are processed concurrently (`ConcurrentBatchProcessor`): a
-receiver that is slow to answer never delays the other records of its batch. A record fails only
-when its work could not be recorded or scheduled (DynamoDB or SQS errors); a failing receiver is
-not a failure here, its delivery is simply scheduled for a retry.
+Both report partial batch failures through Powertools' AsyncBatchProcessor; the records of a
+batch are independent deliveries, so they are processed concurrently (each record's blocking
+work runs on a thread of a pool as large as a batch): a receiver that is slow to answer never
+delays the other records of its batch. A record fails only when its work could not be recorded
+or scheduled (DynamoDB or SQS errors); a failing receiver is not a failure here, its delivery is
+simply scheduled for a retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
+    AsyncBatchProcessor,
     EventType,
-    process_partial_response,
+    async_process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -40,12 +42,10 @@ tracer = Tracer()
 _pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook-record")
 
 
-class ConcurrentBatchProcessor(BatchProcessor):
-    """BatchProcessor whose records are handled concurrently (they are independent; failures
-    are still reported per record)."""
-
-    def process(self) -> list[tuple[Any, ...]]:
-        return list(_pool.map(self._process_record, self.records))
+async def _on_thread(work: Callable[[], None]) -> None:
+    """Run one record's blocking work (DynamoDB, SQS, HTTP) on the pool, so that the records
+    awaited together by the processor overlap."""
+    await asyncio.get_running_loop().run_in_executor(_pool, work)
 
 
 def _is_queue_batch(event: dict[str, Any]) -> bool:
@@ -56,23 +56,23 @@ def _is_queue_batch(event: dict[str, Any]) -> bool:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    handler: Callable[[Any], None]
+    handler: Callable[[Any], Coroutine[Any, Any, None]]
     if _is_queue_batch(event):
         event_type = EventType.SQS
 
-        def handler(record: SQSRecord) -> None:
-            delivery.handle_queue_message(record.body)
+        async def handler(record: SQSRecord) -> None:
+            await _on_thread(lambda: delivery.handle_queue_message(record.body))
 
     else:
         event_type = EventType.DynamoDBStreams
         batch = delivery.StreamBatch.prepare(event.get("Records") or [])
 
-        def handler(record: DynamoDBRecord) -> None:
-            batch.deliver(record.raw_event)
+        async def handler(record: DynamoDBRecord) -> None:
+            await _on_thread(lambda: batch.deliver(record.raw_event))
 
-    return process_partial_response(
+    return async_process_partial_response(
         event=event,
         record_handler=handler,
-        processor=ConcurrentBatchProcessor(event_type=event_type),
+        processor=AsyncBatchProcessor(event_type=event_type),
         context=context,
     )

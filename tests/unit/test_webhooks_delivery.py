@@ -10,6 +10,7 @@ replacing `delivery.transport`, except in the tests of `delivery.post` itself.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -451,6 +452,49 @@ def test_a_slow_receiver_does_not_delay_the_rest_of_the_batch(api, system, monke
     assert sorted(done) == ["https://fast.example.org/x"] * 5 + ["https://slow.example.org/x"] * 5
     # The records of the batch were handled concurrently: the slow calls overlapped.
     assert in_flight["peak"] >= 3
+
+
+@pytest.mark.parametrize("on_lambda", [False, True], ids=["local", "lambda-environment"])
+def test_batches_from_a_poller_thread_report_failures_per_record(
+    api, system, receiver, monkeypatch, on_lambda
+):
+    """The local stack's pollers invoke the sender on their own threads; Powertools' async
+    processor runs the batch on a new event loop there (asyncio.run), and, when LAMBDA_TASK_ROOT
+    is set, on the thread's event loop, created once and reused by the next invocation."""
+    if on_lambda:
+        monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    add_webhook(api)
+    stream = Stream()
+    original = delivery.start
+    failing: set[str] = set()
+
+    def flaky(event: delivery.Event, webhook: dict, delivery_id: int) -> None:
+        if event.event_id in failing:
+            raise RuntimeError("DynamoDB is having a bad day")
+        original(event, webhook, delivery_id)
+
+    monkeypatch.setattr(delivery, "start", flaky)
+    results: list[Any] = []
+    delivered: list[str] = []
+
+    def poller() -> None:
+        for batch in range(2):  # two invocations on the same thread
+            events = [record_event(system["id"], uid=f"{batch}-{i}")[0] for i in range(2)]
+            failing.add(events[0])
+            delivered.append(events[1])
+            records = [r for r in stream.read() if passes_filters(sender_filter(), r)]
+            assert len(records) == 2
+            results.append((records[0]["dynamodb"]["SequenceNumber"], invoke(api, records)))
+        if on_lambda:
+            asyncio.get_event_loop().close()  # the thread's loop, left open for the next batch
+
+    thread = threading.Thread(target=poller)
+    thread.start()
+    thread.join()
+    assert len(results) == 2
+    for sequence, result in results:
+        assert result == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    assert sorted(receiver.ids()) == sorted(delivered)
 
 
 # --- retries (§4) -----------------------------------------------------------------------------

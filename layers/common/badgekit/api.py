@@ -102,19 +102,47 @@ def is_public(path: str) -> bool:
     return path in ("/", "/healthcheck") or path.startswith("/public/")
 
 
-@dataclass(frozen=True)
+# A `<name>` segment of a route matches what Powertools' REST resolver matches for it: the
+# unreserved, sub-delim and unsafe characters of RFC 3986 plus word characters (its
+# `_NAMED_GROUP_BOUNDARY_PATTERN`, repeated here rather than read from a private name).
+_PARAM_VALUE = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+"
+
+
+def compile_rule(rule: str) -> re.Pattern[str]:
+    """A route's path pattern compiled as `APIGatewayRestResolver` compiles it: trailing
+    slashes of the rule dropped and accepted in the path, `<name>` a named group."""
+    pattern = _PARAM.sub(lambda m: f"(?P<{m.group(1)}>{_PARAM_VALUE})", rule.rstrip("/"))
+    return re.compile(f"^{pattern}/*$")
+
+
+@dataclass
 class RouteTable:
-    """(method, compiled path) pairs of one function, for 404 vs 405 before anything else."""
+    """(method, compiled path) pairs of one function, for 404 vs 405 before anything else.
 
-    routes: tuple[tuple[str, re.Pattern[str]], ...]
+    Filled by `_Resolver.route` as routes are registered (no Powertools private state read)."""
 
-    @classmethod
-    def of(cls, resolver: APIGatewayRestResolver) -> RouteTable:
-        registered = resolver._static_routes + resolver._dynamic_routes
-        return cls(tuple((route.method.upper(), route.rule) for route in registered))
+    routes: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+
+    def add(self, rule: str, methods: str | Sequence[str]) -> None:
+        pattern = compile_rule(rule)
+        for method in (methods,) if isinstance(methods, str) else methods:
+            self.routes.append((method.upper(), pattern))
 
     def allowed(self, path: str) -> list[str]:
         return sorted({method for method, rule in self.routes if rule.match(path)})
+
+
+class _Resolver(APIGatewayRestResolver):
+    """The REST resolver, recording every route it registers in `table`: `route` is the public
+    registration method (the method decorators and `include_router` call it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = RouteTable()
+
+    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        self.table.add(rule, method)
+        return super().route(rule, method, *args, **kwargs)
 
 
 SystemLookup = Callable[[ApiRequest, str], int | None]
@@ -153,7 +181,7 @@ def build_handler(
     consume_jti: auth.JtiStore = _consume_jti,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Assemble a Lambda handler from resource routers."""
-    app = APIGatewayRestResolver()
+    app = _Resolver()
     for router in routers:
         app.include_router(router)
 
@@ -191,7 +219,7 @@ def build_handler(
         )
         return render_error(InternalError())
 
-    table = RouteTable.of(app)
+    table = app.table
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
