@@ -1,0 +1,23 @@
+"""`make bench`: handler time and AWS cost of every endpoint of the containers, badges, public,
+claim codes, issuing, milestones, assessment and webhooks functions, and of lists at scale.
+
+Why: the single-table design (docs/data-model.md) promises a fixed number of DynamoDB calls per
+request, and list pages whose cost depends on the page rather than on the collection. Those
+counts (and the S3 calls of stored images) are what this measures and what matters; the times
+are the handler plus moto's in-process emulation, useful only to compare endpoints with each
+other on one machine.
+
+This is not a test: nothing asserts a speed. It fails loudly only for what is wrong at any
+speed (a Scan on a request path, an unexpected status, a page of the wrong size, a badge list
+making more calls than its page can justify), because the numbers of such a run would be
+meaningless.
+
+Writes docs/benchmarks.md and prints the same tables; progress goes to stderr.
+"""
+
+# The package, by concern: `harness` (the in-process gateway, the DynamoDB and S3 call meter,
+# fresh tables, timing and checking a scenario), `scenarios` (the per-endpoint fixtures and the
+# requests of each row), `scale` (lists at scale and the bulk award at the limit), `report`
+# (docs/benchmarks.md) and `__main__` (the command). The harness is imported first: it sets up
+# the offline environment before any handler or `badgekit` module is imported.
+from scripts.bench import harness as harness

@@ -1,0 +1,94 @@
+"""`python -m scripts.bench` (`make bench`): the options, and the order of the sections."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import scripts.bench
+from local.inprocess import ROOT
+from scripts.bench.report import Results, bulk_section, environment_lines, report
+from scripts.bench.scale import (
+    measure_badge_scale,
+    measure_bulk,
+    measure_issuing_scale,
+    measure_scale,
+)
+from scripts.bench.scenarios import (
+    measure_badge_endpoints,
+    measure_endpoints,
+    measure_issuing_endpoints,
+)
+
+OUTPUT = ROOT / "docs" / "benchmarks.md"
+ITERATIONS = 30
+# Badge writes are transactions of up to 17 actions, and moto copies the table per action; most
+# runs also write in their set-up or clean-up. Fewer runs keep `make bench` within minutes.
+BADGE_ITERATIONS = 15
+# The claim codes, issuing, milestones, assessment and webhooks routes: many scenarios, most
+# writing in their set-up or clean-up too.
+ISSUING_ITERATIONS = 5
+SCALE_ITERATIONS = 2
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench", description=scripts.bench.__doc__
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=ITERATIONS, help="per containers endpoint"
+    )
+    parser.add_argument(
+        "--badge-iterations", type=int, default=BADGE_ITERATIONS, help="per badges/public endpoint"
+    )
+    parser.add_argument(
+        "--issuing-iterations",
+        type=int,
+        default=ISSUING_ITERATIONS,
+        help="per claim codes, issuing, milestones, assessment or webhooks endpoint",
+    )
+    parser.add_argument(
+        "--scale-iterations", type=int, default=SCALE_ITERATIONS, help="per list at scale"
+    )
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="Markdown report")
+    parser.add_argument(
+        "--bulk-only",
+        action="store_true",
+        help="only the bulk award at the limit: print its section, write nothing",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.bulk_only:
+        print(bulk_section(measure_bulk()))
+        return 0
+    started, load = time.perf_counter(), os.getloadavg()[0]
+    containers_results = measure_endpoints(args.iterations)
+    badge_results, public_results = measure_badge_endpoints(args.badge_iterations)
+    results = Results(
+        containers_results,
+        badge_results,
+        public_results,
+        measure_issuing_endpoints(args.issuing_iterations),
+        measure_scale(args.scale_iterations),
+        measure_badge_scale(args.scale_iterations),
+        measure_issuing_scale(args.scale_iterations),
+        measure_bulk(),
+    )
+    elapsed_s = time.perf_counter() - started
+    lines = environment_lines(args, elapsed_s, load)
+    text = report(results, lines)
+    args.output.write_text(text)
+    print(text)
+    print(f"written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

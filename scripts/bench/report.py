@@ -1,0 +1,402 @@
+"""Rendering docs/benchmarks.md: the tables of each section, the notes that explain them and
+the environment the numbers were taken in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+
+from scripts.bench.harness import FAN_OUT_THREADS, WARMUP, Result, Usage
+from scripts.bench.scale import BULK_LIMIT
+from scripts.bench.scenarios import (
+    BADGE_FIXTURE,
+    ENDPOINT_FIXTURE,
+    ISSUING_FIXTURE,
+    SYSTEM,
+    IssuingResults,
+)
+
+# Assumed DynamoDB latencies for the expected times (same Region, warm connections): any other
+# call (a read, the id counter's UpdateItem), and a TransactWriteItems of ~100 actions.
+ROUND_TRIP_MS = (3, 10)
+TRANSACTION_MS = (20, 60)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: int = 0) -> str:
+    """A Markdown table; the last `right` columns are right-aligned (numbers)."""
+    align = ["---"] * (len(headers) - right) + ["---:"] * right
+    lines = [headers, align, *rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
+def request_cell(result: Result) -> str:
+    return f"`{result.scenario.method} {result.scenario.shown}`"
+
+
+def endpoint_table(results: Sequence[Result]) -> str:
+    rows = [
+        [
+            r.scenario.method,
+            f"`{r.scenario.shown}`" + (f" ({r.scenario.note})" if r.scenario.note else ""),
+            r.scenario.auth,
+            f"{r.median_ms:.1f}",
+            f"{r.p95_ms:.1f}",
+            r.calls_text,
+            r.text(lambda u: u.items_read),
+        ]
+        for r in results
+    ]
+    headers = ["Method", "Path", "Key", "Median ms", "p95 ms", "Calls (in order)", "Items read"]
+    return markdown_table(headers, rows)
+
+
+def scale_table(results: Sequence[Result]) -> str:
+    rows = [
+        [
+            request_cell(r),
+            r.scenario.note,
+            ("-" if r.scenario.listed is None else f"{r.scenario.listed}")
+            + (f" of {r.total:,}" if r.total is not None else ""),
+            str(len(r.timings_ms)),
+            f"{r.median_ms:.1f}",
+            f"{r.p95_ms:.1f}",
+            r.calls_text,
+            r.text(lambda u: f"{u.items_read} = {u.items_breakdown}"),
+            r.text(lambda u: u.list_rows),
+        ]
+        for r in results
+    ]
+    headers = [
+        "Request",
+        "Collection",
+        "Returned",
+        "Runs",
+        "Median ms",
+        "p95 ms",
+        "DynamoDB calls (in order)",
+        "Items read (per call group)",
+        "of which list rows",
+    ]
+    return markdown_table(headers, rows)
+
+
+def expected_time(usage: Usage) -> str:
+    """The critical path priced at the assumed latencies (a range)."""
+    transactions = usage.count("TransactWriteItems")
+    others = usage.round_trips - transactions
+    low, high = (
+        transactions * t + others * r for t, r in zip(TRANSACTION_MS, ROUND_TRIP_MS, strict=True)
+    )
+    return f"{low / 1000:.2f}-{high / 1000:.2f} s"
+
+
+def bulk_table(results: Sequence[Result]) -> str:
+    rows = [
+        [
+            request_cell(r),
+            r.scenario.note,
+            str(r.scenario.status),
+            f"{r.median_ms:.0f}",
+            r.calls_text,
+            r.text(lambda u: u.calls),
+            r.text(lambda u: u.round_trips),
+            r.text(expected_time),
+        ]
+        for r in results
+    ]
+    headers = [
+        "Request",
+        "Body",
+        "Status",
+        "ms (moto)",
+        "DynamoDB calls (in order)",
+        "Calls",
+        "Round trips (critical path)",
+        "Expected on DynamoDB",
+    ]
+    return markdown_table(headers, rows)
+
+
+def environment_lines(
+    args: argparse.Namespace, elapsed_s: float, load_at_start: float
+) -> list[str]:
+    """Where and how the numbers were taken: times mean nothing without it. The load average
+    tells whether other processes competed for the CPUs (times are then inflated)."""
+    return [
+        f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {platform.platform()} ({platform.machine()}), {os.cpu_count()} CPUs",
+        f"- Python: {platform.python_implementation()} {platform.python_version()}; "
+        f"boto3 {metadata.version('boto3')}, moto {metadata.version('moto')}, "
+        f"aws-lambda-powertools {metadata.version('aws-lambda-powertools')}",
+        f"- Timed runs: {args.iterations} per containers endpoint, {args.badge_iterations} per "
+        f"badges or public endpoint, {args.issuing_iterations} per claim codes, issuing, "
+        f"milestones, assessment or webhooks endpoint, each after {WARMUP} discarded warm-up "
+        f"run; at scale: {args.scale_iterations} per page, fewer for some whole collections "
+        "(column `Runs`)",
+        f"- Whole run: {elapsed_s:.0f} s; load average (1 min) {load_at_start:.2f} at the start, "
+        f"{os.getloadavg()[0]:.2f} at the end",
+    ]
+
+
+ABOUT = """\
+## What is measured, and what is not
+
+- **Handler time** is `time.perf_counter()` around `Gateway.dispatch` of the local stack, in
+  process: routing, the API Gateway proxy event, the route's warm function (Powertools
+  resolver, JWT verification, validation, domain code, boto3 (de)serialisation) and moto
+  answering every DynamoDB and S3 call in process. Building and signing the request, decoding
+  the reply and the untimed set-up of fresh items (deletes) or clean-up (creates; flips such as
+  archiving a badge are undone) are outside the clock.
+- **Not real DynamoDB or S3 latency.** moto is an emulator doing Python work per call: every
+  Query visits every item of the *table* (not just the partition), and every TransactWriteItems
+  deep-copies the whole table once *per action* (moto 5.2's rollback copy), so a badge write
+  listed in four lists (up to 17 actions) costs far more than it would on DynamoDB; its S3
+  keeps objects in memory. So moto times grow with the table and the transaction's size while
+  DynamoDB's barely do, and a real call is instead a network round trip (a few ms, more for
+  transactions; an S3 PutObject or GetObject typically tens of ms). The table is created from
+  the template without its stream (nothing consumes it here, and moto would keep every record
+  and copy it in each transaction). So what the stream triggers after a response is not
+  measured either: awards, revokes and reviews write their outbox event in the request's
+  transaction (counted), while the webhook sender and the milestone awarder run later, in their
+  own functions. Nor are API Gateway, Lambda cold starts (functions are imported before
+  measuring), concurrency or throttling measured. Use the times only to compare rows of one
+  run; the machine may have been busy with other work (see the load average).
+- **The call and item counts are the meaningful, stable numbers.** *Calls* are every DynamoDB
+  call of the data layer's boto3 clients and every S3 call of the images module (prefixed `S3`)
+  during the request (botocore `before-call` hooks, on every thread), in call order (calls made
+  concurrently sorted by operation), consecutive calls of one operation grouped. *Items read*
+  are the items returned by GetItem, Query and BatchGetItem (`after-call` hook); *list rows*
+  are the list headers and entries among them (SK `LIST#…`, a few dozen bytes each). A Scan on
+  any request path stops the run, and so does a list making more calls than its bound: for
+  lists of badges, and of a badge's codes, instances or applications, prefix GetItems + one
+  Query per list + one BatchGetItem per 100 members + one containers Query; the bounds of the
+  other bounded lists are given with their tables. A `/` in a cell would mean iterations
+  differed.
+"""
+
+
+SCALE_NOTES = """\
+How a page is read (docs/data-model.md, "Lists are header + entries"): one Query with
+`Limit = 1 + page·count` reads the list header and the entries up to the end of the page (small
+items), then one BatchGetItem reads the page's members (up to 100 keys per call). Issuers embed
+their programs: a page adds one Query per listed issuer (concurrently), the whole list one Query
+for all the system's programs. Systems embed their issuers and programs: one Query per listed
+system (concurrently). The collections are seeded through the domain functions, in bulk (not
+timed); the DELETE row removes the seeded system with everything under it, within the request.
+At this scale a request takes seconds under moto, so few runs are timed: the counts are the
+point here.
+"""
+
+
+BADGE_SCALE_NOTES = """\
+Badges are listed in up to four lists each (all badges, system, issuer, program), each split
+into active and archived halves, so the default list and `archived=true` are one list and
+`archived=any` merges two (two Queries, each up to the end of the page). A page is then one
+BatchGetItem (per 100 badges); the nested `issuer`/`program` objects of issuer- and
+program-level badges come from one Query of *all* the system's issuers and programs, made once
+per request whatever the page holds. `/public/badges` reads the deployment-wide list, then per
+distinct system on the page one GSI1 Query and one GetItem (the system by id) and its
+containers Query. Page 9 is the last full page of the active badges; page 10 lies past their
+end (nothing returned, but the Query still reads every entry up to it). The DELETE row removes
+one program: its badges are deleted one transaction each (docs/data-model.md, X1), each
+followed by the Queries of its purge (its instances and their assertions, its milestone
+references, its partition: 5 Queries, and batch deletes of whatever they find), so it is the
+one request here whose calls grow with the collection (deleting the whole system would make 200
+such transactions: minutes under moto, where each copies the table). Seeded like the
+containers, in bulk through the domain functions.
+"""
+
+
+ISSUING_SCALE_NOTES = """\
+One system with 20 system-level badges, seeded in bulk through the domain functions like the
+collections above. A badge's codes, instances and applications are lists like the others: one
+Query up to the end of the page, one BatchGetItem, so their calls are fixed and what they read
+grows with the page number, not with the collection (the prefix and the badge come in one
+BatchGetItem). One code or instance is one GetItem after that; the lookup by code is one GSI2
+Query, then the code (GetItem) and its badge by id (GSI1 Query) concurrently. Two routes make
+calls that grow with the collection: `GET {L}/codes` makes one Query per badge of the
+container (each badge's code list, up to the end of the page, whether the badge has codes or
+not), and the milestone list one GSI1 Query per distinct badge its page names.
+`GET {L}/instances/{email}` also reads every distinct badge of its page by id (one GSI1 Query
+each, concurrently), bounded by the page size. The system's applications with
+`processed=true` read all 20 badges' list headers in one BatchGetItem, then only the badges the
+page overlaps (one Query each): page 5 costs what page 1 does (bound: 8 calls); the `email`
+filter is one GSI2 Query and two BatchGetItems whatever the collection (bound: 4).
+"""
+
+
+BULK_NOTES = f"""\
+A bulk award checks the length of `emails` first (at most {BULK_LIMIT:,}), then reads the
+emails' instances in BatchGetItems of 100 keys, run concurrently on the data layer's pool of
+{FAN_OUT_THREADS} threads, reserves the ids in one UpdateItem and writes the awards in
+transactions of up to 24 (per award the instance, its assertion, its list entry and its `award`
+event; per transaction one update of the list total and one badge check: 98 actions), one after
+another: every transaction updates the same list total and checks the same badge, items two
+concurrent transactions would conflict on. *Round trips* counts the calls on the critical path:
+a call of the request's thread one, a run of n concurrent pool calls ceil(n / {FAN_OUT_THREADS}).
+*Expected on DynamoDB* prices that path at an assumed {TRANSACTION_MS[0]}-{TRANSACTION_MS[1]} ms
+per TransactWriteItems of ~100 actions and {ROUND_TRIP_MS[0]}-{ROUND_TRIP_MS[1]} ms per other
+call (same Region, warm connections; not measured here): far inside API Gateway's 29 s. The
+moto time is not a DynamoDB estimate (here moto's rollback copy is made once per transaction
+and table instead of once per action, or 1,000 awards would take tens of minutes).
+A request cut short leaves whole transactions applied; sent again, it skips the emails that now
+hold the badge (second row).
+"""
+
+
+@dataclass(frozen=True)
+class Results:
+    containers: Sequence[Result]
+    badges: Sequence[Result]
+    public: Sequence[Result]
+    issuing: IssuingResults
+    container_scale: Sequence[Result]
+    badge_scale: Sequence[Result]
+    issuing_scale: Sequence[Result]
+    bulk: Sequence[Result]
+
+
+def report(results: Results, lines: Sequence[str]) -> str:
+    return "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            "Generated by `make bench` (`scripts/bench/`); do not edit by hand, run it again.",
+            "",
+            *lines,
+            "",
+            ABOUT,
+            "## Endpoints (containers function)",
+            "",
+            f"Fixture: {ENDPOINT_FIXTURE}. `Key`: the request's JWT key (none, the master key or "
+            f"a consumer key of `{SYSTEM}`). Creates use a new slug each time and deletes a fresh "
+            "item.",
+            "",
+            endpoint_table(results.containers),
+            "",
+            "## Endpoints (badges function)",
+            "",
+            f"Fixture: {BADGE_FIXTURE}. Every request with the master key. Creates send 2 "
+            "criteria, 1 alignment, 2 categories and 2 tags, with a new slug each time (deleted "
+            "again, untimed); a stored image is uploaded to S3 tagged pending, its IMAGE item "
+            "written by the badge's transaction, then untagged. `scalar` changes the name, "
+            "`slug rename` moves the badge between two slugs (its list entries are repointed), "
+            "`archive` moves it from the active to the archived lists (undone untimed). Deletes "
+            "remove a fresh badge.",
+            "",
+            endpoint_table(results.badges),
+            "",
+            "## Endpoints (public function)",
+            "",
+            "Same fixture, unsigned requests. A badge class names its issuer document under the "
+            "badge's own container; through a higher prefix that takes the system's containers "
+            "Query. The image is the fixture's stored PNG, read from S3.",
+            "",
+            endpoint_table(results.public),
+            "",
+            "## Endpoints (claim codes function)",
+            "",
+            f"Fixture of this and the next four tables: {ISSUING_FIXTURE}. Every request with "
+            "the master key. The badge-level routes of these functions are measured under the "
+            "system prefix on the system-level badge (system and badge in one BatchGetItem); a "
+            "deeper prefix adds one GetItem per level, as for badges. Creates use a new code "
+            "each time (deleted again, untimed) and the delete removes a fresh code. "
+            "`GET {L}/codes/{code}` finds the code on GSI2 (1 Query), then reads it (GetItem) "
+            "and its badge by id (GSI1 Query) concurrently, plus the system's containers Query "
+            "when the badge lies below the URL's container. `GET {L}/codes` reads the "
+            "container's badge list (2 Queries: active and archived), then **one Query per "
+            "badge** of the container (its code list), then the page's codes and their badges "
+            "(2 BatchGetItems): its calls grow with the number of badges, see the scale table.",
+            "",
+            endpoint_table(results.issuing.codes),
+            "",
+            "## Endpoints (issuing function, and hosted assertions)",
+            "",
+            "An award is one transaction: the instance, its assertion, the list entry and "
+            "total, the badge check and the `award` outbox event, plus the code's claim when a "
+            "claim code is given (read first by one GetItem). The bulk award reads the emails' "
+            "instances in BatchGetItems of 100 (concurrently), reserves the ids in one "
+            "UpdateItem and writes the awards in transactions of up to 24 (the list total and "
+            "the badge check once per transaction; see the last section). A revoke deletes the "
+            "instance, leaves a tombstone at its assertion and records the `revoke` event, in "
+            "one transaction. "
+            "`GET {L}/instances/{email}` queries GSI2 for the earner's instances in scope, reads "
+            "them in one BatchGetItem, then each distinct badge by id (one GSI1 Query each, "
+            "concurrently; one BatchGetItem confirms them), plus the system's containers Query "
+            "for badges below the URL's container. `/public/assertions/{slug}` (public "
+            "function, unsigned) reads the assertion, then its badge and system by id (GSI1, "
+            "concurrently) and one BatchGetItem; a revoked one answers `410` from its tombstone "
+            "alone. Creates award new emails (revoked again, untimed); the delete revokes a "
+            "fresh instance.",
+            "",
+            endpoint_table(results.issuing.instances),
+            "",
+            "## Endpoints (milestones function)",
+            "",
+            "A system's milestones live in its partition: the list is one Query of all of "
+            "them. Every milestone representation embeds its primary and support badges, read "
+            "by id (one GSI1 Query per distinct badge, concurrently), plus the system's "
+            "containers Query for issuer- or program-level badges: the list's calls grow with "
+            "the number of distinct badges its page names (see the scale table). Writes look "
+            "the badges they name up the same way, then write the milestone, its support "
+            "entries and a check per newly named badge in one transaction. `add-badge` is "
+            "undone untimed, `remove-badge` prepared untimed; the delete removes a fresh "
+            "milestone.",
+            "",
+            endpoint_table(results.issuing.milestones),
+            "",
+            "## Endpoints (assessment function)",
+            "",
+            "`GET {L}/applications` reads the container's badge list (2 Queries), the "
+            "application-list headers of all its badges (one BatchGetItem per 100), then only "
+            "the badges the page overlaps (one Query per state each, concurrently) and one "
+            "BatchGetItem of the page's applications with their badges, plus the system's "
+            "containers Query for badges below the URL's container. `processed` selects the "
+            "state lists; the `email` filter uses GSI2 instead (1 Query, then 2 "
+            "BatchGetItems: the page's applications with pointers to their badges, then the "
+            "badges). Reviews are read through their application (GetItem). A review create "
+            "or update records the `review` event in its transaction. The `processed` flip "
+            "moves the application's list entry (undone untimed); the application delete "
+            "removes one with a review, whose reviews are purged after its transaction.",
+            "",
+            endpoint_table(results.issuing.assessment),
+            "",
+            "## Endpoints (webhooks function)",
+            "",
+            "The configuration routes (webhooks.md §1) and the delivery log, empty here: "
+            "deliveries are written by the webhook sender, which does not run in this "
+            "benchmark. `POST …/deliveries/{id}/redeliver` is not measured (it needs a delivery "
+            "and sends to the SQS retry queue).",
+            "",
+            endpoint_table(results.issuing.webhooks),
+            "",
+            "## Lists at scale",
+            "",
+            "### Systems and issuers",
+            "",
+            SCALE_NOTES,
+            scale_table(results.container_scale),
+            "",
+            "### Badges",
+            "",
+            BADGE_SCALE_NOTES,
+            scale_table(results.badge_scale),
+            "",
+            "### Claim codes, instances, applications and milestones",
+            "",
+            ISSUING_SCALE_NOTES,
+            scale_table(results.issuing_scale),
+            "",
+            bulk_section(results.bulk),
+        ]
+    )
+
+
+def bulk_section(results: Sequence[Result]) -> str:
+    return "\n".join(["## A bulk award at the limit", "", BULK_NOTES, bulk_table(results), ""])
