@@ -751,7 +751,8 @@ def server() -> Iterator[tuple[str, type[Handler]]]:
     handler.headers_out = {}
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.handle_error = lambda *args: None  # type: ignore[method-assign]  # timed-out clients
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the loop's next poll (0.5 s by default).
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
     httpd.shutdown()
