@@ -43,6 +43,9 @@ class LocalHttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds
+    # the body until the client's delayed ACK (~40 ms on every keep-alive response).
+    disable_nagle_algorithm = True
     server: LocalHttpServer
 
     def handle_expect_100(self) -> bool:

@@ -236,11 +236,7 @@ POOL = StackPool()
 
 
 class CountingClient(ApiClient):
-    """The conftest client (PyJWT signing), counting the writes it sends for the pool.
-
-    Each request uses a new connection (`Connection: close`): on a kept-alive connection the
-    stack's stdlib server writes headers and body in two segments, and Nagle's algorithm with
-    the client's delayed ACK adds about 40 ms to every response."""
+    """The conftest client (PyJWT signing), counting the writes it sends for the pool."""
 
     def __init__(
         self, base_url: str, pool: StackPool, key: str = "master", secret: str = ""
@@ -252,7 +248,6 @@ class CountingClient(ApiClient):
         return CountingClient(self.base_url, self.pool, key, secret)
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs["headers"] = {"Connection": "close", **(kwargs.get("headers") or {})}
         response = super().request(method, path, **kwargs)
         if method.upper() in WRITE_METHODS and response.status_code < 300:
             self.pool.count_write()  # refused writes leave nothing behind

@@ -24,18 +24,9 @@ from tests.integration.conftest import StackProcess
 Unique = Callable[..., str]
 
 
-class Client(ApiClient):
-    """The conftest client on a new connection per request: on a kept-alive connection the
-    stack's stdlib server and Nagle's algorithm add ~40 ms to every response."""
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs["headers"] = {"Connection": "close", **(kwargs.get("headers") or {})}
-        return super().request(method, path, **kwargs)
-
-
 @pytest.fixture
-def http(stack: StackProcess) -> Client:
-    return Client(stack.base_url, "master", stack.master_secret)
+def http(stack: StackProcess) -> ApiClient:
+    return ApiClient(stack.base_url, "master", stack.master_secret)
 
 
 @dataclass
@@ -64,7 +55,7 @@ def badge_body(slug: str) -> dict[str, Any]:
     }
 
 
-def make_tree(api: Client, unique: Unique) -> Tree:
+def make_tree(api: ApiClient, unique: Unique) -> Tree:
     system = unique("sys")
     sys = f"/systems/{system}"
     body = {"slug": system, "name": "System", "url": "http://example.org"}
@@ -83,7 +74,7 @@ def make_tree(api: Client, unique: Unique) -> Tree:
 
 
 @pytest.fixture
-def tree(http: Client, unique: Unique) -> Tree:
+def tree(http: ApiClient, unique: Unique) -> Tree:
     return make_tree(http, unique)
 
 
@@ -93,7 +84,7 @@ def json_of(response: requests.Response, status: int) -> Any:
     return response.json()
 
 
-def badge_of(api: Client, prefix: str, slug: str) -> dict[str, Any]:
+def badge_of(api: ApiClient, prefix: str, slug: str) -> dict[str, Any]:
     badge: dict[str, Any] = json_of(api.get(f"{prefix}/badges/{slug}"), 200)["badge"]
     return badge
 
@@ -242,12 +233,14 @@ def test_all_codes_of_a_container(http, tree):
 # --- concurrency -----------------------------------------------------------------------------
 
 
-def race(stack: StackProcess, count: int, send: Callable[[Client], requests.Response]) -> list[Any]:
+def race(
+    stack: StackProcess, count: int, send: Callable[[ApiClient], requests.Response]
+) -> list[Any]:
     """`count` threads, each with its own connection, released together; (status, body) each."""
     barrier = threading.Barrier(count)
 
     def one(_: int) -> tuple[int, Any]:
-        client = Client(stack.base_url, "master", stack.master_secret)
+        client = ApiClient(stack.base_url, "master", stack.master_secret)
         barrier.wait()
         response = send(client)
         return response.status_code, response.json()

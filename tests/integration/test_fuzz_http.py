@@ -53,14 +53,6 @@ ERROR_CODES = {
 }
 
 
-class Client(ApiClient):
-    """One connection per request (`Connection: close`): avoids the stack's Nagle delay."""
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs["headers"] = {"Connection": "close", **(kwargs.get("headers") or {})}
-        return super().request(method, path, **kwargs)
-
-
 def created(response: requests.Response, key: str) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     item: dict[str, Any] = response.json()[key]
@@ -76,7 +68,7 @@ class World:
     """What the fuzzed routes write into: one tree with a badge (and its instance, application and
     review) per level, and an `aux` system for milestones and webhooks."""
 
-    api: Client
+    api: ApiClient
     system: str = ""
     prefix: dict[str, str] = field(default_factory=dict)
     badge: dict[str, str] = field(default_factory=dict)
@@ -549,10 +541,10 @@ ROUTES = [
 
 @pytest.fixture(scope="module")
 def world(stack: StackProcess) -> World:
-    return World(Client(stack.base_url, "master", MASTER_SECRET)).build()
+    return World(ApiClient(stack.base_url, "master", MASTER_SECRET)).build()
 
 
-def read(api: Client, path: str) -> Any:
+def read(api: ApiClient, path: str) -> Any:
     response = api.get(path)
     assert response.status_code == 200, f"GET {path} → {response.status_code} {response.text}"
     return response.json()
