@@ -402,16 +402,12 @@ def _learner_prefix(place: Place, badge: Item | None) -> str:
     return (
         keys.scope_sort_key(
             int(badge["systemId"]),
-            _optional_int(badge.get("issuerId")),
-            _optional_int(badge.get("programId")),
+            db.int_or_none(badge.get("issuerId")),
+            db.int_or_none(badge.get("programId")),
             int(badge["id"]),
         )
         + "#"
     )
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 def _learner_index(email: str, prefix: str) -> Iterable[Item]:
@@ -478,8 +474,8 @@ def _index_attributes(application: Mapping[str, Any]) -> dict[str, str]:
         "GSI2PK": keys.learner_lookup(str(application["learner"])),
         "GSI2SK": keys.learner_sort_key(
             int(application["systemId"]),
-            _optional_int(application.get("issuerId")),
-            _optional_int(application.get("programId")),
+            db.int_or_none(application.get("issuerId")),
+            db.int_or_none(application.get("programId")),
             int(application["badgeId"]),
             int(application["created"]),
             int(application["id"]),

@@ -198,9 +198,9 @@ def badge_json(
         "consumerDescription": badge["consumerDescription"],
         "issuerUrl": badge.get("issuerUrl"),
         "rubricUrl": badge.get("rubricUrl"),
-        "timeValue": _int_or_none(badge.get("timeValue")),
+        "timeValue": db.int_or_none(badge.get("timeValue")),
         "timeUnits": badge.get("timeUnits"),
-        "limit": _int_or_none(badge.get("limit")),
+        "limit": db.int_or_none(badge.get("limit")),
         "unique": bool(badge.get("unique", False)),
         "created": timestamps.to_iso(badge.get("created")),
         "imageUrl": images.image_url(badge, base_url),
@@ -226,10 +226,6 @@ def badge_json(
         }
     )
     return body
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 def _nested_system(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:

@@ -139,6 +139,11 @@ def delete_same(item: Item) -> dict[str, Any]:
     }
 
 
+def int_or_none(value: Any) -> int | None:
+    """A stored number (DynamoDB hands back `Decimal`) as an `int`; an absent one stays None."""
+    return None if value is None else int(value)
+
+
 def get(key: keys.Key) -> Item | None:
     response = table().get_item(Key=key, ConsistentRead=True)
     item: Item | None = response.get("Item")
