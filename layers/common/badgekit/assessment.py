@@ -19,7 +19,6 @@ purges it with the rest of the badge:
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,10 +67,6 @@ REVIEW_ITEM_FIELDS = (
 PROCESSED_MESSAGE = "Invalid `processed` parameter. Expecting one of 'true', 'false' or 'any'."
 MAX_ITEM_BYTES = badges.MAX_ITEM_BYTES
 _SLUG_ATTEMPTS = 3  # a generated slug colliding with an existing one is retried
-
-
-def new_slug() -> str:
-    return secrets.token_hex(16)
 
 
 # --- representations -----------------------------------------------------------------------------
@@ -210,7 +205,7 @@ def _evidence(value: Any, report: Report) -> list[Item]:
         cleaned = check_fields(EVIDENCE_FIELDS, raw, scoped)
         items.append(
             {
-                "slug": new_slug(),
+                "slug": keys.new_slug(),
                 "url": cleaned.get("url"),
                 "mediaType": cleaned.get("mediaType"),
                 "reflection": cleaned.get("reflection"),
@@ -526,7 +521,7 @@ def create_application(badge: Item, body: Body) -> Item:
     _set_or_clear(item, "assignedTo", values.get("assignedTo"))
     _set_or_clear(item, "assignedExpiration", expiration)
     for _ in range(_SLUG_ATTEMPTS):
-        slug = new_slug()
+        slug = keys.new_slug()
         item.update({**keys.application(badge_id, slug), "slug": slug})
         item.update(_index_attributes(item))
         _check_size(item, "Application")
@@ -697,7 +692,7 @@ def create_review(shaper: Shaper, badge: Item, application: Item, body: Body) ->
     _set_or_clear(review, "comment", values.get("comment"))
     current = application
     for _ in range(db.MAX_ATTEMPTS):
-        slug = new_slug()
+        slug = keys.new_slug()
         review.update({**keys.review(badge_id, application_id, slug), "slug": slug})
         _check_size(review, "Review")
         event = outbox.event_put(

@@ -10,7 +10,6 @@ two.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -440,7 +439,7 @@ def create(place: Place, body: Body) -> Item:
     children = _children(body.fields, {}, report)
     report.raise_if_any()
     assert image is not None
-    slug = values.get("slug") or secrets.token_hex(16)
+    slug = values.get("slug") or keys.new_slug()
     ids = db.allocate_ids({"badge": 1, "image": int(image.stored), **children.new_ids_needed()})
     badge_id = ids.pop("badge")[0]
     image_ids = ids.pop("image")

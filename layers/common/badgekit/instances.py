@@ -243,10 +243,6 @@ def parse_bulk(fields: Mapping[str, Any]) -> BulkInput:
 # --- awarding -------------------------------------------------------------------------------------
 
 
-def new_slug() -> str:
-    return secrets.token_hex(20)  # 40 lowercase hex characters (README §9)
-
-
 def _build(
     target: Target,
     instance_id: int,
@@ -401,7 +397,7 @@ def _award(
     for attempt in range(_ATTEMPTS):
         if instance_id is None:
             instance_id = db.next_id(ENTITY)
-        slug = spec.slug or new_slug()
+        slug = spec.slug or keys.new_slug(keys.INSTANCE_SLUG_HEX)
         issued_on = spec.issued_on if spec.issued_on is not None else timestamps.now()
         instance, assertion = _build(
             target, instance_id, spec.email, slug, issued_on, spec.expires, spec.claim_code
@@ -484,7 +480,13 @@ def _bulk_build(
     system_id = int(target.badge["systemId"])
     for email, instance_id in pairs:
         instance, assertion = _build(
-            target, instance_id, email, new_slug(), issued_on, spec.expires, None
+            target,
+            instance_id,
+            email,
+            keys.new_slug(keys.INSTANCE_SLUG_HEX),
+            issued_on,
+            spec.expires,
+            None,
         )
         actions = _award_actions(
             target, instance, assertion, None, spec.comment, "request", system_id
