@@ -580,19 +580,15 @@ def update_application(application: Item, body: Body) -> Item:
         try:
             db.save_revision(current, db.Revision(updated, extra))
         except db.TransactionFailed as failure:
-            current = _reload("application", current, failure)
+            current = _or_gone("application", current, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def _reload(model: str, current: Item, failure: Exception) -> Item:
-    """An application or review as it now is, after `failure`; the 404 if it is gone (or
-    re-created under its slug)."""
-    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-    if reloaded is None or reloaded["id"] != current["id"]:
-        raise ResourceNotFound.for_field(model, "slug", current["slug"]) from failure
-    return reloaded
+def _or_gone(model: str, current: Item, failure: Exception) -> Item:
+    """An application or review as it now is, after `failure` (db.reload); its 404 if gone."""
+    return db.reload(current, ResourceNotFound.for_field(model, "slug", current["slug"]), failure)
 
 
 def delete_application(application: Item) -> None:
@@ -715,7 +711,7 @@ def create_review(shaper: Shaper, badge: Item, application: Item, body: Body) ->
             if failure.failed(4):
                 raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
             if failure.failed(3) or failure.conflict:
-                current = _reload("application", current, failure)
+                current = _or_gone("application", current, failure)
             continue  # a changed application, a slug collision or a conflict: again
         return review
     raise db.TransactionFailed(["TransactionConflict"])
@@ -745,9 +741,9 @@ def update_review(shaper: Shaper, badge: Item, application: Item, review: Item, 
             if failure.failed(2):
                 raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
             if failure.failed(1) or failure.conflict:
-                owner = _reload("application", owner, failure)
+                owner = _or_gone("application", owner, failure)
             if failure.failed(0) or failure.conflict:
-                current = _reload("review", current, failure)
+                current = _or_gone("review", current, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])

@@ -533,10 +533,8 @@ def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
                 raise ResourceConflict.duplicate_slug(
                     "badge", _conflict_details(body.fields, values)
                 ) from failure
-            reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-            if reloaded is None or reloaded["id"] != current["id"]:
-                raise ResourceNotFound.for_field("badge", "slug", current["slug"]) from failure
-            current = reloaded
+            gone = ResourceNotFound.for_field("badge", "slug", current["slug"])
+            current = db.reload(current, gone, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])

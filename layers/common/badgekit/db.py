@@ -150,6 +150,16 @@ def get(key: keys.Key) -> Item | None:
     return item
 
 
+def reload(current: Item, gone: Exception, failure: Exception) -> Item:
+    """`current` as it now is, read again (consistently) after a write of it failed (`failure`:
+    a race with another write); raises `gone` (from `failure`) if the item was deleted, or if its
+    key now holds another item (deleted and re-created under the same slug)."""
+    reloaded = get({"PK": current["PK"], "SK": current["SK"]})
+    if reloaded is None or reloaded["id"] != current["id"]:
+        raise gone from failure
+    return reloaded
+
+
 def by_id(entity: str, entity_id: int) -> Item | None:
     """An entity by its immutable id, through GSI1 (eventually consistent: display only)."""
     attributes = keys.by_id(entity, entity_id)

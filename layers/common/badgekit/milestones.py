@@ -395,13 +395,6 @@ def _pause(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.01 * (2**attempt)))  # jittered backoff under contention
 
 
-def _reload(current: Mapping[str, Any]) -> Item:
-    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-    if reloaded is None or reloaded["id"] != current["id"]:
-        raise not_found(str(current["id"]))
-    return reloaded
-
-
 def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
     """Optimistic update loop: the write is retried, from the milestone as it now is, after a
     concurrent change or when a badge it starts referencing turned out to be gone."""
@@ -416,7 +409,7 @@ def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
         except db.TransactionFailed as failure:
             gone |= write.gone(failure)
             _pause(attempt)
-            current = _reload(current)
+            current = db.reload(current, not_found(str(current["id"])), failure)
             continue
         return updated, found
     raise db.TransactionFailed(["TransactionConflict"])
@@ -494,9 +487,9 @@ def delete(milestone: Item) -> None:
     for attempt in range(ATTEMPTS):
         try:
             db.transact(_delete_actions(current))
-        except db.TransactionFailed:
+        except db.TransactionFailed as failure:
             _pause(attempt)
-            current = _reload(current)
+            current = db.reload(current, not_found(str(current["id"])), failure)
             continue
         return
     raise db.TransactionFailed(["TransactionConflict"])
