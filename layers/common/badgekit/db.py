@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -352,6 +354,13 @@ def save_revision(current: Item, revision: Revision) -> None:
 
 
 MAX_ATTEMPTS = 4  # optimistic-concurrency retries of an update racing another write
+BACK_OFF_BASE = 0.02  # seconds: the first retry waits up to this, each further one twice as long
+
+
+def back_off(attempt: int) -> None:
+    """Sleep before retrying a write that lost a race: a random (full-jitter) wait of up to
+    BACK_OFF_BASE * 2**attempt, so contending writers spread out instead of colliding again."""
+    time.sleep(random.uniform(0, BACK_OFF_BASE * (2**attempt)))
 
 
 def delete_keys(key_list: Iterable[keys.Key]) -> int:

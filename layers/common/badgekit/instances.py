@@ -17,9 +17,7 @@ held by an email" (C8 by container, C9 for milestones).
 from __future__ import annotations
 
 import hashlib
-import random
 import secrets
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -338,10 +336,6 @@ class _Retry(Exception):
     """A failure nothing in the stored data explains (a conflict, a generated-slug clash)."""
 
 
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.02 * (2**attempt)))  # jittered backoff under contention
-
-
 def already_awarded(email: str, target: Target, existing: Mapping[str, Any]) -> ResourceConflict:
     return ResourceConflict(
         f"User {email} has already been awarded badge {target.badge['slug']}",
@@ -413,7 +407,7 @@ def _award(
             )
             if not isinstance(error, _Retry):
                 raise error from failure
-            _pause(attempt)
+            db.back_off(attempt)
             continue
         return instance
     raise db.TransactionFailed(["TransactionConflict"])
@@ -531,7 +525,7 @@ def _award_chunk(target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInp
                 raise ResourceNotFound.for_field("badge", "slug", target.badge["slug"]) from failure
             held = {str(sk) for _, sk in found}
             pending = [(e, i) for e, i in pending if _instance_sk(target, e) not in held]
-            _pause(attempt)
+            db.back_off(attempt)
             continue
         return [instance for instance, _ in built]
     raise db.TransactionFailed(["TransactionConflict"])

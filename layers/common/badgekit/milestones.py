@@ -20,9 +20,7 @@ committed, never inside the API request.
 from __future__ import annotations
 
 import logging
-import random
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -385,14 +383,10 @@ def create(system: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[Item, 
             if failure.failed(1):
                 raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
             gone |= write.gone(failure)
-            _pause(attempt)
+            db.back_off(attempt)
             continue
         return item, parsed.badges
     raise db.TransactionFailed(["TransactionConflict"])
-
-
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.01 * (2**attempt)))  # jittered backoff under contention
 
 
 def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
@@ -408,7 +402,7 @@ def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
             db.transact(write.actions)
         except db.TransactionFailed as failure:
             gone |= write.gone(failure)
-            _pause(attempt)
+            db.back_off(attempt)
             current = db.reload(current, not_found(str(current["id"])), failure)
             continue
         return updated, found
@@ -488,7 +482,7 @@ def delete(milestone: Item) -> None:
         try:
             db.transact(_delete_actions(current))
         except db.TransactionFailed as failure:
-            _pause(attempt)
+            db.back_off(attempt)
             current = db.reload(current, not_found(str(current["id"])), failure)
             continue
         return
@@ -548,7 +542,7 @@ def _drop_support(entry: Mapping[str, Any], badge_id: int) -> None:
         try:
             db.transact(_write(current, updated, {}).actions)
         except db.TransactionFailed:
-            _pause(attempt)
+            db.back_off(attempt)
             continue  # changed concurrently: read it again
         return
     raise db.TransactionFailed(["TransactionConflict"])
