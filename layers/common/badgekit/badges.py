@@ -573,3 +573,30 @@ def all_of(place: Place) -> list[Item]:
     """Every badge of a container and its descendants, active and archived (cascades)."""
     members, _ = db.list_members([list_scope(place, False), list_scope(place, True)], None)
     return members
+
+
+# --- badges by id ---------------------------------------------------------------------------------
+
+
+def indexed_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+    """Badges by id as GSI1 has them (B3): one Query each, run concurrently (one round trip).
+    Eventually consistent: a badge deleted a moment ago may still be there, at an old version;
+    for callers whose transaction re-checks the badges it relies on (milestone writes) or that
+    only display them."""
+    wanted = sorted(set(badge_ids))
+    found = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
+    return {badge_id: item for badge_id, item in zip(wanted, found, strict=True) if item}
+
+
+def current_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+    """Badges by id as they are now: GSI1 finds their keys (in parallel), one consistent
+    BatchGetItem confirms they still exist and reads their current version; a badge being
+    deleted is left out."""
+    wanted = sorted(set(badge_ids))
+    hits = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
+    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
+    return {
+        int(item["id"]): item
+        for item in db.batch_get(keyed)
+        if item.get("entity") == "badge" and int(item["id"]) in wanted
+    }

@@ -619,23 +619,10 @@ def list_for_earner(place: Place, email: str, page: db.Page | None) -> tuple[lis
     return found, total
 
 
-def badges_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
-    """Badges by id: GSI1 finds their keys (in parallel), one consistent BatchGetItem confirms
-    they still exist and reads their current version."""
-    wanted = sorted(set(badge_ids))
-    hits = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
-    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
-    return {
-        int(item["id"]): item
-        for item in db.batch_get(keyed)
-        if item.get("entity") == "badge" and int(item["id"]) in wanted
-    }
-
-
 def earner_json(place: Place, found: Sequence[Item], base_url: str) -> list[dict[str, Any]]:
     """Instances of several badges of the URL's system, each with its badge (read by id);
     an instance whose badge is being deleted is left out (the cascade removes it)."""
-    by_id = badges_by_id(int(item["badgeId"]) for item in found)
+    by_id = badges.current_by_id(int(item["badgeId"]) for item in found)
     owners = badges.Owners(place)
     targets: dict[int, Target] = {}
     shaped = []

@@ -106,13 +106,6 @@ def list_milestones(system: Mapping[str, Any], page: db.Page | None) -> tuple[li
     return items, total
 
 
-def badges_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
-    """Badges by id (B3): one GSI1 Query each, run concurrently (one round trip of latency)."""
-    wanted = sorted(set(badge_ids))
-    found = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
-    return {badge_id: item for badge_id, item in zip(wanted, found, strict=True) if item}
-
-
 def referenced(milestones: Iterable[Mapping[str, Any]]) -> set[int]:
     """Every badge id the milestones name (primary and support)."""
     ids: set[int] = set()
@@ -161,7 +154,7 @@ class Renderer:
     def need(self, milestones: Iterable[Mapping[str, Any]]) -> Renderer:
         """Look up the badges the milestones name that are not known yet."""
         missing = referenced(milestones) - set(self.known)
-        self.known.update(badges_by_id(missing))
+        self.known.update(badges.indexed_by_id(missing))
         return self
 
     def badge(self, badge_id: int) -> dict[str, Any] | None:
@@ -265,7 +258,7 @@ def parse(
         wanted.add(primary)
     if current is not None:
         wanted |= referenced([current])
-    found = badges_by_id(wanted)
+    found = badges.indexed_by_id(wanted)
     system_id = int(system["id"])
     ours = {
         badge_id: item
@@ -444,7 +437,7 @@ def add_badge(
             report = Report()
             report.add("badgeId", TOO_MANY, fields.get("badgeId"))
             report.raise_if_any()
-        found = badges_by_id(referenced([current]) | {badge_id})
+        found = badges.indexed_by_id(referenced([current]) | {badge_id})
         badge = found.get(badge_id)
         if (
             badge is None
