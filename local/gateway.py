@@ -23,7 +23,7 @@ from local.events import (
     parse_proxy_response,
 )
 from local.functions import LocalFunction
-from local.routing import Router, normalise_path
+from local.routing import Router, gateway_path
 
 LOG = logging.getLogger("local.gateway")
 ACCESS_LOG = logging.getLogger("local.access")
@@ -58,7 +58,7 @@ def split_target(target: str) -> tuple[str, str | None]:
         target = "/" + target.split("://", 1)[1].partition("/")[2]
     path, sep, query = target.partition("?")
     path = path.partition("#")[0]
-    return normalise_path(path), (query.partition("#")[0] if sep else None)
+    return gateway_path(path), (query.partition("#")[0] if sep else None)
 
 
 class Gateway:

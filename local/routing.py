@@ -28,8 +28,14 @@ ANY = "ANY"
 LITERAL, PARAM, GREEDY = 2, 1, 0  # segment kinds, also their precedence
 
 
-def normalise_path(path: str) -> str:
-    """Collapse runs of `/` and drop a trailing `/` (the root stays `/`)."""
+def gateway_path(path: str) -> str:
+    """The path routes are matched on (point 1 above): runs of `/` collapsed, a trailing `/`
+    dropped (the root stays `/`), a missing leading `/` added.
+
+    The rule of README §1, which the app applies again to the event's path
+    (`badgekit.request.normalise_path`; a unit test checks that the two agree). Not that
+    function itself: the local stack is importable without the layer, which is only on sys.path
+    once the functions are loaded, after the routes are built (`local.inprocess.gateway`)."""
     collapsed = re.sub(r"/{2,}", "/", "/" + path)
     if len(collapsed) > 1 and collapsed.endswith("/"):
         collapsed = collapsed[:-1]
@@ -51,7 +57,7 @@ class Resource:
     @classmethod
     def parse(cls, template: str) -> Resource:
         parts: list[tuple[int, str]] = []
-        segments = split_path(normalise_path(template))
+        segments = split_path(gateway_path(template))
         for index, segment in enumerate(segments):
             if segment.startswith("{") and segment.endswith("+}"):
                 if index != len(segments) - 1:
@@ -61,7 +67,7 @@ class Resource:
                 parts.append((PARAM, segment[1:-1]))
             else:
                 parts.append((LITERAL, segment))
-        return cls(template=normalise_path(template), parts=tuple(parts))
+        return cls(template=gateway_path(template), parts=tuple(parts))
 
     @property
     def rank(self) -> tuple[int, ...]:

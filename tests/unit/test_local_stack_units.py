@@ -21,6 +21,7 @@ import jwt
 import pytest
 import requests
 
+from badgekit.request import normalise_path
 from local import sign
 from local.dynamodb import EmbeddedDynamoDB, create_table_kwargs, ensure_table
 from local.events import (
@@ -32,7 +33,7 @@ from local.events import (
 )
 from local.functions import load_function
 from local.gateway import Gateway, split_target
-from local.routing import Match, Route, Router, normalise_path
+from local.routing import Match, Route, Router, gateway_path
 from local.stack import LocalStack, StackOptions
 from local.streams import (
     LOCAL_MAX_RETRIES,
@@ -140,8 +141,16 @@ def test_real_template_is_servable() -> None:
     ("raw", "normalised"),
     [("/", "/"), ("//", "/"), ("/a/", "/a"), ("//a//b//", "/a/b"), ("", "/"), ("a", "/a")],
 )
-def test_normalise_path(raw: str, normalised: str) -> None:
-    assert normalise_path(raw) == normalised
+def test_gateway_path(raw: str, normalised: str) -> None:
+    assert gateway_path(raw) == normalised
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "/", "//", "/a/", "//a//b//", "/systems/chicago/issuers/x/programs/", "/%2F/x//"]
+)
+def test_gateway_path_is_the_apps_normalisation(raw: str) -> None:
+    """The local stack routes on the path the app itself normalises to (README §1)."""
+    assert gateway_path(raw) == normalise_path(raw)
 
 
 def test_split_target_keeps_raw_query() -> None:

@@ -19,7 +19,6 @@ purges it with the rest of the badge:
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,10 +67,6 @@ REVIEW_ITEM_FIELDS = (
 PROCESSED_MESSAGE = "Invalid `processed` parameter. Expecting one of 'true', 'false' or 'any'."
 MAX_ITEM_BYTES = badges.MAX_ITEM_BYTES
 _SLUG_ATTEMPTS = 3  # a generated slug colliding with an existing one is retried
-
-
-def new_slug() -> str:
-    return secrets.token_hex(16)
 
 
 # --- representations -----------------------------------------------------------------------------
@@ -210,7 +205,7 @@ def _evidence(value: Any, report: Report) -> list[Item]:
         cleaned = check_fields(EVIDENCE_FIELDS, raw, scoped)
         items.append(
             {
-                "slug": new_slug(),
+                "slug": keys.new_slug(),
                 "url": cleaned.get("url"),
                 "mediaType": cleaned.get("mediaType"),
                 "reflection": cleaned.get("reflection"),
@@ -402,16 +397,12 @@ def _learner_prefix(place: Place, badge: Item | None) -> str:
     return (
         keys.scope_sort_key(
             int(badge["systemId"]),
-            _optional_int(badge.get("issuerId")),
-            _optional_int(badge.get("programId")),
+            db.int_or_none(badge.get("issuerId")),
+            db.int_or_none(badge.get("programId")),
             int(badge["id"]),
         )
         + "#"
     )
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 def _learner_index(email: str, prefix: str) -> Iterable[Item]:
@@ -478,8 +469,8 @@ def _index_attributes(application: Mapping[str, Any]) -> dict[str, str]:
         "GSI2PK": keys.learner_lookup(str(application["learner"])),
         "GSI2SK": keys.learner_sort_key(
             int(application["systemId"]),
-            _optional_int(application.get("issuerId")),
-            _optional_int(application.get("programId")),
+            db.int_or_none(application.get("issuerId")),
+            db.int_or_none(application.get("programId")),
             int(application["badgeId"]),
             int(application["created"]),
             int(application["id"]),
@@ -530,7 +521,7 @@ def create_application(badge: Item, body: Body) -> Item:
     _set_or_clear(item, "assignedTo", values.get("assignedTo"))
     _set_or_clear(item, "assignedExpiration", expiration)
     for _ in range(_SLUG_ATTEMPTS):
-        slug = new_slug()
+        slug = keys.new_slug()
         item.update({**keys.application(badge_id, slug), "slug": slug})
         item.update(_index_attributes(item))
         _check_size(item, "Application")
@@ -589,19 +580,15 @@ def update_application(application: Item, body: Body) -> Item:
         try:
             db.save_revision(current, db.Revision(updated, extra))
         except db.TransactionFailed as failure:
-            current = _reload("application", current, failure)
+            current = _or_gone("application", current, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def _reload(model: str, current: Item, failure: Exception) -> Item:
-    """An application or review as it now is, after `failure`; the 404 if it is gone (or
-    re-created under its slug)."""
-    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-    if reloaded is None or reloaded["id"] != current["id"]:
-        raise ResourceNotFound.for_field(model, "slug", current["slug"]) from failure
-    return reloaded
+def _or_gone(model: str, current: Item, failure: Exception) -> Item:
+    """An application or review as it now is, after `failure` (db.reload); its 404 if gone."""
+    return db.reload(current, ResourceNotFound.for_field(model, "slug", current["slug"]), failure)
 
 
 def delete_application(application: Item) -> None:
@@ -701,7 +688,7 @@ def create_review(shaper: Shaper, badge: Item, application: Item, body: Body) ->
     _set_or_clear(review, "comment", values.get("comment"))
     current = application
     for _ in range(db.MAX_ATTEMPTS):
-        slug = new_slug()
+        slug = keys.new_slug()
         review.update({**keys.review(badge_id, application_id, slug), "slug": slug})
         _check_size(review, "Review")
         event = outbox.event_put(
@@ -724,7 +711,7 @@ def create_review(shaper: Shaper, badge: Item, application: Item, body: Body) ->
             if failure.failed(4):
                 raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
             if failure.failed(3) or failure.conflict:
-                current = _reload("application", current, failure)
+                current = _or_gone("application", current, failure)
             continue  # a changed application, a slug collision or a conflict: again
         return review
     raise db.TransactionFailed(["TransactionConflict"])
@@ -754,9 +741,9 @@ def update_review(shaper: Shaper, badge: Item, application: Item, review: Item, 
             if failure.failed(2):
                 raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
             if failure.failed(1) or failure.conflict:
-                owner = _reload("application", owner, failure)
+                owner = _or_gone("application", owner, failure)
             if failure.failed(0) or failure.conflict:
-                current = _reload("review", current, failure)
+                current = _or_gone("review", current, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])

@@ -10,7 +10,6 @@ two.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -198,9 +197,9 @@ def badge_json(
         "consumerDescription": badge["consumerDescription"],
         "issuerUrl": badge.get("issuerUrl"),
         "rubricUrl": badge.get("rubricUrl"),
-        "timeValue": _int_or_none(badge.get("timeValue")),
+        "timeValue": db.int_or_none(badge.get("timeValue")),
         "timeUnits": badge.get("timeUnits"),
-        "limit": _int_or_none(badge.get("limit")),
+        "limit": db.int_or_none(badge.get("limit")),
         "unique": bool(badge.get("unique", False)),
         "created": timestamps.to_iso(badge.get("created")),
         "imageUrl": images.image_url(badge, base_url),
@@ -226,10 +225,6 @@ def badge_json(
         }
     )
     return body
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 def _nested_system(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:
@@ -444,7 +439,7 @@ def create(place: Place, body: Body) -> Item:
     children = _children(body.fields, {}, report)
     report.raise_if_any()
     assert image is not None
-    slug = values.get("slug") or secrets.token_hex(16)
+    slug = values.get("slug") or keys.new_slug()
     ids = db.allocate_ids({"badge": 1, "image": int(image.stored), **children.new_ids_needed()})
     badge_id = ids.pop("badge")[0]
     image_ids = ids.pop("image")
@@ -538,10 +533,8 @@ def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
                 raise ResourceConflict.duplicate_slug(
                     "badge", _conflict_details(body.fields, values)
                 ) from failure
-            reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-            if reloaded is None or reloaded["id"] != current["id"]:
-                raise ResourceNotFound.for_field("badge", "slug", current["slug"]) from failure
-            current = reloaded
+            gone = ResourceNotFound.for_field("badge", "slug", current["slug"])
+            current = db.reload(current, gone, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])
@@ -580,3 +573,30 @@ def all_of(place: Place) -> list[Item]:
     """Every badge of a container and its descendants, active and archived (cascades)."""
     members, _ = db.list_members([list_scope(place, False), list_scope(place, True)], None)
     return members
+
+
+# --- badges by id ---------------------------------------------------------------------------------
+
+
+def indexed_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+    """Badges by id as GSI1 has them (B3): one Query each, run concurrently (one round trip).
+    Eventually consistent: a badge deleted a moment ago may still be there, at an old version;
+    for callers whose transaction re-checks the badges it relies on (milestone writes) or that
+    only display them."""
+    wanted = sorted(set(badge_ids))
+    found = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
+    return {badge_id: item for badge_id, item in zip(wanted, found, strict=True) if item}
+
+
+def current_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+    """Badges by id as they are now: GSI1 finds their keys (in parallel), one consistent
+    BatchGetItem confirms they still exist and reads their current version; a badge being
+    deleted is left out."""
+    wanted = sorted(set(badge_ids))
+    hits = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
+    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
+    return {
+        int(item["id"]): item
+        for item in db.batch_get(keyed)
+        if item.get("entity") == "badge" and int(item["id"]) in wanted
+    }

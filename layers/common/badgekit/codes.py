@@ -93,8 +93,8 @@ def used_up(item: Mapping[str, Any]) -> bool:
 
 def new_item(badge: Mapping[str, Any], code_id: int, code: str, values: Mapping[str, Any]) -> Item:
     system_id = int(badge["systemId"])
-    issuer_id = _optional_int(badge.get("issuerId"))
-    program_id = _optional_int(badge.get("programId"))
+    issuer_id = db.int_or_none(badge.get("issuerId"))
+    program_id = db.int_or_none(badge.get("programId"))
     item: Item = {
         **code_key(badge, code),
         "entity": "code",
@@ -114,10 +114,6 @@ def new_item(badge: Mapping[str, Any], code_id: int, code: str, values: Mapping[
     if program_id is not None:
         item["programId"] = program_id
     return item
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 # --- claiming ---------------------------------------------------------------------------------

@@ -283,16 +283,9 @@ def update(level: Level, current: Item, body: Body) -> Item:
                 raise ResourceConflict.duplicate_slug(
                     level.model, _conflict_details(values)
                 ) from failure
-            current = _reload(level, current, failure)
+            gone = ResourceNotFound.for_field(level.model, "slug", current["slug"])
+            current = db.reload(current, gone, failure)
     raise db.TransactionFailed(["TransactionConflict"])
-
-
-def _reload(level: Level, current: Item, failure: Exception) -> Item:
-    """The item's latest state after losing a race with another write (404 if it is gone)."""
-    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-    if reloaded is None or reloaded["id"] != current["id"]:
-        raise ResourceNotFound.for_field(level.model, "slug", current["slug"]) from failure
-    return reloaded
 
 
 def delete(level: Level, current: Item) -> None:

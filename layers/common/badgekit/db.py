@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -139,10 +141,25 @@ def delete_same(item: Item) -> dict[str, Any]:
     }
 
 
+def int_or_none(value: Any) -> int | None:
+    """A stored number (DynamoDB hands back `Decimal`) as an `int`; an absent one stays None."""
+    return None if value is None else int(value)
+
+
 def get(key: keys.Key) -> Item | None:
     response = table().get_item(Key=key, ConsistentRead=True)
     item: Item | None = response.get("Item")
     return item
+
+
+def reload(current: Item, gone: Exception, failure: Exception) -> Item:
+    """`current` as it now is, read again (consistently) after a write of it failed (`failure`:
+    a race with another write); raises `gone` (from `failure`) if the item was deleted, or if its
+    key now holds another item (deleted and re-created under the same slug)."""
+    reloaded = get({"PK": current["PK"], "SK": current["SK"]})
+    if reloaded is None or reloaded["id"] != current["id"]:
+        raise gone from failure
+    return reloaded
 
 
 def by_id(entity: str, entity_id: int) -> Item | None:
@@ -337,6 +354,13 @@ def save_revision(current: Item, revision: Revision) -> None:
 
 
 MAX_ATTEMPTS = 4  # optimistic-concurrency retries of an update racing another write
+BACK_OFF_BASE = 0.02  # seconds: the first retry waits up to this, each further one twice as long
+
+
+def back_off(attempt: int) -> None:
+    """Sleep before retrying a write that lost a race: a random (full-jitter) wait of up to
+    BACK_OFF_BASE * 2**attempt, so contending writers spread out instead of colliding again."""
+    time.sleep(random.uniform(0, BACK_OFF_BASE * (2**attempt)))
 
 
 def delete_keys(key_list: Iterable[keys.Key]) -> int:

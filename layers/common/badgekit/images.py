@@ -35,7 +35,6 @@ import binascii
 import logging
 import os
 import re
-import secrets
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -302,11 +301,6 @@ def object_key(slug: str) -> str:
     return f"{OBJECT_PREFIX}{slug}"
 
 
-def new_slug() -> str:
-    """32 lowercase hex characters (spec README §9), unpredictable."""
-    return secrets.token_hex(16)
-
-
 @dataclass
 class PreparedImage:
     """An image ready to be referenced by its owner's transaction."""
@@ -386,7 +380,7 @@ def prepare(image: ImageInput, *, image_id: int | None = None) -> PreparedImage:
         if not image.url:
             raise ValueError("an ImageInput needs a url or data")
         return PreparedImage({"imageUrl": image.url})
-    slug = new_slug()
+    slug = keys.new_slug()
     key = object_key(slug)
     mimetype = image.mimetype or "application/octet-stream"
     s3().put_object(

@@ -17,9 +17,7 @@ held by an email" (C8 by container, C9 for milestones).
 from __future__ import annotations
 
 import hashlib
-import random
 import secrets
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -243,10 +241,6 @@ def parse_bulk(fields: Mapping[str, Any]) -> BulkInput:
 # --- awarding -------------------------------------------------------------------------------------
 
 
-def new_slug() -> str:
-    return secrets.token_hex(20)  # 40 lowercase hex characters (README §9)
-
-
 def _build(
     target: Target,
     instance_id: int,
@@ -342,10 +336,6 @@ class _Retry(Exception):
     """A failure nothing in the stored data explains (a conflict, a generated-slug clash)."""
 
 
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.02 * (2**attempt)))  # jittered backoff under contention
-
-
 def already_awarded(email: str, target: Target, existing: Mapping[str, Any]) -> ResourceConflict:
     return ResourceConflict(
         f"User {email} has already been awarded badge {target.badge['slug']}",
@@ -401,7 +391,7 @@ def _award(
     for attempt in range(_ATTEMPTS):
         if instance_id is None:
             instance_id = db.next_id(ENTITY)
-        slug = spec.slug or new_slug()
+        slug = spec.slug or keys.new_slug(keys.INSTANCE_SLUG_HEX)
         issued_on = spec.issued_on if spec.issued_on is not None else timestamps.now()
         instance, assertion = _build(
             target, instance_id, spec.email, slug, issued_on, spec.expires, spec.claim_code
@@ -417,7 +407,7 @@ def _award(
             )
             if not isinstance(error, _Retry):
                 raise error from failure
-            _pause(attempt)
+            db.back_off(attempt)
             continue
         return instance
     raise db.TransactionFailed(["TransactionConflict"])
@@ -484,7 +474,13 @@ def _bulk_build(
     system_id = int(target.badge["systemId"])
     for email, instance_id in pairs:
         instance, assertion = _build(
-            target, instance_id, email, new_slug(), issued_on, spec.expires, None
+            target,
+            instance_id,
+            email,
+            keys.new_slug(keys.INSTANCE_SLUG_HEX),
+            issued_on,
+            spec.expires,
+            None,
         )
         actions = _award_actions(
             target, instance, assertion, None, spec.comment, "request", system_id
@@ -529,7 +525,7 @@ def _award_chunk(target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInp
                 raise ResourceNotFound.for_field("badge", "slug", target.badge["slug"]) from failure
             held = {str(sk) for _, sk in found}
             pending = [(e, i) for e, i in pending if _instance_sk(target, e) not in held]
-            _pause(attempt)
+            db.back_off(attempt)
             continue
         return [instance for instance, _ in built]
     raise db.TransactionFailed(["TransactionConflict"])
@@ -623,23 +619,10 @@ def list_for_earner(place: Place, email: str, page: db.Page | None) -> tuple[lis
     return found, total
 
 
-def badges_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
-    """Badges by id: GSI1 finds their keys (in parallel), one consistent BatchGetItem confirms
-    they still exist and reads their current version."""
-    wanted = sorted(set(badge_ids))
-    hits = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
-    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
-    return {
-        int(item["id"]): item
-        for item in db.batch_get(keyed)
-        if item.get("entity") == "badge" and int(item["id"]) in wanted
-    }
-
-
 def earner_json(place: Place, found: Sequence[Item], base_url: str) -> list[dict[str, Any]]:
     """Instances of several badges of the URL's system, each with its badge (read by id);
     an instance whose badge is being deleted is left out (the cascade removes it)."""
-    by_id = badges_by_id(int(item["badgeId"]) for item in found)
+    by_id = badges.current_by_id(int(item["badgeId"]) for item in found)
     owners = badges.Owners(place)
     targets: dict[int, Target] = {}
     shaped = []

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 
 Key = dict[str, str]
 
@@ -40,6 +41,15 @@ def slug_key(slug: str) -> str:
     if len(folded.encode()) <= _MAX_SLUG_KEY_BYTES:
         return folded
     return "sha256:" + hashlib.sha256(folded.encode()).hexdigest()
+
+
+SLUG_HEX = 32  # a generated slug's length: badges, applications, reviews, images (README §9)
+INSTANCE_SLUG_HEX = 40  # a badge instance's generated slug is longer (README §9)
+
+
+def new_slug(length: int = SLUG_HEX) -> str:
+    """A generated slug: `length` (even) unpredictable lowercase hex characters (README §9)."""
+    return secrets.token_hex(length // 2)
 
 
 def padded(number: int) -> str:

@@ -20,9 +20,7 @@ committed, never inside the API request.
 from __future__ import annotations
 
 import logging
-import random
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,13 +106,6 @@ def list_milestones(system: Mapping[str, Any], page: db.Page | None) -> tuple[li
     return items, total
 
 
-def badges_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
-    """Badges by id (B3): one GSI1 Query each, run concurrently (one round trip of latency)."""
-    wanted = sorted(set(badge_ids))
-    found = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
-    return {badge_id: item for badge_id, item in zip(wanted, found, strict=True) if item}
-
-
 def referenced(milestones: Iterable[Mapping[str, Any]]) -> set[int]:
     """Every badge id the milestones name (primary and support)."""
     ids: set[int] = set()
@@ -163,7 +154,7 @@ class Renderer:
     def need(self, milestones: Iterable[Mapping[str, Any]]) -> Renderer:
         """Look up the badges the milestones name that are not known yet."""
         missing = referenced(milestones) - set(self.known)
-        self.known.update(badges_by_id(missing))
+        self.known.update(badges.indexed_by_id(missing))
         return self
 
     def badge(self, badge_id: int) -> dict[str, Any] | None:
@@ -267,7 +258,7 @@ def parse(
         wanted.add(primary)
     if current is not None:
         wanted |= referenced([current])
-    found = badges_by_id(wanted)
+    found = badges.indexed_by_id(wanted)
     system_id = int(system["id"])
     ours = {
         badge_id: item
@@ -385,21 +376,10 @@ def create(system: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[Item, 
             if failure.failed(1):
                 raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
             gone |= write.gone(failure)
-            _pause(attempt)
+            db.back_off(attempt)
             continue
         return item, parsed.badges
     raise db.TransactionFailed(["TransactionConflict"])
-
-
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.01 * (2**attempt)))  # jittered backoff under contention
-
-
-def _reload(current: Mapping[str, Any]) -> Item:
-    reloaded = db.get({"PK": current["PK"], "SK": current["SK"]})
-    if reloaded is None or reloaded["id"] != current["id"]:
-        raise not_found(str(current["id"]))
-    return reloaded
 
 
 def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
@@ -415,8 +395,8 @@ def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
             db.transact(write.actions)
         except db.TransactionFailed as failure:
             gone |= write.gone(failure)
-            _pause(attempt)
-            current = _reload(current)
+            db.back_off(attempt)
+            current = db.reload(current, not_found(str(current["id"])), failure)
             continue
         return updated, found
     raise db.TransactionFailed(["TransactionConflict"])
@@ -457,7 +437,7 @@ def add_badge(
             report = Report()
             report.add("badgeId", TOO_MANY, fields.get("badgeId"))
             report.raise_if_any()
-        found = badges_by_id(referenced([current]) | {badge_id})
+        found = badges.indexed_by_id(referenced([current]) | {badge_id})
         badge = found.get(badge_id)
         if (
             badge is None
@@ -494,9 +474,9 @@ def delete(milestone: Item) -> None:
     for attempt in range(ATTEMPTS):
         try:
             db.transact(_delete_actions(current))
-        except db.TransactionFailed:
-            _pause(attempt)
-            current = _reload(current)
+        except db.TransactionFailed as failure:
+            db.back_off(attempt)
+            current = db.reload(current, not_found(str(current["id"])), failure)
             continue
         return
     raise db.TransactionFailed(["TransactionConflict"])
@@ -555,7 +535,7 @@ def _drop_support(entry: Mapping[str, Any], badge_id: int) -> None:
         try:
             db.transact(_write(current, updated, {}).actions)
         except db.TransactionFailed:
-            _pause(attempt)
+            db.back_off(attempt)
             continue  # changed concurrently: read it again
         return
     raise db.TransactionFailed(["TransactionConflict"])

@@ -312,14 +312,13 @@ def disable(webhook: Item) -> None:
 
 def delivery_json(item: Item) -> dict[str, Any]:
     next_at = item.get("nextAttemptAt")
-    status_code = item.get("lastStatusCode")
     return {
         "id": int(item["id"]),
         "eventId": item["eventId"],
         "action": item["action"],
         "status": item["status"],
         "attempts": int(item.get("attempts", 0)),
-        "lastStatusCode": int(status_code) if status_code is not None else None,
+        "lastStatusCode": db.int_or_none(item.get("lastStatusCode")),
         "lastError": item.get("lastError"),
         "nextAttemptAt": timestamps.to_iso(next_at),
         "created": timestamps.to_iso(item.get("created")),
