@@ -89,3 +89,15 @@ def test_bootstrap_creates_the_configured_system(stack_factory, unique) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["system"]["name"] == "Boot Strap"
     assert response.json()["system"]["url"] == "http://example.org"
+
+
+def test_sigterm_stops_the_stack_cleanly_after_work(stack_factory) -> None:
+    """SIGTERM ends `python -m local` with status 0 after stopping everything it started, also
+    after it has served writes (it leaves without the interpreter's slow final clean-up)."""
+    extra = stack_factory()
+    api = ApiClient(extra.base_url, "master", extra.master_secret)
+    body = {"slug": "sigterm", "name": "Sigterm", "url": "http://example.org"}
+    assert api.post("/systems", json=body).status_code == 201
+    extra.stop()
+    assert extra.process.returncode == 0
+    assert "Stopping..." in extra.output()
