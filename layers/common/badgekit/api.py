@@ -274,16 +274,14 @@ def _as_event(response: Response[str]) -> dict[str, Any]:
 
 
 def _secured(result: dict[str, Any]) -> dict[str, Any]:
-    """A resolver's proxy response with `SECURITY_HEADERS` set (whatever a route set instead)."""
-    for key in ("headers", "multiValueHeaders"):
-        if key not in result and key == "headers":
-            continue  # Powertools answers with multiValueHeaders only
-        given = result.get(key) or {}
-        names = {name.lower() for name in SECURITY_HEADERS}
-        kept = {k: v for k, v in given.items() if k.lower() not in names}
-        for name, value in SECURITY_HEADERS.items():
-            kept[name] = value if key == "headers" else [value]
-        result[key] = kept
+    """A resolver's proxy response with `SECURITY_HEADERS` set (whatever a route set instead).
+    Powertools answers with `multiValueHeaders`; `headers`, when present, gets them too."""
+    names = {name.lower() for name in SECURITY_HEADERS}
+    for key, wrap in (("multiValueHeaders", True), ("headers", False)):
+        if key == "headers" and key not in result:
+            continue
+        kept = {k: v for k, v in (result.get(key) or {}).items() if k.lower() not in names}
+        result[key] = kept | {k: [v] if wrap else v for k, v in SECURITY_HEADERS.items()}
     return result
 
 
