@@ -436,8 +436,9 @@ class LocalStack:
     # -- reporting ------------------------------------------------------------------------------
 
     def token_policy(self) -> str:
-        """The policy the functions apply (their TOKEN_POLICY, read as config.token_policy does)."""
-        if os.environ.get("TOKEN_POLICY", "").strip() == "legacy":
+        """The policy the functions apply: the `TokenPolicy` parameter they get (from
+        TOKEN_POLICY or --parameter-overrides), read as config.token_policy reads it."""
+        if (self._parameters().get("TokenPolicy") or "").strip() == "legacy":
             return "legacy (the original's rules; tokens without a usable exp never expire)"
         return "strict (the default; TOKEN_POLICY=legacy for the original's rules)"
 

@@ -830,3 +830,11 @@ def test_unread_stream_records_are_discarded_after_each_request() -> None:
         assert client.get_item(TableName="trimmed", Key={"PK": {"S": "a"}})["Item"]  # data kept
     finally:
         embedded.stop()
+
+
+def test_banner_names_the_token_policy_the_functions_get(stack: LocalStack) -> None:
+    assert stack.token_policy().startswith("strict")
+    stack.options.token_policy = "legacy"  # what TOKEN_POLICY=legacy sets
+    assert stack.token_policy().startswith("legacy")
+    stack.options.parameter_overrides = {"TokenPolicy": "strict"}  # an override wins
+    assert stack.token_policy().startswith("strict")
