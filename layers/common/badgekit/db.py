@@ -257,10 +257,16 @@ class Page:
         return (self.number - 1) * self.count
 
 
+def list_entry(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> dict[str, Any]:
+    """Transaction action that appends a member to a list without touching its total (a caller
+    adding several members changes the total once, with `total_change`)."""
+    entry = {**scope.entry(member_id), "refPK": member_key["PK"], "refSK": member_key["SK"]}
+    return {"Put": {"Item": entry}}
+
+
 def list_add(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> list[dict[str, Any]]:
     """Transaction actions that append a member to a list and bump its total."""
-    entry = {**scope.entry(member_id), "refPK": member_key["PK"], "refSK": member_key["SK"]}
-    return [{"Put": {"Item": entry}}, total_change(scope, 1)]
+    return [list_entry(scope, member_id, member_key), total_change(scope, 1)]
 
 
 def list_remove(scope: keys.ListScope, member_id: int) -> list[dict[str, Any]]:

@@ -306,17 +306,33 @@ def _award_actions(
     origin: outbox.Origin,
     event_system_id: int,
 ) -> list[dict[str, Any]]:
-    absent = "attribute_not_exists(PK)"
-    instance_key = {"PK": instance["PK"], "SK": instance["SK"]}
-    actions: list[dict[str, Any]] = [
-        {"Put": {"Item": instance, "ConditionExpression": absent}},
-        {"Put": {"Item": assertion, "ConditionExpression": absent}},
-        *db.list_add(keys.instances_list(target.badge_id), int(instance["id"]), instance_key),
+    """One award's transaction: its own actions, the list total, the badge check, the claim."""
+    actions = [
+        *_own_actions(target, instance, assertion, comment, origin, event_system_id),
+        db.total_change(keys.instances_list(target.badge_id), 1),
         db.still_there(target.badge),
     ]
     if code_item is not None:
         actions.append(codes.claim_action(code_item, str(instance["email"])))
-    actions.append(
+    return actions
+
+
+def _own_actions(
+    target: Target,
+    instance: Item,
+    assertion: Item,
+    comment: str | None,
+    origin: outbox.Origin,
+    event_system_id: int,
+) -> list[dict[str, Any]]:
+    """What each award writes whatever else shares its transaction: the instance, its assertion,
+    its list entry and its `award` event."""
+    absent = "attribute_not_exists(PK)"
+    instance_key = {"PK": instance["PK"], "SK": instance["SK"]}
+    return [
+        {"Put": {"Item": instance, "ConditionExpression": absent}},
+        {"Put": {"Item": assertion, "ConditionExpression": absent}},
+        db.list_entry(keys.instances_list(target.badge_id), int(instance["id"]), instance_key),
         outbox.event_put(
             event_system_id,
             "award",
@@ -327,9 +343,8 @@ def _award_actions(
                 "email": instance["email"],
                 "baseUrl": target.base_url,
             },
-        )
-    )
-    return actions
+        ),
+    ]
 
 
 class _Retry(Exception):
@@ -482,11 +497,13 @@ def _bulk_build(
             spec.expires,
             None,
         )
-        actions = _award_actions(
-            target, instance, assertion, None, spec.comment, "request", system_id
+        # the list total and the badge check go once per chunk (`_award_chunk`)
+        built.append(
+            (
+                instance,
+                _own_actions(target, instance, assertion, spec.comment, "request", system_id),
+            )
         )
-        # instance, assertion, list entry, event (the total and the badge check go once per chunk)
-        built.append((instance, [actions[0], actions[1], actions[2], actions[-1]]))
     return built
 
 
