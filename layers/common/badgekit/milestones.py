@@ -210,8 +210,8 @@ def _support_input(
     """`supportBadges` as (index, submitted value, id) entries; (None, present).
 
     More than MAX_SUPPORT_BADGES entries (duplicates included: the input's length, README §3
-    limits) is the one `supportBadges` detail, without a `value` key (the list is not echoed)
-    and without looking at the entries; the caller then looks nothing up."""
+    limits) is the one `supportBadges` detail, without a `value` key (the list is not echoed),
+    raised at once with the details found so far: no entry is looked at and nothing looked up."""
     if SUPPORT not in fields:
         return None, False
     raw = fields.get(SUPPORT)
@@ -221,7 +221,7 @@ def _support_input(
     values = raw if isinstance(raw, list) else [raw]
     if len(values) > MAX_SUPPORT_BADGES:
         report.add(SUPPORT, TOO_MANY, with_value=False)
-        return None, True
+        report.raise_if_any()
     entries: list[tuple[int, Any, int]] = []
     for index, value in enumerate(values):
         try:
@@ -250,8 +250,6 @@ def parse(
     entries, present = _support_input(fields, report)
     if current is None and not present:
         report.add(SUPPORT, REQUIRED, None)
-    if any(d["field"] == SUPPORT and d["message"] == TOO_MANY for d in report.details):
-        report.raise_if_any()
     primary = values.get("primaryBadgeId")
     wanted = {badge_id for _, _, badge_id in entries or []}
     if primary is not None:
