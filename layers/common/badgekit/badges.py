@@ -592,11 +592,10 @@ def current_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
     """Badges by id as they are now: GSI1 finds their keys (in parallel), one consistent
     BatchGetItem confirms they still exist and reads their current version; a badge being
     deleted is left out."""
-    wanted = sorted(set(badge_ids))
-    hits = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
-    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
+    indexed = indexed_by_id(badge_ids)
+    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in indexed.values()]
     return {
         int(item["id"]): item
         for item in db.batch_get(keyed)
-        if item.get("entity") == "badge" and int(item["id"]) in wanted
+        if item.get("entity") == "badge" and int(item["id"]) in indexed
     }
