@@ -33,7 +33,7 @@ def gateway_path(path: str) -> str:
     dropped (the root stays `/`), a missing leading `/` added.
 
     The rule of README §1, which the app applies again to the event's path
-    (`badgekit.request.normalise_path`; a unit test checks that the two agree). Not that
+    (`badgekit.http.request.normalise_path`; a unit test checks that the two agree). Not that
     function itself: the local stack is importable without the layer, which is only on sys.path
     once the functions are loaded, after the routes are built (`local.inprocess.gateway`)."""
     collapsed = re.sub(r"/{2,}", "/", "/" + path)

@@ -2,7 +2,7 @@
 under the system, issuer and program prefixes.
 
 Handlers are thin: resolve the URL's container, badge, application and review, call one domain
-function (`badgekit.assessment`), shape the response.
+function (`badgekit.domain.assessment`), shape the response.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, assessment, badges, places
-from badgekit.api import current, param, respond
-from badgekit.pagination import envelope
+from badgekit.domain import assessment, places
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current, param
+from badgekit.http.pagination import envelope
 
 router = Router()
 
@@ -30,7 +32,7 @@ Item = dict[str, Any]
 
 
 def place_and_badge(params: dict[str, str]) -> tuple[places.Place, Item]:
-    return badges.resolve(current(), params)
+    return resolve.badge(current(), params)
 
 
 def resolve_application(params: dict[str, str]) -> tuple[places.Place, Item, Item]:
@@ -65,7 +67,7 @@ def _list(place: places.Place, badge: Item | None) -> Response[str]:
 
 @at_every_level("GET", "/applications")
 def list_container_applications(**params: str) -> Response[str]:
-    return _list(places.resolve(current(), **params), None)
+    return _list(resolve.resolve(current(), **params), None)
 
 
 @at_every_level("GET", APPLICATIONS)

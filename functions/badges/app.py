@@ -11,9 +11,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, cascade, milestones, places
-from badgekit.api import current, respond
-from badgekit.pagination import envelope
+from badgekit.domain import badges, cascade, milestones, places
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current
+from badgekit.http.pagination import envelope
 
 router = Router()
 
@@ -22,11 +24,11 @@ at_every_level = partial(api.at_every_level, router)
 
 
 def place_of(params: dict[str, str]) -> places.Place:
-    return places.resolve(current(), **params)
+    return resolve.resolve(current(), **params)
 
 
 def place_and_badge(params: dict[str, str]) -> tuple[places.Place, dict[str, Any]]:
-    return badges.resolve(current(), params)
+    return resolve.badge(current(), params)
 
 
 def shaped(place: places.Place, badge: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """ClaimCodesFunction: claim codes under the system, issuer and program prefixes (claim-codes.md).
 
 Handlers are thin: resolve the URL's container (and badge), call one domain function in
-`badgekit.codes`, shape the response.
+`badgekit.domain.codes`, shape the response.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, codes, places
-from badgekit.api import current, param, respond
-from badgekit.pagination import envelope
+from badgekit.domain import badges, codes, places
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current, param
+from badgekit.http.pagination import envelope
 
 router = Router()
 
@@ -23,7 +25,7 @@ at_every_level = partial(api.at_every_level, router)
 
 
 def place_and_badge(params: dict[str, str]) -> tuple[places.Place, dict[str, Any]]:
-    return badges.resolve(current(), params)
+    return resolve.badge(current(), params)
 
 
 def shaped(place: places.Place, badge: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def with_badge(
 @at_every_level("GET", "/codes")
 def list_all_codes(**params: str) -> Response[str]:
     request = current()
-    place = places.resolve(request, **params)
+    place = resolve.resolve(request, **params)
     page = request.page()
     pairs, total = codes.list_all(place, page)
     items = [
@@ -58,7 +60,7 @@ def list_all_codes(**params: str) -> Response[str]:
 @at_every_level("GET", "/codes/<code>")
 def find_badge_by_code(**params: str) -> Response[str]:
     code = param(params.pop("code"))
-    place = places.resolve(current(), **params)
+    place = resolve.resolve(current(), **params)
     item, badge = codes.lookup(place, code)
     return respond({"badge": {**shaped(place, badge), "claimed": codes.used_up(item)}})
 

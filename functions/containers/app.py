@@ -10,9 +10,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, cascade, config, consumers, containers, places
-from badgekit.api import current, param, respond
-from badgekit.pagination import envelope
+from badgekit import config
+from badgekit.domain import cascade, consumers, containers
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current, param
+from badgekit.http.pagination import envelope
 
 Item = dict[str, Any]
 
@@ -24,11 +27,11 @@ consumer_keys = Router()
 
 
 def the_system(slug: str) -> Item:
-    return places.resolve(current(), slug).system
+    return resolve.resolve(current(), slug).system
 
 
 def the_issuer(system_slug: str, issuer_slug: str) -> tuple[Item, Item]:
-    place = places.resolve(current(), system_slug, issuer_slug)
+    place = resolve.resolve(current(), system_slug, issuer_slug)
     assert place.issuer is not None
     return place.system, place.issuer
 

@@ -1,7 +1,7 @@
 """IssuingFunction: badge instances under the system, issuer and program prefixes (issuing.md).
 
 Handlers are thin: resolve the URL's container (and badge), call one domain function in
-`badgekit.instances`, shape the response. `GET`/`PUT`/`DELETE …/instances/bulk` match the
+`badgekit.domain.instances`, shape the response. `GET`/`PUT`/`DELETE …/instances/bulk` match the
 `{email}` routes, so `bulk` is taken as an email there (README §13 route-shadowing note).
 """
 
@@ -12,9 +12,11 @@ from functools import partial
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, instances, places
-from badgekit.api import current, param, respond
-from badgekit.pagination import envelope
+from badgekit.domain import instances
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current, param
+from badgekit.http.pagination import envelope
 
 router = Router()
 
@@ -25,7 +27,7 @@ at_every_level = partial(api.at_every_level, router)
 def target_of(params: dict[str, str]) -> instances.Target:
     """The URL's container and its badge (system and badge in one BatchGetItem)."""
     request = current()
-    place, badge = badges.resolve(request, params)
+    place, badge = resolve.badge(request, params)
     return instances.Target.of(place, badge, request.base_url)
 
 
@@ -93,7 +95,7 @@ def list_earner_instances(**params: str) -> Response[str]:
     request = current()
     email = _email(params)
     del params["email"]
-    place = places.resolve(request, **params)
+    place = resolve.resolve(request, **params)
     page = request.page()
     items, total = instances.list_for_earner(place, email, page)
     shaped = instances.earner_json(place, items, request.base_url)

@@ -11,9 +11,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, milestones, places
-from badgekit.api import current, param, respond
-from badgekit.pagination import envelope
+from badgekit.domain import milestones
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current, param
+from badgekit.http.pagination import envelope
 
 router = Router()
 
@@ -22,7 +24,7 @@ MILESTONE = f"{MILESTONES}/<milestoneId>"
 
 
 def system_of(system_slug: str) -> dict[str, Any]:
-    return places.resolve(current(), system_slug).system
+    return resolve.resolve(current(), system_slug).system
 
 
 def system_and_milestone(system_slug: str, milestone_id: str) -> tuple[dict[str, Any], Any]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, badges, images, jsonutil, places, public
-from badgekit.api import current, param, respond
-from badgekit.pagination import envelope
+from badgekit import jsonutil
+from badgekit.domain import badges, images, public
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current, param
+from badgekit.http.pagination import envelope
 
 public_images = Router()
 documents = Router()
@@ -45,7 +48,7 @@ def list_public_badges() -> Response[str]:
 @documents.get(ISSUER)
 @documents.get(PROGRAM)
 def issuer_organisation(**params: str) -> Response[str]:
-    return respond(public.organisation(places.resolve(current(), **params)))
+    return respond(public.organisation(resolve.resolve(current(), **params)))
 
 
 @documents.get(f"{SYSTEM}/badges/<badgeSlug>")
@@ -53,7 +56,7 @@ def issuer_organisation(**params: str) -> Response[str]:
 @documents.get(f"{PROGRAM}/badges/<badgeSlug>")
 def badge_class(**params: str) -> Response[str]:
     request = current()
-    place, badge = badges.resolve(request, params)
+    place, badge = resolve.badge(request, params)
     return respond(public.badge_class(place, badge, request.base_url))
 
 

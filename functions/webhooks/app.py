@@ -9,9 +9,11 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit import api, places, webhooks
-from badgekit.api import current, param, respond
-from badgekit.pagination import envelope
+from badgekit.domain import webhooks
+from badgekit.http import api, resolve
+from badgekit.http.api import respond
+from badgekit.http.context import current, param
+from badgekit.http.pagination import envelope
 
 router = Router()
 
@@ -20,7 +22,7 @@ WEBHOOK = f"{WEBHOOKS}/<webhookId>"
 
 
 def the_system(slug: str) -> dict[str, object]:
-    return places.resolve(current(), slug).system
+    return resolve.resolve(current(), slug).system
 
 
 @router.get(WEBHOOKS)

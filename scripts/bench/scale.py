@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from badgekit import assessment, badges, codes, containers, instances, milestones
-from badgekit.places import Place
-from badgekit.request import Body
+from badgekit.domain import assessment, badges, codes, containers, instances, milestones
+from badgekit.domain.inputs import Body
+from badgekit.domain.places import Place
 from local.inprocess import Api
 from scripts.bench.harness import (
     Result,

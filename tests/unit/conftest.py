@@ -16,7 +16,7 @@ is left. What is no longer redone per test is what never differed between tests:
   test, the fixture and the functions created cost tens of milliseconds;
 - the table's `CreateTable` arguments, read from the template once (parsing the template was
   the largest single cost of the old fixture), and the fixture's two clients;
-- the functions' own boto3 handles (`badgekit.db`, `badgekit.images`): kept from one `aws` test
+- the functions' own boto3 handles (`badgekit.store.db`, `badgekit.domain.images`): kept from one `aws` test
   to the next, because they hold no data and the endpoint and table they point to are the same.
   They are forgotten before any test without `aws` and before the `aws` test after it, since
   tests of the local stack run the functions in this process against an embedded server (the
@@ -58,7 +58,8 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.config import default_user_config  # noqa: E402
 
-from badgekit import db, images  # noqa: E402
+from badgekit.domain import images  # noqa: E402
+from badgekit.store import db  # noqa: E402
 from local.dynamodb import create_table_kwargs  # noqa: E402
 from tests.support.moto_transactions import snapshot_tables_once  # noqa: E402
 

@@ -31,7 +31,7 @@ class Meter:
 @contextmanager
 def metered() -> Iterator[Meter]:
     """A Meter on a fresh default session while the block runs (the `calls` fixtures)."""
-    from badgekit import db
+    from badgekit.store import db
 
     meter = Meter()
     previous = boto3.DEFAULT_SESSION

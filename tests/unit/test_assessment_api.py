@@ -14,7 +14,8 @@ import botocore.client
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from badgekit import keys, timestamps
+from badgekit import timestamps
+from badgekit.store import keys
 from tests.unit.conftest import TABLE_NAME, Api, system_body
 
 SYS = "/systems/chicago"

@@ -9,8 +9,9 @@ import json
 import jwt
 import pytest
 
-from badgekit import auth, signing
+from badgekit import signing
 from badgekit.errors import NotAuthorized
+from badgekit.http import auth
 
 MASTER = "example-master-secret"
 NOW = 1_700_000_000  # the worked tokens are valid at this server time (exp 1700000060)
@@ -679,7 +680,8 @@ def test_tokens_without_jti_never_touch_the_store():
     ],
 )
 def test_token_policy_setting_fails_safe(monkeypatch, value, expected):
-    from badgekit import api, config
+    from badgekit import config
+    from badgekit.http import api
 
     if value is None:
         monkeypatch.delenv("TOKEN_POLICY", raising=False)
@@ -706,7 +708,8 @@ def test_token_policy_setting_fails_safe(monkeypatch, value, expected):
     ],
 )
 def test_token_max_lifetime_setting_falls_back_to_the_default(monkeypatch, value, expected):
-    from badgekit import api, config
+    from badgekit import config
+    from badgekit.http import api
 
     if value is None:
         monkeypatch.delenv("TOKEN_MAX_LIFETIME", raising=False)

@@ -308,7 +308,7 @@ def test_random_validation(tree):
 
 
 def test_random_generates_again_on_collision(tree, monkeypatch):
-    from badgekit import codes
+    from badgekit.domain import codes
 
     create(tree, SYS, "sys-badge", "aaaaaaaaaa")
     generated = iter(["AAAAAAAAAA", "aaaaaaaaaa", "bbbbbbbbbb"])

@@ -9,7 +9,7 @@ import base64
 
 import pytest
 
-from badgekit import db, keys
+from badgekit.store import db, keys
 from tests.unit.conftest import Api, system_body
 
 BASE = "https://badges.example.org"
@@ -534,7 +534,7 @@ def test_wrong_secret_for_consumer(api):
 
 
 def test_unexpected_errors_return_the_internal_error_body_without_details(api, monkeypatch):
-    from badgekit import containers
+    from badgekit.domain import containers
 
     def explode(slug):
         raise RuntimeError("secret driver detail")

@@ -9,10 +9,10 @@ import zlib
 
 import pytest
 
-from badgekit import images
-from badgekit.images import ImageInput, StoredImage, image_input, sniff, stored_type
-from badgekit.request import Upload
-from badgekit.validation import Report
+from badgekit.domain import images
+from badgekit.domain.images import ImageInput, StoredImage, image_input, sniff, stored_type
+from badgekit.domain.inputs import Upload
+from badgekit.domain.validation import Report
 
 SVG_NS = "http://www.w3.org/2000/svg"
 

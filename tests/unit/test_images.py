@@ -11,11 +11,12 @@ from typing import Any
 import boto3
 import pytest
 
-from badgekit import db, images, keys
+from badgekit.domain import images
+from badgekit.domain.images import ImageInput, image_input
+from badgekit.domain.inputs import Upload
+from badgekit.domain.validation import Report
 from badgekit.errors import RequestEntityTooLarge
-from badgekit.images import ImageInput, image_input
-from badgekit.request import Upload
-from badgekit.validation import Report
+from badgekit.store import db, keys
 from tests.unit.conftest import Api, system_body
 
 BASE = "https://badges.example.org"
@@ -659,7 +660,7 @@ def test_every_kind_of_response_carries_nosniff(api, monkeypatch):
         assert dict(response.headers)["Content-Type"] == "application/json"
 
     # The unhandled-exception 500 of a function.
-    from badgekit import containers
+    from badgekit.domain import containers
 
     def explode(*_: Any) -> Any:
         raise RuntimeError("boom")

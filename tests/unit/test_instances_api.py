@@ -62,7 +62,7 @@ def enc(email: str) -> str:
 
 def events(action: str | None = None) -> list[dict[str, Any]]:
     """The outbox event records in the table (a test may scan; requests never do)."""
-    from badgekit import db
+    from badgekit.store import db
 
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
@@ -77,7 +77,7 @@ def events(action: str | None = None) -> list[dict[str, Any]]:
 
 
 def items_of(entity: str) -> list[dict[str, Any]]:
-    from badgekit import db
+    from badgekit.store import db
 
     response = db.table().scan()
     return [i for i in response["Items"] if i.get("entity") == entity]
@@ -694,14 +694,14 @@ def test_bulk_crossing_chunk_boundaries(tree, calls):
     assert (listed, total) == (emails, 50)
     assert sorted(e["uid"] for e in award_events) == sorted(i["slug"] for i in created)
     assert {e["comment"] for e in award_events} == {"Batch"}
-    from badgekit import db, keys
+    from badgekit.store import db, keys
 
     ids = [int(db.get(keys.instance(1, e))["id"]) for e in emails]
     assert ids == sorted(ids)
 
 
 def test_bulk_with_holders_and_repeats_across_chunks(tree, monkeypatch):
-    from badgekit import instances
+    from badgekit.domain import instances
 
     monkeypatch.setattr(instances, "_BULK_CHUNK", 3)
     for email in ("u1@example.org", "u5@example.org"):
@@ -722,7 +722,8 @@ def test_a_retried_bulk_completes_without_duplicates(tree, monkeypatch):
     nothing."""
     from botocore.exceptions import ReadTimeoutError
 
-    from badgekit import db, instances
+    from badgekit.domain import instances
+    from badgekit.store import db
 
     monkeypatch.setattr(instances, "_BULK_CHUNK", 4)
     emails = [f"r{n}@example.org" for n in range(10)]
@@ -754,7 +755,8 @@ def test_an_email_awarded_during_the_bulk_is_skipped(tree, monkeypatch):
     """A single award of one of the emails commits just before the bulk's transaction: that
     transaction is cancelled, the chunk re-reads who holds the badge and is written again
     without the email (one instance each, the total exact)."""
-    from badgekit import db, instances
+    from badgekit.domain import instances
+    from badgekit.store import db
 
     real = db.transact
     raced: list[Any] = []
@@ -776,7 +778,8 @@ def test_an_email_awarded_during_the_bulk_is_skipped(tree, monkeypatch):
 
 
 def test_a_badge_deleted_during_the_bulk_is_404(tree, monkeypatch):
-    from badgekit import db, instances
+    from badgekit.domain import instances
+    from badgekit.store import db
 
     real = db.transact
 
@@ -799,7 +802,8 @@ def test_a_badge_deleted_during_the_bulk_is_404(tree, monkeypatch):
 def test_a_large_badge_makes_smaller_chunks(tree):
     """Each event embeds the badge: a badge of ~300 KB fits about 9 awards in a transaction
     under DynamoDB's 4 MB cap."""
-    from badgekit import db, instances, keys
+    from badgekit.domain import instances
+    from badgekit.store import db, keys
 
     badge = db.get(keys.badge("system-badge"))
     badge["earnerDescription"] = "x" * 300_000
@@ -959,7 +963,7 @@ def test_requests_need_a_token(tree):
 
 
 def test_held_badge_ids_across_systems(tree):
-    from badgekit import instances
+    from badgekit.domain import instances
 
     tree.post("/systems", system_body("pittsburgh"))
     other = tree.post("/systems/pittsburgh/badges", badge_body("elsewhere")).json["badge"]
@@ -981,7 +985,8 @@ def test_held_badge_ids_across_systems(tree):
 
 
 def test_award_from_milestone(tree):
-    from badgekit import db, instances, keys
+    from badgekit.domain import instances
+    from badgekit.store import db, keys
 
     primary = db.get(keys.badge("program-badge"))
     assert primary is not None

@@ -21,7 +21,7 @@ import jwt
 import pytest
 import requests
 
-from badgekit.request import normalise_path
+from badgekit.http.request import normalise_path
 from local import sign
 from local.dynamodb import EmbeddedDynamoDB, create_table_kwargs, ensure_table
 from local.events import (

@@ -109,7 +109,7 @@ def held(api: Api, email: str = BRIAN, prefix: str = SYS) -> list[str]:
 
 
 def award_events(badge_id: int | None = None) -> list[dict[str, Any]]:
-    from badgekit import db
+    from badgekit.store import db
 
     items = [
         i
@@ -288,7 +288,7 @@ def test_held_in_another_system_counts_and_the_event_goes_to_the_request_system(
     two systems; the API no longer creates such milestones): a pittsburgh milestone whose
     support list holds chicago badge 1 and pittsburgh badge 6 awards pittsburgh badge 7 when
     chicago badge 1 completes it, with the event in chicago, the system of the request."""
-    from badgekit import db, keys
+    from badgekit.store import db, keys
 
     item = {
         **keys.milestone(2, 99),
@@ -333,7 +333,7 @@ def test_a_redelivered_record_awards_nothing_twice(tree, stream):
 
 
 def test_a_failing_record_is_reported_and_its_retry_succeeds(tree, stream, monkeypatch):
-    from badgekit import instances
+    from badgekit.domain import instances
 
     milestone(tree, 1, [4])
     award(tree, "b4", "first@example.org")

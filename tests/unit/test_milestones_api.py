@@ -199,7 +199,7 @@ def test_action_must_be_one_of_the_two(api, tree):
 
 
 def test_support_list_size_is_bounded_by_one_transaction(api, tree, monkeypatch):
-    from badgekit import milestones
+    from badgekit.domain import milestones
 
     monkeypatch.setattr(milestones, "MAX_SUPPORT_BADGES", 2)
     too_many = [{"message": milestones.TOO_MANY, "field": "supportBadges"}]
@@ -253,7 +253,8 @@ def test_create_under_an_unknown_system(api, tree):
 def test_a_badge_deleted_after_its_lookup_fails_the_create(api, tree, aws, monkeypatch):
     """The transaction checks each badge it starts referencing: a stale index entry for a
     deleted badge makes the write fail and the badge count as unknown; nothing is written."""
-    from badgekit import db, milestones
+    from badgekit.domain import milestones
+    from badgekit.store import db
 
     stale = db.by_id("badge", 3)
     assert api.delete(f"{SYS}/badges/b3").status == 200
@@ -443,7 +444,8 @@ def test_remove_badge_removes_and_is_idempotent(api, tree, aws):
 def test_edits_from_a_stale_read_are_retried_against_the_current_version(api, tree, aws):
     """Every write is conditioned on the milestone's version: a write prepared from an old read
     fails, re-reads and applies its change to the current list (the reverse index follows)."""
-    from badgekit import db, keys, milestones
+    from badgekit.domain import milestones
+    from badgekit.store import db, keys
 
     create(api, 4, [5])
     system = db.get(keys.system("chicago"))
@@ -535,7 +537,8 @@ def test_deleting_a_system_leaves_no_milestone_or_support_entry(api, tree, aws):
 
 def test_detach_drops_a_stale_support_entry(api, tree, aws):
     """A support entry whose milestone no longer lists the badge is removed, nothing else."""
-    from badgekit import db, keys, milestones
+    from badgekit.domain import milestones
+    from badgekit.store import db, keys
 
     create(api, 4, [5])
     db.table().put_item(

@@ -9,7 +9,14 @@ import pytest
 
 from badgekit import jsonutil
 from badgekit.errors import BadRequestError, InvalidContent, UnsupportedMediaType
-from badgekit.request import MAX_DEPTH, normalise_path, parse_body, parse_form, raw_body, too_deep
+from badgekit.http.request import (
+    MAX_DEPTH,
+    normalise_path,
+    parse_body,
+    parse_form,
+    raw_body,
+    too_deep,
+)
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -82,7 +82,7 @@ def tree(api: Api) -> Api:
 
 def everything() -> list[dict[str, Any]]:
     """Every item of the table (a test-only Scan), in key order."""
-    from badgekit import db
+    from badgekit.store import db
 
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def not_a_date(field: str, value: Any) -> dict[str, Any]:
 
 def plant(key: dict[str, str], value: Any, *names: str) -> None:
     """Overwrite stored attributes of one item directly (as an import or older version might)."""
-    from badgekit import db
+    from badgekit.store import db
 
     aliases = {f"#a{i}": name for i, name in enumerate(names)}
     if value is ABSENT:
@@ -237,7 +237,7 @@ def test_application_put_with_out_of_range_timestamps_is_refused(tree):
 
 @pytest.mark.parametrize(("stored", "iso", "seconds"), PLANTED, ids=PLANTED_IDS)
 def test_planted_instance_timestamps_render_everywhere(tree, stored, iso, seconds):
-    from badgekit import keys
+    from badgekit.store import keys
 
     awarded = tree.post(f"{BADGE}/instances", {"email": BRIAN, "expires": 1420070400})
     assert awarded.status == 201
@@ -288,7 +288,7 @@ def test_planted_instance_timestamps_render_everywhere(tree, stored, iso, second
 
 @pytest.mark.parametrize(("stored", "iso", "seconds"), PLANTED, ids=PLANTED_IDS)
 def test_planted_application_timestamps_render_everywhere(tree, stored, iso, seconds):
-    from badgekit import db, keys
+    from badgekit.store import db, keys
 
     del seconds
     first = tree.post(f"{BADGE}/applications", {"learner": LEARNER}).json["application"]
@@ -334,7 +334,7 @@ def test_planted_application_timestamps_render_everywhere(tree, stored, iso, sec
 
 @pytest.mark.parametrize(("stored", "iso", "seconds"), PLANTED, ids=PLANTED_IDS)
 def test_planted_application_created_renders_in_reads(tree, stored, iso, seconds):
-    from badgekit import keys
+    from badgekit.store import keys
 
     del seconds
     first = tree.post(f"{BADGE}/applications", {"learner": LEARNER}).json["application"]
@@ -353,7 +353,7 @@ def test_planted_application_created_renders_in_reads(tree, stored, iso, seconds
 def test_planted_badge_created_renders_in_badges_instances_and_milestones(
     tree, stored, iso, seconds
 ):
-    from badgekit import keys
+    from badgekit.store import keys
 
     del seconds
     assert tree.post(f"{BADGE}/instances", {"email": BRIAN}).status == 201

@@ -12,7 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
-from badgekit import db, keys, signing, timestamps
+from badgekit import signing, timestamps
+from badgekit.store import db, keys
 from local.events import stream_record_event
 from local.inprocess import table_properties
 from local.streams import passes_filters

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from badgekit import timestamps
-from badgekit.errors import ValidationError
-from badgekit.pagination import envelope, parse_page
-from badgekit.validation import (
+from badgekit.domain.validation import (
     URL,
     CoercionError,
     Report,
@@ -21,6 +19,8 @@ from badgekit.validation import (
     is_url,
     length,
 )
+from badgekit.errors import ValidationError
+from badgekit.http.pagination import envelope, parse_page
 
 VALID_URLS = [
     "http://example.org",

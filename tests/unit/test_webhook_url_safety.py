@@ -11,7 +11,7 @@ import ipaddress
 import pytest
 import requests
 
-from badgekit import webhooks
+from badgekit.domain import webhooks
 
 
 @pytest.fixture(autouse=True)
@@ -252,6 +252,6 @@ def test_requests_calls_the_address_pinning_hook():
     `HTTPAdapter.send` calls from requests 2.32.2 on (layers/common/requirements.txt); with an
     older requests the override would be silently skipped."""
     assert hasattr(requests.adapters.HTTPAdapter, "get_connection_with_tls_context")
-    from badgekit import delivery
+    from badgekit.domain import delivery
 
     assert "get_connection_with_tls_context" in vars(delivery.PinnedAdapter)

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from badgekit import db, keys, webhooks
+from badgekit.domain import webhooks
+from badgekit.store import db, keys, queue
 from tests.unit.conftest import Api, system_body
 
 SYS = "/systems/chicago"
@@ -365,10 +366,8 @@ def test_deliveries_of_unknown_webhook(chicago):
 
 
 def test_redeliver(chicago, monkeypatch):
-    from badgekit import delivery
-
     queued: list[tuple[dict[str, Any], float]] = []
-    monkeypatch.setattr(delivery, "enqueue", lambda message, delay: queued.append((message, delay)))
+    monkeypatch.setattr(queue, "enqueue", lambda message, delay: queued.append((message, delay)))
     webhook_id = create(chicago).json["webhook"]["id"]
     put_delivery(webhook_id, 1, int(time.time()) - 50, status="failed", lastStatusCode=400)
     reply = chicago.post(f"{HOOKS}/{webhook_id}/deliveries/1/redeliver")

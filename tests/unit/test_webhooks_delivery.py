@@ -27,7 +27,9 @@ import jwt
 import pytest
 import requests
 
-from badgekit import VERSION, db, delivery, keys, outbox, webhooks
+from badgekit import VERSION
+from badgekit.domain import delivery, webhooks
+from badgekit.store import db, keys, outbox, queue
 from local.events import stream_record_event
 from local.streams import passes_filters
 from tests.unit.conftest import TABLE_NAME, TEMPLATE, Api, system_body
@@ -69,9 +71,9 @@ def queues(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.delenv("WEBHOOK_RETRY_SCHEDULE", raising=False)
     monkeypatch.delenv("WEBHOOKS_ALLOW_HTTP", raising=False)
     monkeypatch.delenv("WEBHOOKS_ALLOW_PRIVATE", raising=False)
-    delivery.reset_clients()
+    queue.reset_clients()
     yield {"retry": retry, "dlq": dlq}
-    delivery.reset_clients()
+    queue.reset_clients()
 
 
 class Receiver:
@@ -118,7 +120,7 @@ class Scheduled:
 @pytest.fixture
 def scheduled(monkeypatch: pytest.MonkeyPatch) -> Scheduled:
     captured = Scheduled()
-    monkeypatch.setattr(delivery, "enqueue", captured)
+    monkeypatch.setattr(queue, "enqueue", captured)
     return captured
 
 
@@ -662,22 +664,22 @@ def test_stale_and_duplicate_queue_messages_are_dropped(api, system, receiver, s
 
 
 def test_long_waits_hop_through_the_queue(api, system, queues):
-    far = delivery.queue_message(1, 1, 1, "evt_x", "t", time.time() + 3600)
+    far = queue.queue_message(1, 1, 1, "evt_x", "t", time.time() + 3600)
     delivery.handle_queue_message(json.dumps(far))  # not due: back on the queue, 15 min max
     sqs = boto3.client("sqs")
     attributes = sqs.get_queue_attributes(
         QueueUrl=queues["retry"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
-    near = delivery.queue_message(1, 1, 2, "evt_y", "t", time.time() - 1)
-    delivery.enqueue(near, 0)
+    near = queue.queue_message(1, 1, 2, "evt_y", "t", time.time() - 1)
+    queue.enqueue(near, 0)
     (received,) = sqs.receive_message(QueueUrl=queues["retry"])["Messages"]
     assert json.loads(received["Body"]) == near
 
 
 def test_queue_batch_reports_failures_per_message(api, system, receiver, monkeypatch):
     bad = "not json"
-    good = json.dumps(delivery.queue_message(system["id"], 99, 1, "evt_x", "t", time.time()))
+    good = json.dumps(queue.queue_message(system["id"], 99, 1, "evt_x", "t", time.time()))
     result = invoke_queue(api, [good, bad])
     assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
 

@@ -14,18 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from badgekit import containers, db, images, keys, places, timestamps
-from badgekit.api import ApiRequest, param
-from badgekit.errors import (
-    InvalidParameter,
-    RequestEntityTooLarge,
-    ResourceConflict,
-    ResourceNotFound,
-)
-from badgekit.jsonutil import dumps
-from badgekit.places import Place
-from badgekit.request import Body
-from badgekit.validation import (
+from badgekit import timestamps
+from badgekit.domain import containers, images
+from badgekit.domain.inputs import Body
+from badgekit.domain.places import Place
+from badgekit.domain.validation import (
     NOT_IN_RANGE,
     URL,
     BooleanField,
@@ -42,6 +35,14 @@ from badgekit.validation import (
     length,
     one_of,
 )
+from badgekit.errors import (
+    InvalidParameter,
+    RequestEntityTooLarge,
+    ResourceConflict,
+    ResourceNotFound,
+)
+from badgekit.jsonutil import dumps
+from badgekit.store import db, keys
 
 Item = dict[str, Any]
 
@@ -112,18 +113,6 @@ def under(place: Place, badge: Item | None, slug: str) -> Item:
     if badge is None or not place.contains(badge):
         raise ResourceNotFound.for_field("badge", "slug", slug)
     return badge
-
-
-CONTAINER_PARAMS = ("systemSlug", "issuerSlug", "programSlug")
-
-
-def resolve(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, Item]:
-    """The URL's container and its badge (`badgeSlug`); the system and the badge come in one
-    BatchGetItem. Other path parameters (a code, an email, ...) are the caller's."""
-    slug = param(params["badgeSlug"])
-    containers = {name: value for name, value in params.items() if name in CONTAINER_PARAMS}
-    place, (badge,) = places.resolve_with(request, [keys.badge(slug)], **containers)
-    return place, under(place, badge, slug)
 
 
 def archived_filter(values: Sequence[str] | None) -> list[bool]:

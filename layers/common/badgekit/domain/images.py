@@ -46,10 +46,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from badgekit import db, keys, timestamps
+from badgekit import timestamps
+from badgekit.domain.inputs import Upload
+from badgekit.domain.validation import INVALID_URL, Report, is_url
 from badgekit.errors import RequestEntityTooLarge, ResourceNotFound
-from badgekit.request import Upload
-from badgekit.validation import INVALID_URL, Report, is_url
+from badgekit.store import db, keys
 
 LOG = logging.getLogger(__name__)
 

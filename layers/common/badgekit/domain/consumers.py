@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from badgekit import auth, db, keys, timestamps
+from badgekit import timestamps
+from badgekit.domain.inputs import Body
+from badgekit.domain.validation import Report, StringField, check_fields, length
 from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.request import Body
-from badgekit.validation import Report, StringField, check_fields, length
+from badgekit.store import db, keys
 
 Item = dict[str, Any]
 
@@ -19,16 +20,14 @@ FIELDS = (
 )
 
 
-def credentials(api_key: str, master_secret: str | None) -> auth.Credentials | None:
-    """Resolve the `key` claim: the master secret, or a consumer's secret and system."""
-    if api_key == "master":
-        return auth.Credentials(master_secret, None)
+def signing_secret(api_key: str) -> tuple[str, int] | None:
+    """A consumer key's secret and system, for the auth check (auth.md §4), or None."""
     if not _possible_key(api_key):
         return None  # could never have been created: no lookup (and no oversized key sent)
     consumer = db.get(keys.consumer(api_key))
     if consumer is None:
         return None
-    return auth.Credentials(str(consumer["apiSecret"]), int(consumer["systemId"]))
+    return str(consumer["apiSecret"]), int(consumer["systemId"])
 
 
 def _possible_key(api_key: str) -> bool:

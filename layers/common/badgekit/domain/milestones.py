@@ -27,10 +27,9 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
-from badgekit import badges, db, instances, keys
-from badgekit.errors import ResourceNotFound
-from badgekit.places import Place
-from badgekit.validation import (
+from badgekit.domain import badges, instances
+from badgekit.domain.places import Place
+from badgekit.domain.validation import (
     INVALID_INTEGER,
     REQUIRED,
     CoercionError,
@@ -41,6 +40,8 @@ from badgekit.validation import (
     as_integer,
     check_fields,
 )
+from badgekit.errors import ResourceNotFound
+from badgekit.store import db, keys
 
 Item = dict[str, Any]
 # Badges a transaction found missing at their key: (id, PK) of the index entry that named them.

@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from badgekit import db, images, keys, timestamps
+from badgekit import timestamps
+from badgekit.domain import images
+from badgekit.domain.images import ImageInput, image_input, image_url
+from badgekit.domain.inputs import Body
+from badgekit.domain.validation import EMAIL, URL, Report, StringField, check_fields, length
 from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.images import ImageInput, image_input, image_url
-from badgekit.request import Body
-from badgekit.validation import EMAIL, URL, Report, StringField, check_fields, length
+from badgekit.store import db, keys
 
 Item = dict[str, Any]
 

@@ -14,7 +14,6 @@ import json
 import math
 import re
 from array import array
-from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
@@ -22,6 +21,7 @@ from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 
+from badgekit.domain.inputs import Body, Upload
 from badgekit.errors import BadRequestError, InvalidContent, UnsupportedMediaType
 
 _SLASHES = re.compile(r"/{2,}")
@@ -51,21 +51,6 @@ def raw_body(event: dict[str, Any]) -> bytes:
     # A text body holding a lone surrogate keeps it as bytes that are not UTF-8, so the parsers
     # answer 400 for it like for any other invalid text.
     return str(body).encode("utf-8", "surrogatepass")
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A multipart file part named `image`."""
-
-    data: bytes
-    content_type: str
-    filename: str | None = None
-
-
-@dataclass
-class Body:
-    fields: dict[str, Any] = field(default_factory=dict)
-    upload: Upload | None = None
 
 
 def media_type(content_type: str | None) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from badgekit import badges, containers, db, instances, keys, milestones
+from badgekit.domain import badges, containers, instances, milestones
+from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
-from badgekit.places import Place
+from badgekit.store import db, keys
 
 Item = dict[str, Any]
 

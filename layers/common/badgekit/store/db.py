@@ -17,7 +17,7 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from badgekit import keys
+from badgekit.store import keys
 
 Item = dict[str, Any]
 

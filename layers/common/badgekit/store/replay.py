@@ -9,7 +9,7 @@ The items' `entity` is `jti`, which no stream consumer's filter selects.
 
 from __future__ import annotations
 
-from badgekit import db, keys
+from badgekit.store import db, keys
 
 ENTITY = "jti"
 

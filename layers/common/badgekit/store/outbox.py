@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from badgekit import jsonutil, keys, timestamps
+from badgekit import jsonutil, timestamps
+from badgekit.store import keys
 
 ENTITY = "event"
 RETENTION_SECONDS = 30 * 24 * 3600  # the table's TTL removes events after the delivery window

@@ -7,7 +7,6 @@ call one domain function and return `respond(...)`.
 
 from __future__ import annotations
 
-import contextvars
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,17 +18,18 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from badgekit import auth, config, jsonutil, timestamps
-from badgekit.db import Page
+from badgekit import config, jsonutil, timestamps
+from badgekit.domain import consumers
 from badgekit.errors import (
     ApiError,
     InternalError,
     MethodNotAllowed,
-    NotAuthorized,
     ResourceNotFound,
 )
-from badgekit.pagination import parse_page
-from badgekit.request import Body, normalise_path, parse_body, raw_body
+from badgekit.http import auth, resolve
+from badgekit.http.context import ApiRequest, current, enter, leave
+from badgekit.http.request import normalise_path, parse_body, raw_body
+from badgekit.store import replay
 
 logger = Logger()
 tracer = Tracer()
@@ -39,50 +39,6 @@ JSON = "application/json"
 # browser ever reads a response of the API as anything but its declared type.
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 _PARAM = re.compile(r"<(\w+)>")
-
-
-@dataclass
-class ApiRequest:
-    """What a handler needs from the event, decoded once."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    raw: bytes
-    body: Body = field(default_factory=Body)
-    principal: auth.Principal | None = None
-    memo: dict[Any, Any] = field(default_factory=dict)  # request-scoped lookups (e.g. systems)
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    def first(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-    @property
-    def fields(self) -> dict[str, Any]:
-        return self.body.fields
-
-    @property
-    def base_url(self) -> str:
-        return config.public_base_url(self.header("host"))
-
-    def page(self) -> Page | None:
-        """The request's pagination (None when inactive)."""
-        return parse_page(self.first("page"), self.first("count"))
-
-    def require_master(self) -> None:
-        if self.principal is not None and not self.principal.is_master:
-            raise NotAuthorized("This route requires the master key")
-
-
-_current: contextvars.ContextVar[ApiRequest] = contextvars.ContextVar("badgekit_request")
-
-
-def current() -> ApiRequest:
-    return _current.get()
 
 
 def respond(
@@ -150,21 +106,16 @@ KeyLookup = Callable[[str], auth.Credentials | None]
 
 
 def _credentials(key: str) -> auth.Credentials | None:
-    from badgekit import consumers  # imported late: the domain modules import this one
-
-    return consumers.credentials(key, config.master_secret())
+    """Resolve the `key` claim: the master secret, or a consumer's secret and system."""
+    if key == "master":
+        return auth.Credentials(config.master_secret(), None)
+    found = consumers.signing_secret(key)
+    return auth.Credentials(*found) if found else None
 
 
 def _system_id(request: ApiRequest, slug: str) -> int | None:
-    from badgekit import places  # imported late: places imports this module
-
-    return places.system_id_of(request, slug)
-
-
-def _consume_jti(key: str, jti: str, expires_at: int, now: int) -> bool:
-    from badgekit import replay  # the DynamoDB side of auth.md step 18
-
-    return replay.consume(key, jti, expires_at, now)
+    """For the auth check of consumer keys (auth.md §4 step 16)."""
+    return resolve.system_id_of(request, slug)
 
 
 def token_policy() -> auth.TokenPolicy:
@@ -178,7 +129,7 @@ def build_handler(
     routers: Sequence[Router],
     lookup_key: KeyLookup = _credentials,
     lookup_system: SystemLookup = _system_id,
-    consume_jti: auth.JtiStore = _consume_jti,
+    consume_jti: auth.JtiStore = replay.consume,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Assemble a Lambda handler from resource routers."""
     app = _Resolver()
@@ -236,7 +187,7 @@ def build_handler(
         except ApiError as error:  # a body flagged base64 that is not (never from API Gateway)
             raw, body_error = b"", error
         request = ApiRequest(method, path, query, headers, raw)
-        token = _current.set(request)
+        token = enter(request)
         try:
             allowed = table.allowed(path)
             if not allowed:
@@ -253,7 +204,7 @@ def build_handler(
             result: dict[str, Any] = app.resolve({**event, "path": path}, context)
             return _secured(result)
         finally:
-            _current.reset(token)
+            leave(token)
 
     return cast(Callable[[dict[str, Any], Any], dict[str, Any]], handler)
 
@@ -310,8 +261,3 @@ def at_every_level(router: Router, method: str, suffix: str) -> Callable[[Handle
         return handler
 
     return register
-
-
-def param(value: str) -> str:
-    """Decode a path parameter (REST APIs deliver them percent-encoded)."""
-    return unquote(value)

@@ -30,10 +30,9 @@ from urllib.parse import urlsplit
 from boto3.dynamodb.conditions import Attr
 from boto3.dynamodb.conditions import Key as KeyCondition
 
-from badgekit import db, keys, timestamps
-from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.request import Body
-from badgekit.validation import (
+from badgekit import timestamps
+from badgekit.domain.inputs import Body
+from badgekit.domain.validation import (
     INVALID_URL,
     Report,
     Rule,
@@ -42,6 +41,8 @@ from badgekit.validation import (
     is_url,
     length,
 )
+from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import db, keys, queue
 
 Item = dict[str, Any]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -403,11 +404,9 @@ def redeliver(webhook: Item, delivery: Item) -> Item:
     The queue message is sent before the record is updated: if the update fails, the message is
     stale (its token is not the record's) and is dropped; never the other way round, which could
     leave a pending record with no message."""
-    from badgekit import delivery as sender  # the sender's module pulls in `requests`
-
     now = timestamps.now()
     token = new_token()
-    message = sender.queue_message(
+    message = queue.queue_message(
         int(webhook["systemId"]),
         int(webhook["id"]),
         int(delivery["id"]),
@@ -415,7 +414,7 @@ def redeliver(webhook: Item, delivery: Item) -> Item:
         token,
         now + REDELIVERY_DELAY_SECONDS,
     )
-    sender.enqueue(message, REDELIVERY_DELAY_SECONDS)
+    queue.enqueue(message, REDELIVERY_DELAY_SECONDS)
     response = db.table().update_item(
         Key=keys.delivery(int(webhook["id"]), int(delivery["id"])),
         UpdateExpression=(

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 from badgekit import signing
 from badgekit.errors import NotAuthorized
-from badgekit.request import normalise_path
+from badgekit.http.request import normalise_path
 
 _HEADER = re.compile(r'JWT token="(.+?)"')
 _NUMERIC = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")

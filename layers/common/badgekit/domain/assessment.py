@@ -23,12 +23,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from badgekit import badges, codes, db, keys, outbox, timestamps
-from badgekit.errors import InvalidParameter, RequestEntityTooLarge, ResourceNotFound
-from badgekit.jsonutil import dumps
-from badgekit.places import Place
-from badgekit.request import Body
-from badgekit.validation import (
+from badgekit import timestamps
+from badgekit.domain import badges, codes
+from badgekit.domain.inputs import Body
+from badgekit.domain.places import Place
+from badgekit.domain.validation import (
     EMAIL,
     NOT_A_DATE,
     URL,
@@ -42,6 +41,9 @@ from badgekit.validation import (
     length,
     one_of,
 )
+from badgekit.errors import InvalidParameter, RequestEntityTooLarge, ResourceNotFound
+from badgekit.jsonutil import dumps
+from badgekit.store import db, keys, outbox
 
 Item = dict[str, Any]
 

@@ -20,11 +20,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from badgekit import badges, db, keys
-from badgekit.errors import CodeAlreadyUsed, ResourceConflict, ResourceNotFound
-from badgekit.places import Place
-from badgekit.request import Body
-from badgekit.validation import (
+from badgekit.domain import badges
+from badgekit.domain.inputs import Body
+from badgekit.domain.places import Place
+from badgekit.domain.validation import (
     EMAIL,
     BooleanField,
     Report,
@@ -32,6 +31,8 @@ from badgekit.validation import (
     check_fields,
     length,
 )
+from badgekit.errors import CodeAlreadyUsed, ResourceConflict, ResourceNotFound
+from badgekit.store import db, keys
 
 Item = dict[str, Any]
 

@@ -25,10 +25,10 @@ from urllib.parse import quote
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
-from badgekit import badges, codes, db, jsonutil, keys, outbox, timestamps
-from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.places import Place
-from badgekit.validation import (
+from badgekit import jsonutil, timestamps
+from badgekit.domain import badges, codes
+from badgekit.domain.places import Place
+from badgekit.domain.validation import (
     EMAIL,
     INVALID_EMAIL,
     NOT_A_DATE,
@@ -40,6 +40,8 @@ from badgekit.validation import (
     check_fields,
     length,
 )
+from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import db, keys, outbox
 
 Item = dict[str, Any]
 

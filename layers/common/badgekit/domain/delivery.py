@@ -40,14 +40,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-import boto3
 import requests
 from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 from requests.adapters import HTTPAdapter
 
-from badgekit import config, db, jsonutil, keys, signing, timestamps, webhooks
-from badgekit.webhooks import Address
+from badgekit import config, signing, timestamps
+from badgekit.domain import webhooks
+from badgekit.domain.webhooks import Address
+from badgekit.store import db, keys, queue
 
 Item = dict[str, Any]
 # Structured logs (ids as keys) through the function's Powertools logger; never the secret.
@@ -271,52 +272,6 @@ transport: Transport = post
 
 # --- the retry queue --------------------------------------------------------------------------
 
-MAX_QUEUE_DELAY = 900  # SQS DelaySeconds maximum: longer waits hop through the queue again
-
-_local = threading.local()
-
-
-def _sqs() -> Any:
-    cached = getattr(_local, "sqs", None)
-    if cached is None:
-        # SQS_ENDPOINT is set only by the local stack (the embedded moto server).
-        cached = _local.sqs = boto3.client(
-            "sqs", endpoint_url=os.environ.get("SQS_ENDPOINT") or None
-        )
-    return cached
-
-
-def reset_clients() -> None:
-    _local.__dict__.pop("sqs", None)
-
-
-def queue_message(
-    system_id: int,
-    webhook_id: int,
-    delivery_id: int,
-    event_id: str,
-    token: str,
-    not_before: float,
-) -> dict[str, Any]:
-    return {
-        "systemId": system_id,
-        "webhookId": webhook_id,
-        "deliveryId": delivery_id,
-        "eventId": event_id,
-        "token": token,
-        "notBefore": not_before,
-    }
-
-
-def enqueue(message: Mapping[str, Any], delay: float) -> None:
-    """Schedule an attempt: the message becomes visible after `delay` (capped at 15 min)."""
-    seconds = min(MAX_QUEUE_DELAY, max(0, math.ceil(delay)))
-    _sqs().send_message(
-        QueueUrl=os.environ["WEBHOOK_RETRY_QUEUE_URL"],
-        MessageBody=jsonutil.dumps(message),
-        DelaySeconds=seconds,
-    )
-
 
 def dead_letter(delivery: Item, result: Result) -> None:
     """After the last attempt: the delivery goes to the dead-letter queue (§4)."""
@@ -335,7 +290,7 @@ def dead_letter(delivery: Item, result: Result) -> None:
         "lastStatusCode": result.status_code,
         "lastError": result.error,
     }
-    _sqs().send_message(QueueUrl=url, MessageBody=jsonutil.dumps(body))
+    queue.send(url, body)
 
 
 # --- attempts ---------------------------------------------------------------------------------
@@ -391,8 +346,8 @@ def record(webhook: Item, delivery: Item, token: str, number: int, result: Resul
             status = "pending"
             new_token = webhooks.new_token()
             next_at = math.ceil(now + wait)
-            enqueue(
-                queue_message(
+            queue.enqueue(
+                queue.queue_message(
                     int(delivery["systemId"]),
                     int(delivery["webhookId"]),
                     int(delivery["id"]),
@@ -653,8 +608,8 @@ def resume(event: Event, webhook: Item) -> None:
     if delivery is None or delivery["status"] != "pending" or int(delivery["attempts"]) > 0:
         return
     not_before = max(time.time(), float(delivery.get("claimedUntil") or 0) + 1)
-    enqueue(
-        queue_message(
+    queue.enqueue(
+        queue.queue_message(
             event.system_id,
             int(webhook["id"]),
             int(delivery["id"]),
@@ -674,7 +629,7 @@ def handle_queue_message(body: str) -> None:
     message = json.loads(body)
     remaining = float(message["notBefore"]) - time.time()
     if remaining > 1:  # a long wait hops through the queue (at most 15 min per hop)
-        enqueue(message, remaining)
+        queue.enqueue(message, remaining)
         return
     system_id, webhook_id = int(message["systemId"]), int(message["webhookId"])
     delivery_key = keys.delivery(webhook_id, int(message["deliveryId"]))
@@ -698,7 +653,7 @@ def handle_queue_message(body: str) -> None:
         return
     lease = float(delivery.get("claimedUntil") or 0)
     if lease >= time.time():  # another sender is on it: look again when its lease ends
-        enqueue(message, lease + 1 - time.time())
+        queue.enqueue(message, lease + 1 - time.time())
         return
     if not claim(delivery, token):
         return

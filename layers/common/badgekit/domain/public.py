@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from badgekit import badges, db, images, instances, keys, timestamps
+from badgekit import timestamps
+from badgekit.domain import badges, images, instances
+from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
-from badgekit.places import Place
+from badgekit.store import db, keys
 
 ORGANISATION_KEYS = ("name", "url", "description", "email")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from badgekit.db import Page
+from badgekit.store.db import Page
 
 _LEADING_INT = re.compile(r"^\s*([+-]?\d+)")
 

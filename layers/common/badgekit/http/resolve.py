@@ -1,4 +1,4 @@
-"""Resolving the container named by a URL prefix (spec README §1).
+"""Resolving what a URL names (spec README §1): its container, and the badge of badge routes.
 
 Each slug resolves inside the previous one: system, then issuer, then program; the first that
 does not resolve is the 404. The system is loaded at most once per request (auth may have
@@ -8,55 +8,15 @@ needed it first, for a consumer key's system check).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from badgekit import containers, db, keys
-from badgekit.api import ApiRequest, param
+from badgekit.domain import badges, containers
+from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
+from badgekit.http.context import ApiRequest, param
+from badgekit.store import db, keys
 
 Item = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Place:
-    """The container named by a URL prefix: a system, and maybe an issuer and a program."""
-
-    system: Item
-    issuer: Item | None = None
-    program: Item | None = None
-
-    def contains(self, owned: Mapping[str, Any]) -> bool:
-        """Rule 2: an item is addressable through its own container or any ancestor."""
-        if int(owned["systemId"]) != int(self.system["id"]):
-            return False
-        if self.issuer is not None and owned.get("issuerId") != self.issuer["id"]:
-            return False
-        return self.program is None or owned.get("programId") == self.program["id"]
-
-    def owner_ids(self) -> dict[str, int]:
-        ids = {"systemId": int(self.system["id"])}
-        if self.issuer is not None:
-            ids["issuerId"] = int(self.issuer["id"])
-        if self.program is not None:
-            ids["programId"] = int(self.program["id"])
-        return ids
-
-    def scope_prefix(self) -> str:
-        """GSI2 sort-key prefix selecting items of this container and its descendants."""
-        ids = self.owner_ids()
-        return keys.scope_prefix(ids["systemId"], ids.get("issuerId"), ids.get("programId"))
-
-    def level(self) -> tuple[str, int]:
-        """The most specific container: ("system" | "issuer" | "program", id)."""
-        if self.program is not None:
-            return "program", int(self.program["id"])
-        if self.issuer is not None:
-            return "issuer", int(self.issuer["id"])
-        return "system", int(self.system["id"])
-
-    def parents(self) -> list[Item]:
-        return [c for c in (self.system, self.issuer, self.program) if c is not None]
 
 
 def find_system(request: ApiRequest, slug: str) -> Item | None:
@@ -105,3 +65,15 @@ def resolve(
     if programSlug is None:
         return Place(system, issuer)
     return Place(system, issuer, containers.get_program(system, issuer, param(programSlug)))
+
+
+CONTAINER_PARAMS = ("systemSlug", "issuerSlug", "programSlug")
+
+
+def badge(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, Item]:
+    """The URL's container and its badge (`badgeSlug`); the system and the badge come in one
+    BatchGetItem. Other path parameters (a code, an email, ...) are the caller's."""
+    slug = param(params["badgeSlug"])
+    containers = {name: value for name, value in params.items() if name in CONTAINER_PARAMS}
+    place, (badge,) = resolve_with(request, [keys.badge(slug)], **containers)
+    return place, badges.under(place, badge, slug)

@@ -1,0 +1,1 @@
+"""The resources: rules, input validation, the operations handlers call, rendering."""

@@ -1,0 +1,54 @@
+"""The container a request addresses (spec README §1): a system, maybe an issuer and a program.
+
+`badgekit.http.resolve` builds it from the URL; the domain takes it as given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from badgekit.store import keys
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Place:
+    """The container named by a URL prefix: a system, and maybe an issuer and a program."""
+
+    system: Item
+    issuer: Item | None = None
+    program: Item | None = None
+
+    def contains(self, owned: Mapping[str, Any]) -> bool:
+        """Rule 2: an item is addressable through its own container or any ancestor."""
+        if int(owned["systemId"]) != int(self.system["id"]):
+            return False
+        if self.issuer is not None and owned.get("issuerId") != self.issuer["id"]:
+            return False
+        return self.program is None or owned.get("programId") == self.program["id"]
+
+    def owner_ids(self) -> dict[str, int]:
+        ids = {"systemId": int(self.system["id"])}
+        if self.issuer is not None:
+            ids["issuerId"] = int(self.issuer["id"])
+        if self.program is not None:
+            ids["programId"] = int(self.program["id"])
+        return ids
+
+    def scope_prefix(self) -> str:
+        """GSI2 sort-key prefix selecting items of this container and its descendants."""
+        ids = self.owner_ids()
+        return keys.scope_prefix(ids["systemId"], ids.get("issuerId"), ids.get("programId"))
+
+    def level(self) -> tuple[str, int]:
+        """The most specific container: ("system" | "issuer" | "program", id)."""
+        if self.program is not None:
+            return "program", int(self.program["id"])
+        if self.issuer is not None:
+            return "issuer", int(self.issuer["id"])
+        return "system", int(self.system["id"])
+
+    def parents(self) -> list[Item]:
+        return [c for c in (self.system, self.issuer, self.program) if c is not None]

@@ -1,0 +1,1 @@
+"""The API Gateway edge: routing, request decoding, auth, error bodies, resolution."""

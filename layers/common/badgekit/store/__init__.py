@@ -1,0 +1,1 @@
+"""DynamoDB and SQS: keys, records, expressions, transactions, pages, outbox, queue."""

@@ -1,0 +1,60 @@
+"""The webhook retry queue (SQS): messages that schedule one delivery attempt, and the
+dead-letter queue for deliveries whose attempts are exhausted (webhooks.md §4)."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+
+from badgekit import jsonutil
+
+MAX_QUEUE_DELAY = 900  # SQS DelaySeconds maximum: longer waits hop through the queue again
+
+_local = threading.local()
+
+
+def _sqs() -> Any:
+    cached = getattr(_local, "sqs", None)
+    if cached is None:
+        # SQS_ENDPOINT is set only by the local stack (the embedded moto server).
+        cached = _local.sqs = boto3.client(
+            "sqs", endpoint_url=os.environ.get("SQS_ENDPOINT") or None
+        )
+    return cached
+
+
+def reset_clients() -> None:
+    _local.__dict__.pop("sqs", None)
+
+
+def queue_message(
+    system_id: int,
+    webhook_id: int,
+    delivery_id: int,
+    event_id: str,
+    token: str,
+    not_before: float,
+) -> dict[str, Any]:
+    return {
+        "systemId": system_id,
+        "webhookId": webhook_id,
+        "deliveryId": delivery_id,
+        "eventId": event_id,
+        "token": token,
+        "notBefore": not_before,
+    }
+
+
+def enqueue(message: Mapping[str, Any], delay: float) -> None:
+    """Schedule an attempt: the message becomes visible after `delay` (capped at 15 min)."""
+    seconds = min(MAX_QUEUE_DELAY, max(0, math.ceil(delay)))
+    send(os.environ["WEBHOOK_RETRY_QUEUE_URL"], message, seconds)
+
+
+def send(url: str, body: Mapping[str, Any], delay_seconds: int = 0) -> None:
+    _sqs().send_message(QueueUrl=url, MessageBody=jsonutil.dumps(body), DelaySeconds=delay_seconds)
