@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev test venv lint typecheck unit integration template-tests sam-validate sam-build bench clean
+.PHONY: dev test venv lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
 
 venv: $(STAMP)
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
@@ -38,6 +38,10 @@ typecheck: venv
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
+
+## The pure tier alone: every resource's rules, no moto, no AWS, no network (seconds).
+unit-pure: venv
+	$(PY) -m pytest -q tests/unit/domain
 
 integration: venv
 	$(PY) -m pytest -q tests/integration

@@ -27,7 +27,7 @@ from pathlib import Path
 import aws_lambda_powertools
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCANNED = ("layers", "functions", "local", "scripts")
 POWERTOOLS = "aws_lambda_powertools"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.support.imports import cycles, layer_of, package_graph, upward_imports
 
-LAYER_ROOT = Path(__file__).resolve().parents[2] / "layers" / "common"
+LAYER_ROOT = Path(__file__).resolve().parents[3] / "layers" / "common"
 
 
 def test_every_module_is_in_a_layer():

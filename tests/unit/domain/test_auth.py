@@ -681,7 +681,6 @@ def test_tokens_without_jti_never_touch_the_store():
 )
 def test_token_policy_setting_fails_safe(monkeypatch, value, expected):
     from badgekit import config
-    from badgekit.http import api
 
     if value is None:
         monkeypatch.delenv("TOKEN_POLICY", raising=False)
@@ -689,7 +688,6 @@ def test_token_policy_setting_fails_safe(monkeypatch, value, expected):
         monkeypatch.setenv("TOKEN_POLICY", value)
     monkeypatch.delenv("TOKEN_MAX_LIFETIME", raising=False)
     assert config.token_policy() == expected
-    assert api.token_policy() == (auth.LEGACY if expected == "legacy" else auth.STRICT)
 
 
 @pytest.mark.parametrize(
@@ -709,7 +707,6 @@ def test_token_policy_setting_fails_safe(monkeypatch, value, expected):
 )
 def test_token_max_lifetime_setting_falls_back_to_the_default(monkeypatch, value, expected):
     from badgekit import config
-    from badgekit.http import api
 
     if value is None:
         monkeypatch.delenv("TOKEN_MAX_LIFETIME", raising=False)
@@ -717,4 +714,3 @@ def test_token_max_lifetime_setting_falls_back_to_the_default(monkeypatch, value
         monkeypatch.setenv("TOKEN_MAX_LIFETIME", value)
     monkeypatch.delenv("TOKEN_POLICY", raising=False)
     assert config.token_max_lifetime() == expected
-    assert api.token_policy() == auth.TokenPolicy(strict=True, max_lifetime=expected)
