@@ -166,6 +166,8 @@ def test_a_decreasing_custom_schedule_waits_the_minimum(monkeypatch):
         ("-5", None),
         ("1.5", None),
         ("soon", None),
+        ("\u00b2", None),  # a latin-1 header byte that str.isdigit() calls a digit
+        ("\u0661\u0662", None),  # Arabic-Indic digits are not delay-seconds
     ],
 )
 def test_parse_retry_after_seconds(value, expected):

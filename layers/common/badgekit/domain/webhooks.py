@@ -271,7 +271,9 @@ def create(system: Item, body: Body) -> Item:
 
 
 def parse_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 16 and int(value) > 0 else None
+    """A path id: 1-15 ASCII digits, > 0 (`isdigit` alone accepts "²", which int() refuses)."""
+    digits = value.isascii() and value.isdigit()
+    return int(value) if digits and len(value) < 16 and int(value) > 0 else None
 
 
 def get(system: Item, webhook_id: str) -> Item:
