@@ -1,5 +1,5 @@
 """The import graph of the shared package, read from its source (every import statement,
-including the ones inside functions), for the layering checks of tests/unit/test_layers.py."""
+including the ones inside functions), for the layering checks of tests/unit/domain/test_layers.py."""
 
 from __future__ import annotations
 
