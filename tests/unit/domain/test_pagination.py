@@ -62,3 +62,15 @@ def test_envelope_with_and_without_page_data():
     }
     assert envelope("codes", [{"id": 1}], 1, None) == {"codes": [{"id": 1}]}
     assert list(envelope("webhooks", [], 0, page)) == ["webhooks", "pageData"]
+
+
+@pytest.mark.parametrize(("page", "count"), [("٣", "1"), ("1", "٣"), ("²", "2"), ("1", "\uff11")])
+def test_only_ascii_digits_are_numbers(page, count):
+    assert parse_page(page, count) is None
+
+
+def test_a_number_too_long_to_convert_reads_as_the_longest_one():
+    parsed = parse_page("7" * 5000, "2")
+    assert parsed is not None
+    assert parsed.number == int("9" * 4300)
+    assert parsed.count == 2

@@ -7,13 +7,22 @@ from typing import Any
 
 from badgekit.store.db import Page
 
-_LEADING_INT = re.compile(r"^\s*([+-]?\d+)")
+# Base-10 ASCII digits only, as JavaScript's parseInt reads them ("٣" is not a number).
+_LEADING_INT = re.compile(r"^\s*([+-]?)0*([0-9]+)")
+# Python refuses to convert longer digit strings (and to print them back in `pageData`); any
+# number this long is past the end of every list, so longer ones read as this one.
+MAX_DIGITS = 4300
 
 
 def _leading_int(text: str | None) -> int | None:
     """JavaScript parseInt: the leading integer of the text ("2abc" -> 2), else None."""
     match = _LEADING_INT.match(text or "")
-    return int(match.group(1)) if match else None
+    if not match:
+        return None
+    sign, digits = match.groups()
+    if len(digits) > MAX_DIGITS:
+        digits = "9" * MAX_DIGITS
+    return int(sign + digits)
 
 
 def parse_page(page: str | None, count: str | None) -> Page | None:

@@ -193,6 +193,11 @@ def batch_get(key_list: Sequence[keys.Key]) -> list[Item]:
     return [found[(k["PK"], k["SK"])] for k in key_list if (k["PK"], k["SK"]) in found]
 
 
+# DynamoDB's Limit is a 32-bit integer; a page far past the end of a list asks for more than
+# that. One Query returns at most 1 MB whatever the Limit, so the cap never adds a call.
+MAX_QUERY_LIMIT = 1_000_000
+
+
 def query_prefix(partition: str, prefix: str, limit: int | None = None) -> Iterator[Item]:
     """Items of one partition whose sort key starts with `prefix`, in sort-key order."""
     kwargs: dict[str, Any] = {
@@ -203,7 +208,7 @@ def query_prefix(partition: str, prefix: str, limit: int | None = None) -> Itera
     remaining = limit
     while True:
         if remaining is not None:
-            kwargs["Limit"] = remaining
+            kwargs["Limit"] = min(remaining, MAX_QUERY_LIMIT)
         response = table().query(**kwargs)
         yield from response["Items"]
         if remaining is not None:
