@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import math
 import os
 import random
@@ -568,18 +567,15 @@ def resume(event: Event, webhook: WebhookRecord) -> None:
 
 def handle_queue_message(body: str) -> None:
     """One scheduled attempt; raises only when the message must be retried by the queue."""
-    message = json.loads(body)
-    remaining = float(message["notBefore"]) - time.time()
+    message = queue.read_message(body)
+    remaining = message["notBefore"] - time.time()
     if remaining > 1:  # a long wait hops through the queue (at most 15 min per hop)
         queue.enqueue(message, remaining)
         return
     delivery, webhook, event = webhook_store.attempt_state(
-        int(message["systemId"]),
-        int(message["webhookId"]),
-        int(message["deliveryId"]),
-        str(message["eventId"]),
+        message["systemId"], message["webhookId"], message["deliveryId"], message["eventId"]
     )
-    token = str(message["token"])
+    token = message["token"]
     if delivery is None or delivery.get("token") != token or delivery["status"] != "pending":
         return  # stale: done, superseded, or gone
     if webhook is None:
