@@ -35,13 +35,17 @@ def place_and_badge(params: dict[str, str]) -> tuple[places.Place, Item]:
     return resolve.badge(current(), params)
 
 
-def resolve_application(params: dict[str, str]) -> tuple[places.Place, Item, Item]:
+def resolve_application(
+    params: dict[str, str],
+) -> tuple[places.Place, Item, assessment.ApplicationRecord]:
     application_slug = param(params.pop("applicationSlug"))
     place, badge = place_and_badge(params)
     return place, badge, assessment.get_application(badge, application_slug)
 
 
-def resolve_review(params: dict[str, str]) -> tuple[places.Place, Item, Item, Item]:
+def resolve_review(
+    params: dict[str, str],
+) -> tuple[places.Place, Item, assessment.ApplicationRecord, assessment.ReviewRecord]:
     review_slug = param(params.pop("reviewSlug"))
     place, badge, application = resolve_application(params)
     return place, badge, application, assessment.get_review(application, review_slug)

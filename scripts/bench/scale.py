@@ -327,7 +327,7 @@ def seed_issuing_scale() -> None:
         system = containers.create(containers.system_level(), body_of("scale"))
         place = Place(system)
         made = [badges.create(place, scale_badge_body(n)) for n in range(1, ISSUING_BADGES + 1)]
-    processed: list[dict[str, Any]] = []
+    processed: list[assessment.ApplicationRecord] = []
     with bulk_writes():
         for n, badge in enumerate(made):
             supports = [made[(n + k) % len(made)] for k in range(1, SUPPORTS_PER_MILESTONE + 1)]

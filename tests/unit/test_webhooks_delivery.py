@@ -30,6 +30,7 @@ import requests
 from badgekit import VERSION
 from badgekit.domain import delivery, webhooks
 from badgekit.store import db, keys, outbox, queue
+from badgekit.store import webhooks as webhook_store
 from local.events import stream_record_event
 from local.streams import passes_filters
 from tests.unit.conftest import TABLE_NAME, TEMPLATE, Api, system_body
@@ -345,7 +346,7 @@ def test_event_without_recipients_is_recorded_and_dropped(api, system, receiver)
 def test_disabled_webhooks_are_not_recipients(api, system, receiver):
     gone = add_webhook(api, "https://hooks.example.org/gone")
     live = add_webhook(api, "https://hooks.example.org/live")
-    webhooks.disable(db.get(keys.webhook(system["id"], gone)))
+    webhooks.disable(webhook_store.get(system["id"], gone))
     stream = Stream()
     record_event(system["id"])
     invoke(api, stream.read())
@@ -639,7 +640,7 @@ def test_pending_retry_of_a_deleted_or_disabled_webhook_fails_without_a_call(
     assert len(scheduled.messages) == 2
     logs = {hook: deliveries(api, hook)[0] for hook in (deleted, disabled)}
     assert api.delete(f"{HOOKS}/{deleted}").status == 200
-    webhooks.disable(db.get(keys.webhook(system["id"], disabled)))
+    webhooks.disable(webhook_store.get(system["id"], disabled))
     assert scheduled.run_due() == 2
     assert len(receiver.calls) == 2
     gone = db.get(keys.delivery(deleted, logs[deleted]["id"]))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import math
 import os
 import random
@@ -42,15 +41,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from aws_lambda_powertools import Logger
-from boto3.dynamodb.types import TypeDeserializer
 from requests.adapters import HTTPAdapter
 
 from badgekit import config, signing, timestamps
 from badgekit.domain import webhooks
 from badgekit.domain.webhooks import Address
-from badgekit.store import db, keys, queue
+from badgekit.store import db, outbox, queue
+from badgekit.store import webhooks as webhook_store
+from badgekit.store.webhooks import DeliveryRecord, Status, WebhookRecord
 
-Item = dict[str, Any]
 # Structured logs (ids as keys) through the function's Powertools logger; never the secret.
 logger = Logger(child=True)
 
@@ -273,7 +272,7 @@ transport: Transport = post
 # --- the retry queue --------------------------------------------------------------------------
 
 
-def dead_letter(delivery: Item, result: Result) -> None:
+def dead_letter(delivery: DeliveryRecord, result: Result) -> None:
     """After the last attempt: the delivery goes to the dead-letter queue (§4)."""
     url = os.environ.get("WEBHOOK_DEAD_LETTER_QUEUE_URL")
     if not url:
@@ -281,12 +280,12 @@ def dead_letter(delivery: Item, result: Result) -> None:
         return
     body = {
         "reason": "attempts exhausted",
-        "systemId": int(delivery["systemId"]),
-        "webhookId": int(delivery["webhookId"]),
-        "deliveryId": int(delivery["id"]),
+        "systemId": delivery["systemId"],
+        "webhookId": delivery["webhookId"],
+        "deliveryId": delivery["id"],
         "eventId": delivery["eventId"],
         "action": delivery["action"],
-        "attempts": int(delivery.get("attempts", 0)) + 1,
+        "attempts": delivery["attempts"] + 1,
         "lastStatusCode": result.status_code,
         "lastError": result.error,
     }
@@ -298,25 +297,25 @@ def dead_letter(delivery: Item, result: Result) -> None:
 LEASE_SECONDS = 60  # longer than one attempt can take (connect 5 s + read 10 s + writes)
 
 
-def _log_extra(delivery: Mapping[str, Any], **more: Any) -> dict[str, Any]:
+def _log_extra(delivery: DeliveryRecord, **more: Any) -> dict[str, Any]:
     # Never the secret, nor the URL's credentials: ids only.
     return {
         "eventId": delivery.get("eventId"),
-        "webhookId": int(delivery["webhookId"]),
-        "deliveryId": int(delivery["id"]),
+        "webhookId": delivery["webhookId"],
+        "deliveryId": delivery["id"],
         **more,
     }
 
 
-def attempt(webhook: Item, body: str, delivery: Item, token: str) -> Result:
+def attempt(webhook: WebhookRecord, body: str, delivery: DeliveryRecord, token: str) -> Result:
     """Make the claimed attempt `attempts + 1` of `delivery` and record what happened."""
-    number = int(delivery.get("attempts", 0)) + 1
+    number = delivery["attempts"] + 1
     payload = body.encode("utf-8")
     now = timestamps.now()
     headers = request_headers(
-        str(delivery["eventId"]), payload, str(webhook["secret"]), now, uuid.uuid4().hex
+        delivery["eventId"], payload, webhook["secret"], now, uuid.uuid4().hex
     )
-    result = transport(str(webhook["url"]), headers, payload)
+    result = transport(webhook["url"], headers, payload)
     if result.outcome != "delivered":
         logger.warning(
             f"webhook attempt failed: {result.error}",
@@ -328,10 +327,12 @@ def attempt(webhook: Item, body: str, delivery: Item, token: str) -> Result:
     return result
 
 
-def record(webhook: Item, delivery: Item, token: str, number: int, result: Result) -> None:
+def record(
+    webhook: WebhookRecord, delivery: DeliveryRecord, token: str, number: int, result: Result
+) -> None:
     """Store the outcome of attempt `number`; schedule the next one when it is retryable."""
     now = time.time()
-    status = "failed"
+    status: Status = "failed"
     next_at: int | None = None
     new_token = token
     if result.outcome == "delivered":
@@ -348,10 +349,10 @@ def record(webhook: Item, delivery: Item, token: str, number: int, result: Resul
             next_at = math.ceil(now + wait)
             queue.enqueue(
                 queue.queue_message(
-                    int(delivery["systemId"]),
-                    int(delivery["webhookId"]),
-                    int(delivery["id"]),
-                    str(delivery["eventId"]),
+                    delivery["systemId"],
+                    delivery["webhookId"],
+                    delivery["id"],
+                    delivery["eventId"],
                     new_token,
                     now + wait,
                 ),
@@ -361,72 +362,47 @@ def record(webhook: Item, delivery: Item, token: str, number: int, result: Resul
 
 
 def _finish(
-    delivery: Item,
+    delivery: DeliveryRecord,
     token: str,
     new_token: str,
     attempts: int,
-    status: str,
+    status: Status,
     next_at: int | None,
     result: Result,
 ) -> None:
-    try:
-        db.table().update_item(
-            Key=keys.delivery(int(delivery["webhookId"]), int(delivery["id"])),
-            UpdateExpression=(
-                "SET #s = :status, attempts = :n, lastStatusCode = :code, lastError = :error, "
-                "nextAttemptAt = :next, updated = :now, #t = :new REMOVE claimedUntil"
-            ),
-            ConditionExpression="#t = :token",
-            ExpressionAttributeNames={"#s": "status", "#t": "token"},
-            ExpressionAttributeValues={
-                ":status": status,
-                ":n": attempts,
-                ":code": result.status_code,
-                ":error": result.error,
-                ":next": next_at,
-                ":now": timestamps.now(),
-                ":new": new_token,
-                ":token": token,
-            },
-        )
-    except db.client().exceptions.ConditionalCheckFailedException:
+    finished = webhook_store.finish(
+        delivery["webhookId"],
+        delivery["id"],
+        token,
+        new_token=new_token,
+        attempts=attempts,
+        status=status,
+        status_code=result.status_code,
+        error=result.error,
+        next_at=next_at,
+    )
+    if not finished:
         # Superseded (a redelivery was requested meanwhile) or gone (webhook deleted).
         logger.info("delivery record changed during the attempt", extra=_log_extra(delivery))
 
 
-def claim(delivery: Item, token: str) -> bool:
+def claim(delivery: DeliveryRecord, token: str) -> bool:
     """Take the lease for the current attempt; False when someone else holds it or the record
     has moved on (another token, not pending)."""
     now = timestamps.now()
-    try:
-        db.table().update_item(
-            Key=keys.delivery(int(delivery["webhookId"]), int(delivery["id"])),
-            UpdateExpression="SET claimedUntil = :lease",
-            ConditionExpression=(
-                "#t = :token AND #s = :pending AND "
-                "(attribute_not_exists(claimedUntil) OR claimedUntil < :now)"
-            ),
-            ExpressionAttributeNames={"#t": "token", "#s": "status"},
-            ExpressionAttributeValues={
-                ":lease": now + LEASE_SECONDS,
-                ":token": token,
-                ":pending": "pending",
-                ":now": now,
-            },
-        )
-    except db.client().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return webhook_store.claim(
+        delivery["webhookId"], delivery["id"], token, now, now + LEASE_SECONDS
+    )
 
 
-def give_up(delivery: Item, token: str, reason: str) -> None:
+def give_up(delivery: DeliveryRecord, token: str, reason: str) -> None:
     """A pending delivery that can no longer be attempted (webhook disabled or deleted, event
     expired): failed, without an HTTP call."""
     _finish(
         delivery,
         token,
         token,
-        int(delivery.get("attempts", 0)),
+        delivery["attempts"],
         "failed",
         None,
         Result("failed", error=reason),
@@ -434,8 +410,6 @@ def give_up(delivery: Item, token: str, reason: str) -> None:
 
 
 # --- the stream: new outbox events ------------------------------------------------------------
-
-_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -450,18 +424,15 @@ class Event:
 def event_of(record: Mapping[str, Any]) -> Event | None:
     """The outbox event a stream record inserted; None for anything else (updates, removals,
     other entities, emulators' no-op MODIFY records), which is ignored (§4)."""
-    if record.get("eventName") != "INSERT":
-        return None
-    image = (record.get("dynamodb") or {}).get("NewImage") or {}
-    item = {name: _deserializer.deserialize(value) for name, value in image.items()}
-    if item.get("entity") != "event" or not isinstance(item.get("body"), str):
+    found = outbox.inserted_event(record)
+    if found is None:
         return None
     return Event(
-        event_id=str(item["eventId"]),
-        system_id=int(item["systemId"]),
-        action=str(item["action"]),
-        body=str(item["body"]),
-        created=int(item.get("created") or timestamps.now()),
+        event_id=found["eventId"],
+        system_id=found["systemId"],
+        action=found["action"],
+        body=found["body"],
+        created=found.get("created") or timestamps.now(),
     )
 
 
@@ -486,7 +457,7 @@ class StreamBatch:
     processed (each on its own, `deliver`)."""
 
     events: dict[str, Event | None] = field(default_factory=dict)  # by sequence number
-    recipients: dict[int, list[Item]] = field(default_factory=dict)  # by system id
+    recipients: dict[int, list[WebhookRecord]] = field(default_factory=dict)  # by system id
     ids: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -538,30 +509,18 @@ class StreamBatch:
 
 def record_no_recipients(event: Event) -> None:
     """§4: an event of a system without (enabled) webhooks is recorded as such and dropped."""
-    try:
-        db.table().update_item(
-            Key=keys.event(event.event_id),
-            UpdateExpression="SET recipients = :zero",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues={":zero": 0},
-        )
-    except db.client().exceptions.ConditionalCheckFailedException:
-        pass  # already expired
+    outbox.mark_no_recipients(event.event_id)
     logger.info("event without recipients", extra={"eventId": event.event_id})
 
 
-def start(event: Event, webhook: Item, delivery_id: int) -> None:
+def start(event: Event, webhook: WebhookRecord, delivery_id: int) -> None:
     """Create the (event, webhook) delivery, claimed, and make its first attempt; a delivery
     that exists already (a repeated stream record) is resumed, never duplicated."""
     now = timestamps.now()
-    webhook_id = int(webhook["id"])
     token = webhooks.new_token()
-    expires = now + webhooks.DELIVERY_RETENTION_SECONDS
-    delivery: Item = {
-        **keys.delivery(webhook_id, delivery_id),
-        "entity": webhooks.DELIVERY_ENTITY,
+    delivery: DeliveryRecord = {
         "id": delivery_id,
-        "webhookId": webhook_id,
+        "webhookId": webhook["id"],
         "systemId": event.system_id,
         "eventId": event.event_id,
         "action": event.action,
@@ -572,49 +531,31 @@ def start(event: Event, webhook: Item, delivery_id: int) -> None:
         "nextAttemptAt": now,
         "created": now,
         "updated": now,
-        "expiresAt": expires,
+        "expiresAt": now + webhooks.DELIVERY_RETENTION_SECONDS,
         "token": token,
         "claimedUntil": now + LEASE_SECONDS,
     }
-    guard = {
-        **keys.delivery_guard(webhook_id, event.event_id),
-        "entity": "delivery-guard",
-        "deliveryId": delivery_id,
-        "expiresAt": expires,
-    }
-    try:
-        db.transact(
-            [
-                {"Put": {"Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
-                {"Put": {"Item": delivery, "ConditionExpression": "attribute_not_exists(PK)"}},
-            ]
-        )
-    except db.TransactionFailed as failure:
-        if failure.failed(0):
-            resume(event, webhook)
-            return
-        raise
+    if not webhook_store.insert_delivery(delivery):
+        resume(event, webhook)
+        return
     attempt(webhook, event.body, delivery, token)
 
 
-def resume(event: Event, webhook: Item) -> None:
+def resume(event: Event, webhook: WebhookRecord) -> None:
     """A repeated stream record: the delivery exists. If its first attempt never completed (the
     sender that created it died), schedule that attempt for when its lease ends; otherwise the
     delivery is already in hand (done, or its retry scheduled)."""
-    guard = db.get(keys.delivery_guard(int(webhook["id"]), event.event_id))
-    if guard is None:
-        return
-    delivery = db.get(keys.delivery(int(webhook["id"]), int(guard["deliveryId"])))
-    if delivery is None or delivery["status"] != "pending" or int(delivery["attempts"]) > 0:
+    delivery = webhook_store.guarded_delivery(webhook["id"], event.event_id)
+    if delivery is None or delivery["status"] != "pending" or delivery["attempts"] > 0:
         return
     not_before = max(time.time(), float(delivery.get("claimedUntil") or 0) + 1)
     queue.enqueue(
         queue.queue_message(
             event.system_id,
-            int(webhook["id"]),
-            int(delivery["id"]),
+            webhook["id"],
+            delivery["id"],
             event.event_id,
-            str(delivery["token"]),
+            delivery["token"],
             not_before,
         ),
         not_before - time.time(),
@@ -626,22 +567,17 @@ def resume(event: Event, webhook: Item) -> None:
 
 def handle_queue_message(body: str) -> None:
     """One scheduled attempt; raises only when the message must be retried by the queue."""
-    message = json.loads(body)
-    remaining = float(message["notBefore"]) - time.time()
+    message = queue.read_message(body)
+    remaining = message["notBefore"] - time.time()
     if remaining > 1:  # a long wait hops through the queue (at most 15 min per hop)
         queue.enqueue(message, remaining)
         return
-    system_id, webhook_id = int(message["systemId"]), int(message["webhookId"])
-    delivery_key = keys.delivery(webhook_id, int(message["deliveryId"]))
-    webhook_key = keys.webhook(system_id, webhook_id)
-    event_key = keys.event(str(message["eventId"]))
-    found = {(i["PK"], i["SK"]): i for i in db.batch_get([delivery_key, webhook_key, event_key])}
-    delivery = found.get((delivery_key["PK"], delivery_key["SK"]))
-    token = str(message["token"])
+    delivery, webhook, event = webhook_store.attempt_state(
+        message["systemId"], message["webhookId"], message["deliveryId"], message["eventId"]
+    )
+    token = message["token"]
     if delivery is None or delivery.get("token") != token or delivery["status"] != "pending":
         return  # stale: done, superseded, or gone
-    webhook = found.get((webhook_key["PK"], webhook_key["SK"]))
-    event = found.get((event_key["PK"], event_key["SK"]))
     if webhook is None:
         give_up(delivery, token, "webhook deleted")
         return
@@ -657,4 +593,4 @@ def handle_queue_message(body: str) -> None:
         return
     if not claim(delivery, token):
         return
-    attempt(webhook, str(event["body"]), delivery, token)
+    attempt(webhook, event["body"], delivery, token)

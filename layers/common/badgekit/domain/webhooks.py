@@ -24,11 +24,9 @@ import os
 import re
 import secrets
 import socket
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
-
-from boto3.dynamodb.conditions import Attr
-from boto3.dynamodb.conditions import Key as KeyCondition
 
 from badgekit import timestamps
 from badgekit.domain.inputs import Body
@@ -42,13 +40,12 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.store import db, keys, queue
+from badgekit.store import db, queue
+from badgekit.store import webhooks as webhook_store
+from badgekit.store.webhooks import DeliveryRecord, WebhookRecord
 
-Item = dict[str, Any]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-ENTITY = "webhook"
-DELIVERY_ENTITY = "delivery"
 DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600  # delivery records expire after 30 days (§4)
 
 _TRUE = ("1", "true", "yes", "on")
@@ -208,66 +205,48 @@ FIELDS = (
 # --- configuration ----------------------------------------------------------------------------
 
 
-def webhook_json(item: Item) -> dict[str, Any]:
+def webhook_json(item: WebhookRecord) -> dict[str, Any]:
     """The Webhook representation: never the secret."""
     return {"id": int(item["id"]), "url": item["url"], "disabled": bool(item.get("disabled"))}
 
 
-def list_webhooks(system: Item, page: db.Page | None) -> tuple[list[Item], int]:
+def list_webhooks(
+    system: Mapping[str, Any], page: db.Page | None
+) -> tuple[list[WebhookRecord], int]:
     """W2: the system's webhooks in ascending id (one Query of the system's partition)."""
-    items = list(db.query_prefix(keys.system_partition(int(system["id"])), keys.WEBHOOK_PREFIX))
+    items = webhook_store.of_system(int(system["id"]))
     if page is None:
         return items, len(items)
     return items[page.start : page.start + page.count], len(items)
 
 
-def enabled_webhooks(system_id: int) -> list[Item]:
+def enabled_webhooks(system_id: int) -> list[WebhookRecord]:
     """The recipients of an event: every webhook of the system that is not disabled."""
-    partition = keys.system_partition(system_id)
-    return [
-        item for item in db.query_prefix(partition, keys.WEBHOOK_PREFIX) if not item.get("disabled")
-    ]
+    return webhook_store.enabled(system_id)
 
 
-def create(system: Item, body: Body) -> Item:
+def create(system: Mapping[str, Any], body: Body) -> WebhookRecord:
     report = Report()
     values = check_fields(FIELDS, body.fields, report)
     for detail in report.details:
         if detail["field"] == "secret":
             detail.pop("value", None)  # write-only, even in error details
     report.raise_if_any()
-    system_id = int(system["id"])
     url = str(values["url"])
-    webhook_id = db.next_id(ENTITY)
-    key = keys.webhook(system_id, webhook_id)
-    item: Item = {
-        **key,
-        "entity": ENTITY,
-        "id": webhook_id,
-        "systemId": system_id,
+    webhook: WebhookRecord = {
+        "id": db.next_id(webhook_store.ENTITY),
+        "systemId": int(system["id"]),
         "url": url,
         "secret": str(values["secret"]),
         "disabled": False,
         "created": timestamps.now(),
     }
-    guard = {**keys.webhook_url(system_id, url), "entity": "webhook-url", "webhookId": webhook_id}
-    try:
-        db.transact(
-            [
-                {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
-                {"Put": {"Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
-                db.still_there(system),
-            ]
-        )
-    except db.TransactionFailed as failure:
-        if failure.failed(1):
-            raise ResourceConflict(
-                "webhook with that `url` already exists", {"url": url}
-            ) from failure
-        if failure.failed(2):
-            raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
-        raise
-    return item
+    outcome = webhook_store.insert(webhook, str(system["slug"]))
+    if outcome == "url taken":
+        raise ResourceConflict("webhook with that `url` already exists", {"url": url})
+    if outcome == "no system":
+        raise ResourceNotFound.for_field("system", "slug", system["slug"])
+    return webhook
 
 
 def parse_id(value: str) -> int | None:
@@ -276,44 +255,33 @@ def parse_id(value: str) -> int | None:
     return int(value) if digits and len(value) < 16 and int(value) > 0 else None
 
 
-def get(system: Item, webhook_id: str) -> Item:
+def get(system: Mapping[str, Any], webhook_id: str) -> WebhookRecord:
     """The system's webhook `webhook_id` (path text), or the 404 of §1."""
     number = parse_id(webhook_id)
-    item = db.get(keys.webhook(int(system["id"]), number)) if number is not None else None
+    item = webhook_store.get(int(system["id"]), number) if number is not None else None
     if item is None:
         raise ResourceNotFound.for_field("webhook", "id", webhook_id)
     return item
 
 
-def delete(system: Item, webhook_id: str) -> Item:
+def delete(system: Mapping[str, Any], webhook_id: str) -> WebhookRecord:
     """Remove the webhook and its URL guard. Its delivery records are unreachable from then on
     (ids are never reused) and expire with the table's TTL; pending retries find it gone."""
-    item = get(system, webhook_id)
-    url_guard = keys.webhook_url(int(system["id"]), str(item["url"]))
-    try:
-        db.transact([db.delete_same(item), {"Delete": {"Key": url_guard}}])
-    except db.TransactionFailed as failure:
-        raise ResourceNotFound.for_field("webhook", "id", webhook_id) from failure
-    return item
+    webhook = get(system, webhook_id)
+    if not webhook_store.remove(webhook):
+        raise ResourceNotFound.for_field("webhook", "id", webhook_id)
+    return webhook
 
 
-def disable(webhook: Item) -> None:
+def disable(webhook: WebhookRecord) -> None:
     """410 Gone from the receiver: the webhook stays listed with `disabled: true`."""
-    try:
-        db.table().update_item(
-            Key=keys.webhook(int(webhook["systemId"]), int(webhook["id"])),
-            UpdateExpression="SET disabled = :yes",
-            ConditionExpression="id = :id",
-            ExpressionAttributeValues={":yes": True, ":id": webhook["id"]},
-        )
-    except db.client().exceptions.ConditionalCheckFailedException:
-        pass  # deleted meanwhile
+    webhook_store.disable(webhook["systemId"], webhook["id"])
 
 
 # --- delivery log -----------------------------------------------------------------------------
 
 
-def delivery_json(item: Item) -> dict[str, Any]:
+def delivery_json(item: DeliveryRecord) -> dict[str, Any]:
     next_at = item.get("nextAttemptAt")
     return {
         "id": int(item["id"]),
@@ -329,61 +297,23 @@ def delivery_json(item: Item) -> dict[str, Any]:
     }
 
 
-def list_deliveries(webhook: Item, page: db.Page | None) -> tuple[list[Item], int]:
-    """The webhook's delivery records, newest first, without those past their expiry (the TTL
-    deletes them up to a few days late).
-
-    Paginated: one reverse Query reads up to the end of the page, then a COUNT Query goes on
-    from there for the total (nothing is read twice)."""
-    partition = keys.webhook_partition(int(webhook["id"]))
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": KeyCondition("PK").eq(partition)
-        & KeyCondition("SK").begins_with(keys.DELIVERY_PREFIX),
-        "FilterExpression": Attr("expiresAt").gt(timestamps.now()),
-        "ScanIndexForward": False,
-        "ConsistentRead": True,
-    }
-    wanted = None if page is None else page.start + page.count
-    items: list[Item] = []
-    exhausted = False
-    while not exhausted and (wanted is None or len(items) < wanted):
-        if wanted is not None:
-            kwargs["Limit"] = max(wanted - len(items), 10)
-        response = db.table().query(**kwargs)
-        items.extend(response["Items"])
-        if "LastEvaluatedKey" in response:
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        else:
-            exhausted = True
-    if page is None:
-        return items, len(items)
-    total = len(items)
-    kwargs.pop("Limit", None)
-    kwargs["Select"] = "COUNT"
-    while not exhausted:  # more beyond what was read: count them
-        response = db.table().query(**kwargs)
-        total += int(response["Count"])
-        if "LastEvaluatedKey" in response:
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        else:
-            exhausted = True
-    return items[page.start : page.start + page.count], total
+def list_deliveries(
+    webhook: WebhookRecord, page: db.Page | None
+) -> tuple[list[DeliveryRecord], int]:
+    """The webhook's delivery records, newest first, without those past their expiry: one
+    Query up to the end of the page, then COUNT Queries for the rest of the total."""
+    return webhook_store.deliveries(webhook["id"], page)
 
 
-def get_with_delivery(system: Item, webhook_id: str, delivery_id: str) -> tuple[Item, Item]:
+def get_with_delivery(
+    system: Mapping[str, Any], webhook_id: str, delivery_id: str
+) -> tuple[WebhookRecord, DeliveryRecord]:
     """The system's webhook and one of its deliveries (path texts), read in one BatchGetItem;
     the webhook's 404 first, then the delivery's."""
     hook_number, number = parse_id(webhook_id), parse_id(delivery_id)
-    wanted = []
-    if hook_number is not None:
-        wanted.append(keys.webhook(int(system["id"]), hook_number))
-        if number is not None:
-            wanted.append(keys.delivery(hook_number, number))
-    found = {(i["PK"], i["SK"]): i for i in db.batch_get(wanted)} if wanted else {}
-    webhook = found.get((wanted[0]["PK"], wanted[0]["SK"])) if wanted else None
+    webhook, delivery = webhook_store.with_delivery(int(system["id"]), hook_number, number)
     if webhook is None:
         raise ResourceNotFound.for_field("webhook", "id", webhook_id)
-    delivery = found.get((wanted[1]["PK"], wanted[1]["SK"])) if len(wanted) > 1 else None
     if delivery is None:
         raise ResourceNotFound.for_field("delivery", "id", delivery_id)
     return webhook, delivery
@@ -398,7 +328,7 @@ def new_token() -> str:
 REDELIVERY_DELAY_SECONDS = 1  # lets the record's update land before the message is read
 
 
-def redeliver(webhook: Item, delivery: Item) -> Item:
+def redeliver(webhook: WebhookRecord, delivery: DeliveryRecord) -> DeliveryRecord:
     """Schedule one more attempt of `delivery` now (§4: same `webhook-id`), superseding any
     scheduled retry; the sender treats it like any attempt (a retryable failure is retried on the
     schedule while attempts remain). Returns the record as updated.
@@ -409,29 +339,14 @@ def redeliver(webhook: Item, delivery: Item) -> Item:
     now = timestamps.now()
     token = new_token()
     message = queue.queue_message(
-        int(webhook["systemId"]),
-        int(webhook["id"]),
-        int(delivery["id"]),
-        str(delivery["eventId"]),
+        webhook["systemId"],
+        webhook["id"],
+        delivery["id"],
+        delivery["eventId"],
         token,
         now + REDELIVERY_DELAY_SECONDS,
     )
     queue.enqueue(message, REDELIVERY_DELAY_SECONDS)
-    response = db.table().update_item(
-        Key=keys.delivery(int(webhook["id"]), int(delivery["id"])),
-        UpdateExpression=(
-            "SET #s = :pending, #t = :token, nextAttemptAt = :next, updated = :now "
-            "REMOVE claimedUntil"
-        ),
-        ConditionExpression="attribute_exists(PK)",
-        ExpressionAttributeNames={"#s": "status", "#t": "token"},
-        ExpressionAttributeValues={
-            ":pending": "pending",
-            ":token": token,
-            ":next": now + REDELIVERY_DELAY_SECONDS,
-            ":now": now,
-        },
-        ReturnValues="ALL_NEW",
+    return webhook_store.redeliver(
+        webhook["id"], delivery["id"], token, now + REDELIVERY_DELAY_SECONDS, now
     )
-    updated: Item = response["Attributes"]
-    return updated

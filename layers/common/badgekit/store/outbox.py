@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
+
+from boto3.dynamodb.types import TypeDeserializer
 
 from badgekit import jsonutil, timestamps
-from badgekit.store import keys
+from badgekit.store import db, keys
+from badgekit.store.records import record
 
 ENTITY = "event"
 RETENTION_SECONDS = 30 * 24 * 3600  # the table's TTL removes events after the delivery window
@@ -21,6 +24,19 @@ RETENTION_SECONDS = 30 * 24 * 3600  # the table's TTL removes events after the d
 Action = Literal["award", "revoke", "review"]
 # Who made the event: an API request, or the milestone awarder (whose awards never chain).
 Origin = Literal["request", "milestone"]
+
+
+class EventRecord(TypedDict):
+    eventId: str
+    systemId: int
+    action: Action
+    origin: NotRequired[Origin]
+    body: str  # the payload as serialised once: the bytes every delivery sends and signs
+    created: NotRequired[int]
+    expiresAt: NotRequired[int]
+    badgeId: NotRequired[int]  # award events: read by the milestone awarder
+    email: NotRequired[str]
+    recipients: NotRequired[int]  # 0 once the sender found no webhook to deliver it to
 
 
 def new_event_id() -> str:
@@ -56,3 +72,32 @@ def event_put(
         **(attributes or {}),
     }
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+
+
+_deserializer = TypeDeserializer()
+
+
+def inserted_event(stream_record: Mapping[str, Any]) -> EventRecord | None:
+    """The event a stream record inserted; None for anything else (updates, removals, other
+    entities, emulators' no-op MODIFY records)."""
+    if stream_record.get("eventName") != "INSERT":
+        return None
+    image = (stream_record.get("dynamodb") or {}).get("NewImage") or {}
+    item = {name: _deserializer.deserialize(value) for name, value in image.items()}
+    if item.get("entity") != ENTITY or not isinstance(item.get("body"), str):
+        return None
+    return record(item, EventRecord)
+
+
+def mark_no_recipients(event_id: str) -> None:
+    """Record on the event that nobody was to receive it (one conditional UpdateItem; nothing
+    if it expired meanwhile)."""
+    try:
+        db.table().update_item(
+            Key=keys.event(event_id),
+            UpdateExpression="SET recipients = :zero",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":zero": 0},
+        )
+    except db.client().exceptions.ConditionalCheckFailedException:
+        pass  # already expired

@@ -3,15 +3,17 @@ dead-letter queue for deliveries whose attempts are exhausted (webhooks.md §4).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import boto3
 
 from badgekit import jsonutil
+from badgekit.store.records import record
 
 MAX_QUEUE_DELAY = 900  # SQS DelaySeconds maximum: longer waits hop through the queue again
 
@@ -32,6 +34,18 @@ def reset_clients() -> None:
     _local.__dict__.pop("sqs", None)
 
 
+class QueueMessage(TypedDict):
+    """One scheduled attempt of a delivery: the attempt `token` names, not before `notBefore`
+    (epoch seconds)."""
+
+    systemId: int
+    webhookId: int
+    deliveryId: int
+    eventId: str
+    token: str
+    notBefore: float
+
+
 def queue_message(
     system_id: int,
     webhook_id: int,
@@ -39,7 +53,7 @@ def queue_message(
     event_id: str,
     token: str,
     not_before: float,
-) -> dict[str, Any]:
+) -> QueueMessage:
     return {
         "systemId": system_id,
         "webhookId": webhook_id,
@@ -50,7 +64,12 @@ def queue_message(
     }
 
 
-def enqueue(message: Mapping[str, Any], delay: float) -> None:
+def read_message(body: str) -> QueueMessage:
+    """A queue message's body as the message `queue_message` made."""
+    return record(json.loads(body), QueueMessage)
+
+
+def enqueue(message: QueueMessage, delay: float) -> None:
     """Schedule an attempt: the message becomes visible after `delay` (capped at 15 min)."""
     seconds = min(MAX_QUEUE_DELAY, max(0, math.ceil(delay)))
     send(os.environ["WEBHOOK_RETRY_QUEUE_URL"], message, seconds)
