@@ -152,7 +152,7 @@ def deliveries(webhook_id: int, page: db.Page | None) -> tuple[list[DeliveryReco
     exhausted = False
     while not exhausted and (wanted is None or len(items) < wanted):
         if wanted is not None:
-            kwargs["Limit"] = max(wanted - len(items), 10)
+            kwargs["Limit"] = min(max(wanted - len(items), 10), db.MAX_QUERY_LIMIT)
         response = db.table().query(**kwargs)
         items.extend(record(item, DeliveryRecord) for item in response["Items"])
         if "LastEvaluatedKey" in response:
