@@ -18,6 +18,7 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
+from badgekit.store.badges import BadgeRecord
 
 router = Router()
 
@@ -31,17 +32,17 @@ REVIEW = f"{REVIEWS}/<reviewSlug>"
 Item = dict[str, Any]
 
 
-def place_and_badge(params: dict[str, str]) -> tuple[places.Place, Item]:
+def place_and_badge(params: dict[str, str]) -> tuple[places.Place, BadgeRecord]:
     return resolve.badge(current(), params)
 
 
-def resolve_application(params: dict[str, str]) -> tuple[places.Place, Item, Item]:
+def resolve_application(params: dict[str, str]) -> tuple[places.Place, BadgeRecord, Item]:
     application_slug = param(params.pop("applicationSlug"))
     place, badge = place_and_badge(params)
     return place, badge, assessment.get_application(badge, application_slug)
 
 
-def resolve_review(params: dict[str, str]) -> tuple[places.Place, Item, Item, Item]:
+def resolve_review(params: dict[str, str]) -> tuple[places.Place, BadgeRecord, Item, Item]:
     review_slug = param(params.pop("reviewSlug"))
     place, badge, application = resolve_application(params)
     return place, badge, application, assessment.get_review(application, review_slug)
@@ -51,7 +52,7 @@ def shaper(place: places.Place) -> assessment.Shaper:
     return assessment.Shaper(place, current().base_url)
 
 
-def _list(place: places.Place, badge: Item | None) -> Response[str]:
+def _list(place: places.Place, badge: BadgeRecord | None) -> Response[str]:
     request = current()
     states = assessment.processed_filter(request.query.get("processed"))
     email = request.first("email") or None

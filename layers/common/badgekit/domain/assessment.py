@@ -84,7 +84,7 @@ class Shaper:
         self.owners = badges.Owners(place)
         self._badges: dict[int, dict[str, Any]] = {}
 
-    def badge(self, badge: Item) -> dict[str, Any]:
+    def badge(self, badge: Mapping[str, Any]) -> dict[str, Any]:
         badge_id = int(badge["id"])
         if badge_id not in self._badges:
             self._badges[badge_id] = badges.badge_json(
@@ -92,7 +92,9 @@ class Shaper:
             )
         return self._badges[badge_id]
 
-    def application(self, application: Mapping[str, Any], badge: Item) -> dict[str, Any]:
+    def application(
+        self, application: Mapping[str, Any], badge: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return {
             "id": int(application["id"]),
             "slug": application["slug"],
@@ -154,7 +156,9 @@ def approved(badge: Mapping[str, Any], review: Mapping[str, Any]) -> bool:
     return required <= satisfied
 
 
-def review_payload(shaper: Shaper, badge: Item, application: Item, review: Item) -> dict[str, Any]:
+def review_payload(
+    shaper: Shaper, badge: Mapping[str, Any], application: Item, review: Item
+) -> dict[str, Any]:
     """The `review` webhook payload (webhooks.md §3.3), keys in the spec's order."""
     return {
         "action": "review",
@@ -280,17 +284,17 @@ def _entry_key(application: Mapping[str, Any]) -> keys.Key:
 class _Listing:
     """One page of D1: (application, badge) pairs in order, and the filtered total."""
 
-    rows: list[tuple[Item, Item]] = field(default_factory=list)
+    rows: list[tuple[Item, Mapping[str, Any]]] = field(default_factory=list)
     total: int = 0
 
 
 def list_applications(
     place: Place,
-    badge: Item | None,
+    badge: Mapping[str, Any] | None,
     states: Sequence[bool],
     email: str | None,
     page: db.Page | None,
-) -> tuple[list[tuple[Item, Item]], int]:
+) -> tuple[list[tuple[Item, Mapping[str, Any]]], int]:
     """D1: applications of the URL's container (and its descendants), or of one badge, in
     (badge id, created, id) order, filtered by state and learner, one page or all, with the
     total after filters. Never a round trip per application."""
@@ -331,7 +335,7 @@ def _badge_entries(
     return entries, sum(total for _, total in results)
 
 
-def _of_badge(badge: Item, states: Sequence[bool], page: db.Page | None) -> _Listing:
+def _of_badge(badge: Mapping[str, Any], states: Sequence[bool], page: db.Page | None) -> _Listing:
     """`GET {L}/badges/{b}/applications`: 1 Query per state (header + entries up to the page's
     end) + 1 BatchGetItem of the page's applications."""
     low, high = _window_of(0, page)
@@ -382,7 +386,7 @@ def _of_container(place: Place, states: Sequence[bool], page: db.Page | None) ->
     )
     by_key = {(item["PK"], item["SK"]): item for item in found}
     badge_by_id = {int(item["id"]): item for item in found if item.get("entity") == "badge"}
-    rows: list[tuple[Item, Item]] = []
+    rows: list[tuple[Item, Mapping[str, Any]]] = []
     for entry in entries:
         application = by_key.get((entry["refPK"], entry["refSK"]))
         if application is None:
@@ -393,7 +397,7 @@ def _of_container(place: Place, states: Sequence[bool], page: db.Page | None) ->
     return _Listing(rows, total)
 
 
-def _learner_prefix(place: Place, badge: Item | None) -> str:
+def _learner_prefix(place: Place, badge: Mapping[str, Any] | None) -> str:
     if badge is None:
         return place.scope_prefix()
     return (
@@ -414,7 +418,7 @@ def _learner_index(email: str, prefix: str) -> Iterable[Item]:
 
 def _by_learner(
     place: Place,
-    badge: Item | None,
+    badge: Mapping[str, Any] | None,
     states: Sequence[bool],
     email: str,
     page: db.Page | None,
@@ -444,7 +448,7 @@ def _by_learner(
     ]
     found = _batch_get_concurrently([*(key for _, key in chosen), *pointers])
     by_key = {(item["PK"], item["SK"]): item for item in found}
-    badge_by_id: dict[int, Item] = {}
+    badge_by_id: dict[int, Mapping[str, Any]] = {}
     if badge is not None:
         badge_by_id[int(badge["id"])] = badge
     else:
@@ -453,7 +457,7 @@ def _by_learner(
             [{"PK": e["refPK"], "SK": e["refSK"]} for e in entries]
         ):
             badge_by_id[int(item["id"])] = item
-    rows: list[tuple[Item, Item]] = []
+    rows: list[tuple[Item, Mapping[str, Any]]] = []
     for order, key in chosen:
         application = by_key.get((key["PK"], key["SK"]))
         owner = badge_by_id.get(order[0])
@@ -495,7 +499,7 @@ def _entry_remove(application: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [delete, db.total_change(_list_of(application), -1)]
 
 
-def create_application(badge: Item, body: Body) -> Item:
+def create_application(badge: Mapping[str, Any], body: Body) -> Item:
     """POST {L}/badges/{b}/applications: a pending application with its evidence, its list
     entry and its index attributes in one transaction (with a check that the badge is still
     there). Calls: 1 UpdateItem (id) + 1 TransactWriteItems."""
@@ -671,7 +675,7 @@ def _validate_review(
     return values, items
 
 
-def create_review(shaper: Shaper, badge: Item, application: Item, body: Body) -> Item:
+def create_review(shaper: Shaper, badge: Mapping[str, Any], application: Item, body: Body) -> Item:
     """POST …/reviews: the review, its list entry, checks that the application (same version)
     and the badge are still there, and the `review` outbox event, in one transaction.
     Calls: 1 UpdateItem (id) + 1 TransactWriteItems (+ 1 GetItem per retry)."""
@@ -719,7 +723,9 @@ def create_review(shaper: Shaper, badge: Item, application: Item, body: Body) ->
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def update_review(shaper: Shaper, badge: Item, application: Item, review: Item, body: Body) -> Item:
+def update_review(
+    shaper: Shaper, badge: Mapping[str, Any], application: Item, review: Item, body: Body
+) -> Item:
     """PUT …/reviews/{r}: partial update of author, comment, reviewItems, written with a new
     `review` outbox event (after every successful update, as the original did), `approved`
     recomputed from the items after the update. Calls: 1 TransactWriteItems (+ 1-2 GetItems

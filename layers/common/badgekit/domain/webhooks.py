@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import socket
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -213,7 +214,7 @@ def webhook_json(item: Item) -> dict[str, Any]:
     return {"id": int(item["id"]), "url": item["url"], "disabled": bool(item.get("disabled"))}
 
 
-def list_webhooks(system: Item, page: db.Page | None) -> tuple[list[Item], int]:
+def list_webhooks(system: Mapping[str, Any], page: db.Page | None) -> tuple[list[Item], int]:
     """W2: the system's webhooks in ascending id (one Query of the system's partition)."""
     items = list(db.query_prefix(keys.system_partition(int(system["id"])), keys.WEBHOOK_PREFIX))
     if page is None:
@@ -229,7 +230,7 @@ def enabled_webhooks(system_id: int) -> list[Item]:
     ]
 
 
-def create(system: Item, body: Body) -> Item:
+def create(system: Mapping[str, Any], body: Body) -> Item:
     report = Report()
     values = check_fields(FIELDS, body.fields, report)
     for detail in report.details:
@@ -274,7 +275,7 @@ def parse_id(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 16 and int(value) > 0 else None
 
 
-def get(system: Item, webhook_id: str) -> Item:
+def get(system: Mapping[str, Any], webhook_id: str) -> Item:
     """The system's webhook `webhook_id` (path text), or the 404 of §1."""
     number = parse_id(webhook_id)
     item = db.get(keys.webhook(int(system["id"]), number)) if number is not None else None
@@ -283,7 +284,7 @@ def get(system: Item, webhook_id: str) -> Item:
     return item
 
 
-def delete(system: Item, webhook_id: str) -> Item:
+def delete(system: Mapping[str, Any], webhook_id: str) -> Item:
     """Remove the webhook and its URL guard. Its delivery records are unreachable from then on
     (ids are never reused) and expire with the table's TTL; pending retries find it gone."""
     item = get(system, webhook_id)
@@ -368,7 +369,9 @@ def list_deliveries(webhook: Item, page: db.Page | None) -> tuple[list[Item], in
     return items[page.start : page.start + page.count], total
 
 
-def get_with_delivery(system: Item, webhook_id: str, delivery_id: str) -> tuple[Item, Item]:
+def get_with_delivery(
+    system: Mapping[str, Any], webhook_id: str, delivery_id: str
+) -> tuple[Item, Item]:
     """The system's webhook and one of its deliveries (path texts), read in one BatchGetItem;
     the webhook's 404 first, then the delivery's."""
     hook_number, number = parse_id(webhook_id), parse_id(delivery_id)
