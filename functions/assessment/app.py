@@ -8,7 +8,6 @@ function (`badgekit.domain.assessment`), shape the response.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -18,6 +17,7 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
+from badgekit.store.badges import BadgeRecord
 
 router = Router()
 
@@ -28,16 +28,15 @@ APPLICATIONS = "/badges/<badgeSlug>/applications"
 APPLICATION = f"{APPLICATIONS}/<applicationSlug>"
 REVIEWS = f"{APPLICATION}/reviews"
 REVIEW = f"{REVIEWS}/<reviewSlug>"
-Item = dict[str, Any]
 
 
-def place_and_badge(params: dict[str, str]) -> tuple[places.Place, Item]:
+def place_and_badge(params: dict[str, str]) -> tuple[places.Place, BadgeRecord]:
     return resolve.badge(current(), params)
 
 
 def resolve_application(
     params: dict[str, str],
-) -> tuple[places.Place, Item, assessment.ApplicationRecord]:
+) -> tuple[places.Place, BadgeRecord, assessment.ApplicationRecord]:
     application_slug = param(params.pop("applicationSlug"))
     place, badge = place_and_badge(params)
     return place, badge, assessment.get_application(badge, application_slug)
@@ -45,7 +44,7 @@ def resolve_application(
 
 def resolve_review(
     params: dict[str, str],
-) -> tuple[places.Place, Item, assessment.ApplicationRecord, assessment.ReviewRecord]:
+) -> tuple[places.Place, BadgeRecord, assessment.ApplicationRecord, assessment.ReviewRecord]:
     review_slug = param(params.pop("reviewSlug"))
     place, badge, application = resolve_application(params)
     return place, badge, application, assessment.get_review(application, review_slug)
@@ -55,7 +54,7 @@ def shaper(place: places.Place) -> assessment.Shaper:
     return assessment.Shaper(place, current().base_url)
 
 
-def _list(place: places.Place, badge: Item | None) -> Response[str]:
+def _list(place: places.Place, badge: BadgeRecord | None) -> Response[str]:
     request = current()
     states = assessment.processed_filter(request.query.get("processed"))
     email = request.first("email") or None

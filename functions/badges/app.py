@@ -16,6 +16,7 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current
 from badgekit.http.pagination import envelope
+from badgekit.store.badges import BadgeRecord
 
 router = Router()
 
@@ -27,11 +28,11 @@ def place_of(params: dict[str, str]) -> places.Place:
     return resolve.resolve(current(), **params)
 
 
-def place_and_badge(params: dict[str, str]) -> tuple[places.Place, dict[str, Any]]:
+def place_and_badge(params: dict[str, str]) -> tuple[places.Place, BadgeRecord]:
     return resolve.badge(current(), params)
 
 
-def shaped(place: places.Place, badge: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def shaped(place: places.Place, badge: BadgeRecord, **extra: Any) -> dict[str, Any]:
     owners = badges.Owners(place)
     return badges.badge_json(badge, place.system, owners, current().base_url, **extra)
 

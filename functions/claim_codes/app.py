@@ -6,6 +6,7 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -17,6 +18,7 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
+from badgekit.store.badges import BadgeRecord
 
 router = Router()
 
@@ -24,16 +26,16 @@ router = Router()
 at_every_level = partial(api.at_every_level, router)
 
 
-def place_and_badge(params: dict[str, str]) -> tuple[places.Place, dict[str, Any]]:
+def place_and_badge(params: dict[str, str]) -> tuple[places.Place, BadgeRecord]:
     return resolve.badge(current(), params)
 
 
-def shaped(place: places.Place, badge: dict[str, Any]) -> dict[str, Any]:
+def shaped(place: places.Place, badge: Mapping[str, Any]) -> dict[str, Any]:
     return badges.badge_json(badge, place.system, badges.Owners(place), current().base_url)
 
 
 def with_badge(
-    place: places.Place, badge: dict[str, Any], status: str | None, code: dict[str, Any]
+    place: places.Place, badge: Mapping[str, Any], status: str | None, code: dict[str, Any]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {} if status is None else {"status": status}
     body["claimCode"] = codes.code_json(code)

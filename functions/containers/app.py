@@ -5,8 +5,6 @@ Handlers are thin: resolve the path, call one domain function, shape the respons
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
@@ -16,8 +14,7 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
-
-Item = dict[str, Any]
+from badgekit.store.containers import IssuerRecord, SystemRecord
 
 health = Router()
 systems = Router()
@@ -26,11 +23,11 @@ programs = Router()
 consumer_keys = Router()
 
 
-def the_system(slug: str) -> Item:
+def the_system(slug: str) -> SystemRecord:
     return resolve.resolve(current(), slug).system
 
 
-def the_issuer(system_slug: str, issuer_slug: str) -> tuple[Item, Item]:
+def the_issuer(system_slug: str, issuer_slug: str) -> tuple[SystemRecord, IssuerRecord]:
     place = resolve.resolve(current(), system_slug, issuer_slug)
     assert place.issuer is not None
     return place.system, place.issuer

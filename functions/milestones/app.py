@@ -16,6 +16,7 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
+from badgekit.store.containers import SystemRecord
 
 router = Router()
 
@@ -23,16 +24,16 @@ MILESTONES = "/systems/<systemSlug>/milestones"
 MILESTONE = f"{MILESTONES}/<milestoneId>"
 
 
-def system_of(system_slug: str) -> dict[str, Any]:
+def system_of(system_slug: str) -> SystemRecord:
     return resolve.resolve(current(), system_slug).system
 
 
-def system_and_milestone(system_slug: str, milestone_id: str) -> tuple[dict[str, Any], Any]:
+def system_and_milestone(system_slug: str, milestone_id: str) -> tuple[SystemRecord, Any]:
     system = system_of(system_slug)
     return system, milestones.get(system, param(milestone_id))
 
 
-def shaped(system: dict[str, Any], item: dict[str, Any], found: dict[int, Any]) -> Any:
+def shaped(system: SystemRecord, item: dict[str, Any], found: dict[int, Any]) -> Any:
     renderer = milestones.Renderer(system, current().base_url, dict(found))
     return renderer.need([item]).milestone(item)
 

@@ -14,6 +14,7 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
+from badgekit.store.containers import SystemRecord
 
 router = Router()
 
@@ -21,7 +22,7 @@ WEBHOOKS = "/systems/<systemSlug>/webhooks"
 WEBHOOK = f"{WEBHOOKS}/<webhookId>"
 
 
-def the_system(slug: str) -> dict[str, object]:
+def the_system(slug: str) -> SystemRecord:
     return resolve.resolve(current(), slug).system
 
 

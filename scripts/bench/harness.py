@@ -55,8 +55,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.dynamodb import models as moto_models  # noqa: E402
 
-from badgekit.domain import images  # noqa: E402
-from badgekit.store import db  # noqa: E402
+from badgekit.store import db, images  # noqa: E402
 
 WARMUP = 1  # untimed first run of a scenario (first-use set-up in boto3, moto, the fan-out pool)
 FAN_OUT_THREADS = 8  # badgekit.store.db's pool size, for warming it up

@@ -58,8 +58,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.config import default_user_config  # noqa: E402
 
-from badgekit.domain import images  # noqa: E402
-from badgekit.store import db  # noqa: E402
+from badgekit.store import db, images  # noqa: E402
 from local.dynamodb import create_table_kwargs  # noqa: E402
 from tests.support.moto_transactions import snapshot_tables_once  # noqa: E402
 

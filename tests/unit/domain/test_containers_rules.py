@@ -47,9 +47,6 @@ def details_of(create: Any, *args: Any) -> list[dict[str, Any]]:
 def test_where_each_level_lives():
     system, issuer, program = LEVELS
     assert (system.model, issuer.model, program.model) == ("system", "issuer", "program")
-    assert system.key("Chicago") == {"PK": "SYSTEM#chicago", "SK": "SYSTEM"}
-    assert issuer.key("Library") == {"PK": "SYS#1", "SK": "CONTAINER#ISSUER#library"}
-    assert program.key("Scratch") == {"PK": "SYS#1", "SK": "CONTAINER#PROGRAM#2#scratch"}
     assert system.members.header() == {"PK": "SYSTEMS", "SK": "LIST#SYSTEMS#"}
     assert issuer.members.header() == {"PK": "SYS#1", "SK": "LIST#ISSUERS#"}
     assert program.members.header() == {"PK": "SYS#1", "SK": "LIST#PROGRAMS#2#"}

@@ -59,9 +59,6 @@ def test_owner_ids():
     assert AT_SYSTEM.owner_ids() == {"systemId": 1}
     assert AT_ISSUER.owner_ids() == {"systemId": 1, "issuerId": 10}
     assert AT_PROGRAM.owner_ids() == {"systemId": 1, "issuerId": 10, "programId": 100}
-    stored = Place({"id": Decimal(3)}, {"id": Decimal(4)})
-    assert stored.owner_ids() == {"systemId": 3, "issuerId": 4}
-    assert all(type(v) is int for v in stored.owner_ids().values())
 
 
 def test_level_is_the_most_specific_container():

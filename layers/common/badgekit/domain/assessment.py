@@ -35,8 +35,7 @@ from badgekit.store import db, keys, outbox
 from badgekit.store.assessment import ApplicationRecord as ApplicationRecord
 from badgekit.store.assessment import EvidenceRecord, ReviewItemRecord
 from badgekit.store.assessment import ReviewRecord as ReviewRecord
-
-Item = dict[str, Any]  # a badge, as its module stores it
+from badgekit.store.badges import BadgeRecord
 
 TEXT = 65535
 APPLICATION_FIELDS = (
@@ -75,7 +74,7 @@ class Shaper:
         self.owners = badges.Owners(place)
         self._badges: dict[int, dict[str, Any]] = {}
 
-    def badge(self, badge: Item) -> dict[str, Any]:
+    def badge(self, badge: BadgeRecord) -> dict[str, Any]:
         badge_id = int(badge["id"])
         if badge_id not in self._badges:
             self._badges[badge_id] = badges.badge_json(
@@ -83,7 +82,7 @@ class Shaper:
             )
         return self._badges[badge_id]
 
-    def application(self, application: Mapping[str, Any], badge: Item) -> dict[str, Any]:
+    def application(self, application: Mapping[str, Any], badge: BadgeRecord) -> dict[str, Any]:
         return {
             "id": int(application["id"]),
             "slug": application["slug"],
@@ -146,7 +145,7 @@ def approved(badge: Mapping[str, Any], review: ReviewRecord) -> bool:
 
 
 def review_payload(
-    shaper: Shaper, badge: Item, application: ApplicationRecord, review: ReviewRecord
+    shaper: Shaper, badge: BadgeRecord, application: ApplicationRecord, review: ReviewRecord
 ) -> dict[str, Any]:
     """The `review` webhook payload (webhooks.md §3.3), keys in the spec's order."""
     return {
@@ -245,11 +244,11 @@ def get_application(badge: Mapping[str, Any], slug: str) -> ApplicationRecord:
 
 def list_applications(
     place: Place,
-    badge: Item | None,
+    badge: BadgeRecord | None,
     states: Sequence[bool],
     email: str | None,
     page: db.Page | None,
-) -> tuple[list[tuple[ApplicationRecord, Item]], int]:
+) -> tuple[list[tuple[ApplicationRecord, BadgeRecord]], int]:
     """D1: applications of the URL's container (and its descendants), or of one badge, in
     (badge id, created, id) order, filtered by state and learner, one page or all, with the
     total after filters. Never a round trip per application.
@@ -277,7 +276,7 @@ def list_applications(
 # --- applications: writing ------------------------------------------------------------------------
 
 
-def create_application(badge: Item, body: Body) -> ApplicationRecord:
+def create_application(badge: BadgeRecord, body: Body) -> ApplicationRecord:
     """POST {L}/badges/{b}/applications: a pending application with its evidence, its list
     entry and its index attributes in one transaction (with a check that the badge is still
     there). Calls: 1 UpdateItem (id) + 1 TransactWriteItems."""
@@ -435,7 +434,7 @@ def _validate_review(
 
 
 def create_review(
-    shaper: Shaper, badge: Item, application: ApplicationRecord, body: Body
+    shaper: Shaper, badge: BadgeRecord, application: ApplicationRecord, body: Body
 ) -> ReviewRecord:
     """POST …/reviews: the review, its list entry, checks that the application (same version)
     and the badge are still there, and the `review` outbox event, in one transaction.
@@ -474,7 +473,7 @@ def create_review(
 
 def update_review(
     shaper: Shaper,
-    badge: Item,
+    badge: BadgeRecord,
     application: ApplicationRecord,
     review: ReviewRecord,
     body: Body,

@@ -42,9 +42,13 @@ from badgekit.errors import (
     ResourceNotFound,
 )
 from badgekit.jsonutil import dumps
+from badgekit.store import badges as badge_store
 from badgekit.store import db, keys
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import OwnedRecord, SystemRecord
+from badgekit.store.records import record
 
-Item = dict[str, Any]
+Item = dict[str, Any]  # a badge or a child (criterion, alignment) being built from input
 
 TEXT = 65535
 FIELDS = (
@@ -88,31 +92,39 @@ ARCHIVED_MESSAGE = "Invalid `archived` parameter. Expecting one of 'true', 'fals
 def list_scope(place: Place, archived: bool) -> keys.ListScope:
     """The URL container's list of badges (itself and its descendants) in one state."""
     level, level_id = place.level()
-    return keys.badges_list(int(place.system["id"]), level, level_id, archived)
+    return keys.badges_list(place.system["id"], level, level_id, archived)
 
 
-def memberships(badge: Mapping[str, Any], archived: bool) -> list[keys.ListScope]:
+def memberships(badge: BadgeRecord, archived: bool) -> list[keys.ListScope]:
     """Every list a badge belongs to in a given state: all badges, system, issuer, program."""
-    system_id = int(badge["systemId"])
+    system_id = badge["systemId"]
     scopes = [
         keys.all_badges_list(archived),
         keys.badges_list(system_id, "system", system_id, archived),
     ]
-    if badge.get("issuerId") is not None:
-        scopes.append(keys.badges_list(system_id, "issuer", int(badge["issuerId"]), archived))
-    if badge.get("programId") is not None:
-        scopes.append(keys.badges_list(system_id, "program", int(badge["programId"]), archived))
+    issuer_id, program_id = badge.get("issuerId"), badge.get("programId")
+    if issuer_id is not None:
+        scopes.append(keys.badges_list(system_id, "issuer", issuer_id, archived))
+    if program_id is not None:
+        scopes.append(keys.badges_list(system_id, "program", program_id, archived))
     return scopes
 
 
 # --- reading -------------------------------------------------------------------------------------
 
 
-def under(place: Place, badge: Item | None, slug: str) -> Item:
+def under(place: Place, badge: BadgeRecord | None, slug: str) -> BadgeRecord:
     """The badge if it exists and is addressable through the URL's container, else the 404."""
     if badge is None or not place.contains(badge):
         raise ResourceNotFound.for_field("badge", "slug", slug)
     return badge
+
+
+def with_system(
+    badge_slug: str, system_slug: str | None
+) -> tuple[SystemRecord | None, BadgeRecord | None]:
+    """A badge by slug, and (unless `system_slug` is None) a system: one BatchGetItem."""
+    return badge_store.with_system(badge_slug, system_slug)
 
 
 def archived_filter(values: Sequence[str] | None) -> list[bool]:
@@ -131,13 +143,15 @@ def archived_filter(values: Sequence[str] | None) -> list[bool]:
     raise InvalidParameter("archived", ARCHIVED_MESSAGE)
 
 
-def list_badges(place: Place, states: list[bool], page: db.Page | None) -> tuple[list[Item], int]:
-    return db.list_members([list_scope(place, state) for state in states], page)
+def list_badges(
+    place: Place, states: list[bool], page: db.Page | None
+) -> tuple[list[BadgeRecord], int]:
+    return badge_store.page_of([list_scope(place, state) for state in states], page)
 
 
-def list_all_badges(states: list[bool], page: db.Page | None) -> tuple[list[Item], int]:
+def list_all_badges(states: list[bool], page: db.Page | None) -> tuple[list[BadgeRecord], int]:
     """Every badge of every system (`GET /public/badges`)."""
-    return db.list_members([keys.all_badges_list(state) for state in states], page)
+    return badge_store.page_of([keys.all_badges_list(state) for state in states], page)
 
 
 class Owners:
@@ -148,17 +162,17 @@ class Owners:
 
     def __init__(self, place: Place) -> None:
         self.place = place
-        self._by_id: dict[tuple[str, int], Item] | None = None
+        self._by_id: dict[tuple[str, int], OwnedRecord] | None = None
         for item in (place.issuer, place.program):
             if item is not None:
                 self._known(item)
 
-    def _known(self, item: Item) -> None:
+    def _known(self, item: OwnedRecord) -> None:
         if self._by_id is None:
             self._by_id = {}
         self._by_id[(item["entity"], int(item["id"]))] = item
 
-    def find(self, kind: str, entity_id: Any) -> Item | None:
+    def find(self, kind: str, entity_id: Any) -> OwnedRecord | None:
         if entity_id is None:
             return None
         key = (kind, int(entity_id))
@@ -298,7 +312,7 @@ def _identified(
     """Criteria or alignments: validated items; an `id` of one of this badge's own items is kept
     (review items refer to criterion ids), any other id is dropped so a new one is assigned."""
     bound_length(name, value, MAX_ITEM_BYTES, "Badge")
-    own_ids = {int(item["id"]) for item in current}
+    own_ids = {item["id"] for item in current}
     items: list[Item] = []
     for raw, scoped in each_object(name, value, report):
         cleaned = check_fields(specs, raw, scoped)
@@ -397,8 +411,9 @@ def _scalars(item: Item, values: Mapping[str, Any]) -> None:
     item["archived"] = bool(item.get("archived", False))
 
 
-def _check_size(item: Item) -> None:
-    if len(dumps(item).encode()) > MAX_ITEM_BYTES:
+def _check_size(item: Mapping[str, Any]) -> None:
+    """413 when `item` (a badge being written) would exceed the item size, keys included."""
+    if len(dumps(badge_store.stored_form(item)).encode()) > MAX_ITEM_BYTES:
         raise RequestEntityTooLarge(
             f"Badge exceeds the maximum stored size of {MAX_ITEM_BYTES} bytes"
         )
@@ -416,11 +431,7 @@ def _conflict_details(fields: Mapping[str, Any], values: Mapping[str, Any]) -> d
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _parent_checks(place: Place) -> list[dict[str, Any]]:
-    return [db.still_there(parent) for parent in place.parents()]
-
-
-def create(place: Place, body: Body) -> Item:
+def create(place: Place, body: Body) -> BadgeRecord:
     """Create a badge with its image and children in one transaction (badges.md POST)."""
     report = Report()
     values = check_fields(FIELDS, body.fields, report)
@@ -432,11 +443,9 @@ def create(place: Place, body: Body) -> Item:
     ids = db.allocate_ids({"badge": 1, "image": int(image.stored), **children.new_ids_needed()})
     badge_id = ids.pop("badge")[0]
     image_ids = ids.pop("image")
-    item: Item = {
-        **keys.badge(slug),
+    draft: dict[str, Any] = {
         "entity": "badge",
         "id": badge_id,
-        **keys.by_id("badge", badge_id),
         **place.owner_ids(),
         "created": timestamps.now(),
         "criteria": [],
@@ -445,18 +454,17 @@ def create(place: Place, body: Body) -> Item:
         "tags": [],
         "version": 1,
     }
-    _scalars(item, {**values, "slug": slug})
-    _apply_children(item, children, ids)
-    _check_size(item)  # before uploading anything
+    _scalars(draft, {**values, "slug": slug})
+    _apply_children(draft, children, ids)
+    _check_size(draft)  # before uploading anything
     prepared = images.prepare(image, image_id=image_ids[0] if image_ids else None)
-    item.update(prepared.owner_attributes)
-    key = keys.badge(slug)
-    actions: list[dict[str, Any]] = [
-        {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
-    ]
-    for scope in memberships(item, item["archived"]):
+    draft.update(prepared.owner_attributes)
+    item = badge_store.stored(record(draft, BadgeRecord))
+    key = badge_store.key_of(item)
+    actions: list[dict[str, Any]] = [badge_store.put_new(item)]
+    for scope in memberships(item, bool(item.get("archived", False))):
         actions.extend(db.list_add(scope, badge_id, key))
-    checks = _parent_checks(place)
+    checks = containers.parent_checks(place.parents())
     first_check = len(actions)
     actions.extend(checks)
     actions.extend(prepared.actions)
@@ -473,18 +481,12 @@ def create(place: Place, body: Body) -> Item:
     return item
 
 
-def _input_form(badge: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored badge's scalar fields as request input, for merge-then-validate on PUT
-    (DynamoDB returns numbers as Decimal)."""
-    form: dict[str, Any] = {name: badge.get(name) for name in FIELD_NAMES}
-    for name in ("timeValue", "limit"):
-        value = form[name]
-        if value is not None:
-            form[name] = int(value)
-    return form
+def _input_form(badge: BadgeRecord) -> dict[str, Any]:
+    """A stored badge's scalar fields as request input, for merge-then-validate on PUT."""
+    return {name: badge.get(name) for name in FIELD_NAMES}
 
 
-def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
+def update(place: Place, badge: BadgeRecord, body: Body, base_url: str) -> BadgeRecord:
     """Partial update (badges.md PUT): absent fields and collections are kept; all or nothing."""
     current = badge
     for _ in range(db.MAX_ATTEMPTS):
@@ -499,41 +501,41 @@ def update(place: Place, badge: Item, body: Body, base_url: str) -> Item:
         stored = image is not None and image.stored
         ids = db.allocate_ids({"image": int(stored), **children.new_ids_needed()})
         image_ids = ids.pop("image")
-        updated: Item = dict(current)
-        _scalars(updated, values)
-        _apply_children(updated, children, ids)
-        new_key = keys.badge(str(updated["slug"]))
-        updated.update(new_key)
-        _check_size(updated)  # before uploading anything
+        draft: dict[str, Any] = dict(current)
+        _scalars(draft, values)
+        _apply_children(draft, children, ids)
+        _check_size(draft)  # before uploading anything
         prepared = None
         if image is not None:
             prepared = images.prepare(image, image_id=image_ids[0] if image_ids else None)
             for attribute in ("imageUrl", "imageSlug"):
-                updated.pop(attribute, None)
-            updated.update(prepared.owner_attributes)
-        moved = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
+                draft.pop(attribute, None)
+            draft.update(prepared.owner_attributes)
+        updated = badge_store.stored(record(draft, BadgeRecord))
+        new_key = badge_store.key_of(updated)
+        moved = new_key != badge_store.key_of(current)
         extra = _list_changes(current, updated, new_key, moved)
         extra.extend(prepared.actions if prepared else [])
         try:
             with images.settling(prepared):
-                db.save_revision(current, db.Revision(updated, extra))
+                badge_store.save(current, updated, extra)
         except db.TransactionFailed as failure:
             if moved and failure.failed(1):
                 raise ResourceConflict.duplicate_slug(
                     "badge", _conflict_details(body.fields, values)
                 ) from failure
             gone = ResourceNotFound.for_field("badge", "slug", current["slug"])
-            current = db.reload(current, gone, failure)
+            current = badge_store.reload(current, gone, failure)
             continue
         return updated
     raise db.TransactionFailed(["TransactionConflict"])
 
 
 def _list_changes(
-    current: Item, updated: Item, new_key: keys.Key, moved: bool
+    current: BadgeRecord, updated: BadgeRecord, new_key: keys.Key, moved: bool
 ) -> list[dict[str, Any]]:
     """Keep list entries in step: repoint them on a rename, move them when `archived` flips."""
-    badge_id = int(current["id"])
+    badge_id = current["id"]
     was, now = bool(current.get("archived", False)), bool(updated.get("archived", False))
     if was != now:
         actions: list[dict[str, Any]] = []
@@ -547,44 +549,41 @@ def _list_changes(
     return []
 
 
-def delete(badge: Item) -> None:
+def delete(badge: BadgeRecord) -> None:
     """Remove a badge and its list entries atomically (children live inside the item)."""
-    actions: list[dict[str, Any]] = [db.delete_same(badge)]
+    actions: list[dict[str, Any]] = [badge_store.delete_same(badge)]
     for scope in memberships(badge, bool(badge.get("archived", False))):
-        actions.extend(db.list_remove(scope, int(badge["id"])))
+        actions.extend(db.list_remove(scope, badge["id"]))
     try:
         db.transact(actions)
     except db.TransactionFailed as failure:
         raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
 
 
-def all_of(place: Place) -> list[Item]:
+def all_of(place: Place) -> list[BadgeRecord]:
     """Every badge of a container and its descendants, active and archived (cascades)."""
-    members, _ = db.list_members([list_scope(place, False), list_scope(place, True)], None)
+    members, _ = badge_store.page_of([list_scope(place, False), list_scope(place, True)], None)
     return members
 
 
 # --- badges by id ---------------------------------------------------------------------------------
 
 
-def indexed_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+def indexed_by_id(badge_ids: Iterable[int]) -> dict[int, BadgeRecord]:
     """Badges by id as GSI1 has them (B3): one Query each, run concurrently (one round trip).
     Eventually consistent: a badge deleted a moment ago may still be there, at an old version;
     for callers whose transaction re-checks the badges it relies on (milestone writes) or that
     only display them."""
     wanted = sorted(set(badge_ids))
-    found = db.fan_out(lambda badge_id: db.by_id("badge", badge_id), wanted)
+    found = db.fan_out(badge_store.indexed, wanted)
     return {badge_id: item for badge_id, item in zip(wanted, found, strict=True) if item}
 
 
-def current_by_id(badge_ids: Iterable[int]) -> dict[int, Item]:
+def current_by_id(badge_ids: Iterable[int]) -> dict[int, BadgeRecord]:
     """Badges by id as they are now: GSI1 finds their keys (in parallel), one consistent
     BatchGetItem confirms they still exist and reads their current version; a badge being
     deleted is left out."""
     indexed = indexed_by_id(badge_ids)
-    keyed = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in indexed.values()]
     return {
-        int(item["id"]): item
-        for item in db.batch_get(keyed)
-        if item.get("entity") == "badge" and int(item["id"]) in indexed
+        item["id"]: item for item in badge_store.current(indexed.values()) if item["id"] in indexed
     }

@@ -11,34 +11,32 @@ are sent and no events recorded for any of it (webhooks.md §3).
 
 from __future__ import annotations
 
-from typing import Any
-
 from badgekit.domain import badges, containers, instances, milestones
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
-from badgekit.store import db, keys
+from badgekit.store import badges as badge_store
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import IssuerRecord, ProgramRecord, SystemRecord
 
-Item = dict[str, Any]
 
-
-def delete_system(system: Item) -> None:
+def delete_system(system: SystemRecord) -> None:
     containers.delete(containers.system_level(), system)
     _purge_badges(Place(system))
     containers.purge_system(system)
 
 
-def delete_issuer(system: Item, issuer: Item) -> None:
+def delete_issuer(system: SystemRecord, issuer: IssuerRecord) -> None:
     containers.delete(containers.issuer_level(system), issuer)
     _purge_badges(Place(system, issuer))
     containers.purge_issuer(system, issuer)
 
 
-def delete_program(system: Item, issuer: Item, program: Item) -> None:
+def delete_program(system: SystemRecord, issuer: IssuerRecord, program: ProgramRecord) -> None:
     containers.delete(containers.program_level(system, issuer), program)
     _purge_badges(Place(system, issuer, program))
 
 
-def delete_badge(badge: Item) -> None:
+def delete_badge(badge: BadgeRecord) -> None:
     """DELETE {L}/badges/{b}: the badge goes atomically, then what it owned."""
     badges.delete(badge)
     _purge_badge_children(badge)
@@ -55,8 +53,8 @@ def _purge_badges(place: Place) -> int:
     return removed
 
 
-def _purge_badge_children(badge: Item) -> None:
+def _purge_badge_children(badge: BadgeRecord) -> None:
     # Items keyed outside the badge's partition first: they are found through it.
     instances.purge_badge(badge)
     milestones.detach_badge(badge)
-    db.delete_keys(db.partition_keys(keys.badge_partition(int(badge["id"]))))
+    badge_store.purge_children(badge["id"])

@@ -175,7 +175,7 @@ def _raise_report(report: Report, badge: Mapping[str, Any], code: str) -> None:
 # --- creating ---------------------------------------------------------------------------------
 
 
-def create(badge: Item, body: Body) -> Item:
+def create(badge: Mapping[str, Any], body: Body) -> Item:
     """POST …/codes: the code, its list entry and the list total in one transaction, provided
     the code is free on this badge and the badge still exists."""
     report = Report()
@@ -196,7 +196,7 @@ def create(badge: Item, body: Body) -> Item:
     return item
 
 
-def create_random(badge: Item, body: Body) -> Item:
+def create_random(badge: Mapping[str, Any], body: Body) -> Item:
     """POST …/codes/random: a fresh 10-hex-character code, generated again on collision."""
     report = Report()
     values = check_fields(RANDOM_FIELDS, body.fields, report)
@@ -214,7 +214,7 @@ def random_code() -> str:
     return "".join(secrets.choice(RANDOM_ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
-def _insert(badge: Item, item: Item) -> bool:
+def _insert(badge: Mapping[str, Any], item: Item) -> bool:
     """Write a new code; False when the badge already has it (404 when the badge is gone)."""
     key = {"PK": item["PK"], "SK": item["SK"]}
     actions: list[dict[str, Any]] = [

@@ -9,9 +9,11 @@ from badgekit import timestamps
 from badgekit.domain.inputs import Body
 from badgekit.domain.validation import Report, StringField, check_fields, length
 from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.store import db, keys
-
-Item = dict[str, Any]
+from badgekit.store import consumers as consumer_store
+from badgekit.store import containers as container_store
+from badgekit.store import db
+from badgekit.store.consumers import ConsumerRecord
+from badgekit.store.containers import SystemRecord
 
 API_KEY_MAX_LENGTH = 255
 FIELDS = (
@@ -24,10 +26,10 @@ def signing_secret(api_key: str) -> tuple[str, int] | None:
     """A consumer key's secret and system, for the auth check (auth.md §4), or None."""
     if not _possible_key(api_key):
         return None  # could never have been created: no lookup (and no oversized key sent)
-    consumer = db.get(keys.consumer(api_key))
+    consumer = consumer_store.get(api_key)
     if consumer is None:
         return None
-    return str(consumer["apiSecret"]), int(consumer["systemId"])
+    return consumer["apiSecret"], consumer["systemId"]
 
 
 def _possible_key(api_key: str) -> bool:
@@ -41,7 +43,7 @@ def _possible_key(api_key: str) -> bool:
     return True
 
 
-def consumer_json(item: Item, *, with_secret: bool = False) -> dict[str, Any]:
+def consumer_json(item: ConsumerRecord, *, with_secret: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {"apiKey": item["apiKey"]}
     if with_secret:
         body["apiSecret"] = item["apiSecret"]
@@ -50,34 +52,27 @@ def consumer_json(item: Item, *, with_secret: bool = False) -> dict[str, Any]:
     return body
 
 
-def list_consumers(system: Item, page: db.Page | None) -> tuple[list[Item], int]:
-    return db.list_members(keys.consumers_list(int(system["id"])), page)
+def list_consumers(system: SystemRecord, page: db.Page | None) -> tuple[list[ConsumerRecord], int]:
+    return consumer_store.page_of(system["id"], page)
 
 
-def create(system: Item, body: Body) -> Item:
+def create(system: SystemRecord, body: Body) -> ConsumerRecord:
     report = Report()
     values = check_fields(FIELDS, body.fields, report)
     report.raise_if_any()
     api_key = values.get("apiKey") or secrets.token_urlsafe(18)
-    consumer_id = db.next_id("consumer")
-    key = keys.consumer(api_key)
-    item: Item = {
-        **key,
+    consumer: ConsumerRecord = {
         "entity": "consumer",
-        "id": consumer_id,
+        "id": db.next_id("consumer"),
         "apiKey": api_key,
         "apiSecret": secrets.token_urlsafe(32),
-        "systemId": int(system["id"]),
+        "systemId": system["id"],
         "created": timestamps.now(),
     }
     if values.get("description") is not None:
-        item["description"] = values["description"]
-    checks = db.still_there(system)
-    put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+        consumer["description"] = values["description"]
     try:
-        db.transact(
-            [put, *db.list_add(keys.consumers_list(int(system["id"])), consumer_id, key), checks]
-        )
+        db.transact([*consumer_store.add(consumer), container_store.still_there(system)])
     except db.TransactionFailed as failure:
         if failure.failed(0):
             details = {k: v for k, v in values.items() if v is not None}
@@ -87,26 +82,15 @@ def create(system: Item, body: Body) -> Item:
         if failure.failed(3):
             raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
         raise
-    return item
+    return consumer
 
 
-def delete(system: Item, api_key: str) -> Item:
-    consumer = db.get(keys.consumer(api_key))
-    if consumer is None or int(consumer["systemId"]) != int(system["id"]):
+def delete(system: SystemRecord, api_key: str) -> ConsumerRecord:
+    consumer = consumer_store.get(api_key)
+    if consumer is None or consumer["systemId"] != system["id"]:
         raise ResourceNotFound.for_field("consumer", "apiKey", api_key)
     try:
-        db.transact(
-            [
-                {
-                    "Delete": {
-                        "Key": keys.consumer(api_key),
-                        "ConditionExpression": "id = :id",
-                        "ExpressionAttributeValues": {":id": consumer["id"]},
-                    }
-                },
-                *db.list_remove(keys.consumers_list(int(system["id"])), int(consumer["id"])),
-            ]
-        )
+        db.transact(consumer_store.remove(consumer))
     except db.TransactionFailed as failure:
         raise ResourceNotFound.for_field("consumer", "apiKey", api_key) from failure
     return consumer

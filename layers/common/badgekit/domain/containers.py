@@ -7,7 +7,7 @@ create / update / delete rules serves all of them; a `Level` says where an item 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +17,16 @@ from badgekit.domain.images import ImageInput, image_input, image_url
 from badgekit.domain.inputs import Body
 from badgekit.domain.validation import EMAIL, URL, Report, StringField, check_fields, length
 from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import containers as container_store
 from badgekit.store import db, keys
-
-Item = dict[str, Any]
+from badgekit.store.containers import (
+    ContainerRecord,
+    IssuerRecord,
+    OwnedRecord,
+    ProgramRecord,
+    SystemRecord,
+)
+from badgekit.store.records import record
 
 FIELDS = (
     StringField("slug", required=True, rules=(length(1, 255),)),
@@ -33,54 +40,48 @@ _MAX_ATTEMPTS = 4  # optimistic-concurrency retries of a PUT racing another writ
 
 
 @dataclass(frozen=True)
-class Level:
+class Level[R: ContainerRecord]:
     """Where items of one container level live, given their resolved parents."""
 
     model: str
-    key: Callable[[str], keys.Key]
+    kind: type[R]
     members: keys.ListScope
-    parents: tuple[Item, ...] = ()
+    parents: tuple[ContainerRecord, ...] = ()
 
     def owner_ids(self) -> dict[str, int]:
         names = ("systemId", "issuerId")
-        return {name: int(parent["id"]) for name, parent in zip(names, self.parents, strict=False)}
+        return {name: parent["id"] for name, parent in zip(names, self.parents, strict=False)}
 
 
-def system_level() -> Level:
-    return Level("system", keys.system, keys.systems_list())
+def system_level() -> Level[SystemRecord]:
+    return Level("system", SystemRecord, keys.systems_list())
 
 
-def issuer_level(system: Item) -> Level:
-    sid = int(system["id"])
-    return Level("issuer", lambda slug: keys.issuer(sid, slug), keys.issuers_list(sid), (system,))
+def issuer_level(system: SystemRecord) -> Level[IssuerRecord]:
+    return Level("issuer", IssuerRecord, keys.issuers_list(system["id"]), (system,))
 
 
-def program_level(system: Item, issuer: Item) -> Level:
-    sid, iid = int(system["id"]), int(issuer["id"])
-    return Level(
-        "program",
-        lambda slug: keys.program(sid, iid, slug),
-        keys.programs_list(sid, iid),
-        (system, issuer),
-    )
+def program_level(system: SystemRecord, issuer: IssuerRecord) -> Level[ProgramRecord]:
+    members = keys.programs_list(system["id"], issuer["id"])
+    return Level("program", ProgramRecord, members, (system, issuer))
 
 
 # --- resolution (spec README §1) -------------------------------------------------------------
 
 
-def find_system(slug: str) -> Item | None:
-    return db.get(keys.system(slug))
+def find_system(slug: str) -> SystemRecord | None:
+    return container_store.get_system(slug)
 
 
-def get_issuer(system: Item, slug: str) -> Item:
-    issuer = db.get(keys.issuer(int(system["id"]), slug))
+def get_issuer(system: SystemRecord, slug: str) -> IssuerRecord:
+    issuer = container_store.get_issuer(system["id"], slug)
     if issuer is None:
         raise ResourceNotFound.for_field("issuer", "slug", slug)
     return issuer
 
 
-def get_program(system: Item, issuer: Item, slug: str) -> Item:
-    program = db.get(keys.program(int(system["id"]), int(issuer["id"]), slug))
+def get_program(system: SystemRecord, issuer: IssuerRecord, slug: str) -> ProgramRecord:
+    program = container_store.get_program(system["id"], issuer["id"], slug)
     if program is None:
         raise ResourceNotFound.for_field("program", "slug", slug)
     return program
@@ -101,7 +102,9 @@ def program_json(item: Mapping[str, Any], base_url: str) -> dict[str, Any]:
     }
 
 
-def issuer_json(item: Mapping[str, Any], programs: list[Item], base_url: str) -> dict[str, Any]:
+def issuer_json(
+    item: Mapping[str, Any], programs: Sequence[Mapping[str, Any]], base_url: str
+) -> dict[str, Any]:
     ordered = sorted(programs, key=lambda p: int(p["id"]))
     return {
         **program_json(item, base_url),
@@ -109,7 +112,9 @@ def issuer_json(item: Mapping[str, Any], programs: list[Item], base_url: str) ->
     }
 
 
-def system_json(item: Mapping[str, Any], containers: list[Item], base_url: str) -> dict[str, Any]:
+def system_json(
+    item: Mapping[str, Any], containers: Sequence[Mapping[str, Any]], base_url: str
+) -> dict[str, Any]:
     """A System with every issuer (ascending id), each with its programs."""
     issuers = sorted((c for c in containers if c["entity"] == "issuer"), key=lambda i: int(i["id"]))
     programs = _programs_by_issuer(containers)
@@ -119,29 +124,28 @@ def system_json(item: Mapping[str, Any], containers: list[Item], base_url: str) 
     }
 
 
-def _programs_by_issuer(containers: list[Item]) -> dict[int, list[Item]]:
-    grouped: dict[int, list[Item]] = defaultdict(list)
+def _programs_by_issuer[M: Mapping[str, Any]](containers: Sequence[M]) -> dict[int, list[M]]:
+    grouped: dict[int, list[M]] = defaultdict(list)
     for item in containers:
         if item["entity"] == "program":
             grouped[int(item["issuerId"])].append(item)
     return grouped
 
 
-def containers_of(system: Item) -> list[Item]:
+def containers_of(system: SystemRecord) -> list[OwnedRecord]:
     """Every issuer and program of a system: one strongly consistent Query."""
-    return list(db.query_prefix(keys.system_partition(int(system["id"])), keys.CONTAINER_PREFIX))
+    return container_store.owned_by(system["id"])
 
 
-def programs_of(system: Item, issuer: Item) -> list[Item]:
-    partition = keys.system_partition(int(system["id"]))
-    return list(db.query_prefix(partition, keys.programs_prefix(int(issuer["id"]))))
+def programs_of(system: SystemRecord, issuer: IssuerRecord) -> list[ProgramRecord]:
+    return container_store.programs_of(system["id"], issuer["id"])
 
 
-def describe_system(system: Item, base_url: str) -> dict[str, Any]:
+def describe_system(system: SystemRecord, base_url: str) -> dict[str, Any]:
     return system_json(system, containers_of(system), base_url)
 
 
-def describe_issuer(system: Item, issuer: Item, base_url: str) -> dict[str, Any]:
+def describe_issuer(system: SystemRecord, issuer: IssuerRecord, base_url: str) -> dict[str, Any]:
     return issuer_json(issuer, programs_of(system, issuer), base_url)
 
 
@@ -149,33 +153,30 @@ def describe_issuer(system: Item, issuer: Item, base_url: str) -> dict[str, Any]
 
 
 def list_systems(page: db.Page | None, base_url: str) -> tuple[list[dict[str, Any]], int]:
-    systems, total = db.list_members(keys.systems_list(), page)
+    systems, total = container_store.systems_page(page)
     # Each System embeds its issuers and programs: one Query per system, run concurrently.
     containers = db.fan_out(containers_of, systems)
     return [system_json(s, c, base_url) for s, c in zip(systems, containers, strict=True)], total
 
 
 def list_issuers(
-    system: Item, page: db.Page | None, base_url: str
+    system: SystemRecord, page: db.Page | None, base_url: str
 ) -> tuple[list[dict[str, Any]], int]:
-    issuers, total = db.list_members(keys.issuers_list(int(system["id"])), page)
+    issuers, total = container_store.issuers_page(system["id"], page)
     if not issuers:
         return [], total
     if page is None:  # every issuer: one Query for all the system's programs
-        partition = keys.system_partition(int(system["id"]))
-        found = _programs_by_issuer(list(db.query_prefix(partition, "CONTAINER#PROGRAM#")))
-        programs = [found[int(i["id"])] for i in issuers]
+        found = _programs_by_issuer(container_store.programs_of_system(system["id"]))
+        programs = [found[i["id"]] for i in issuers]
     else:  # one page: only its issuers' programs, one Query each, concurrently
         programs = db.fan_out(lambda issuer: programs_of(system, issuer), issuers)
     return [issuer_json(i, p, base_url) for i, p in zip(issuers, programs, strict=True)], total
 
 
 def list_programs(
-    system: Item, issuer: Item, page: db.Page | None, base_url: str
+    system: SystemRecord, issuer: IssuerRecord, page: db.Page | None, base_url: str
 ) -> tuple[list[dict[str, Any]], int]:
-    programs, total = db.list_members(
-        keys.programs_list(int(system["id"]), int(issuer["id"])), page
-    )
+    programs, total = container_store.programs_page(system["id"], issuer["id"], page)
     return [program_json(p, base_url) for p in programs], total
 
 
@@ -183,7 +184,7 @@ def list_programs(
 
 
 def _validate(
-    values: Mapping[str, Any], body: Body, current: Item | None
+    values: Mapping[str, Any], body: Body, current: ContainerRecord | None
 ) -> tuple[dict[str, Any], ImageInput | None]:
     report = Report()
     cleaned = check_fields(FIELDS, values, report)
@@ -195,7 +196,7 @@ def _validate(
     return cleaned, image
 
 
-def _with_image(item: Item, prepared: images.PreparedImage | None) -> None:
+def _with_image(item: dict[str, Any], prepared: images.PreparedImage | None) -> None:
     """Point `item` at its new image (a remote URL or a stored image's slug)."""
     if prepared is not None:
         item.pop("imageUrl", None)
@@ -208,34 +209,33 @@ def _conflict_details(values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: values[name] for name in order if name in values}
 
 
-def _parent_checks(level: Level) -> list[dict[str, Any]]:
+def parent_checks(parents: Sequence[ContainerRecord]) -> list[dict[str, Any]]:
     """Parents must still be there (and be the same ones) when the child is written."""
-    return [db.still_there(parent) for parent in level.parents]
+    return [container_store.still_there(parent) for parent in parents]
 
 
-def create(level: Level, body: Body) -> Item:
+def create[R: ContainerRecord](level: Level[R], body: Body) -> R:
     """Create a container whose slug is free in its scope: one 201, every racer a 409."""
     values, new_image = _validate(body.fields, body, None)
     stored = new_image is not None and new_image.stored
     ids = db.allocate_ids({level.model: 1, "image": 1 if stored else 0})
     entity_id = ids[level.model][0]
-    key = level.key(str(values["slug"]))
-    item: Item = {
-        **key,
+    draft: dict[str, Any] = {
         "entity": level.model,
         "id": entity_id,
         **{name: value for name, value in values.items() if value is not None},
         **level.owner_ids(),
-        **keys.by_id(level.model, entity_id),
         "created": timestamps.now(),
         "version": 1,
     }
     # Uploaded after validation, before the transaction that references it (see images.py).
     image_id = ids["image"][0] if stored else None
     prepared = images.prepare(new_image, image_id=image_id) if new_image else None
-    _with_image(item, prepared)
-    put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
-    checks = _parent_checks(level)
+    _with_image(draft, prepared)
+    item = container_store.stored(record(draft, level.kind))
+    key = container_store.key_of(item)
+    put = container_store.put_new(item)
+    checks = parent_checks(level.parents)
     image_actions = prepared.actions if prepared else []
     try:
         with images.settling(prepared):
@@ -251,34 +251,34 @@ def create(level: Level, body: Body) -> Item:
 
 
 def raise_if_parent_gone(
-    parents: Sequence[Item], failure: db.TransactionFailed, first_check: int
+    parents: Sequence[ContainerRecord], failure: db.TransactionFailed, first_check: int
 ) -> None:
-    """A failed `db.still_there` check (actions from `first_check` on) is the parent's 404."""
+    """A failed `still_there` check (actions from `first_check` on) is the parent's 404."""
     for offset, parent in enumerate(parents):
         if failure.failed(first_check + offset):
             raise ResourceNotFound.for_field(parent["entity"], "slug", parent["slug"]) from failure
 
 
-def update(level: Level, current: Item, body: Body) -> Item:
+def update[R: ContainerRecord](level: Level[R], current: R, body: Body) -> R:
     """Partial update: absent keys keep their value, null clears optional ones; all or nothing."""
     for _ in range(db.MAX_ATTEMPTS):
         merged = {name: current.get(name) for name in FIELD_NAMES}
         merged.update({name: body.fields[name] for name in FIELD_NAMES if name in body.fields})
         values, new_image = _validate(merged, body, current)
-        updated: Item = {k: v for k, v in current.items() if k not in FIELD_NAMES}
-        updated.update({name: value for name, value in values.items() if value is not None})
+        draft: dict[str, Any] = {k: v for k, v in current.items() if k not in FIELD_NAMES}
+        draft.update({name: value for name, value in values.items() if value is not None})
         # A lost race deletes this attempt's upload and the retry uploads again (rare); the
         # replaced image is kept: published badge classes may still point at it (README §10).
         prepared = images.prepare(new_image) if new_image else None
-        _with_image(updated, prepared)
-        new_key = level.key(str(values["slug"]))
-        updated.update(new_key)
-        moved = (new_key["PK"], new_key["SK"]) != (current["PK"], current["SK"])
-        extra = [db.list_move(level.members, int(current["id"]), new_key)] if moved else []
+        _with_image(draft, prepared)
+        updated = container_store.stored(record(draft, level.kind))
+        new_key = container_store.key_of(updated)
+        moved = new_key != container_store.key_of(current)
+        extra = [db.list_move(level.members, current["id"], new_key)] if moved else []
         extra.extend(prepared.actions if prepared else [])
         try:
             with images.settling(prepared):
-                db.save_revision(current, db.Revision(updated, extra))
+                container_store.save(current, updated, extra)
             return updated
         except db.TransactionFailed as failure:
             if moved and failure.failed(1):
@@ -286,33 +286,24 @@ def update(level: Level, current: Item, body: Body) -> Item:
                     level.model, _conflict_details(values)
                 ) from failure
             gone = ResourceNotFound.for_field(level.model, "slug", current["slug"])
-            current = db.reload(current, gone, failure)
+            current = container_store.reload(current, level.kind, gone, failure)
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def delete(level: Level, current: Item) -> None:
+def delete[R: ContainerRecord](level: Level[R], current: R) -> None:
     """Remove the container atomically (unreachable at once); descendants are purged after."""
     db.transact(
         [
-            db.delete_same(current),
-            *db.list_remove(level.members, int(current["id"])),
+            container_store.delete_same(current),
+            *db.list_remove(level.members, current["id"]),
         ]
     )
 
 
-def purge_system(system: Item) -> int:
+def purge_system(system: SystemRecord) -> int:
     """Physically remove what a deleted system owned (its partition and its consumer keys)."""
-    partition = keys.system_partition(int(system["id"]))
-    consumers, _ = db.list_members(keys.consumers_list(int(system["id"])), None)
-    owned = list(db.partition_keys(partition))
-    return db.delete_keys([*({"PK": c["PK"], "SK": c["SK"]} for c in consumers), *owned])
+    return container_store.purge_system(system["id"])
 
 
-def purge_issuer(system: Item, issuer: Item) -> int:
-    partition = keys.system_partition(int(system["id"]))
-    iid = int(issuer["id"])
-    owned = [
-        *db.partition_keys(partition, keys.programs_prefix(iid)),
-        *db.partition_keys(partition, keys.programs_list(int(system["id"]), iid).prefix),
-    ]
-    return db.delete_keys(owned)
+def purge_issuer(system: SystemRecord, issuer: IssuerRecord) -> int:
+    return container_store.purge_issuer(system["id"], issuer["id"])

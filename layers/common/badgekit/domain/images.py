@@ -33,17 +33,13 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import re
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from xml.parsers import expat
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from badgekit import timestamps
@@ -51,6 +47,8 @@ from badgekit.domain.inputs import Upload
 from badgekit.domain.validation import INVALID_URL, Report, is_url
 from badgekit.errors import RequestEntityTooLarge, ResourceNotFound
 from badgekit.store import db, keys
+from badgekit.store import images as image_store
+from badgekit.store.images import PENDING_TAG, ImageRecord
 
 LOG = logging.getLogger(__name__)
 
@@ -70,9 +68,6 @@ _PUBLIC_PATH = re.compile(r"/public/images/([0-9A-Za-z]+)$")
 # A stored image is returned base64-encoded in the Lambda response (limit 6 MB): 4 MiB of bytes
 # is 5.6 MB of base64, so anything larger could be stored but never served.
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
-
-PENDING_TAG = ("badgekit-state", "pending")
-OBJECT_PREFIX = "images/"
 
 
 # --- input -----------------------------------------------------------------------------------
@@ -266,41 +261,6 @@ def image_url(item: Mapping[str, Any], base_url: str) -> str | None:
 
 # --- storage ---------------------------------------------------------------------------------
 
-# boto3 clients are thread-safe once created, but creating them is not, and sessions are not:
-# one client per thread, like db.table().
-_local = threading.local()
-
-
-def s3() -> Any:
-    cached = getattr(_local, "s3", None)
-    if cached is None:
-        # S3_ENDPOINT is set only by the local stack (embedded moto server on 127.0.0.1); it
-        # serves buckets by path, not by virtual host.
-        endpoint = os.environ.get("S3_ENDPOINT") or None
-        config = Config(
-            retries={"mode": "standard", "max_attempts": 4},
-            connect_timeout=2,
-            read_timeout=10,
-            s3={"addressing_style": "path"} if endpoint else {},
-        )
-        cached = _local.s3 = boto3.session.Session().client(
-            "s3", endpoint_url=endpoint, config=config
-        )
-    return cached
-
-
-def reset_clients() -> None:
-    """Forget this thread's cached client (tests switch endpoints)."""
-    _local.s3 = None
-
-
-def bucket() -> str:
-    return os.environ["IMAGES_BUCKET"]
-
-
-def object_key(slug: str) -> str:
-    return f"{OBJECT_PREFIX}{slug}"
-
 
 @dataclass
 class PreparedImage:
@@ -309,14 +269,14 @@ class PreparedImage:
     owner_attributes: dict[str, Any]
     actions: list[dict[str, Any]] = field(default_factory=list)
     object_key: str | None = None
-    item_key: keys.Key | None = None
+    image_slug: str | None = None
 
     def committed(self) -> None:
         """The owner's transaction committed: the object is referenced, stop its expiry."""
         if self.object_key is None:
             return
         try:
-            s3().delete_object_tagging(Bucket=bucket(), Key=self.object_key)
+            image_store.mark_committed(self.object_key)
         except (BotoCoreError, ClientError):
             # The image works meanwhile, but the lifecycle rule will expire it in 7 days.
             LOG.exception(
@@ -330,7 +290,7 @@ class PreparedImage:
         if self.object_key is None:
             return
         try:
-            s3().delete_object(Bucket=bucket(), Key=self.object_key)
+            image_store.delete_object(self.object_key)
         except (BotoCoreError, ClientError):
             LOG.warning(
                 "could not delete abandoned image object %s", self.object_key, exc_info=True
@@ -338,10 +298,10 @@ class PreparedImage:
 
     def reconcile(self) -> None:
         """The transaction's outcome is unknown (e.g. a timeout): decide by the IMAGE item."""
-        if self.item_key is None:
+        if self.image_slug is None:
             return
         try:
-            written = db.get(self.item_key) is not None
+            written = image_store.exists(self.image_slug)
         except (BotoCoreError, ClientError):
             # Still tagged pending: expires in 7 days unless the transaction did commit.
             LOG.exception("could not settle image object %s", self.object_key)
@@ -382,17 +342,10 @@ def prepare(image: ImageInput, *, image_id: int | None = None) -> PreparedImage:
             raise ValueError("an ImageInput needs a url or data")
         return PreparedImage({"imageUrl": image.url})
     slug = keys.new_slug()
-    key = object_key(slug)
+    key = image_store.object_key(slug)
     mimetype = image.mimetype or "application/octet-stream"
-    s3().put_object(
-        Bucket=bucket(),
-        Key=key,
-        Body=image.data,
-        ContentType=mimetype,
-        Tagging=f"{PENDING_TAG[0]}={PENDING_TAG[1]}",
-    )
-    item = {
-        **keys.image(slug),
+    image_store.upload_pending(key, image.data, mimetype)
+    stored: ImageRecord = {
         "entity": "image",
         "id": image_id if image_id is not None else db.next_id("image"),
         "slug": slug,
@@ -401,8 +354,7 @@ def prepare(image: ImageInput, *, image_id: int | None = None) -> PreparedImage:
         "size": len(image.data),
         "created": timestamps.now(),
     }
-    put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
-    return PreparedImage({"imageSlug": slug}, [put], key, keys.image(slug))
+    return PreparedImage({"imageSlug": slug}, [image_store.put_new(stored)], key, slug)
 
 
 # --- serving ---------------------------------------------------------------------------------
@@ -457,13 +409,14 @@ def load(slug: str) -> StoredImage | RemoteImage:
     IMAGE items with a `url` (remote images kept as image records, e.g. migrated from the
     original's images table) redirect; others are read from S3.
     """
-    item = db.get(keys.image(slug))
+    item = image_store.get(slug)
     if item is None:
         raise ResourceNotFound.for_field("image", "slug", slug)
-    if item.get("url"):
-        return RemoteImage(str(item["slug"]), str(item["url"]))
+    url = item.get("url")
+    if url:
+        return RemoteImage(item["slug"], url)
     try:
-        response = s3().get_object(Bucket=bucket(), Key=str(item["s3Key"]))
+        data = image_store.read_object(item["s3Key"])
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "AccessDenied", "404"):
             raise
@@ -471,7 +424,4 @@ def load(slug: str) -> StoredImage | RemoteImage:
         # tagged pending after a failed untagging). Nothing to serve.
         LOG.error("image %s has an IMAGE item but no object %s", slug, item["s3Key"])
         raise ResourceNotFound.for_field("image", "slug", slug) from exc
-    data: bytes = response["Body"].read()
-    return StoredImage(
-        str(item["slug"]), str(item.get("mimetype") or "application/octet-stream"), data
-    )
+    return StoredImage(item["slug"], item.get("mimetype") or "application/octet-stream", data)

@@ -41,7 +41,11 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import containers as container_store
 from badgekit.store import db, keys, outbox
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import SystemRecord
+from badgekit.store.records import optional
 
 Item = dict[str, Any]
 
@@ -87,14 +91,14 @@ class Target:
     """A badge being issued or shown, with what its Badge representation needs: its own
     system, the owners (issuers/programs) resolver and the request's base URL."""
 
-    badge: Item
-    system: Item
+    badge: Mapping[str, Any]
+    system: Mapping[str, Any]
     owners: badges.Owners
     base_url: str
     _json: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, place: Place, badge: Item, base_url: str) -> Target:
+    def of(cls, place: Place, badge: Mapping[str, Any], base_url: str) -> Target:
         return cls(badge, place.system, badges.Owners(place), base_url)
 
     @property
@@ -559,7 +563,9 @@ def _badge_id_of(item: Mapping[str, Any]) -> int:
     return int(str(item["PK"]).rsplit("#", 1)[1])
 
 
-def badge_and_system(badge_id: int, system_id: int) -> tuple[Item | None, Item | None]:
+def badge_and_system(
+    badge_id: int, system_id: int
+) -> tuple[BadgeRecord | None, SystemRecord | None]:
     """A badge and a system by id: both GSI1 lookups in parallel, then one consistent
     BatchGetItem confirms both still exist (and reads their current version)."""
     hits = db.fan_out(
@@ -573,20 +579,16 @@ def badge_and_system(badge_id: int, system_id: int) -> tuple[Item | None, Item |
     system = next(
         (i for i in found if i.get("entity") == "system" and int(i["id"]) == system_id), None
     )
-    return badge, system
+    return optional(badge, BadgeRecord), optional(system, SystemRecord)
 
 
-def system_by_id(system_id: int) -> Item | None:
+def system_by_id(system_id: int) -> SystemRecord | None:
     """Systems are keyed by slug: GSI1 finds one by id, a consistent read confirms it."""
-    found = db.by_id("system", system_id)
-    if found is None:
-        return None
-    system = db.get(keys.system(str(found["slug"])))
-    return system if system is not None and system["id"] == found["id"] else None
+    return container_store.system_by_id(system_id)
 
 
 def award_from_milestone(
-    badge: Item, email: str, event_system_id: int, base_url: str
+    badge: Mapping[str, Any], email: str, event_system_id: int, base_url: str
 ) -> Item | None:
     """Milestone auto-award (milestones.md step 4-5): an instance of `badge` for `email`
     (generated slug, issued now, no expiry, no code) and its `award` event (origin
@@ -607,7 +609,7 @@ def award_from_milestone(
 # --- reading --------------------------------------------------------------------------------------
 
 
-def get(badge: Item, email: str) -> Item:
+def get(badge: Mapping[str, Any], email: str) -> Item:
     instance = db.get(keys.instance(int(badge["id"]), email))
     if instance is None:
         raise not_found(email)
@@ -618,7 +620,7 @@ def not_found(email: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("badgeInstance", "email", email)
 
 
-def list_for_badge(badge: Item, page: db.Page | None) -> tuple[list[Item], int]:
+def list_for_badge(badge: Mapping[str, Any], page: db.Page | None) -> tuple[list[Item], int]:
     """C7: a badge's instances, creation order."""
     return db.list_members(keys.instances_list(int(badge["id"])), page)
 
@@ -708,7 +710,7 @@ def parse_update(fields: Mapping[str, Any]) -> dict[str, int | None]:
     return changes
 
 
-def update(badge: Item, email: str, fields: Mapping[str, Any]) -> Item:
+def update(badge: Mapping[str, Any], email: str, fields: Mapping[str, Any]) -> Item:
     """PUT {L}/badges/{b}/instances/{email}: instance and assertion change together."""
     instance = get(badge, email)
     changes = parse_update(fields)
@@ -750,7 +752,7 @@ def update(badge: Item, email: str, fields: Mapping[str, Any]) -> Item:
 # --- badge delete cascade -------------------------------------------------------------------------
 
 
-def purge_badge(badge: dict[str, Any]) -> None:
+def purge_badge(badge: Mapping[str, Any]) -> None:
     """Badge delete cascade: remove what the badge's instances keep outside its partition (their
     assertions and tombstones). The partition itself is purged by the caller afterwards."""
     partition = keys.badge_partition(int(badge["id"]))

@@ -41,13 +41,16 @@ from badgekit.domain.validation import (
     check_fields,
 )
 from badgekit.errors import ResourceNotFound
+from badgekit.store import badges as badge_store
 from badgekit.store import db, keys
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import SystemRecord
 
 Item = dict[str, Any]
 # Badges a transaction found missing at their key: (id, PK) of the index entry that named them.
 Gone = frozenset[tuple[int, str]]
 # (current milestone, badges found gone) -> (updated milestone, or None: no change; its badges)
-Change = Callable[[Item, Gone], tuple[Item | None, dict[int, Item]]]
+Change = Callable[[Item, Gone], tuple[Item | None, dict[int, BadgeRecord]]]
 
 logger = logging.getLogger(__name__)
 
@@ -144,13 +147,13 @@ def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[Item
 class Renderer:
     """Milestone representations of one system: badges rendered with `milestones: []`."""
 
-    system: Mapping[str, Any]
+    system: SystemRecord
     base_url: str
-    known: dict[int, Item] = field(default_factory=dict)  # badges by id
+    known: dict[int, Mapping[str, Any]] = field(default_factory=dict)  # badges by id
     owners: badges.Owners = field(init=False)
 
     def __post_init__(self) -> None:
-        self.owners = badges.Owners(Place(dict(self.system)))
+        self.owners = badges.Owners(Place(self.system))
 
     def need(self, milestones: Iterable[Mapping[str, Any]]) -> Renderer:
         """Look up the badges the milestones name that are not known yet."""
@@ -196,7 +199,7 @@ class Parsed:
 
     values: dict[str, Any]
     support: list[int] | None
-    badges: dict[int, Item]
+    badges: dict[int, BadgeRecord]
 
 
 def _sort_key(detail: Mapping[str, Any]) -> tuple[int, int]:
@@ -262,7 +265,8 @@ def parse(
     ours = {
         badge_id: item
         for badge_id, item in found.items()
-        if int(item["systemId"]) == system_id and (badge_id, str(item["PK"])) not in gone
+        if int(item["systemId"]) == system_id
+        and (badge_id, badge_store.key_of(item)["PK"]) not in gone
     }
     if primary is not None and primary not in ours:
         report.add("primaryBadgeId", UNKNOWN_BADGE, fields.get("primaryBadgeId"))
@@ -346,7 +350,9 @@ def _write(
     return Write(actions, checks)
 
 
-def create(system: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[Item, dict[int, Item]]:
+def create(
+    system: Mapping[str, Any], fields: Mapping[str, Any]
+) -> tuple[Item, dict[int, BadgeRecord]]:
     """POST /systems/{s}/milestones: the milestone and its support entries, atomically.
 
     Returns the milestone and the badges it names (for the response)."""
@@ -381,7 +387,7 @@ def create(system: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[Item, 
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
+def _revise(current: Item, change: Change) -> tuple[Item, dict[int, BadgeRecord]]:
     """Optimistic update loop: the write is retried, from the milestone as it now is, after a
     concurrent change or when a badge it starts referencing turned out to be gone."""
     gone: set[tuple[int, str]] = set()
@@ -403,10 +409,10 @@ def _revise(current: Item, change: Change) -> tuple[Item, dict[int, Item]]:
 
 def update(
     system: Mapping[str, Any], milestone: Item, fields: Mapping[str, Any]
-) -> tuple[Item, dict[int, Item]]:
+) -> tuple[Item, dict[int, BadgeRecord]]:
     """PUT: partial update; the support list is replaced as a whole when present."""
 
-    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, Item]]:
+    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, BadgeRecord]]:
         parsed = parse(system, fields, current, gone)
         updated = dict(current)
         for name in ("primaryBadgeId", "numberRequired"):
@@ -426,11 +432,11 @@ def update(
 
 def add_badge(
     system: Mapping[str, Any], milestone: Item, fields: Mapping[str, Any]
-) -> tuple[Item, dict[int, Item]]:
+) -> tuple[Item, dict[int, BadgeRecord]]:
     """add-badge: append a badge of this system to the support list (no-op if listed)."""
     badge_id = parse_badge_id(fields)
 
-    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, Item]]:
+    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, BadgeRecord]]:
         listed = [int(b) for b in current.get("supportBadgeIds", [])]
         if badge_id not in listed and len(listed) >= MAX_SUPPORT_BADGES:  # before any lookup
             report = Report()
@@ -441,7 +447,7 @@ def add_badge(
         if (
             badge is None
             or int(badge["systemId"]) != int(system["id"])
-            or (badge_id, str(badge["PK"])) in gone
+            or (badge_id, badge_store.key_of(badge)["PK"]) in gone
         ):
             report = Report()
             report.add("badgeId", UNKNOWN_BADGE, fields.get("badgeId"))
@@ -453,12 +459,12 @@ def add_badge(
     return _revise(milestone, change)
 
 
-def remove_badge(milestone: Item, fields: Mapping[str, Any]) -> tuple[Item, dict[int, Item]]:
+def remove_badge(milestone: Item, fields: Mapping[str, Any]) -> tuple[Item, dict[int, BadgeRecord]]:
     """remove-badge: drop a badge from the support list (no-op if not listed; no existence
     check)."""
     badge_id = parse_badge_id(fields)
 
-    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, Item]]:
+    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, BadgeRecord]]:
         listed = [int(b) for b in current.get("supportBadgeIds", [])]
         if badge_id not in listed:
             return None, {}
@@ -500,7 +506,7 @@ def _delete_actions(milestone: Mapping[str, Any]) -> list[dict[str, Any]]:
 # --- badge delete cascade ----------------------------------------------------------------------
 
 
-def detach_badge(badge: dict[str, Any]) -> None:
+def detach_badge(badge: Mapping[str, Any]) -> None:
     """Badge delete cascade (badges.md DELETE): delete the milestones whose primary it is and
     remove it from every support list.
 

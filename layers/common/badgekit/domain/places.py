@@ -9,32 +9,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from badgekit.store import keys
-
-Item = dict[str, Any]
+from badgekit.store.containers import (
+    ContainerRecord,
+    IssuerRecord,
+    ProgramRecord,
+    SystemRecord,
+)
 
 
 @dataclass(frozen=True)
 class Place:
     """The container named by a URL prefix: a system, and maybe an issuer and a program."""
 
-    system: Item
-    issuer: Item | None = None
-    program: Item | None = None
+    system: SystemRecord
+    issuer: IssuerRecord | None = None
+    program: ProgramRecord | None = None
 
     def contains(self, owned: Mapping[str, Any]) -> bool:
         """Rule 2: an item is addressable through its own container or any ancestor."""
-        if int(owned["systemId"]) != int(self.system["id"]):
+        if owned["systemId"] != self.system["id"]:
             return False
         if self.issuer is not None and owned.get("issuerId") != self.issuer["id"]:
             return False
         return self.program is None or owned.get("programId") == self.program["id"]
 
     def owner_ids(self) -> dict[str, int]:
-        ids = {"systemId": int(self.system["id"])}
+        ids = {"systemId": self.system["id"]}
         if self.issuer is not None:
-            ids["issuerId"] = int(self.issuer["id"])
+            ids["issuerId"] = self.issuer["id"]
         if self.program is not None:
-            ids["programId"] = int(self.program["id"])
+            ids["programId"] = self.program["id"]
         return ids
 
     def scope_prefix(self) -> str:
@@ -45,10 +49,10 @@ class Place:
     def level(self) -> tuple[str, int]:
         """The most specific container: ("system" | "issuer" | "program", id)."""
         if self.program is not None:
-            return "program", int(self.program["id"])
+            return "program", self.program["id"]
         if self.issuer is not None:
-            return "issuer", int(self.issuer["id"])
-        return "system", int(self.system["id"])
+            return "issuer", self.issuer["id"]
+        return "system", self.system["id"]
 
-    def parents(self) -> list[Item]:
+    def parents(self) -> list[ContainerRecord]:
         return [c for c in (self.system, self.issuer, self.program) if c is not None]

@@ -7,45 +7,33 @@ needed it first, for a consumer key's system check).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
 
 from badgekit.domain import badges, containers
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
 from badgekit.http.context import ApiRequest, param
-from badgekit.store import db, keys
+from badgekit.store import keys
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import SystemRecord
 
-Item = dict[str, Any]
+
+def _memo_key(slug: str) -> tuple[str, str]:
+    return ("system", keys.slug_key(slug))
 
 
-def find_system(request: ApiRequest, slug: str) -> Item | None:
-    memo_key = ("system", keys.slug_key(slug))
+def find_system(request: ApiRequest, slug: str) -> SystemRecord | None:
+    memo_key = _memo_key(slug)
     if memo_key not in request.memo:
         request.memo[memo_key] = containers.find_system(slug)
-    found: Item | None = request.memo[memo_key]
+    found: SystemRecord | None = request.memo[memo_key]
     return found
 
 
 def system_id_of(request: ApiRequest, slug: str) -> int | None:
     """For the auth check of consumer keys (auth.md §4 step 16)."""
     system = find_system(request, slug)
-    return int(system["id"]) if system else None
-
-
-def resolve_with(
-    request: ApiRequest, also: Sequence[keys.Key], **params: str
-) -> tuple[Place, list[Item | None]]:
-    """Resolve the Place and read items whose keys come from the path alone (e.g. a badge by
-    its global slug) in the same round trip as the system: one BatchGetItem."""
-    slug = param(params["systemSlug"])
-    memo_key = ("system", keys.slug_key(slug))
-    wanted = list(also) if memo_key in request.memo else [keys.system(slug), *also]
-    found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
-    if memo_key not in request.memo:
-        request.memo[memo_key] = found.get((wanted[0]["PK"], wanted[0]["SK"]))
-    extra = [found.get((key["PK"], key["SK"])) for key in also]
-    return resolve(request, **params), extra
+    return system["id"] if system else None
 
 
 def resolve(
@@ -70,10 +58,17 @@ def resolve(
 CONTAINER_PARAMS = ("systemSlug", "issuerSlug", "programSlug")
 
 
-def badge(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, Item]:
-    """The URL's container and its badge (`badgeSlug`); the system and the badge come in one
-    BatchGetItem. Other path parameters (a code, an email, ...) are the caller's."""
+def badge(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, BadgeRecord]:
+    """The URL's container and its badge (`badgeSlug`); the system (unless this request has
+    already read it) and the badge come in one BatchGetItem. Other path parameters (a code,
+    an email, ...) are the caller's."""
     slug = param(params["badgeSlug"])
     containers = {name: value for name, value in params.items() if name in CONTAINER_PARAMS}
-    place, (badge,) = resolve_with(request, [keys.badge(slug)], **containers)
-    return place, badges.under(place, badge, slug)
+    system_slug = param(containers["systemSlug"])
+    memo_key = _memo_key(system_slug)
+    known = memo_key in request.memo
+    system, found = badges.with_system(slug, None if known else system_slug)
+    if not known:
+        request.memo[memo_key] = system
+    place = resolve(request, **containers)
+    return place, badges.under(place, found, slug)

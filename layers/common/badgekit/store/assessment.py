@@ -14,7 +14,7 @@ purges it with the rest of the badge:
 - a **review** is one item at `keys.review(badgeId, applicationId, slug)` with its review items
   embedded, listed in `reviews_list(badgeId, applicationId)` (id order).
 
-Badges are read here only as the items their owner module stores (`db.Item`).
+Badges read here become `BadgeRecord`s (store/badges.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any, NotRequired, TypedDict
 
 from badgekit.jsonutil import dumps
 from badgekit.store import db, keys
+from badgekit.store.badges import BadgeRecord
 from badgekit.store.records import optional, record
 
 APPLICATION_ENTITY = "application"
@@ -224,7 +225,7 @@ def _batch_get_concurrently(key_list: Sequence[keys.Key]) -> list[db.Item]:
 
 def of_badges(
     badges: Sequence[tuple[int, keys.Key]], states: Sequence[bool], page: db.Page | None
-) -> tuple[list[tuple[ApplicationRecord, db.Item]], int]:
+) -> tuple[list[tuple[ApplicationRecord, BadgeRecord]], int]:
     """The applications of several badges (id and item key, in id order) in `states`, in
     (badge id, created, id) order, each with its badge item, one page or all, and the total.
 
@@ -259,8 +260,12 @@ def of_badges(
         [*({"PK": e["refPK"], "SK": e["refSK"]} for e in entries), *badge_keys]
     )
     by_key = {(item["PK"], item["SK"]): item for item in found}
-    badge_by_id = {int(item["id"]): item for item in found if item.get("entity") == "badge"}
-    rows: list[tuple[ApplicationRecord, db.Item]] = []
+    badge_by_id = {
+        int(item["id"]): record(item, BadgeRecord)
+        for item in found
+        if item.get("entity") == "badge"
+    }
+    rows: list[tuple[ApplicationRecord, BadgeRecord]] = []
     for entry in entries:
         item = by_key.get((entry["refPK"], entry["refSK"]))
         if item is None:
@@ -292,8 +297,8 @@ def of_learner(
     *,
     system_id: int,
     container_prefix: str,
-    badge: db.Item | None,
-) -> tuple[list[tuple[ApplicationRecord, db.Item]], int]:
+    badge: BadgeRecord | None,
+) -> tuple[list[tuple[ApplicationRecord, BadgeRecord]], int]:
     """One learner's applications in `states`, of one badge or of the container whose GSI2
     prefix is `container_prefix`, in (badge id, created, id) order, each with its badge item,
     one page or all, and the total.
@@ -323,16 +328,16 @@ def of_learner(
     ]
     found = _batch_get_concurrently([*(key for _, key in chosen), *pointers])
     by_key = {(item["PK"], item["SK"]): item for item in found}
-    badge_by_id: dict[int, db.Item] = {}
+    badge_by_id: dict[int, BadgeRecord] = {}
     if badge is not None:
-        badge_by_id[int(badge["id"])] = badge
+        badge_by_id[badge["id"]] = badge
     else:
         entries = [by_key[(p["PK"], p["SK"])] for p in pointers if (p["PK"], p["SK"]) in by_key]
         for owner in _batch_get_concurrently(
             [{"PK": e["refPK"], "SK": e["refSK"]} for e in entries]
         ):
-            badge_by_id[int(owner["id"])] = owner
-    rows: list[tuple[ApplicationRecord, db.Item]] = []
+            badge_by_id[int(owner["id"])] = record(owner, BadgeRecord)
+    rows: list[tuple[ApplicationRecord, BadgeRecord]] = []
     for order, key in chosen:
         stored = by_key.get((key["PK"], key["SK"]))
         badge_item = badge_by_id.get(order[0])

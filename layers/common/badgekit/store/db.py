@@ -7,7 +7,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -118,7 +118,7 @@ def _reasons_from_message(message: str, count: int) -> list[str]:
     return [part.strip() for part in message[start + 1 : end].split(",")]
 
 
-def still_there(item: Item) -> dict[str, Any]:
+def still_there(item: Mapping[str, Any]) -> dict[str, Any]:
     """ConditionCheck action: `item` (a parent) still exists at its key with the same id."""
     return {
         "ConditionCheck": {
@@ -129,7 +129,7 @@ def still_there(item: Item) -> dict[str, Any]:
     }
 
 
-def delete_same(item: Item) -> dict[str, Any]:
+def delete_same(item: Mapping[str, Any]) -> dict[str, Any]:
     """Delete action: `item` at its key, only if it is still the same entity (same id), so a
     delete racing a re-create under the same slug never removes the newcomer."""
     return {

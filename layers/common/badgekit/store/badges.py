@@ -1,0 +1,159 @@
+"""Badge classes in the table: their records, reads, list pages and the transaction actions that
+write them (keys and list scopes: `store/keys.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NotRequired, TypedDict, cast
+
+from badgekit.store import containers as container_store
+from badgekit.store import db, keys
+from badgekit.store.containers import SystemRecord
+from badgekit.store.records import optional, record
+
+
+class CriterionRecord(TypedDict):
+    id: int
+    description: str
+    required: bool
+    note: str
+
+
+class AlignmentRecord(TypedDict):
+    id: int
+    name: str
+    url: str
+    description: str
+
+
+class TagRecord(TypedDict):
+    id: int
+    value: str
+
+
+class BadgeRecord(TypedDict):
+    """A badge class with its child collections (badges.md); absent optional fields are not
+    stored."""
+
+    entity: str
+    id: int
+    slug: str
+    name: str
+    strapline: NotRequired[str]
+    earnerDescription: str
+    consumerDescription: str
+    issuerUrl: NotRequired[str]
+    rubricUrl: NotRequired[str]
+    criteriaUrl: str
+    timeValue: NotRequired[int]
+    timeUnits: NotRequired[str]
+    limit: NotRequired[int]
+    unique: NotRequired[bool]
+    archived: NotRequired[bool]
+    type: NotRequired[str]
+    evidenceType: NotRequired[str]
+    systemId: int
+    issuerId: NotRequired[int]
+    programId: NotRequired[int]
+    imageUrl: NotRequired[str]  # a remote image
+    imageSlug: NotRequired[str]  # a stored image (store/images.py)
+    criteria: NotRequired[list[CriterionRecord]]
+    alignments: NotRequired[list[AlignmentRecord]]
+    categories: NotRequired[list[str]]
+    tags: NotRequired[list[TagRecord]]
+    created: NotRequired[int]
+    version: NotRequired[int]
+
+
+def key_of(badge: BadgeRecord) -> keys.Key:
+    return keys.badge(badge["slug"])
+
+
+def stored(badge: BadgeRecord) -> BadgeRecord:
+    """`badge` with the key attributes of its item (records do not declare them; the generic
+    write helpers of `store/db.py` read them from items the domain hands on)."""
+    return cast(BadgeRecord, {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])})
+
+
+def _badge(item: db.Item) -> BadgeRecord:
+    return record(item, BadgeRecord)
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def with_system(
+    badge_slug: str, system_slug: str | None
+) -> tuple[SystemRecord | None, BadgeRecord | None]:
+    """A badge by its (global) slug and, when `system_slug` is given, that system too: one
+    strongly consistent BatchGetItem."""
+    badge_key = keys.badge(badge_slug)
+    wanted = [badge_key]
+    if system_slug is not None:
+        wanted.insert(0, container_store.system_key(system_slug))
+    found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
+    badge = found.get((badge_key["PK"], badge_key["SK"]))
+    system = None
+    if system_slug is not None:
+        system = found.get((wanted[0]["PK"], wanted[0]["SK"]))
+    return optional(system, SystemRecord), optional(badge, BadgeRecord)
+
+
+def page_of(
+    scopes: keys.ListScope | Sequence[keys.ListScope], page: db.Page | None
+) -> tuple[list[BadgeRecord], int]:
+    """The badges of one list (or of several merged), one page or all, and the total."""
+    items, total = db.list_members(scopes, page)
+    return [_badge(item) for item in items], total
+
+
+def indexed(badge_id: int) -> BadgeRecord | None:
+    """A badge by id as GSI1 has it (eventually consistent)."""
+    return optional(db.by_id("badge", badge_id), BadgeRecord)
+
+
+def current(found: Iterable[BadgeRecord]) -> list[BadgeRecord]:
+    """`found` (badges read through GSI1) as they are now: one consistent BatchGetItem; a
+    badge since deleted is left out."""
+    items = db.batch_get([key_of(badge) for badge in found])
+    return [_badge(item) for item in items if item.get("entity") == "badge"]
+
+
+def reload(current: BadgeRecord, gone: Exception, failure: Exception) -> BadgeRecord:
+    """`current` read again after a lost race (`db.reload`)."""
+    return _badge(db.reload({**current, **key_of(current)}, gone, failure))
+
+
+# --- write actions ---------------------------------------------------------------------------
+
+
+def put_new(badge: BadgeRecord) -> dict[str, Any]:
+    """Put action: the new badge at its slug's key, which must be free."""
+    item = {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])}
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+
+
+def still_there(badge: BadgeRecord) -> dict[str, Any]:
+    return db.still_there({**key_of(badge), "id": badge["id"]})
+
+
+def delete_same(badge: BadgeRecord) -> dict[str, Any]:
+    return db.delete_same({**key_of(badge), "id": badge["id"]})
+
+
+def save(current: BadgeRecord, updated: BadgeRecord, extra: list[dict[str, Any]]) -> None:
+    """Write `updated` over `current` (moved on a slug change) with `extra` actions, if
+    `current` is still the stored version; on success `updated` carries its new version."""
+    item: db.Item = {**updated, **key_of(updated)}
+    db.save_revision({**current, **key_of(current)}, db.Revision(item, extra))
+    updated["version"] = int(item["version"])
+
+
+def purge_children(badge_id: int) -> int:
+    """Remove what is left in a deleted badge's own partition (codes, instances, ...)."""
+    return db.delete_keys(db.partition_keys(keys.badge_partition(badge_id)))
+
+
+def stored_form(badge: Mapping[str, Any]) -> db.Item:
+    """A badge's attributes (`id`, `slug`, ...) as the item stored, keys included (its size)."""
+    return {**badge, **keys.badge(str(badge["slug"])), **keys.by_id("badge", int(badge["id"]))}

@@ -1,0 +1,184 @@
+"""Systems, issuers and programs in the table: their records, reads, list pages and the
+transaction actions that write them (keys: `store/keys.py`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict, cast
+
+from badgekit.store import consumers as consumer_store
+from badgekit.store import db, keys
+from badgekit.store.records import optional, record
+
+
+class _Container(TypedDict):
+    """What the three levels share (systems.md, issuers.md, programs.md)."""
+
+    id: int
+    slug: str
+    name: str
+    url: str
+    description: NotRequired[str]
+    email: NotRequired[str]
+    imageUrl: NotRequired[str]  # a remote image
+    imageSlug: NotRequired[str]  # a stored image (store/images.py)
+    created: NotRequired[int]
+    version: NotRequired[int]
+
+
+class SystemRecord(_Container):
+    entity: Literal["system"]
+
+
+class IssuerRecord(_Container):
+    entity: Literal["issuer"]
+    systemId: int
+
+
+class ProgramRecord(_Container):
+    entity: Literal["program"]
+    systemId: int
+    issuerId: int
+
+
+ContainerRecord = SystemRecord | IssuerRecord | ProgramRecord
+OwnedRecord = IssuerRecord | ProgramRecord  # what a system's partition holds
+
+
+def key_of(container: ContainerRecord) -> keys.Key:
+    """The item key of a container, rebuilt from its ids and slug."""
+    if container["entity"] == "system":
+        return keys.system(container["slug"])
+    if container["entity"] == "issuer":
+        return keys.issuer(container["systemId"], container["slug"])
+    return keys.program(container["systemId"], container["issuerId"], container["slug"])
+
+
+def stored[R: ContainerRecord](container: R) -> R:
+    """`container` with the key attributes of its item (records do not declare them; the
+    generic write helpers of `store/db.py` read them from items the domain hands on)."""
+    by_id = keys.by_id(container["entity"], container["id"])
+    return cast(R, {**container, **key_of(container), **by_id})
+
+
+def _owned(item: db.Item) -> OwnedRecord:
+    if item["entity"] == "issuer":
+        return record(item, IssuerRecord)
+    return record(item, ProgramRecord)
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def system_key(slug: str) -> keys.Key:
+    """For reading a system in a batch with other items (`store.badges.with_system`)."""
+    return keys.system(slug)
+
+
+def get_system(slug: str) -> SystemRecord | None:
+    return optional(db.get(keys.system(slug)), SystemRecord)
+
+
+def get_issuer(system_id: int, slug: str) -> IssuerRecord | None:
+    return optional(db.get(keys.issuer(system_id, slug)), IssuerRecord)
+
+
+def get_program(system_id: int, issuer_id: int, slug: str) -> ProgramRecord | None:
+    return optional(db.get(keys.program(system_id, issuer_id, slug)), ProgramRecord)
+
+
+def system_by_id(system_id: int) -> SystemRecord | None:
+    """Systems are keyed by slug: GSI1 finds one by id, a consistent read confirms it."""
+    found = db.by_id("system", system_id)
+    if found is None:
+        return None
+    system = db.get(keys.system(str(found["slug"])))
+    if system is None or system["id"] != found["id"]:
+        return None
+    return record(system, SystemRecord)
+
+
+def owned_by(system_id: int) -> list[OwnedRecord]:
+    """Every issuer and program of a system: one strongly consistent Query."""
+    items = db.query_prefix(keys.system_partition(system_id), keys.CONTAINER_PREFIX)
+    return [_owned(item) for item in items]
+
+
+def programs_of(system_id: int, issuer_id: int) -> list[ProgramRecord]:
+    partition = keys.system_partition(system_id)
+    items = db.query_prefix(partition, keys.programs_prefix(issuer_id))
+    return [record(item, ProgramRecord) for item in items]
+
+
+def programs_of_system(system_id: int) -> list[ProgramRecord]:
+    """Every program of a system (all its issuers'): one Query."""
+    partition = keys.system_partition(system_id)
+    items = db.query_prefix(partition, "CONTAINER#PROGRAM#")
+    return [record(item, ProgramRecord) for item in items]
+
+
+def systems_page(page: db.Page | None) -> tuple[list[SystemRecord], int]:
+    items, total = db.list_members(keys.systems_list(), page)
+    return [record(item, SystemRecord) for item in items], total
+
+
+def issuers_page(system_id: int, page: db.Page | None) -> tuple[list[IssuerRecord], int]:
+    items, total = db.list_members(keys.issuers_list(system_id), page)
+    return [record(item, IssuerRecord) for item in items], total
+
+
+def programs_page(
+    system_id: int, issuer_id: int, page: db.Page | None
+) -> tuple[list[ProgramRecord], int]:
+    items, total = db.list_members(keys.programs_list(system_id, issuer_id), page)
+    return [record(item, ProgramRecord) for item in items], total
+
+
+def reload[R: ContainerRecord](current: R, kind: type[R], gone: Exception, failure: Exception) -> R:
+    """`current` read again after a lost race (`db.reload`)."""
+    return record(db.reload({**current, **key_of(current)}, gone, failure), kind)
+
+
+# --- write actions ---------------------------------------------------------------------------
+
+
+def put_new(container: ContainerRecord) -> dict[str, Any]:
+    """Put action: the new container at its key, which must be free (slug uniqueness)."""
+    item = {**container, **key_of(container), **keys.by_id(container["entity"], container["id"])}
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+
+
+def still_there(container: ContainerRecord) -> dict[str, Any]:
+    """ConditionCheck action: the container (a parent) still exists, the same one."""
+    return db.still_there({**key_of(container), "id": container["id"]})
+
+
+def delete_same(container: ContainerRecord) -> dict[str, Any]:
+    return db.delete_same({**key_of(container), "id": container["id"]})
+
+
+def save[R: ContainerRecord](current: R, updated: R, extra: list[dict[str, Any]]) -> None:
+    """Write `updated` over `current` (moved to its new key on a slug change) with `extra`
+    actions, if `current` is still the stored version (`db.save_revision`); on success
+    `updated` carries its new version."""
+    item: db.Item = {**updated, **key_of(updated)}
+    db.save_revision({**current, **key_of(current)}, db.Revision(item, extra))
+    updated["version"] = int(item["version"])
+
+
+# --- purges (after a committed delete) -------------------------------------------------------
+
+
+def purge_system(system_id: int) -> int:
+    """Physically remove what a deleted system owned: its partition and its consumer keys."""
+    consumer_keys = consumer_store.keys_of_system(system_id)
+    owned = list(db.partition_keys(keys.system_partition(system_id)))
+    return db.delete_keys([*consumer_keys, *owned])
+
+
+def purge_issuer(system_id: int, issuer_id: int) -> int:
+    partition = keys.system_partition(system_id)
+    owned = [
+        *db.partition_keys(partition, keys.programs_prefix(issuer_id)),
+        *db.partition_keys(partition, keys.programs_list(system_id, issuer_id).prefix),
+    ]
+    return db.delete_keys(owned)
