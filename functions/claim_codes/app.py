@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import badges, codes, places
+from badgekit.domain import badges, codes, places, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -36,7 +36,7 @@ def with_badge(
     place: places.Place, badge: dict[str, Any], status: str | None, code: dict[str, Any]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {} if status is None else {"status": status}
-    body["claimCode"] = codes.code_json(code)
+    body["claimCode"] = render.code_json(code)
     body["badge"] = shaped(place, badge)
     return body
 
@@ -51,7 +51,7 @@ def list_all_codes(**params: str) -> Response[str]:
     page = request.page()
     pairs, total = codes.list_all(place, page)
     items = [
-        {**codes.code_json(code), "badge": {"id": int(badge["id"]), "slug": badge["slug"]}}
+        {**render.code_json(code), "badge": {"id": int(badge["id"]), "slug": badge["slug"]}}
         for code, badge in pairs
     ]
     return respond(envelope("claimCodes", items, total, page))
@@ -74,7 +74,7 @@ def list_codes(**params: str) -> Response[str]:
     place, badge = place_and_badge(params)
     page = request.page()
     items, total = codes.list_codes(badge, page)
-    body = envelope("claimCodes", [codes.code_json(item) for item in items], total, page)
+    body = envelope("claimCodes", [render.code_json(item) for item in items], total, page)
     shaped_body = {"claimCodes": body["claimCodes"], "badge": shaped(place, badge)}
     if "pageData" in body:
         shaped_body["pageData"] = body["pageData"]
@@ -100,7 +100,7 @@ def get_code(**params: str) -> Response[str]:
     code = param(params["code"])
     place, badge = place_and_badge(params)
     item = codes.get(badge, code)
-    return respond({"badge": shaped(place, badge), "claimCode": codes.code_json(item)})
+    return respond({"badge": shaped(place, badge), "claimCode": render.code_json(item)})
 
 
 @at_every_level("PUT", "/badges/<badgeSlug>/codes/<code>")

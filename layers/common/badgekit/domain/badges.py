@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from badgekit import timestamps
-from badgekit.domain import containers, images
+from badgekit.domain import containers, images, render
 from badgekit.domain.inputs import Body
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
@@ -42,6 +42,7 @@ from badgekit.errors import (
     ResourceNotFound,
 )
 from badgekit.jsonutil import dumps
+from badgekit.store import containers as container_store
 from badgekit.store import db, keys
 
 Item = dict[str, Any]
@@ -163,7 +164,7 @@ class Owners:
             return None
         key = (kind, int(entity_id))
         if self._by_id is None or key not in self._by_id:
-            for item in containers.containers_of(self.place.system):
+            for item in container_store.containers_of(self.place.system):
                 self._known(item)
         assert self._by_id is not None
         return self._by_id.get(key)
@@ -198,10 +199,10 @@ def badge_json(
     }
     issuer = owners.find("issuer", badge.get("issuerId"))
     if issuer is not None:
-        body["issuer"] = containers.issuer_json(issuer, [], base_url)
+        body["issuer"] = render.issuer_json(issuer, [], base_url)
     program = owners.find("program", badge.get("programId"))
     if program is not None:
-        body["program"] = containers.program_json(program, base_url)
+        body["program"] = render.program_json(program, base_url)
     body.update(
         {
             "criteriaUrl": badge["criteriaUrl"],

@@ -76,17 +76,6 @@ def not_found(code: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("claimCode", "code", code)
 
 
-def code_json(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The ClaimCode representation, keys in the spec's order."""
-    return {
-        "id": int(item["id"]),
-        "code": item["code"],
-        "claimed": bool(item.get("claimed", False)),
-        "email": item.get("email"),
-        "multiuse": bool(item.get("multiuse", False)),
-    }
-
-
 def used_up(item: Mapping[str, Any]) -> bool:
     """The lookup's `claimed`: this code can no longer be used (claimed and single-use)."""
     return bool(item.get("claimed", False)) and not bool(item.get("multiuse", False))

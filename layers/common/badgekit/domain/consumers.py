@@ -41,15 +41,6 @@ def _possible_key(api_key: str) -> bool:
     return True
 
 
-def consumer_json(item: Item, *, with_secret: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {"apiKey": item["apiKey"]}
-    if with_secret:
-        body["apiSecret"] = item["apiSecret"]
-    body["description"] = item.get("description")
-    body["created"] = timestamps.to_iso(item.get("created"))
-    return body
-
-
 def list_consumers(system: Item, page: db.Page | None) -> tuple[list[Item], int]:
     return db.list_members(keys.consumers_list(int(system["id"])), page)
 

@@ -6,17 +6,17 @@ create / update / delete rules serves all of them; a `Level` says where an item 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from badgekit import timestamps
-from badgekit.domain import images
+from badgekit.domain import images, render
 from badgekit.domain.images import ImageInput, image_input, image_url
 from badgekit.domain.inputs import Body
 from badgekit.domain.validation import EMAIL, URL, Report, StringField, check_fields, length
 from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import containers as container_store
 from badgekit.store import db, keys
 
 Item = dict[str, Any]
@@ -86,63 +86,17 @@ def get_program(system: Item, issuer: Item, slug: str) -> Item:
     return program
 
 
-# --- representations -------------------------------------------------------------------------
-
-
-def program_json(item: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-    return {
-        "id": int(item["id"]),
-        "slug": item["slug"],
-        "url": item["url"],
-        "name": item["name"],
-        "description": item.get("description"),
-        "email": item.get("email"),
-        "imageUrl": image_url(item, base_url),
-    }
-
-
-def issuer_json(item: Mapping[str, Any], programs: list[Item], base_url: str) -> dict[str, Any]:
-    ordered = sorted(programs, key=lambda p: int(p["id"]))
-    return {
-        **program_json(item, base_url),
-        "programs": [program_json(p, base_url) for p in ordered],
-    }
-
-
-def system_json(item: Mapping[str, Any], containers: list[Item], base_url: str) -> dict[str, Any]:
-    """A System with every issuer (ascending id), each with its programs."""
-    issuers = sorted((c for c in containers if c["entity"] == "issuer"), key=lambda i: int(i["id"]))
-    programs = _programs_by_issuer(containers)
-    return {
-        **program_json(item, base_url),
-        "issuers": [issuer_json(i, programs[int(i["id"])], base_url) for i in issuers],
-    }
-
-
-def _programs_by_issuer(containers: list[Item]) -> dict[int, list[Item]]:
-    grouped: dict[int, list[Item]] = defaultdict(list)
-    for item in containers:
-        if item["entity"] == "program":
-            grouped[int(item["issuerId"])].append(item)
-    return grouped
-
-
-def containers_of(system: Item) -> list[Item]:
-    """Every issuer and program of a system: one strongly consistent Query."""
-    return list(db.query_prefix(keys.system_partition(int(system["id"])), keys.CONTAINER_PREFIX))
-
-
 def programs_of(system: Item, issuer: Item) -> list[Item]:
     partition = keys.system_partition(int(system["id"]))
     return list(db.query_prefix(partition, keys.programs_prefix(int(issuer["id"]))))
 
 
 def describe_system(system: Item, base_url: str) -> dict[str, Any]:
-    return system_json(system, containers_of(system), base_url)
+    return render.system_json(system, container_store.containers_of(system), base_url)
 
 
 def describe_issuer(system: Item, issuer: Item, base_url: str) -> dict[str, Any]:
-    return issuer_json(issuer, programs_of(system, issuer), base_url)
+    return render.issuer_json(issuer, programs_of(system, issuer), base_url)
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -151,8 +105,10 @@ def describe_issuer(system: Item, issuer: Item, base_url: str) -> dict[str, Any]
 def list_systems(page: db.Page | None, base_url: str) -> tuple[list[dict[str, Any]], int]:
     systems, total = db.list_members(keys.systems_list(), page)
     # Each System embeds its issuers and programs: one Query per system, run concurrently.
-    containers = db.fan_out(containers_of, systems)
-    return [system_json(s, c, base_url) for s, c in zip(systems, containers, strict=True)], total
+    containers = db.fan_out(container_store.containers_of, systems)
+    return [
+        render.system_json(s, c, base_url) for s, c in zip(systems, containers, strict=True)
+    ], total
 
 
 def list_issuers(
@@ -163,11 +119,13 @@ def list_issuers(
         return [], total
     if page is None:  # every issuer: one Query for all the system's programs
         partition = keys.system_partition(int(system["id"]))
-        found = _programs_by_issuer(list(db.query_prefix(partition, "CONTAINER#PROGRAM#")))
+        found = render.programs_by_issuer(list(db.query_prefix(partition, "CONTAINER#PROGRAM#")))
         programs = [found[int(i["id"])] for i in issuers]
     else:  # one page: only its issuers' programs, one Query each, concurrently
         programs = db.fan_out(lambda issuer: programs_of(system, issuer), issuers)
-    return [issuer_json(i, p, base_url) for i, p in zip(issuers, programs, strict=True)], total
+    return [
+        render.issuer_json(i, p, base_url) for i, p in zip(issuers, programs, strict=True)
+    ], total
 
 
 def list_programs(
@@ -176,7 +134,7 @@ def list_programs(
     programs, total = db.list_members(
         keys.programs_list(int(system["id"]), int(issuer["id"])), page
     )
-    return [program_json(p, base_url) for p in programs], total
+    return [render.program_json(p, base_url) for p in programs], total
 
 
 # --- writes ----------------------------------------------------------------------------------

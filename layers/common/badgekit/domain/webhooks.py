@@ -208,11 +208,6 @@ FIELDS = (
 # --- configuration ----------------------------------------------------------------------------
 
 
-def webhook_json(item: Item) -> dict[str, Any]:
-    """The Webhook representation: never the secret."""
-    return {"id": int(item["id"]), "url": item["url"], "disabled": bool(item.get("disabled"))}
-
-
 def list_webhooks(system: Item, page: db.Page | None) -> tuple[list[Item], int]:
     """W2: the system's webhooks in ascending id (one Query of the system's partition)."""
     items = list(db.query_prefix(keys.system_partition(int(system["id"])), keys.WEBHOOK_PREFIX))
@@ -309,22 +304,6 @@ def disable(webhook: Item) -> None:
 
 
 # --- delivery log -----------------------------------------------------------------------------
-
-
-def delivery_json(item: Item) -> dict[str, Any]:
-    next_at = item.get("nextAttemptAt")
-    return {
-        "id": int(item["id"]),
-        "eventId": item["eventId"],
-        "action": item["action"],
-        "status": item["status"],
-        "attempts": int(item.get("attempts", 0)),
-        "lastStatusCode": db.int_or_none(item.get("lastStatusCode")),
-        "lastError": item.get("lastError"),
-        "nextAttemptAt": timestamps.to_iso(next_at),
-        "created": timestamps.to_iso(item.get("created")),
-        "updated": timestamps.to_iso(item.get("updated")),
-    }
 
 
 def list_deliveries(webhook: Item, page: db.Page | None) -> tuple[list[Item], int]:
