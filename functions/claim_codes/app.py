@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import badges, codes, places, render
+from badgekit.domain import codes, places, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -29,7 +29,7 @@ def place_and_badge(params: dict[str, str]) -> tuple[places.Place, dict[str, Any
 
 
 def shaped(place: places.Place, badge: dict[str, Any]) -> dict[str, Any]:
-    return badges.badge_json(badge, place.system, badges.Owners(place), current().base_url)
+    return render.Renderer(place, current().base_url).badge_json(badge)
 
 
 def with_badge(

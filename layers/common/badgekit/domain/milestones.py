@@ -27,7 +27,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
-from badgekit.domain import badges, instances
+from badgekit.domain import badges, instances, render
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
     INVALID_INTEGER,
@@ -140,40 +140,11 @@ def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[Item
 # --- representation ----------------------------------------------------------------------------
 
 
-@dataclass
-class Renderer:
-    """Milestone representations of one system: badges rendered with `milestones: []`."""
-
-    system: Mapping[str, Any]
-    base_url: str
-    known: dict[int, Item] = field(default_factory=dict)  # badges by id
-    owners: badges.Owners = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.owners = badges.Owners(Place(dict(self.system)))
-
-    def need(self, milestones: Iterable[Mapping[str, Any]]) -> Renderer:
-        """Look up the badges the milestones name that are not known yet."""
-        missing = referenced(milestones) - set(self.known)
-        self.known.update(badges.indexed_by_id(missing))
-        return self
-
-    def badge(self, badge_id: int) -> dict[str, Any] | None:
-        item = self.known.get(badge_id)
-        if item is None:
-            return None  # deleted meanwhile: its cascade is removing the reference
-        return badges.badge_json(item, self.system, self.owners, self.base_url, milestones=[])
-
-    def milestone(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        """The Milestone representation (milestones.md), keys in the spec's order."""
-        supports = (self.badge(int(b)) for b in item.get("supportBadgeIds", []))
-        return {
-            "id": int(item["id"]),
-            "action": item.get("action", "issue"),
-            "numberRequired": int(item["numberRequired"]),
-            "primaryBadge": self.badge(int(item["primaryBadgeId"])),
-            "supportBadges": [b for b in supports if b is not None],
-        }
+def need(renderer: render.Renderer, milestones: Iterable[Mapping[str, Any]]) -> render.Renderer:
+    """Look up the badges the milestones name that the renderer does not know yet."""
+    missing = referenced(milestones) - set(renderer.badges)
+    renderer.badges.update(badges.indexed_by_id(missing))
+    return renderer
 
 
 def for_badge(badge: Mapping[str, Any], place: Place, base_url: str) -> list[dict[str, Any]]:
@@ -182,9 +153,9 @@ def for_badge(badge: Mapping[str, Any], place: Place, base_url: str) -> list[dic
     found = of_primary(badge, place.system)
     if not found:
         return []
-    renderer = Renderer(place.system, base_url, {int(badge["id"]): dict(badge)})
-    renderer.need(found)
-    return [renderer.milestone(m) for m in found]
+    renderer = render.Renderer(Place(place.system), base_url, {int(badge["id"]): dict(badge)})
+    need(renderer, found)
+    return [renderer.milestone_json(m) for m in found]
 
 
 # --- input -------------------------------------------------------------------------------------
