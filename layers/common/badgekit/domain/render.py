@@ -103,7 +103,7 @@ class Renderer:
             "imageUrl": image_url(badge, base_url),
             "type": badge.get("type", ""),
             "archived": bool(badge.get("archived", False)),
-            "system": _nested_system(system, base_url),
+            "system": _nested_system_json(system, base_url),
         }
         issuer = self.owner("issuer", badge.get("issuerId"))
         if issuer is not None:
@@ -291,7 +291,7 @@ def consumer_json(item: Item, *, with_secret: bool = False) -> dict[str, Any]:
 # --- inside a badge (badges.md) -----------------------------------------------------------------
 
 
-def _nested_system(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+def _nested_system_json(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:
     """Inside a badge the system keeps the original's shape: no `description`, `issuers: []`."""
     return {
         "id": int(system["id"]),
