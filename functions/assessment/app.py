@@ -12,7 +12,7 @@ from functools import partial
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import assessment, places
+from badgekit.domain import assessment, places, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -50,8 +50,8 @@ def resolve_review(
     return place, badge, application, assessment.get_review(application, review_slug)
 
 
-def shaper(place: places.Place) -> assessment.Shaper:
-    return assessment.Shaper(place, current().base_url)
+def renderer_of(place: places.Place) -> render.Renderer:
+    return render.Renderer(place, current().base_url)
 
 
 def _list(place: places.Place, badge: BadgeRecord | None) -> Response[str]:
@@ -60,8 +60,8 @@ def _list(place: places.Place, badge: BadgeRecord | None) -> Response[str]:
     email = request.first("email") or None
     page = request.page()
     rows, total = assessment.list_applications(place, badge, states, email, page)
-    shape = shaper(place)
-    items = [shape.application(application, owner) for application, owner in rows]
+    renderer = renderer_of(place)
+    items = [renderer.application_json(application, owner) for application, owner in rows]
     return respond(envelope("applications", items, total, page))
 
 
@@ -83,28 +83,31 @@ def list_badge_applications(**params: str) -> Response[str]:
 def create_application(**params: str) -> Response[str]:
     place, badge = place_and_badge(params)
     application = assessment.create_application(badge, current().body)
-    body = {"status": "created", "application": shaper(place).application(application, badge)}
+    body = {
+        "status": "created",
+        "application": renderer_of(place).application_json(application, badge),
+    }
     return respond(body, 201)
 
 
 @at_every_level("GET", APPLICATION)
 def get_application(**params: str) -> Response[str]:
     place, badge, application = resolve_application(params)
-    return respond({"application": shaper(place).application(application, badge)})
+    return respond({"application": renderer_of(place).application_json(application, badge)})
 
 
 @at_every_level("PUT", APPLICATION)
 def update_application(**params: str) -> Response[str]:
     place, badge, application = resolve_application(params)
     updated = assessment.update_application(application, current().body)
-    body = {"status": "updated", "application": shaper(place).application(updated, badge)}
+    body = {"status": "updated", "application": renderer_of(place).application_json(updated, badge)}
     return respond(body)
 
 
 @at_every_level("DELETE", APPLICATION)
 def delete_application(**params: str) -> Response[str]:
     place, badge, application = resolve_application(params)
-    described = shaper(place).application(application, badge)
+    described = renderer_of(place).application_json(application, badge)
     assessment.delete_application(application)
     return respond({"status": "deleted", "application": described})
 
@@ -115,7 +118,7 @@ def delete_application(**params: str) -> Response[str]:
 @at_every_level("GET", f"{APPLICATION}/evidence")
 def list_evidence(**params: str) -> Response[str]:
     _, _, application = resolve_application(params)
-    return respond({"evidences": assessment.evidence_list(application)})
+    return respond({"evidences": render.evidences_json(application)})
 
 
 @at_every_level("GET", f"{APPLICATION}/evidence/<evidenceSlug>")
@@ -134,35 +137,37 @@ def list_reviews(**params: str) -> Response[str]:
     _, _, application = resolve_application(params)
     page = request.page()
     items, total = assessment.list_reviews(application, page)
-    reviews = [assessment.review_json(review) for review in items]
+    reviews = [render.review_json(review) for review in items]
     return respond(envelope("reviews", reviews, total, page))
 
 
 @at_every_level("POST", REVIEWS)
 def create_review(**params: str) -> Response[str]:
     place, badge, application = resolve_application(params)
-    review = assessment.create_review(shaper(place), badge, application, current().body)
-    return respond({"status": "created", "review": assessment.review_json(review)}, 201)
+    review = assessment.create_review(renderer_of(place), badge, application, current().body)
+    return respond({"status": "created", "review": render.review_json(review)}, 201)
 
 
 @at_every_level("GET", REVIEW)
 def get_review(**params: str) -> Response[str]:
     _, _, _, review = resolve_review(params)
-    return respond({"review": assessment.review_json(review)})
+    return respond({"review": render.review_json(review)})
 
 
 @at_every_level("PUT", REVIEW)
 def update_review(**params: str) -> Response[str]:
     place, badge, application, review = resolve_review(params)
-    updated = assessment.update_review(shaper(place), badge, application, review, current().body)
-    return respond({"status": "updated", "review": assessment.review_json(updated)})
+    updated = assessment.update_review(
+        renderer_of(place), badge, application, review, current().body
+    )
+    return respond({"status": "updated", "review": render.review_json(updated)})
 
 
 @at_every_level("DELETE", REVIEW)
 def delete_review(**params: str) -> Response[str]:
     _, _, _, review = resolve_review(params)
     assessment.delete_review(review)
-    described = assessment.review_json(review)
+    described = render.review_json(review)
     # The original answered under `badge`; both keys carry the same review (divergences B14).
     return respond({"status": "deleted", "review": described, "badge": described})
 

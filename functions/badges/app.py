@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import badges, cascade, milestones, places
+from badgekit.domain import badges, cascade, milestones, places, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current
@@ -33,8 +33,7 @@ def place_and_badge(params: dict[str, str]) -> tuple[places.Place, BadgeRecord]:
 
 
 def shaped(place: places.Place, badge: BadgeRecord, **extra: Any) -> dict[str, Any]:
-    owners = badges.Owners(place)
-    return badges.badge_json(badge, place.system, owners, current().base_url, **extra)
+    return render.Renderer(place, current().base_url).badge_json(badge, **extra)
 
 
 @at_every_level("GET", "/badges")
@@ -44,8 +43,8 @@ def list_badges(**params: str) -> Response[str]:
     states = badges.archived_filter(request.query.get("archived"))
     page = request.page()
     items, total = badges.list_badges(place, states, page)
-    owners = badges.Owners(place)
-    shaped_items = [badges.badge_json(b, place.system, owners, request.base_url) for b in items]
+    renderer = render.Renderer(place, request.base_url)
+    shaped_items = [renderer.badge_json(b) for b in items]
     return respond(envelope("badges", shaped_items, total, page))
 
 

@@ -6,14 +6,13 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import badges, codes, places
+from badgekit.domain import codes, places, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -30,15 +29,15 @@ def place_and_badge(params: dict[str, str]) -> tuple[places.Place, BadgeRecord]:
     return resolve.badge(current(), params)
 
 
-def shaped(place: places.Place, badge: Mapping[str, Any]) -> dict[str, Any]:
-    return badges.badge_json(badge, place.system, badges.Owners(place), current().base_url)
+def shaped(place: places.Place, badge: BadgeRecord) -> dict[str, Any]:
+    return render.Renderer(place, current().base_url).badge_json(badge)
 
 
 def with_badge(
-    place: places.Place, badge: Mapping[str, Any], status: str | None, code: dict[str, Any]
+    place: places.Place, badge: BadgeRecord, status: str | None, code: dict[str, Any]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {} if status is None else {"status": status}
-    body["claimCode"] = codes.code_json(code)
+    body["claimCode"] = render.code_json(code)
     body["badge"] = shaped(place, badge)
     return body
 
@@ -53,7 +52,7 @@ def list_all_codes(**params: str) -> Response[str]:
     page = request.page()
     pairs, total = codes.list_all(place, page)
     items = [
-        {**codes.code_json(code), "badge": {"id": int(badge["id"]), "slug": badge["slug"]}}
+        {**render.code_json(code), "badge": {"id": int(badge["id"]), "slug": badge["slug"]}}
         for code, badge in pairs
     ]
     return respond(envelope("claimCodes", items, total, page))
@@ -76,7 +75,7 @@ def list_codes(**params: str) -> Response[str]:
     place, badge = place_and_badge(params)
     page = request.page()
     items, total = codes.list_codes(badge, page)
-    body = envelope("claimCodes", [codes.code_json(item) for item in items], total, page)
+    body = envelope("claimCodes", [render.code_json(item) for item in items], total, page)
     shaped_body = {"claimCodes": body["claimCodes"], "badge": shaped(place, badge)}
     if "pageData" in body:
         shaped_body["pageData"] = body["pageData"]
@@ -102,7 +101,7 @@ def get_code(**params: str) -> Response[str]:
     code = param(params["code"])
     place, badge = place_and_badge(params)
     item = codes.get(badge, code)
-    return respond({"badge": shaped(place, badge), "claimCode": codes.code_json(item)})
+    return respond({"badge": shaped(place, badge), "claimCode": render.code_json(item)})
 
 
 @at_every_level("PUT", "/badges/<badgeSlug>/codes/<code>")

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from badgekit import config
-from badgekit.domain import cascade, consumers, containers
+from badgekit.domain import cascade, consumers, containers, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -64,7 +64,7 @@ def create_system() -> Response[str]:
     request.require_master()
     item = containers.create(containers.system_level(), request.body)
     return respond(
-        {"status": "created", "system": containers.system_json(item, [], request.base_url)}, 201
+        {"status": "created", "system": render.system_json(item, [], request.base_url)}, 201
     )
 
 
@@ -109,7 +109,7 @@ def create_issuer(systemSlug: str) -> Response[str]:
     request = current()
     item = containers.create(containers.issuer_level(the_system(systemSlug)), request.body)
     return respond(
-        {"status": "created", "issuer": containers.issuer_json(item, [], request.base_url)}, 201
+        {"status": "created", "issuer": render.issuer_json(item, [], request.base_url)}, 201
     )
 
 
@@ -155,7 +155,7 @@ def create_program(systemSlug: str, issuerSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     item = containers.create(containers.program_level(system, issuer), request.body)
     return respond(
-        {"status": "created", "program": containers.program_json(item, request.base_url)}, 201
+        {"status": "created", "program": render.program_json(item, request.base_url)}, 201
     )
 
 
@@ -163,7 +163,7 @@ def create_program(systemSlug: str, issuerSlug: str) -> Response[str]:
 def get_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Response[str]:
     system, issuer = the_issuer(systemSlug, issuerSlug)
     program = containers.get_program(system, issuer, param(programSlug))
-    return respond({"program": containers.program_json(program, current().base_url)})
+    return respond({"program": render.program_json(program, current().base_url)})
 
 
 @programs.put(f"{PROGRAMS}/<programSlug>")
@@ -172,7 +172,7 @@ def update_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Respon
     program = containers.get_program(system, issuer, param(programSlug))
     updated = containers.update(containers.program_level(system, issuer), program, current().body)
     return respond(
-        {"status": "updated", "program": containers.program_json(updated, current().base_url)}
+        {"status": "updated", "program": render.program_json(updated, current().base_url)}
     )
 
 
@@ -182,7 +182,7 @@ def delete_program(systemSlug: str, issuerSlug: str, programSlug: str) -> Respon
     program = containers.get_program(system, issuer, param(programSlug))
     cascade.delete_program(system, issuer, program)
     return respond(
-        {"status": "deleted", "program": containers.program_json(program, current().base_url)}
+        {"status": "deleted", "program": render.program_json(program, current().base_url)}
     )
 
 
@@ -197,7 +197,7 @@ def list_consumers(systemSlug: str) -> Response[str]:
     request.require_master()
     page = request.page()
     items, total = consumers.list_consumers(the_system(systemSlug), page)
-    return respond(envelope("consumers", [consumers.consumer_json(c) for c in items], total, page))
+    return respond(envelope("consumers", [render.consumer_json(c) for c in items], total, page))
 
 
 @consumer_keys.post(CONSUMERS)
@@ -206,7 +206,7 @@ def create_consumer(systemSlug: str) -> Response[str]:
     request.require_master()
     item = consumers.create(the_system(systemSlug), request.body)
     return respond(
-        {"status": "created", "consumer": consumers.consumer_json(item, with_secret=True)}, 201
+        {"status": "created", "consumer": render.consumer_json(item, with_secret=True)}, 201
     )
 
 
@@ -215,7 +215,7 @@ def delete_consumer(systemSlug: str, apiKey: str) -> Response[str]:
     request = current()
     request.require_master()
     item = consumers.delete(the_system(systemSlug), param(apiKey))
-    return respond({"status": "deleted", "consumer": consumers.consumer_json(item)})
+    return respond({"status": "deleted", "consumer": render.consumer_json(item)})
 
 
 lambda_handler = api.build_handler([health, systems, issuers, programs, consumer_keys])

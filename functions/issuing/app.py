@@ -8,17 +8,19 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import instances
+from badgekit.domain import instances, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
 
 router = Router()
+Item = dict[str, Any]
 
 # Registers a handler under the three container prefixes (README §1).
 at_every_level = partial(api.at_every_level, router)
@@ -31,13 +33,17 @@ def target_of(params: dict[str, str]) -> instances.Target:
     return instances.Target.of(place, badge, request.base_url)
 
 
+def shaped(target: instances.Target, instance: Item) -> Item:
+    return target.renderer.instance_json(instance, target.badge)
+
+
 @at_every_level("POST", "/badges/<badgeSlug>/instances")
 def award(**params: str) -> Response[str]:
     request = current()
     target = target_of(params)
     created = instances.award(target, request.fields)
-    body = {"status": "created", "instance": instances.instance_json(created, target)}
-    location = instances.assertion_path(str(created["slug"]))
+    body = {"status": "created", "instance": shaped(target, created)}
+    location = render.assertion_path(str(created["slug"]))
     return respond(body, 201, {"Location": location})
 
 
@@ -46,8 +52,7 @@ def award_bulk(**params: str) -> Response[str]:
     request = current()
     target = target_of(params)
     created = instances.award_bulk(target, request.fields)
-    shaped = [instances.instance_json(item, target) for item in created]
-    return respond({"status": "created", "instances": shaped}, 201)
+    return respond({"status": "created", "instances": [shaped(target, i) for i in created]}, 201)
 
 
 @at_every_level("GET", "/badges/<badgeSlug>/instances")
@@ -56,8 +61,7 @@ def list_instances(**params: str) -> Response[str]:
     target = target_of(params)
     page = request.page()
     items, total = instances.list_for_badge(target.badge, page)
-    shaped = [instances.instance_json(item, target) for item in items]
-    return respond(envelope("instances", shaped, total, page))
+    return respond(envelope("instances", [shaped(target, i) for i in items], total, page))
 
 
 def _email(params: dict[str, str]) -> str:
@@ -69,7 +73,7 @@ def get_instance(**params: str) -> Response[str]:
     email = _email(params)
     target = target_of(params)
     instance = instances.get(target.badge, email)
-    return respond({"instance": instances.instance_json(instance, target)})
+    return respond({"instance": shaped(target, instance)})
 
 
 @at_every_level("PUT", "/badges/<badgeSlug>/instances/<email>")
@@ -78,7 +82,7 @@ def update_instance(**params: str) -> Response[str]:
     email = _email(params)
     target = target_of(params)
     updated = instances.update(target.badge, email, request.fields)
-    return respond({"status": "updated", "instance": instances.instance_json(updated, target)})
+    return respond({"status": "updated", "instance": shaped(target, updated)})
 
 
 @at_every_level("DELETE", "/badges/<badgeSlug>/instances/<email>")
@@ -87,7 +91,7 @@ def revoke_instance(**params: str) -> Response[str]:
     target = target_of(params)
     revoked = instances.revoke(target, email)
     # No `status` key (issuing.md, as in the original).
-    return respond({"instance": instances.instance_json(revoked, target)})
+    return respond({"instance": shaped(target, revoked)})
 
 
 @at_every_level("GET", "/instances/<email>")
@@ -98,8 +102,10 @@ def list_earner_instances(**params: str) -> Response[str]:
     place = resolve.resolve(request, **params)
     page = request.page()
     items, total = instances.list_for_earner(place, email, page)
-    shaped = instances.earner_json(place, items, request.base_url)
-    return respond(envelope("instances", shaped, total, page))
+    renderer = render.Renderer(place, request.base_url)
+    pairs = instances.with_badges(items)
+    listed = [renderer.instance_json(item, badge) for item, badge in pairs]
+    return respond(envelope("instances", listed, total, page))
 
 
 lambda_handler = api.build_handler([router])

@@ -11,7 +11,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import milestones
+from badgekit.domain import milestones, render
+from badgekit.domain.places import Place
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -34,8 +35,8 @@ def system_and_milestone(system_slug: str, milestone_id: str) -> tuple[SystemRec
 
 
 def shaped(system: SystemRecord, item: dict[str, Any], found: dict[int, Any]) -> Any:
-    renderer = milestones.Renderer(system, current().base_url, dict(found))
-    return renderer.need([item]).milestone(item)
+    renderer = render.Renderer(Place(system), current().base_url, found)
+    return milestones.need(renderer, [item]).milestone_json(item)
 
 
 @router.get(MILESTONES)
@@ -44,8 +45,9 @@ def list_milestones(systemSlug: str) -> Response[str]:
     system = system_of(systemSlug)
     page = request.page()
     items, total = milestones.list_milestones(system, page)
-    renderer = milestones.Renderer(system, request.base_url).need(items)
-    return respond(envelope("milestones", [renderer.milestone(m) for m in items], total, page))
+    renderer = milestones.need(render.Renderer(Place(system), request.base_url), items)
+    shaped = [renderer.milestone_json(m) for m in items]
+    return respond(envelope("milestones", shaped, total, page))
 
 
 @router.post(MILESTONES)

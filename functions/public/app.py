@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from badgekit import jsonutil
-from badgekit.domain import badges, images, public
+from badgekit.domain import badges, images, public, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -48,7 +48,7 @@ def list_public_badges() -> Response[str]:
 @documents.get(ISSUER)
 @documents.get(PROGRAM)
 def issuer_organisation(**params: str) -> Response[str]:
-    return respond(public.organisation(resolve.resolve(current(), **params)))
+    return respond(render.organisation_json(resolve.resolve(current(), **params)))
 
 
 @documents.get(f"{SYSTEM}/badges/<badgeSlug>")
@@ -57,7 +57,7 @@ def issuer_organisation(**params: str) -> Response[str]:
 def badge_class(**params: str) -> Response[str]:
     request = current()
     place, badge = resolve.badge(request, params)
-    return respond(public.badge_class(place, badge, request.base_url))
+    return respond(render.Renderer(place, request.base_url).badge_class_json(badge))
 
 
 @documents.get("/public/assertions/<instanceSlug>")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from badgekit.domain import webhooks
+from badgekit.domain import render, webhooks
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -31,19 +31,19 @@ def list_webhooks(systemSlug: str) -> Response[str]:
     request = current()
     page = request.page()
     items, total = webhooks.list_webhooks(the_system(systemSlug), page)
-    return respond(envelope("webhooks", [webhooks.webhook_json(i) for i in items], total, page))
+    return respond(envelope("webhooks", [render.webhook_json(i) for i in items], total, page))
 
 
 @router.post(WEBHOOKS)
 def create_webhook(systemSlug: str) -> Response[str]:
     item = webhooks.create(the_system(systemSlug), current().body)
-    return respond({"status": "created", "webhook": webhooks.webhook_json(item)}, 201)
+    return respond({"status": "created", "webhook": render.webhook_json(item)}, 201)
 
 
 @router.delete(WEBHOOK)
 def delete_webhook(systemSlug: str, webhookId: str) -> Response[str]:
     item = webhooks.delete(the_system(systemSlug), param(webhookId))
-    return respond({"status": "deleted", "webhook": webhooks.webhook_json(item)})
+    return respond({"status": "deleted", "webhook": render.webhook_json(item)})
 
 
 @router.get(f"{WEBHOOK}/deliveries")
@@ -52,7 +52,7 @@ def list_deliveries(systemSlug: str, webhookId: str) -> Response[str]:
     webhook = webhooks.get(the_system(systemSlug), param(webhookId))
     page = request.page()
     items, total = webhooks.list_deliveries(webhook, page)
-    return respond(envelope("deliveries", [webhooks.delivery_json(i) for i in items], total, page))
+    return respond(envelope("deliveries", [render.delivery_json(i) for i in items], total, page))
 
 
 @router.post(f"{WEBHOOK}/deliveries/<deliveryId>/redeliver")
@@ -61,7 +61,7 @@ def redeliver(systemSlug: str, webhookId: str, deliveryId: str) -> Response[str]
         the_system(systemSlug), param(webhookId), param(deliveryId)
     )
     updated = webhooks.redeliver(webhook, delivery)
-    return respond({"delivery": webhooks.delivery_json(updated)}, 202)
+    return respond({"delivery": render.delivery_json(updated)}, 202)
 
 
 lambda_handler = api.build_handler([router])

@@ -803,17 +803,19 @@ def test_a_large_badge_makes_smaller_chunks(tree):
     """Each event embeds the badge: a badge of ~300 KB fits about 9 awards in a transaction
     under DynamoDB's 4 MB cap."""
     from badgekit.domain import instances
+    from badgekit.domain.places import Place
     from badgekit.store import db, keys
 
     badge = db.get(keys.badge("system-badge"))
     badge["earnerDescription"] = "x" * 300_000
-    target = instances.Target(badge, db.get(keys.system("chicago")), None, BASE)  # type: ignore[arg-type]
-    target._json = {"description": badge["earnerDescription"]}
+    target = instances.Target.of(Place(db.get(keys.system("chicago"))), badge, BASE)
+    rendered = target.renderer._badges_json  # the badge as every event of the bulk embeds it
+    rendered[int(badge["id"])] = {"description": badge["earnerDescription"]}
     spec = instances.BulkInput([], None, None, None)
     size = instances._chunk_size(target, ("a@example.org", 1), spec)
     assert 5 <= size <= 10
     small = {"description": "short"}
-    target._json = small
+    rendered[int(badge["id"])] = small
     assert instances._chunk_size(target, ("a@example.org", 1), spec) == 24
 
 

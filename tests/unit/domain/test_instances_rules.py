@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from badgekit.domain import instances
+from badgekit.domain import instances, render
 from badgekit.domain.instances import AwardInput, BulkInput, parse_award, parse_bulk, parse_update
 from badgekit.errors import ValidationError
 
@@ -190,17 +190,17 @@ def test_update_details():
 
 
 def test_assertion_urls_quote_the_slug():
-    assert instances.assertion_path("abc") == "/public/assertions/abc"
-    assert instances.assertion_path("a/b c@d") == "/public/assertions/a%2Fb%20c%40d"
-    assert instances.assertion_url("abc", "https://api.example.org") == (
+    assert render.assertion_path("abc") == "/public/assertions/abc"
+    assert render.assertion_path("a/b c@d") == "/public/assertions/a%2Fb%20c%40d"
+    assert render.assertion_url("abc", "https://api.example.org") == (
         "https://api.example.org/public/assertions/abc"
     )
 
 
 def test_recipient_hash():
     digest = hashlib.sha256(b"brian@example.orgsalt").hexdigest()
-    assert instances.recipient_hash(EMAIL, "salt") == f"sha256${digest}"
-    assert instances.recipient_hash(EMAIL) == "sha256$" + hashlib.sha256(EMAIL.encode()).hexdigest()
+    assert render.recipient_hash(EMAIL, "salt") == f"sha256${digest}"
+    assert render.recipient_hash(EMAIL) == "sha256$" + hashlib.sha256(EMAIL.encode()).hexdigest()
 
 
 def test_instance_errors():

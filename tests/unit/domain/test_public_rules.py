@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from badgekit.domain import public
+from badgekit.domain import public, render
 from badgekit.domain.places import Place
 
 SYSTEM = {
@@ -21,7 +21,7 @@ PROGRAM = {"id": 3, "name": "Scratch", "url": "http://scratch.mit.edu"}
 
 
 def test_the_spec_example():
-    assert public.organisation(Place(SYSTEM)) == {
+    assert render.organisation_json(Place(SYSTEM)) == {
         "name": "Chicago",
         "url": "http://cityofchicago.org",
         "description": "The City of Chicago",
@@ -30,19 +30,19 @@ def test_the_spec_example():
 
 
 def test_each_key_from_the_most_specific_container_with_a_value():
-    assert public.organisation(Place(SYSTEM, ISSUER, PROGRAM)) == {
+    assert render.organisation_json(Place(SYSTEM, ISSUER, PROGRAM)) == {
         "name": "Scratch",
         "url": "http://scratch.mit.edu",
         "description": "The City of Chicago",
         "email": "mayor-emanuel@cityofchicago.org",
     }
     issuer = {**ISSUER, "email": "library@lib.org"}
-    assert public.organisation(Place(SYSTEM, issuer, PROGRAM))["email"] == "library@lib.org"
+    assert render.organisation_json(Place(SYSTEM, issuer, PROGRAM))["email"] == "library@lib.org"
 
 
 def test_keys_no_container_has_are_omitted():
     bare = {"id": 1, "name": "Bare", "url": "http://bare.org", "description": None, "email": ""}
-    assert public.organisation(Place(bare)) == {"name": "Bare", "url": "http://bare.org"}
+    assert render.organisation_json(Place(bare)) == {"name": "Bare", "url": "http://bare.org"}
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,24 @@ def test_numbers_become_ints_at_every_depth():
     assert all(type(tag) is int for tag in found["tags"])
 
 
-def test_fractions_stay_numbers_and_the_item_is_not_changed():
-    item = {"ratio": Decimal("0.5"), "nested": {"n": Decimal(3)}, "set": {Decimal(4)}}
-    assert plain(item) == {"ratio": 0.5, "nested": {"n": 3}, "set": {4}}
-    assert item["nested"] == {"n": Decimal(3)}
+def test_numbers_no_api_write_makes_stay_decimals_and_the_item_is_not_changed():
+    item = {
+        "ratio": Decimal("0.5"),
+        "huge": Decimal("9.9E+125"),
+        "nested": {"n": Decimal(3), "edge": Decimal(2**63 - 1), "past": Decimal(2**63)},
+        "set": {Decimal(4)},
+    }
+    found = plain(item)
+    assert found == {
+        "ratio": Decimal("0.5"),
+        "huge": Decimal("9.9E+125"),
+        "nested": {"n": 3, "edge": 2**63 - 1, "past": Decimal(2**63)},
+        "set": {4},
+    }
+    assert type(found["ratio"]) is Decimal
+    assert type(found["nested"]["edge"]) is int
+    assert type(found["nested"]["past"]) is Decimal
+    assert type(item["nested"]["n"]) is Decimal
 
 
 def test_an_absent_item_is_none():

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from badgekit import timestamps
-from badgekit.domain import badges, codes
+from badgekit.domain import badges, codes, render
 from badgekit.domain.inputs import Body
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
@@ -61,77 +61,15 @@ MAX_ITEM_BYTES = badges.MAX_ITEM_BYTES
 _SLUG_ATTEMPTS = 3  # a generated slug colliding with an existing one is retried
 
 
-# --- representations -----------------------------------------------------------------------------
-
-
-class Shaper:
-    """Builds Application / Review JSON for one request: each badge is shaped once, and nested
-    issuers / programs come from one `badges.Owners` (at most one containers Query)."""
-
-    def __init__(self, place: Place, base_url: str) -> None:
-        self.place = place
-        self.base_url = base_url
-        self.owners = badges.Owners(place)
-        self._badges: dict[int, dict[str, Any]] = {}
-
-    def badge(self, badge: BadgeRecord) -> dict[str, Any]:
-        badge_id = int(badge["id"])
-        if badge_id not in self._badges:
-            self._badges[badge_id] = badges.badge_json(
-                badge, self.place.system, self.owners, self.base_url, milestones=[]
-            )
-        return self._badges[badge_id]
-
-    def application(self, application: Mapping[str, Any], badge: BadgeRecord) -> dict[str, Any]:
-        return {
-            "id": int(application["id"]),
-            "slug": application["slug"],
-            "learner": application["learner"],
-            "created": timestamps.to_iso(application.get("created")),
-            "assignedTo": application.get("assignedTo"),
-            "assignedExpiration": timestamps.to_iso(application.get("assignedExpiration")),
-            "badge": self.badge(badge),
-            "processed": timestamps.to_iso(application.get("processed")),
-            "evidence": evidence_list(application),
-        }
-
-
-def evidence_json(evidence: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "slug": evidence["slug"],
-        "url": evidence.get("url"),
-        "mediaType": evidence.get("mediaType"),
-        "reflection": evidence.get("reflection"),
-    }
-
-
-def evidence_list(application: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [evidence_json(e) for e in application.get("evidence", [])]
+# --- evidence and approval ---------------------------------------------------------------------
 
 
 def find_evidence(application: Mapping[str, Any], slug: str) -> dict[str, Any]:
     """One evidence item by slug (case-insensitive, like every slug), else the 404."""
     for evidence in application.get("evidence", []):
         if str(evidence["slug"]).lower() == slug.lower():
-            return evidence_json(evidence)
+            return render.evidence_json(evidence)
     raise ResourceNotFound.for_field("evidence", "slug", slug)
-
-
-def review_json(review: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": int(review["id"]),
-        "slug": review["slug"],
-        "author": review["author"],
-        "comment": review.get("comment"),
-        "reviewItems": [
-            {
-                "criterionId": int(item["criterionId"]),
-                "satisfied": bool(item.get("satisfied", False)),
-                "comment": item.get("comment"),
-            }
-            for item in review.get("reviewItems", [])
-        ],
-    }
 
 
 def approved(badge: Mapping[str, Any], review: ReviewRecord) -> bool:
@@ -142,18 +80,6 @@ def approved(badge: Mapping[str, Any], review: ReviewRecord) -> bool:
         item["criterionId"] for item in review.get("reviewItems", []) if item.get("satisfied")
     }
     return required <= satisfied
-
-
-def review_payload(
-    shaper: Shaper, badge: BadgeRecord, application: ApplicationRecord, review: ReviewRecord
-) -> dict[str, Any]:
-    """The `review` webhook payload (webhooks.md §3.3), keys in the spec's order."""
-    return {
-        "action": "review",
-        "application": shaper.application(application, badge),
-        "review": review_json(review),
-        "approved": approved(badge, review),
-    }
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -434,7 +360,7 @@ def _validate_review(
 
 
 def create_review(
-    shaper: Shaper, badge: BadgeRecord, application: ApplicationRecord, body: Body
+    renderer: render.Renderer, badge: BadgeRecord, application: ApplicationRecord, body: Body
 ) -> ReviewRecord:
     """POST …/reviews: the review, its list entry, checks that the application (same version)
     and the badge are still there, and the `review` outbox event, in one transaction.
@@ -457,7 +383,9 @@ def create_review(
             review["slug"] = keys.new_slug()
         _check_size(assessment_store.review_size(review), "Review")
         event = outbox.event_put(
-            int(badge["systemId"]), "review", review_payload(shaper, badge, current, review)
+            int(badge["systemId"]),
+            "review",
+            renderer.review_payload(badge, current, review, approved(badge, review)),
         )
         try:
             assessment_store.insert_review(review, current, badge, event)
@@ -472,7 +400,7 @@ def create_review(
 
 
 def update_review(
-    shaper: Shaper,
+    renderer: render.Renderer,
     badge: BadgeRecord,
     application: ApplicationRecord,
     review: ReviewRecord,
@@ -495,7 +423,9 @@ def update_review(
             updated["reviewItems"] = items
         _check_size(assessment_store.review_size(updated), "Review")
         event = outbox.event_put(
-            int(badge["systemId"]), "review", review_payload(shaper, badge, owner, updated)
+            int(badge["systemId"]),
+            "review",
+            renderer.review_payload(badge, owner, updated, approved(badge, updated)),
         )
         try:
             return assessment_store.save_review(current, updated, owner, badge, event)

@@ -45,7 +45,7 @@ from badgekit.jsonutil import dumps
 from badgekit.store import badges as badge_store
 from badgekit.store import db, keys
 from badgekit.store.badges import BadgeRecord
-from badgekit.store.containers import OwnedRecord, SystemRecord
+from badgekit.store.containers import SystemRecord
 from badgekit.store.records import record
 
 Item = dict[str, Any]  # a badge or a child (criterion, alignment) being built from input
@@ -152,134 +152,6 @@ def list_badges(
 def list_all_badges(states: list[bool], page: db.Page | None) -> tuple[list[BadgeRecord], int]:
     """Every badge of every system (`GET /public/badges`)."""
     return badge_store.page_of([keys.all_badges_list(state) for state in states], page)
-
-
-class Owners:
-    """Issuers and programs by id, for the nested `issuer` / `program` objects of badges.
-
-    The URL's own containers are known; deeper ones (a program badge listed at system level)
-    come from one strongly consistent Query of the system's containers, made at most once."""
-
-    def __init__(self, place: Place) -> None:
-        self.place = place
-        self._by_id: dict[tuple[str, int], OwnedRecord] | None = None
-        for item in (place.issuer, place.program):
-            if item is not None:
-                self._known(item)
-
-    def _known(self, item: OwnedRecord) -> None:
-        if self._by_id is None:
-            self._by_id = {}
-        self._by_id[(item["entity"], int(item["id"]))] = item
-
-    def find(self, kind: str, entity_id: Any) -> OwnedRecord | None:
-        if entity_id is None:
-            return None
-        key = (kind, int(entity_id))
-        if self._by_id is None or key not in self._by_id:
-            for item in containers.containers_of(self.place.system):
-                self._known(item)
-        assert self._by_id is not None
-        return self._by_id.get(key)
-
-
-def badge_json(
-    badge: Mapping[str, Any],
-    system: Mapping[str, Any],
-    owners: Owners,
-    base_url: str,
-    milestones: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The Badge representation (badges.md), keys in the spec's order."""
-    body: dict[str, Any] = {
-        "id": int(badge["id"]),
-        "slug": badge["slug"],
-        "name": badge["name"],
-        "strapline": badge.get("strapline"),
-        "earnerDescription": badge["earnerDescription"],
-        "consumerDescription": badge["consumerDescription"],
-        "issuerUrl": badge.get("issuerUrl"),
-        "rubricUrl": badge.get("rubricUrl"),
-        "timeValue": db.int_or_none(badge.get("timeValue")),
-        "timeUnits": badge.get("timeUnits"),
-        "limit": db.int_or_none(badge.get("limit")),
-        "unique": bool(badge.get("unique", False)),
-        "created": timestamps.to_iso(badge.get("created")),
-        "imageUrl": images.image_url(badge, base_url),
-        "type": badge.get("type", ""),
-        "archived": bool(badge.get("archived", False)),
-        "system": _nested_system(system, base_url),
-    }
-    issuer = owners.find("issuer", badge.get("issuerId"))
-    if issuer is not None:
-        body["issuer"] = containers.issuer_json(issuer, [], base_url)
-    program = owners.find("program", badge.get("programId"))
-    if program is not None:
-        body["program"] = containers.program_json(program, base_url)
-    body.update(
-        {
-            "criteriaUrl": badge["criteriaUrl"],
-            "criteria": [_criterion_json(c) for c in badge.get("criteria", [])],
-            "alignments": [_alignment_json(a) for a in badge.get("alignments", [])],
-            "evidenceType": badge.get("evidenceType"),
-            "categories": list(badge.get("categories", [])),
-            "tags": [{"id": int(t["id"]), "value": t["value"]} for t in badge.get("tags", [])],
-            "milestones": milestones or [],
-        }
-    )
-    return body
-
-
-def _nested_system(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-    """Inside a badge the system keeps the original's shape: no `description`, `issuers: []`."""
-    return {
-        "id": int(system["id"]),
-        "slug": system["slug"],
-        "url": system["url"],
-        "name": system["name"],
-        "email": system.get("email"),
-        "imageUrl": images.image_url(system, base_url),
-        "issuers": [],
-    }
-
-
-def _criterion_json(criterion: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": int(criterion["id"]),
-        "description": criterion.get("description", ""),
-        "required": bool(criterion.get("required", False)),
-        "note": criterion.get("note", ""),
-    }
-
-
-def _alignment_json(alignment: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": int(alignment["id"]),
-        "name": alignment["name"],
-        "url": alignment["url"],
-        "description": alignment.get("description", ""),
-    }
-
-
-def class_url(
-    badge: Mapping[str, Any], system: Mapping[str, Any], owners: Owners, base_url: str
-) -> str:
-    """Absolute URL of the public badge class, under the badge's own container (issuing.md)."""
-    return f"{organisation_url(badge, system, owners, base_url)}/badges/{badge['slug']}"
-
-
-def organisation_url(
-    badge: Mapping[str, Any], system: Mapping[str, Any], owners: Owners, base_url: str
-) -> str:
-    """Absolute URL of the issuer-organisation document of the badge's own container."""
-    url = f"{base_url}/public/systems/{system['slug']}"
-    issuer = owners.find("issuer", badge.get("issuerId"))
-    if issuer is not None:
-        url += f"/issuers/{issuer['slug']}"
-        program = owners.find("program", badge.get("programId"))
-        if program is not None:
-            url += f"/programs/{program['slug']}"
-    return url
 
 
 # --- input ----------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from badgekit.domain.validation import (
 )
 from badgekit.errors import CodeAlreadyUsed, ResourceConflict, ResourceNotFound
 from badgekit.store import db, keys
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.records import record
 
 Item = dict[str, Any]
 
@@ -74,17 +76,6 @@ def already_used(code: str) -> CodeAlreadyUsed:
 
 def not_found(code: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("claimCode", "code", code)
-
-
-def code_json(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The ClaimCode representation, keys in the spec's order."""
-    return {
-        "id": int(item["id"]),
-        "code": item["code"],
-        "claimed": bool(item.get("claimed", False)),
-        "email": item.get("email"),
-        "multiuse": bool(item.get("multiuse", False)),
-    }
 
 
 def used_up(item: Mapping[str, Any]) -> bool:
@@ -365,7 +356,7 @@ def candidates(place: Place, code: str) -> list[keys.Key]:
     return [key for _, key in found]
 
 
-def lookup(place: Place, code: str) -> tuple[Item, Item]:
+def lookup(place: Place, code: str) -> tuple[Item, BadgeRecord]:
     """GET {L}/codes/{code}: (code item, badge) of the lowest-id code in scope. The index is
     eventually consistent; each candidate is confirmed by a strongly consistent read of the code
     (read concurrently with its badge, by id)."""
@@ -373,7 +364,7 @@ def lookup(place: Place, code: str) -> tuple[Item, Item]:
         badge_id = int(str(key["PK"]).rsplit("#", 1)[1])  # BADGEID#<id>
         item, badge = _code_and_badge(key, badge_id)
         if item is not None and badge is not None:
-            return item, badge
+            return item, record(badge, BadgeRecord)
     raise ResourceNotFound(f"Could not find the requested claim code {code}")
 
 

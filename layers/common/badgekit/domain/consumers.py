@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from badgekit import timestamps
 from badgekit.domain.inputs import Body
@@ -41,15 +40,6 @@ def _possible_key(api_key: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate from a `\ud800` escape in the token
         return False
     return True
-
-
-def consumer_json(item: ConsumerRecord, *, with_secret: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {"apiKey": item["apiKey"]}
-    if with_secret:
-        body["apiSecret"] = item["apiSecret"]
-    body["description"] = item.get("description")
-    body["created"] = timestamps.to_iso(item.get("created"))
-    return body
 
 
 def list_consumers(system: SystemRecord, page: db.Page | None) -> tuple[list[ConsumerRecord], int]:

@@ -6,13 +6,12 @@ create / update / delete rules serves all of them; a `Level` says where an item 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from badgekit import timestamps
-from badgekit.domain import images
+from badgekit.domain import images, render
 from badgekit.domain.images import ImageInput, image_input, image_url
 from badgekit.domain.inputs import Body
 from badgekit.domain.validation import EMAIL, URL, Report, StringField, check_fields, length
@@ -22,7 +21,6 @@ from badgekit.store import db, keys
 from badgekit.store.containers import (
     ContainerRecord,
     IssuerRecord,
-    OwnedRecord,
     ProgramRecord,
     SystemRecord,
 )
@@ -87,66 +85,16 @@ def get_program(system: SystemRecord, issuer: IssuerRecord, slug: str) -> Progra
     return program
 
 
-# --- representations -------------------------------------------------------------------------
-
-
-def program_json(item: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-    return {
-        "id": int(item["id"]),
-        "slug": item["slug"],
-        "url": item["url"],
-        "name": item["name"],
-        "description": item.get("description"),
-        "email": item.get("email"),
-        "imageUrl": image_url(item, base_url),
-    }
-
-
-def issuer_json(
-    item: Mapping[str, Any], programs: Sequence[Mapping[str, Any]], base_url: str
-) -> dict[str, Any]:
-    ordered = sorted(programs, key=lambda p: int(p["id"]))
-    return {
-        **program_json(item, base_url),
-        "programs": [program_json(p, base_url) for p in ordered],
-    }
-
-
-def system_json(
-    item: Mapping[str, Any], containers: Sequence[Mapping[str, Any]], base_url: str
-) -> dict[str, Any]:
-    """A System with every issuer (ascending id), each with its programs."""
-    issuers = sorted((c for c in containers if c["entity"] == "issuer"), key=lambda i: int(i["id"]))
-    programs = _programs_by_issuer(containers)
-    return {
-        **program_json(item, base_url),
-        "issuers": [issuer_json(i, programs[int(i["id"])], base_url) for i in issuers],
-    }
-
-
-def _programs_by_issuer[M: Mapping[str, Any]](containers: Sequence[M]) -> dict[int, list[M]]:
-    grouped: dict[int, list[M]] = defaultdict(list)
-    for item in containers:
-        if item["entity"] == "program":
-            grouped[int(item["issuerId"])].append(item)
-    return grouped
-
-
-def containers_of(system: SystemRecord) -> list[OwnedRecord]:
-    """Every issuer and program of a system: one strongly consistent Query."""
-    return container_store.owned_by(system["id"])
-
-
 def programs_of(system: SystemRecord, issuer: IssuerRecord) -> list[ProgramRecord]:
     return container_store.programs_of(system["id"], issuer["id"])
 
 
 def describe_system(system: SystemRecord, base_url: str) -> dict[str, Any]:
-    return system_json(system, containers_of(system), base_url)
+    return render.system_json(system, container_store.owned_by(system["id"]), base_url)
 
 
 def describe_issuer(system: SystemRecord, issuer: IssuerRecord, base_url: str) -> dict[str, Any]:
-    return issuer_json(issuer, programs_of(system, issuer), base_url)
+    return render.issuer_json(issuer, programs_of(system, issuer), base_url)
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -155,8 +103,10 @@ def describe_issuer(system: SystemRecord, issuer: IssuerRecord, base_url: str) -
 def list_systems(page: db.Page | None, base_url: str) -> tuple[list[dict[str, Any]], int]:
     systems, total = container_store.systems_page(page)
     # Each System embeds its issuers and programs: one Query per system, run concurrently.
-    containers = db.fan_out(containers_of, systems)
-    return [system_json(s, c, base_url) for s, c in zip(systems, containers, strict=True)], total
+    containers = db.fan_out(lambda s: container_store.owned_by(s["id"]), systems)
+    return [
+        render.system_json(s, c, base_url) for s, c in zip(systems, containers, strict=True)
+    ], total
 
 
 def list_issuers(
@@ -166,18 +116,20 @@ def list_issuers(
     if not issuers:
         return [], total
     if page is None:  # every issuer: one Query for all the system's programs
-        found = _programs_by_issuer(container_store.programs_of_system(system["id"]))
+        found = render.programs_by_issuer(container_store.programs_of_system(system["id"]))
         programs = [found[i["id"]] for i in issuers]
     else:  # one page: only its issuers' programs, one Query each, concurrently
         programs = db.fan_out(lambda issuer: programs_of(system, issuer), issuers)
-    return [issuer_json(i, p, base_url) for i, p in zip(issuers, programs, strict=True)], total
+    return [
+        render.issuer_json(i, p, base_url) for i, p in zip(issuers, programs, strict=True)
+    ], total
 
 
 def list_programs(
     system: SystemRecord, issuer: IssuerRecord, page: db.Page | None, base_url: str
 ) -> tuple[list[dict[str, Any]], int]:
     programs, total = container_store.programs_page(system["id"], issuer["id"], page)
-    return [program_json(p, base_url) for p in programs], total
+    return [render.program_json(p, base_url) for p in programs], total
 
 
 # --- writes ----------------------------------------------------------------------------------

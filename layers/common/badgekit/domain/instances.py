@@ -16,17 +16,15 @@ held by an email" (C8 by container, C9 for milestones).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
 from badgekit import jsonutil, timestamps
-from badgekit.domain import badges, codes
+from badgekit.domain import badges, codes, render
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
     EMAIL,
@@ -41,6 +39,7 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import badges as badge_store
 from badgekit.store import containers as container_store
 from badgekit.store import db, keys, outbox
 from badgekit.store.badges import BadgeRecord
@@ -75,78 +74,28 @@ _CHUNK_BYTES = 3_000_000
 _ATTEMPTS = 6  # transaction conflicts and generated-slug collisions are retried
 
 
-# --- rendering ------------------------------------------------------------------------------------
+# --- the badge being issued ----------------------------------------------------------------------
 
 
-def assertion_url(slug: str, base_url: str) -> str:
-    return f"{base_url}{assertion_path(slug)}"
-
-
-def assertion_path(slug: str) -> str:
-    return f"/public/assertions/{quote(slug, safe='')}"
-
-
-@dataclass
+@dataclass(frozen=True)
 class Target:
-    """A badge being issued or shown, with what its Badge representation needs: its own
-    system, the owners (issuers/programs) resolver and the request's base URL."""
+    """A badge being issued or shown, and the request's renderer (its Badge representation in
+    responses and events, the base URL of its assertions)."""
 
-    badge: Mapping[str, Any]
-    system: Mapping[str, Any]
-    owners: badges.Owners
-    base_url: str
-    _json: dict[str, Any] | None = field(default=None, repr=False)
+    badge: BadgeRecord
+    renderer: render.Renderer
 
     @classmethod
-    def of(cls, place: Place, badge: Mapping[str, Any], base_url: str) -> Target:
-        return cls(badge, place.system, badges.Owners(place), base_url)
+    def of(cls, place: Place, badge: BadgeRecord, base_url: str) -> Target:
+        return cls(badge, render.Renderer(place, base_url))
 
     @property
     def badge_id(self) -> int:
-        return int(self.badge["id"])
+        return self.badge["id"]
 
-    def badge_json(self) -> dict[str, Any]:
-        if self._json is None:
-            self._json = badges.badge_json(
-                self.badge, self.system, self.owners, self.base_url, milestones=[]
-            )
-        return self._json
-
-
-def instance_json(instance: Mapping[str, Any], target: Target) -> dict[str, Any]:
-    """The Instance representation (issuing.md), keys in the spec's order."""
-    return {
-        "slug": instance["slug"],
-        "email": instance["email"],
-        "expires": timestamps.to_iso(instance.get("expires")),
-        "issuedOn": timestamps.to_iso(instance.get("issuedOn")),
-        "claimCode": instance.get("claimCode"),
-        "assertionUrl": assertion_url(str(instance["slug"]), target.base_url),
-        "badge": target.badge_json(),
-    }
-
-
-def award_payload(instance: Mapping[str, Any], target: Target, comment: str | None) -> Item:
-    """webhooks.md §3.1, key order included."""
-    return {
-        "action": "award",
-        "uid": instance["slug"],
-        "badge": target.badge_json(),
-        "email": instance["email"],
-        "assertionUrl": assertion_url(str(instance["slug"]), target.base_url),
-        "issuedOn": timestamps.to_seconds(instance.get("issuedOn")),
-        "comment": comment,
-    }
-
-
-def revoke_payload(instance: Mapping[str, Any], target: Target) -> Item:
-    """webhooks.md §3.2."""
-    return {
-        "action": "revoke",
-        "uid": instance["slug"],
-        "badge": target.badge_json(),
-        "email": instance["email"],
-    }
+    @property
+    def base_url(self) -> str:
+        return self.renderer.base_url
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -342,7 +291,7 @@ def _own_actions(
         outbox.event_put(
             event_system_id,
             "award",
-            award_payload(instance, target, comment),
+            target.renderer.award_payload(instance, target.badge, comment),
             origin=origin,
             attributes={
                 "badgeId": target.badge_id,
@@ -360,7 +309,7 @@ class _Retry(Exception):
 def already_awarded(email: str, target: Target, existing: Mapping[str, Any]) -> ResourceConflict:
     return ResourceConflict(
         f"User {email} has already been awarded badge {target.badge['slug']}",
-        {"assertionUrl": assertion_url(str(existing["slug"]), target.base_url)},
+        {"assertionUrl": render.assertion_url(str(existing["slug"]), target.base_url)},
     )
 
 
@@ -375,7 +324,7 @@ def _explain(
     """The spec error for a cancelled award, from the data as it now is (issuing.md flow, in
     its order: badge, code, already awarded, slug); `_Retry` when nothing explains it."""
     wanted = [
-        {"PK": target.badge["PK"], "SK": target.badge["SK"]},
+        badge_store.key_of(target.badge),
         keys.instance(target.badge_id, email),
     ]
     if code is not None:
@@ -540,7 +489,7 @@ def _award_chunk(target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInp
         try:
             db.transact(actions)
         except db.TransactionFailed as failure:
-            badge_key = {"PK": target.badge["PK"], "SK": target.badge["SK"]}
+            badge_key = badge_store.key_of(target.badge)
             wanted = [badge_key, *(keys.instance(target.badge_id, e) for e, _ in pending)]
             found = {(i["PK"], i["SK"]): i for i in db.batch_get(wanted)}
             badge_now = found.pop((badge_key["PK"], badge_key["SK"]), None)
@@ -588,7 +537,7 @@ def system_by_id(system_id: int) -> SystemRecord | None:
 
 
 def award_from_milestone(
-    badge: Mapping[str, Any], email: str, event_system_id: int, base_url: str
+    badge: BadgeRecord, email: str, event_system_id: int, base_url: str
 ) -> Item | None:
     """Milestone auto-award (milestones.md step 4-5): an instance of `badge` for `email`
     (generated slug, issued now, no expiry, no code) and its `award` event (origin
@@ -597,7 +546,7 @@ def award_from_milestone(
     system = system_by_id(int(badge["systemId"]))
     if system is None:
         return None
-    target = Target(badge, system, badges.Owners(Place(system)), base_url)
+    target = Target.of(Place(system), badge, base_url)
     try:
         return _award(
             target, AwardInput(email), origin="milestone", event_system_id=event_system_id
@@ -640,20 +589,12 @@ def list_for_earner(place: Place, email: str, page: db.Page | None) -> tuple[lis
     return found, total
 
 
-def earner_json(place: Place, found: Sequence[Item], base_url: str) -> list[dict[str, Any]]:
-    """Instances of several badges of the URL's system, each with its badge (read by id);
-    an instance whose badge is being deleted is left out (the cascade removes it)."""
+def with_badges(found: Sequence[Item]) -> list[tuple[Item, BadgeRecord]]:
+    """Instances of several badges, each with its badge (read by id); an instance whose badge
+    is being deleted is left out (the cascade removes it)."""
     by_id = badges.current_by_id(int(item["badgeId"]) for item in found)
-    owners = badges.Owners(place)
-    targets: dict[int, Target] = {}
-    shaped = []
-    for item in found:
-        badge = by_id.get(int(item["badgeId"]))
-        if badge is None:
-            continue
-        target = targets.setdefault(int(badge["id"]), Target(badge, place.system, owners, base_url))
-        shaped.append(instance_json(item, target))
-    return shaped
+    pairs = [(item, by_id.get(int(item["badgeId"]))) for item in found]
+    return [(item, badge) for item, badge in pairs if badge is not None]
 
 
 # --- revoking and updating ------------------------------------------------------------------------
@@ -689,7 +630,11 @@ def revoke(target: Target, email: str) -> Item:
             }
         },
         *db.list_remove(keys.instances_list(target.badge_id), instance_id),
-        outbox.event_put(int(target.badge["systemId"]), "revoke", revoke_payload(instance, target)),
+        outbox.event_put(
+            int(target.badge["systemId"]),
+            "revoke",
+            target.renderer.revoke_payload(instance, target.badge),
+        ),
     ]
     try:
         db.transact(actions)
@@ -775,8 +720,3 @@ def _slugs_in(partition: str, prefix: str) -> Iterable[Item]:
         if "LastEvaluatedKey" not in response:
             return
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def recipient_hash(email: str, salt: str = "") -> str:
-    """`sha256$` + lowercase hex SHA-256 of the email (+ salt), as Open Badges hashes it."""
-    return "sha256$" + hashlib.sha256((email + salt).encode()).hexdigest()

@@ -27,7 +27,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
-from badgekit.domain import badges, instances
+from badgekit.domain import badges, instances, render
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
     INVALID_INTEGER,
@@ -44,7 +44,6 @@ from badgekit.errors import ResourceNotFound
 from badgekit.store import badges as badge_store
 from badgekit.store import db, keys
 from badgekit.store.badges import BadgeRecord
-from badgekit.store.containers import SystemRecord
 
 Item = dict[str, Any]
 # Badges a transaction found missing at their key: (id, PK) of the index entry that named them.
@@ -143,51 +142,22 @@ def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[Item
 # --- representation ----------------------------------------------------------------------------
 
 
-@dataclass
-class Renderer:
-    """Milestone representations of one system: badges rendered with `milestones: []`."""
-
-    system: SystemRecord
-    base_url: str
-    known: dict[int, Mapping[str, Any]] = field(default_factory=dict)  # badges by id
-    owners: badges.Owners = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.owners = badges.Owners(Place(self.system))
-
-    def need(self, milestones: Iterable[Mapping[str, Any]]) -> Renderer:
-        """Look up the badges the milestones name that are not known yet."""
-        missing = referenced(milestones) - set(self.known)
-        self.known.update(badges.indexed_by_id(missing))
-        return self
-
-    def badge(self, badge_id: int) -> dict[str, Any] | None:
-        item = self.known.get(badge_id)
-        if item is None:
-            return None  # deleted meanwhile: its cascade is removing the reference
-        return badges.badge_json(item, self.system, self.owners, self.base_url, milestones=[])
-
-    def milestone(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        """The Milestone representation (milestones.md), keys in the spec's order."""
-        supports = (self.badge(int(b)) for b in item.get("supportBadgeIds", []))
-        return {
-            "id": int(item["id"]),
-            "action": item.get("action", "issue"),
-            "numberRequired": int(item["numberRequired"]),
-            "primaryBadge": self.badge(int(item["primaryBadgeId"])),
-            "supportBadges": [b for b in supports if b is not None],
-        }
+def need(renderer: render.Renderer, milestones: Iterable[Mapping[str, Any]]) -> render.Renderer:
+    """Look up the badges the milestones name that the renderer does not know yet."""
+    missing = referenced(milestones) - set(renderer.badges)
+    renderer.badges.update(badges.indexed_by_id(missing))
+    return renderer
 
 
-def for_badge(badge: Mapping[str, Any], place: Place, base_url: str) -> list[dict[str, Any]]:
+def for_badge(badge: BadgeRecord, place: Place, base_url: str) -> list[dict[str, Any]]:
     """The `milestones` key of a single-badge GET (badges.md): milestones of the URL's system
     whose primary badge is this badge."""
     found = of_primary(badge, place.system)
     if not found:
         return []
-    renderer = Renderer(place.system, base_url, {int(badge["id"]): dict(badge)})
-    renderer.need(found)
-    return [renderer.milestone(m) for m in found]
+    renderer = render.Renderer(Place(place.system), base_url, {badge["id"]: badge})
+    need(renderer, found)
+    return [renderer.milestone_json(m) for m in found]
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -555,7 +525,7 @@ class AwardMemo:
     the milestones listing a badge and the primary badges. Never what an earner holds."""
 
     listing: dict[int, list[Item]] = field(default_factory=dict)
-    primaries: dict[int, Item | None] = field(default_factory=dict)
+    primaries: dict[int, BadgeRecord | None] = field(default_factory=dict)
 
 
 def listing(badge_id: int, memo: AwardMemo | None = None) -> list[Item]:
@@ -618,7 +588,7 @@ def auto_award(
     created: list[Item] = []
     for primary in eligible(candidates, held):
         if primary not in memo.primaries:
-            memo.primaries[primary] = db.by_id("badge", primary)
+            memo.primaries[primary] = badge_store.indexed(primary)
         badge = memo.primaries[primary]
         if badge is None:
             logger.warning("milestone badge %s not found; not awarded", primary)

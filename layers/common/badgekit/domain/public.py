@@ -1,6 +1,7 @@
-"""Public Open Badges 1.0 documents (spec issuing.md "Public documents", badges.md
-`GET /public/badges`): hosted assertions, badge classes, issuer organisations and the public
-badge list.
+"""What the public Open Badges documents read (spec issuing.md "Public documents", badges.md
+`GET /public/badges`): hosted assertions and the public badge list, and which format a request
+asks for; the documents themselves (assertions, badge classes, issuer organisations) are
+rendered by `badgekit.domain.render`.
 
 Hosted assertions: by default exactly the spec's Open Badges 1.0 document; a request whose
 `Accept` prefers `application/ld+json` gets an Open Badges 2.0 Assertion (salted recipient
@@ -8,45 +9,12 @@ hash). A revoked instance keeps a tombstone: `410` with `revoked: true` in eithe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from badgekit import timestamps
-from badgekit.domain import badges, images, instances
+from badgekit.domain import badges, instances, render
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
 from badgekit.store import db, keys
-
-ORGANISATION_KEYS = ("name", "url", "description", "email")
-
-
-def organisation(place: Place) -> dict[str, str]:
-    """IssuerOrganization: each key from the most specific container that has a value for it
-    (program, then issuer, then system); keys no container has are omitted."""
-    document: dict[str, str] = {}
-    for key in ORGANISATION_KEYS:
-        for container in reversed(place.parents()):
-            value = container.get(key)
-            if value:
-                document[key] = str(value)
-                break
-    return document
-
-
-def badge_class(place: Place, badge: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-    """BadgeClass: the badge as Open Badges 1.0 publishes it (no tags, no ids)."""
-    owners = badges.Owners(place)
-    return {
-        "name": badge["name"],
-        "description": badge["consumerDescription"],
-        "image": images.image_url(badge, base_url),
-        "criteria": badge["criteriaUrl"],
-        "alignment": [
-            {"name": a["name"], "url": a["url"], "description": a.get("description", "")}
-            for a in badge.get("alignments", [])
-        ],
-        "issuer": badges.organisation_url(badge, place.system, owners, base_url),
-    }
 
 
 def badge_locations(
@@ -56,20 +24,21 @@ def badge_locations(
     members, total = badges.list_all_badges(states, page)
     system_ids = sorted({int(badge["systemId"]) for badge in members})
     systems = dict(zip(system_ids, db.fan_out(instances.system_by_id, system_ids), strict=True))
-    owners = {sid: badges.Owners(Place(system)) for sid, system in systems.items() if system}
+    renderers = {
+        sid: render.Renderer(Place(system), base_url) for sid, system in systems.items() if system
+    }
     locations = []
     for badge in members:
         system = systems.get(int(badge["systemId"]))
         if system is None:
             continue  # its system is being deleted: the purge removes the badge shortly
-        url = badges.class_url(badge, system, owners[int(badge["systemId"])], base_url)
+        url = renderers[int(badge["systemId"])].class_url(badge)
         locations.append({"location": url})
     return locations, total
 
 
 # --- hosted assertions (issuing.md GET /public/assertions/{instanceSlug}) ---------------------
 
-OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 LINKED_DATA = "application/ld+json"
 
 
@@ -101,55 +70,13 @@ def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[st
     item = db.get(keys.assertion(slug))
     if item is None:
         raise assertion_not_found()
-    url = instances.assertion_url(str(item["slug"]), base_url)
+    url = render.assertion_url(str(item["slug"]), base_url)
     if item.get("revoked"):
-        if linked_data:
-            return 410, {"@context": OB2_CONTEXT, "id": url, "type": "Assertion", "revoked": True}
-        return 410, {"revoked": True}
+        return 410, render.revoked_assertion_json(url, linked_data)
     badge, system = instances.badge_and_system(int(item["badgeId"]), int(item["systemId"]))
     if badge is None or system is None:
         raise assertion_not_found()  # the badge is being deleted: its cascade removes this
-    badge_url = badges.class_url(badge, system, badges.Owners(Place(system)), base_url)
-    # Stored values render whatever they are (README §6 "Range"): clamped, or null if garbage.
-    issued_on = timestamps.to_seconds(item.get("issuedOn"))
-    expires = timestamps.to_seconds(item.get("expires"))
+    badge_url = render.Renderer(Place(system), base_url).class_url(badge)
     if linked_data:
-        return 200, _assertion_v2(item, url, badge_url, issued_on, expires)
-    document: dict[str, Any] = {
-        "uid": item["slug"],
-        "recipient": {
-            "identity": instances.recipient_hash(str(item["email"])),
-            "type": "email",
-            "hashed": True,
-        },
-        "badge": badge_url,
-        "verify": {"url": url, "type": "hosted"},
-        "issuedOn": issued_on,
-    }
-    if expires is not None:
-        document["expires"] = expires
-    return 200, document
-
-
-def _assertion_v2(
-    item: Mapping[str, Any], url: str, badge_url: str, issued_on: int | None, expires: int | None
-) -> dict[str, Any]:
-    """Open Badges 2.0 Assertion (hosted verification, salted email hash)."""
-    salt = str(item["salt"])
-    document: dict[str, Any] = {
-        "@context": OB2_CONTEXT,
-        "type": "Assertion",
-        "id": url,
-        "recipient": {
-            "type": "email",
-            "hashed": True,
-            "salt": salt,
-            "identity": instances.recipient_hash(str(item["email"]), salt),
-        },
-        "badge": badge_url,
-        "verification": {"type": "hosted"},
-        "issuedOn": timestamps.to_iso(issued_on),
-    }
-    if expires is not None:
-        document["expires"] = timestamps.to_iso(expires)
-    return document
+        return 200, render.assertion_v2_json(item, url, badge_url)
+    return 200, render.assertion_json(item, url, badge_url)

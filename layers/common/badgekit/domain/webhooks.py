@@ -205,11 +205,6 @@ FIELDS = (
 # --- configuration ----------------------------------------------------------------------------
 
 
-def webhook_json(item: WebhookRecord) -> dict[str, Any]:
-    """The Webhook representation: never the secret."""
-    return {"id": int(item["id"]), "url": item["url"], "disabled": bool(item.get("disabled"))}
-
-
 def list_webhooks(
     system: Mapping[str, Any], page: db.Page | None
 ) -> tuple[list[WebhookRecord], int]:
@@ -279,22 +274,6 @@ def disable(webhook: WebhookRecord) -> None:
 
 
 # --- delivery log -----------------------------------------------------------------------------
-
-
-def delivery_json(item: DeliveryRecord) -> dict[str, Any]:
-    next_at = item.get("nextAttemptAt")
-    return {
-        "id": int(item["id"]),
-        "eventId": item["eventId"],
-        "action": item["action"],
-        "status": item["status"],
-        "attempts": int(item.get("attempts", 0)),
-        "lastStatusCode": db.int_or_none(item.get("lastStatusCode")),
-        "lastError": item.get("lastError"),
-        "nextAttemptAt": timestamps.to_iso(next_at),
-        "created": timestamps.to_iso(item.get("created")),
-        "updated": timestamps.to_iso(item.get("updated")),
-    }
 
 
 def list_deliveries(

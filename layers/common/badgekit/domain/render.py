@@ -1,0 +1,495 @@
+"""Every JSON document the API returns or publishes: the API's representations (systems,
+issuers, programs, consumers, badges, claim codes, instances, applications, evidence, reviews,
+milestones, webhooks, deliveries), the webhook event payloads (webhooks.md §3) and the public
+Open Badges documents (issuing.md "Public documents": hosted assertions 1.0 and 2.0, badge
+classes, issuer organisations).
+
+Names: `<thing>_json` renders one thing, `<action>_payload` an event's payload, `<thing>_url`
+an absolute URL. A document that nests badges (or the issuers and programs a badge belongs to)
+is rendered by a `Renderer`, the one per-request cache; every other document is a plain
+function of its item.
+
+Rendering reads nothing but, through `Renderer`, a system's containers (at most one Query per
+renderer); the callers read everything else."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from badgekit import timestamps
+from badgekit.domain.images import image_url
+from badgekit.domain.places import Place
+from badgekit.store import containers as container_store
+from badgekit.store import db
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.consumers import ConsumerRecord
+from badgekit.store.containers import OwnedRecord
+from badgekit.store.webhooks import DeliveryRecord, WebhookRecord
+
+Document = dict[str, Any]
+
+
+class Renderer:
+    """The documents of one request that nest badges: each badge is rendered once (with
+    `milestones: []`), and the issuers / programs nested in badges are the URL's own
+    containers or, deeper ones (a program badge listed at system level), come from one strongly
+    consistent Query of the system's containers, made at most once.
+
+    `badges` holds badges by id for documents that name badges by id (milestones); the caller
+    looks them up (`milestones.need`)."""
+
+    def __init__(
+        self, place: Place, base_url: str, badges: Mapping[int, BadgeRecord] | None = None
+    ) -> None:
+        self.place = place
+        self.base_url = base_url
+        self.badges: dict[int, BadgeRecord] = dict(badges or {})
+        self._owners: dict[tuple[str, int], OwnedRecord] | None = None
+        self._badges_json: dict[int, dict[str, Any]] = {}
+        for item in (place.issuer, place.program):
+            if item is not None:
+                self._known(item)
+
+    # --- issuers and programs by id, for the nested `issuer` / `program` objects of badges
+
+    def _known(self, item: OwnedRecord) -> None:
+        if self._owners is None:
+            self._owners = {}
+        self._owners[(item["entity"], item["id"])] = item
+
+    def owner(self, kind: str, entity_id: Any) -> OwnedRecord | None:
+        if entity_id is None:
+            return None
+        key = (kind, int(entity_id))
+        if self._owners is None or key not in self._owners:
+            for item in container_store.owned_by(self.place.system["id"]):
+                self._known(item)
+        assert self._owners is not None
+        return self._owners.get(key)
+
+    # --- badges (badges.md) ------------------------------------------------------------------
+
+    def badge_json(
+        self, badge: Mapping[str, Any], milestones: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The Badge representation (badges.md), keys in the spec's order. Without
+        `milestones` (`milestones: []`) a badge is rendered once per renderer."""
+        if milestones is not None:
+            return self._badge_json(badge, milestones)
+        badge_id = int(badge["id"])
+        if badge_id not in self._badges_json:
+            self._badges_json[badge_id] = self._badge_json(badge, [])
+        return self._badges_json[badge_id]
+
+    def _badge_json(
+        self, badge: Mapping[str, Any], milestones: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        system = self.place.system
+        base_url = self.base_url
+        body: dict[str, Any] = {
+            "id": int(badge["id"]),
+            "slug": badge["slug"],
+            "name": badge["name"],
+            "strapline": badge.get("strapline"),
+            "earnerDescription": badge["earnerDescription"],
+            "consumerDescription": badge["consumerDescription"],
+            "issuerUrl": badge.get("issuerUrl"),
+            "rubricUrl": badge.get("rubricUrl"),
+            "timeValue": db.int_or_none(badge.get("timeValue")),
+            "timeUnits": badge.get("timeUnits"),
+            "limit": db.int_or_none(badge.get("limit")),
+            "unique": bool(badge.get("unique", False)),
+            "created": timestamps.to_iso(badge.get("created")),
+            "imageUrl": image_url(badge, base_url),
+            "type": badge.get("type", ""),
+            "archived": bool(badge.get("archived", False)),
+            "system": _nested_system_json(system, base_url),
+        }
+        issuer = self.owner("issuer", badge.get("issuerId"))
+        if issuer is not None:
+            body["issuer"] = issuer_json(issuer, [], base_url)
+        program = self.owner("program", badge.get("programId"))
+        if program is not None:
+            body["program"] = program_json(program, base_url)
+        body.update(
+            {
+                "criteriaUrl": badge["criteriaUrl"],
+                "criteria": [_criterion_json(c) for c in badge.get("criteria", [])],
+                "alignments": [_alignment_json(a) for a in badge.get("alignments", [])],
+                "evidenceType": badge.get("evidenceType"),
+                "categories": list(badge.get("categories", [])),
+                "tags": [{"id": int(t["id"]), "value": t["value"]} for t in badge.get("tags", [])],
+                "milestones": milestones or [],
+            }
+        )
+        return body
+
+    def class_url(self, badge: Mapping[str, Any]) -> str:
+        """Absolute URL of the public badge class, under the badge's own container (issuing.md)."""
+        return f"{self.organisation_url(badge)}/badges/{badge['slug']}"
+
+    def organisation_url(self, badge: Mapping[str, Any]) -> str:
+        """Absolute URL of the issuer-organisation document of the badge's own container."""
+        url = f"{self.base_url}/public/systems/{self.place.system['slug']}"
+        issuer = self.owner("issuer", badge.get("issuerId"))
+        if issuer is not None:
+            url += f"/issuers/{issuer['slug']}"
+            program = self.owner("program", badge.get("programId"))
+            if program is not None:
+                url += f"/programs/{program['slug']}"
+        return url
+
+    # --- instances (issuing.md) and their events (webhooks.md §3.1-3.2) -----------------------
+
+    def instance_json(self, instance: Mapping[str, Any], badge: BadgeRecord) -> Document:
+        """The Instance representation (issuing.md), keys in the spec's order."""
+        return {
+            "slug": instance["slug"],
+            "email": instance["email"],
+            "expires": timestamps.to_iso(instance.get("expires")),
+            "issuedOn": timestamps.to_iso(instance.get("issuedOn")),
+            "claimCode": instance.get("claimCode"),
+            "assertionUrl": assertion_url(str(instance["slug"]), self.base_url),
+            "badge": self.badge_json(badge),
+        }
+
+    def award_payload(
+        self, instance: Mapping[str, Any], badge: BadgeRecord, comment: str | None
+    ) -> Document:
+        """webhooks.md §3.1, key order included."""
+        return {
+            "action": "award",
+            "uid": instance["slug"],
+            "badge": self.badge_json(badge),
+            "email": instance["email"],
+            "assertionUrl": assertion_url(str(instance["slug"]), self.base_url),
+            "issuedOn": timestamps.to_seconds(instance.get("issuedOn")),
+            "comment": comment,
+        }
+
+    def revoke_payload(self, instance: Mapping[str, Any], badge: BadgeRecord) -> Document:
+        """webhooks.md §3.2."""
+        return {
+            "action": "revoke",
+            "uid": instance["slug"],
+            "badge": self.badge_json(badge),
+            "email": instance["email"],
+        }
+
+    # --- assessment (assessment.md) and the review event (webhooks.md §3.3) -------------------
+
+    def application_json(self, application: Mapping[str, Any], badge: BadgeRecord) -> Document:
+        return {
+            "id": int(application["id"]),
+            "slug": application["slug"],
+            "learner": application["learner"],
+            "created": timestamps.to_iso(application.get("created")),
+            "assignedTo": application.get("assignedTo"),
+            "assignedExpiration": timestamps.to_iso(application.get("assignedExpiration")),
+            "badge": self.badge_json(badge),
+            "processed": timestamps.to_iso(application.get("processed")),
+            "evidence": evidences_json(application),
+        }
+
+    def review_payload(
+        self,
+        badge: BadgeRecord,
+        application: Mapping[str, Any],
+        review: Mapping[str, Any],
+        approved: bool,
+    ) -> dict[str, Any]:
+        """The `review` webhook payload (webhooks.md §3.3), keys in the spec's order."""
+        return {
+            "action": "review",
+            "application": self.application_json(application, badge),
+            "review": review_json(review),
+            "approved": approved,
+        }
+
+    # --- milestones (milestones.md) -----------------------------------------------------------
+
+    def _badge_by_id(self, badge_id: int) -> dict[str, Any] | None:
+        item = self.badges.get(badge_id)
+        if item is None:
+            return None  # deleted meanwhile: its cascade is removing the reference
+        return self.badge_json(item)
+
+    def milestone_json(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """The Milestone representation (milestones.md), keys in the spec's order; its badges
+        are those of `badges`."""
+        supports = (self._badge_by_id(int(b)) for b in item.get("supportBadgeIds", []))
+        return {
+            "id": int(item["id"]),
+            "action": item.get("action", "issue"),
+            "numberRequired": int(item["numberRequired"]),
+            "primaryBadge": self._badge_by_id(int(item["primaryBadgeId"])),
+            "supportBadges": [b for b in supports if b is not None],
+        }
+
+    # --- Open Badges 1.0 (issuing.md "Public documents") --------------------------------------
+
+    def badge_class_json(self, badge: Mapping[str, Any]) -> dict[str, Any]:
+        """BadgeClass: the badge as Open Badges 1.0 publishes it (no tags, no ids)."""
+        return {
+            "name": badge["name"],
+            "description": badge["consumerDescription"],
+            "image": image_url(badge, self.base_url),
+            "criteria": badge["criteriaUrl"],
+            "alignment": [
+                {"name": a["name"], "url": a["url"], "description": a.get("description", "")}
+                for a in badge.get("alignments", [])
+            ],
+            "issuer": self.organisation_url(badge),
+        }
+
+
+# --- systems, issuers, programs (systems.md, issuers.md, programs.md) ---------------------------
+
+
+def program_json(item: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    return {
+        "id": int(item["id"]),
+        "slug": item["slug"],
+        "url": item["url"],
+        "name": item["name"],
+        "description": item.get("description"),
+        "email": item.get("email"),
+        "imageUrl": image_url(item, base_url),
+    }
+
+
+def issuer_json(
+    item: Mapping[str, Any], programs: Sequence[Mapping[str, Any]], base_url: str
+) -> Document:
+    ordered = sorted(programs, key=lambda p: int(p["id"]))
+    return {
+        **program_json(item, base_url),
+        "programs": [program_json(p, base_url) for p in ordered],
+    }
+
+
+def system_json(
+    item: Mapping[str, Any], containers: Sequence[Mapping[str, Any]], base_url: str
+) -> Document:
+    """A System with every issuer (ascending id), each with its programs."""
+    issuers = sorted((c for c in containers if c["entity"] == "issuer"), key=lambda i: int(i["id"]))
+    programs = programs_by_issuer(containers)
+    return {
+        **program_json(item, base_url),
+        "issuers": [issuer_json(i, programs[int(i["id"])], base_url) for i in issuers],
+    }
+
+
+def programs_by_issuer[M: Mapping[str, Any]](containers: Sequence[M]) -> dict[int, list[M]]:
+    """A system's programs grouped by issuer id, for `issuer_json`."""
+    grouped: dict[int, list[M]] = defaultdict(list)
+    for item in containers:
+        if item["entity"] == "program":
+            grouped[int(item["issuerId"])].append(item)
+    return grouped
+
+
+def consumer_json(item: ConsumerRecord, *, with_secret: bool = False) -> Document:
+    body: dict[str, Any] = {"apiKey": item["apiKey"]}
+    if with_secret:
+        body["apiSecret"] = item["apiSecret"]
+    body["description"] = item.get("description")
+    body["created"] = timestamps.to_iso(item.get("created"))
+    return body
+
+
+# --- inside a badge (badges.md) -----------------------------------------------------------------
+
+
+def _nested_system_json(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    """Inside a badge the system keeps the original's shape: no `description`, `issuers: []`."""
+    return {
+        "id": int(system["id"]),
+        "slug": system["slug"],
+        "url": system["url"],
+        "name": system["name"],
+        "email": system.get("email"),
+        "imageUrl": image_url(system, base_url),
+        "issuers": [],
+    }
+
+
+def _criterion_json(criterion: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(criterion["id"]),
+        "description": criterion.get("description", ""),
+        "required": bool(criterion.get("required", False)),
+        "note": criterion.get("note", ""),
+    }
+
+
+def _alignment_json(alignment: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(alignment["id"]),
+        "name": alignment["name"],
+        "url": alignment["url"],
+        "description": alignment.get("description", ""),
+    }
+
+
+# --- claim codes (claim-codes.md) ---------------------------------------------------------------
+
+
+def code_json(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The ClaimCode representation, keys in the spec's order."""
+    return {
+        "id": int(item["id"]),
+        "code": item["code"],
+        "claimed": bool(item.get("claimed", False)),
+        "email": item.get("email"),
+        "multiuse": bool(item.get("multiuse", False)),
+    }
+
+
+# --- instances (issuing.md) ---------------------------------------------------------------------
+
+
+def assertion_url(slug: str, base_url: str) -> str:
+    return f"{base_url}{assertion_path(slug)}"
+
+
+def assertion_path(slug: str) -> str:
+    return f"/public/assertions/{quote(slug, safe='')}"
+
+
+# --- assessment (assessment.md) -----------------------------------------------------------------
+
+
+def evidence_json(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": evidence["slug"],
+        "url": evidence.get("url"),
+        "mediaType": evidence.get("mediaType"),
+        "reflection": evidence.get("reflection"),
+    }
+
+
+def evidences_json(application: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An application's evidence, in its order."""
+    return [evidence_json(e) for e in application.get("evidence", [])]
+
+
+def review_json(review: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(review["id"]),
+        "slug": review["slug"],
+        "author": review["author"],
+        "comment": review.get("comment"),
+        "reviewItems": [
+            {
+                "criterionId": int(item["criterionId"]),
+                "satisfied": bool(item.get("satisfied", False)),
+                "comment": item.get("comment"),
+            }
+            for item in review.get("reviewItems", [])
+        ],
+    }
+
+
+# --- webhooks and their delivery log (webhooks.md §1, §4) ---------------------------------------
+
+
+def webhook_json(item: WebhookRecord) -> Document:
+    """The Webhook representation: never the secret."""
+    return {"id": int(item["id"]), "url": item["url"], "disabled": bool(item.get("disabled"))}
+
+
+def delivery_json(item: DeliveryRecord) -> Document:
+    next_at = item.get("nextAttemptAt")
+    return {
+        "id": int(item["id"]),
+        "eventId": item["eventId"],
+        "action": item["action"],
+        "status": item["status"],
+        "attempts": int(item.get("attempts", 0)),
+        "lastStatusCode": db.int_or_none(item.get("lastStatusCode")),
+        "lastError": item.get("lastError"),
+        "nextAttemptAt": timestamps.to_iso(next_at),
+        "created": timestamps.to_iso(item.get("created")),
+        "updated": timestamps.to_iso(item.get("updated")),
+    }
+
+
+# --- Open Badges documents (issuing.md "Public documents") --------------------------------------
+
+ORGANISATION_KEYS = ("name", "url", "description", "email")
+OB2_CONTEXT = "https://w3id.org/openbadges/v2"
+
+
+def organisation_json(place: Place) -> dict[str, str]:
+    """IssuerOrganization: each key from the most specific container that has a value for it
+    (program, then issuer, then system); keys no container has are omitted."""
+    document: dict[str, str] = {}
+    for key in ORGANISATION_KEYS:
+        for container in reversed(place.parents()):
+            value = container.get(key)
+            if value:
+                document[key] = str(value)
+                break
+    return document
+
+
+def recipient_hash(email: str, salt: str = "") -> str:
+    """`sha256$` + lowercase hex SHA-256 of the email (+ salt), as Open Badges hashes it."""
+    return "sha256$" + hashlib.sha256((email + salt).encode()).hexdigest()
+
+
+def revoked_assertion_json(url: str, linked_data: bool) -> dict[str, Any]:
+    """The body of a revoked instance's `410`, in either format."""
+    if linked_data:
+        return {"@context": OB2_CONTEXT, "id": url, "type": "Assertion", "revoked": True}
+    return {"revoked": True}
+
+
+def assertion_json(item: Mapping[str, Any], url: str, badge_url: str) -> dict[str, Any]:
+    """Open Badges 1.0 hosted Assertion (unsalted email hash), exactly the spec's document."""
+    # Stored values render whatever they are (README §6 "Range"): clamped, or null if garbage.
+    issued_on = timestamps.to_seconds(item.get("issuedOn"))
+    expires = timestamps.to_seconds(item.get("expires"))
+    document: dict[str, Any] = {
+        "uid": item["slug"],
+        "recipient": {
+            "identity": recipient_hash(str(item["email"])),
+            "type": "email",
+            "hashed": True,
+        },
+        "badge": badge_url,
+        "verify": {"url": url, "type": "hosted"},
+        "issuedOn": issued_on,
+    }
+    if expires is not None:
+        document["expires"] = expires
+    return document
+
+
+def assertion_v2_json(item: Mapping[str, Any], url: str, badge_url: str) -> dict[str, Any]:
+    """Open Badges 2.0 Assertion (hosted verification, salted email hash)."""
+    issued_on = timestamps.to_seconds(item.get("issuedOn"))
+    expires = timestamps.to_seconds(item.get("expires"))
+    salt = str(item["salt"])
+    document: dict[str, Any] = {
+        "@context": OB2_CONTEXT,
+        "type": "Assertion",
+        "id": url,
+        "recipient": {
+            "type": "email",
+            "hashed": True,
+            "salt": salt,
+            "identity": recipient_hash(str(item["email"]), salt),
+        },
+        "badge": badge_url,
+        "verification": {"type": "hosted"},
+        "issuedOn": timestamps.to_iso(issued_on),
+    }
+    if expires is not None:
+        document["expires"] = timestamps.to_iso(expires)
+    return document
