@@ -41,7 +41,9 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import codes as code_store
 from badgekit.store import db, keys, outbox
+from badgekit.store.codes import CodeRecord
 
 Item = dict[str, Any]
 
@@ -303,7 +305,7 @@ def _award_actions(
     target: Target,
     instance: Item,
     assertion: Item,
-    code_item: Item | None,
+    code_item: CodeRecord | None,
     comment: str | None,
     origin: outbox.Origin,
     event_system_id: int,
@@ -315,7 +317,9 @@ def _award_actions(
         db.still_there(target.badge),
     ]
     if code_item is not None:
-        actions.append(codes.claim_action(code_item, str(instance["email"])))
+        actions.append(
+            code_store.claim_action(code_item["badgeId"], code_item["code"], str(instance["email"]))
+        )
     return actions
 
 
@@ -375,7 +379,7 @@ def _explain(
         keys.instance(target.badge_id, email),
     ]
     if code is not None:
-        wanted.append(codes.code_key(target.badge, code))
+        wanted.append(code_store.key(target.badge_id, code))
     found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
     badge_now = found.get((wanted[0]["PK"], wanted[0]["SK"]))
     if badge_now is None or badge_now["id"] != target.badge["id"]:
@@ -400,7 +404,7 @@ def _award(
     *,
     origin: outbox.Origin = "request",
     event_system_id: int | None = None,
-    code_item: Item | None = None,
+    code_item: CodeRecord | None = None,
     instance_id: int | None = None,
 ) -> Item:
     """Create one instance (one transaction), retrying what the data does not explain."""
@@ -434,7 +438,7 @@ def award(target: Target, fields: Mapping[str, Any]) -> Item:
     """POST {L}/badges/{b}/instances (issuing.md flow steps 1-5)."""
     spec = parse_award(fields)
     badge = target.badge
-    code_item: Item | None = None
+    code_item: CodeRecord | None = None
     if spec.claim_code is not None:
         code_item = codes.get(badge, spec.claim_code)
         if codes.used_up(code_item):
