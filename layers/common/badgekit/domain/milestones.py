@@ -42,6 +42,7 @@ from badgekit.domain.validation import (
 )
 from badgekit.errors import ResourceNotFound
 from badgekit.store import db, keys
+from badgekit.store.instances import InstanceRecord
 
 Item = dict[str, Any]
 # Badges a transaction found missing at their key: (id, PK) of the index entry that named them.
@@ -597,7 +598,7 @@ def auto_award(
     event_system_id: int,
     base_url: str,
     memo: AwardMemo | None = None,
-) -> list[Item]:
+) -> list[InstanceRecord]:
     """Award the milestone badges `email` became eligible for by being awarded `badge_id`.
 
     Idempotent: every award is conditional on the (badge, email) instance being absent, and a
@@ -609,7 +610,7 @@ def auto_award(
     if not candidates:
         return []
     held = held_among(email, referenced(candidates) | {badge_id}) | {badge_id}
-    created: list[Item] = []
+    created: list[InstanceRecord] = []
     for primary in eligible(candidates, held):
         if primary not in memo.primaries:
             memo.primaries[primary] = db.by_id("badge", primary)

@@ -15,7 +15,8 @@ from badgekit import timestamps
 from badgekit.domain import badges, images, instances
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
-from badgekit.store import db, keys
+from badgekit.store import db
+from badgekit.store import instances as instance_store
 
 ORGANISATION_KEYS = ("name", "url", "description", "email")
 
@@ -98,15 +99,15 @@ def assertion_not_found() -> ResourceNotFound:
 
 def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[str, Any]]:
     """(status, document) of a hosted assertion: 200, or 410 for a revoked one (tombstone)."""
-    item = db.get(keys.assertion(slug))
+    item = instance_store.assertion(slug)
     if item is None:
         raise assertion_not_found()
-    url = instances.assertion_url(str(item["slug"]), base_url)
+    url = instances.assertion_url(item["slug"], base_url)
     if item.get("revoked"):
         if linked_data:
             return 410, {"@context": OB2_CONTEXT, "id": url, "type": "Assertion", "revoked": True}
         return 410, {"revoked": True}
-    badge, system = instances.badge_and_system(int(item["badgeId"]), int(item["systemId"]))
+    badge, system = instances.badge_and_system(item["badgeId"], item["systemId"])
     if badge is None or system is None:
         raise assertion_not_found()  # the badge is being deleted: its cascade removes this
     badge_url = badges.class_url(badge, system, badges.Owners(Place(system)), base_url)
@@ -118,7 +119,7 @@ def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[st
     document: dict[str, Any] = {
         "uid": item["slug"],
         "recipient": {
-            "identity": instances.recipient_hash(str(item["email"])),
+            "identity": instances.recipient_hash(item["email"]),
             "type": "email",
             "hashed": True,
         },
