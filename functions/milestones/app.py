@@ -6,6 +6,7 @@ response. Auto-award is not here: it runs from the table's stream (functions/mil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -32,7 +33,7 @@ def system_and_milestone(system_slug: str, milestone_id: str) -> tuple[dict[str,
     return system, milestones.get(system, param(milestone_id))
 
 
-def shaped(system: dict[str, Any], item: dict[str, Any], found: dict[int, Any]) -> Any:
+def shaped(system: dict[str, Any], item: Mapping[str, Any], found: dict[int, Any]) -> Any:
     renderer = milestones.Renderer(system, current().base_url, dict(found))
     return renderer.need([item]).milestone(item)
 
