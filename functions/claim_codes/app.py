@@ -6,6 +6,7 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -34,7 +35,7 @@ def shaped(place: places.Place, badge: BadgeRecord) -> dict[str, Any]:
 
 
 def with_badge(
-    place: places.Place, badge: BadgeRecord, status: str | None, code: dict[str, Any]
+    place: places.Place, badge: BadgeRecord, status: str | None, code: Mapping[str, Any]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {} if status is None else {"status": status}
     body["claimCode"] = render.code_json(code)

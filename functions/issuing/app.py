@@ -7,6 +7,7 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -33,7 +34,7 @@ def target_of(params: dict[str, str]) -> instances.Target:
     return instances.Target.of(place, badge, request.base_url)
 
 
-def shaped(target: instances.Target, instance: Item) -> Item:
+def shaped(target: instances.Target, instance: Mapping[str, Any]) -> dict[str, Any]:
     return target.renderer.instance_json(instance, target.badge)
 
 

@@ -6,6 +6,7 @@ response. Auto-award is not here: it runs from the table's stream (functions/mil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -34,7 +35,7 @@ def system_and_milestone(system_slug: str, milestone_id: str) -> tuple[SystemRec
     return system, milestones.get(system, param(milestone_id))
 
 
-def shaped(system: SystemRecord, item: dict[str, Any], found: dict[int, Any]) -> Any:
+def shaped(system: SystemRecord, item: Mapping[str, Any], found: dict[int, Any]) -> Any:
     renderer = render.Renderer(Place(system), current().base_url, found)
     return milestones.need(renderer, [item]).milestone_json(item)
 

@@ -446,10 +446,12 @@ def test_edits_from_a_stale_read_are_retried_against_the_current_version(api, tr
     fails, re-reads and applies its change to the current list (the reverse index follows)."""
     from badgekit.domain import milestones
     from badgekit.store import db, keys
+    from badgekit.store import milestones as milestone_store
 
     create(api, 4, [5])
     system = db.get(keys.system("chicago"))
-    stale = db.get(keys.milestone(1, 1))
+    stale = milestone_store.get(1, 1)
+    assert stale is not None
     assert api.post(f"{MS}/1/add-badge", {"badgeId": 1}).status == 200
     updated, _ = milestones.add_badge(system, stale, {"badgeId": 2})
     assert updated["supportBadgeIds"] == [1, 2, 5]

@@ -126,7 +126,3 @@ def test_error_bodies():
             "message": "Could not find claimCode field: `code`, value: `Nope`",
         },
     )
-
-
-def test_codes_are_keyed_per_badge_case_insensitively():
-    assert codes.code_key(BADGE, "Single-Use") == {"PK": "BADGEID#5", "SK": "CODE#single-use"}

@@ -6,9 +6,10 @@ badge delete purges it with the partition. It is listed in the badge's ordered `
 (header + entries, written in the same transaction) and reverse-indexed by GSI2
 (`code_lookup(code)` + `scope_sort_key`) for `GET {L}/codes/{code}` (C4).
 
-Claiming is one conditional write (`claim_action`): `claimed = false OR multiuse = true`, so of
-two concurrent claims of a single-use code exactly one succeeds; the issuing module puts the same
-action in the instance-creation transaction.
+Claiming is one conditional write (`store.codes.claim_action`): `claimed = false OR multiuse =
+true`, so of two concurrent claims of a single-use code exactly one succeeds; the issuing module
+puts the same action in the instance-creation transaction. Every expression and every read is in
+`store/codes.py`, which hands back `CodeRecord`s.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from badgekit.domain import badges
 from badgekit.domain.inputs import Body
@@ -32,11 +31,13 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import CodeAlreadyUsed, ResourceConflict, ResourceNotFound
+from badgekit.store import codes as code_store
 from badgekit.store import db, keys
 from badgekit.store.badges import BadgeRecord
+from badgekit.store.codes import CodeRecord
 from badgekit.store.records import record
 
-Item = dict[str, Any]
+Item = dict[str, Any]  # a badge (its store module is not typed yet)
 
 CODE = StringField("code", required=True, rules=(length(1, 255),))
 EMAIL_FIELD = StringField("email", rules=(EMAIL, length(0, 255)))
@@ -54,16 +55,12 @@ RANDOM_ATTEMPTS = 5
 # --- the item and its representation ---------------------------------------------------------
 
 
-def code_key(badge: Mapping[str, Any], code: str) -> keys.Key:
-    return keys.claim_code(int(badge["id"]), code)
-
-
-def find(badge: Mapping[str, Any], code: str) -> Item | None:
+def find(badge: Mapping[str, Any], code: str) -> CodeRecord | None:
     """The badge's code (case-insensitive), strongly consistent."""
-    return db.get(code_key(badge, code))
+    return code_store.get(int(badge["id"]), code)
 
 
-def get(badge: Mapping[str, Any], code: str) -> Item:
+def get(badge: Mapping[str, Any], code: str) -> CodeRecord:
     found = find(badge, code)
     if found is None:
         raise not_found(code)
@@ -83,21 +80,18 @@ def used_up(item: Mapping[str, Any]) -> bool:
     return bool(item.get("claimed", False)) and not bool(item.get("multiuse", False))
 
 
-def new_item(badge: Mapping[str, Any], code_id: int, code: str, values: Mapping[str, Any]) -> Item:
-    system_id = int(badge["systemId"])
+def new_item(
+    badge: Mapping[str, Any], code_id: int, code: str, values: Mapping[str, Any]
+) -> CodeRecord:
     issuer_id = db.int_or_none(badge.get("issuerId"))
     program_id = db.int_or_none(badge.get("programId"))
-    item: Item = {
-        **code_key(badge, code),
-        "entity": "code",
+    item: CodeRecord = {
         "id": code_id,
         "code": code,
         "claimed": bool(values.get("claimed") or False),
         "multiuse": bool(values.get("multiuse") or False),
         "badgeId": int(badge["id"]),
-        "systemId": system_id,
-        "GSI2PK": keys.code_lookup(code),
-        "GSI2SK": keys.scope_sort_key(system_id, issuer_id, program_id, code_id),
+        "systemId": int(badge["systemId"]),
     }
     if values.get("email") is not None:
         item["email"] = values["email"]
@@ -111,48 +105,18 @@ def new_item(badge: Mapping[str, Any], code_id: int, code: str, values: Mapping[
 # --- claiming ---------------------------------------------------------------------------------
 
 
-def claim_action(code_item: Mapping[str, Any], email: str | None) -> dict[str, Any]:
-    """TransactWriteItems `Update`: mark the code claimed (recording `email`, or clearing it when
-    None) unless it is a claimed single-use code. The condition also fails when the code is gone.
-    Only `PK`/`SK` of `code_item` are used."""
-    values: dict[str, Any] = {":true": True, ":false": False}
-    if email is None:
-        expression = "SET claimed = :true REMOVE email"
-    else:
-        expression = "SET claimed = :true, email = :email"
-        values[":email"] = email
-    return {
-        "Update": {
-            "Key": {"PK": code_item["PK"], "SK": code_item["SK"]},
-            "UpdateExpression": expression,
-            "ConditionExpression": (
-                "attribute_exists(PK) AND (claimed = :false OR multiuse = :true)"
-            ),
-            "ExpressionAttributeValues": values,
-        }
-    }
-
-
-def claim(badge: Mapping[str, Any], code: str, body: Body) -> Item:
+def claim(badge: Mapping[str, Any], code: str, body: Body) -> CodeRecord:
     """POST …/codes/{code}/claim: one conditional UpdateItem; the old image returned on failure
     tells a used code (400) from a missing one (404)."""
-    key = code_key(badge, code)
     report = Report()
     values = check_fields(CLAIM_FIELDS, body.fields, report)
     _raise_report(report, badge, code)
-    update = claim_action(key, values.get("email"))["Update"]
     try:
-        response = db.table().update_item(
-            **update, ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD"
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        if exc.response.get("Item"):
-            raise already_used(code) from exc
-        raise not_found(code) from exc
-    claimed: Item = response["Attributes"]
-    return claimed
+        return code_store.claim(int(badge["id"]), code, values.get("email"))
+    except code_store.ClaimRefused as refused:
+        if refused.exists:
+            raise already_used(code) from refused
+        raise not_found(code) from refused
 
 
 def _raise_report(report: Report, badge: Mapping[str, Any], code: str) -> None:
@@ -166,7 +130,7 @@ def _raise_report(report: Report, badge: Mapping[str, Any], code: str) -> None:
 # --- creating ---------------------------------------------------------------------------------
 
 
-def create(badge: Mapping[str, Any], body: Body) -> Item:
+def create(badge: Mapping[str, Any], body: Body) -> CodeRecord:
     """POST …/codes: the code, its list entry and the list total in one transaction, provided
     the code is free on this badge and the badge still exists."""
     report = Report()
@@ -187,7 +151,7 @@ def create(badge: Mapping[str, Any], body: Body) -> Item:
     return item
 
 
-def create_random(badge: Mapping[str, Any], body: Body) -> Item:
+def create_random(badge: Mapping[str, Any], body: Body) -> CodeRecord:
     """POST …/codes/random: a fresh 10-hex-character code, generated again on collision."""
     report = Report()
     values = check_fields(RANDOM_FIELDS, body.fields, report)
@@ -205,14 +169,9 @@ def random_code() -> str:
     return "".join(secrets.choice(RANDOM_ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
-def _insert(badge: Mapping[str, Any], item: Item) -> bool:
+def _insert(badge: Mapping[str, Any], item: CodeRecord) -> bool:
     """Write a new code; False when the badge already has it (404 when the badge is gone)."""
-    key = {"PK": item["PK"], "SK": item["SK"]}
-    actions: list[dict[str, Any]] = [
-        {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
-        *db.list_add(keys.codes_list(int(badge["id"])), int(item["id"]), key),
-        db.still_there(badge),
-    ]
+    actions = [*code_store.add_actions(item), db.still_there(badge)]
     try:
         db.transact(actions)
     except db.TransactionFailed as failure:
@@ -227,15 +186,14 @@ def _insert(badge: Mapping[str, Any], item: Item) -> bool:
 # --- updating and deleting --------------------------------------------------------------------
 
 
-def update(badge: Mapping[str, Any], code: str, body: Body) -> Item:
+def update(badge: Mapping[str, Any], code: str, body: Body) -> CodeRecord:
     """PUT …/codes/{code} (extension): `claimed`, `multiuse`, `email` (null clears it); other
     keys ignored. `claimed`/`multiuse` sent as null are left unchanged."""
     report = Report()
     values = check_fields(UPDATE_FIELDS, body.fields, report)
     _raise_report(report, badge, code)
-    sets: list[str] = []
+    sets: dict[str, Any] = {}
     removes: list[str] = []
-    attribute_values: dict[str, Any] = {}
     for name in ("email", "claimed", "multiuse"):
         if name not in values:
             continue
@@ -243,45 +201,20 @@ def update(badge: Mapping[str, Any], code: str, body: Body) -> Item:
             if name == "email":
                 removes.append("email")
             continue
-        sets.append(f"{name} = :{name}")
-        attribute_values[f":{name}"] = values[name]
+        sets[name] = values[name]
     if not sets and not removes:
         return get(badge, code)
-    expression = " ".join(
-        part
-        for part in (
-            "SET " + ", ".join(sets) if sets else "",
-            "REMOVE " + ", ".join(removes) if removes else "",
-        )
-        if part
-    )
-    kwargs: dict[str, Any] = {
-        "Key": code_key(badge, code),
-        "UpdateExpression": expression,
-        "ConditionExpression": "attribute_exists(PK)",
-        "ReturnValues": "ALL_NEW",
-    }
-    if attribute_values:
-        kwargs["ExpressionAttributeValues"] = attribute_values
-    try:
-        response = db.table().update_item(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        raise not_found(code) from exc
-    updated: Item = response["Attributes"]
+    updated = code_store.update(int(badge["id"]), code, sets, removes)
+    if updated is None:
+        raise not_found(code)
     return updated
 
 
-def delete(badge: Mapping[str, Any], code: str) -> Item:
+def delete(badge: Mapping[str, Any], code: str) -> CodeRecord:
     """DELETE …/codes/{code}: the code and its list entry, atomically; returns it as it was."""
     item = get(badge, code)
-    actions: list[dict[str, Any]] = [
-        db.delete_same(item),
-        *db.list_remove(keys.codes_list(int(badge["id"])), int(item["id"])),
-    ]
     try:
-        db.transact(actions)
+        db.transact(code_store.delete_actions(item))
     except db.TransactionFailed as failure:
         if failure.failed(0):  # deleted (and maybe re-created) concurrently
             raise not_found(code) from failure
@@ -292,9 +225,9 @@ def delete(badge: Mapping[str, Any], code: str) -> Item:
 # --- reading lists ----------------------------------------------------------------------------
 
 
-def list_codes(badge: Mapping[str, Any], page: db.Page | None) -> tuple[list[Item], int]:
+def list_codes(badge: Mapping[str, Any], page: db.Page | None) -> tuple[list[CodeRecord], int]:
     """C1: a badge's codes, ascending id, one page or all, with the exact total."""
-    return db.list_members(keys.codes_list(int(badge["id"])), page)
+    return code_store.list_for_badge(int(badge["id"]), page)
 
 
 @dataclass(frozen=True)
@@ -325,17 +258,17 @@ def badges_within(place: Place) -> list[BadgeRef]:
     return sorted(refs, key=lambda ref: ref.id)
 
 
-def list_all(place: Place, page: db.Page | None) -> tuple[list[tuple[Item, Item]], int]:
+def list_all(place: Place, page: db.Page | None) -> tuple[list[tuple[CodeRecord, Item]], int]:
     """GET {L}/codes (extension): the codes of every badge in the container, ascending id, each
     with its badge. One Query per badge list, one per badge's code list (merged by id), one
     BatchGetItem for the page's codes and one for their badges."""
     refs = badges_within(place)
-    codes, total = db.list_members([keys.codes_list(ref.id) for ref in refs], page)
+    codes, total = code_store.list_for_badges([ref.id for ref in refs], page)
     by_id = {ref.id: ref for ref in refs}
-    wanted = sorted({int(code["badgeId"]) for code in codes})
+    wanted = sorted({code["badgeId"] for code in codes})
     found = db.batch_get([by_id[badge_id].key for badge_id in wanted if badge_id in by_id])
     badge_of = {int(badge["id"]): badge for badge in found}
-    pairs = [(code, badge_of.get(int(code["badgeId"]))) for code in codes]
+    pairs = [(code, badge_of.get(code["badgeId"])) for code in codes]
     # A badge deleted meanwhile: its codes are being purged with it.
     return [(code, badge) for code, badge in pairs if badge is not None], total
 
@@ -343,34 +276,23 @@ def list_all(place: Place, page: db.Page | None) -> tuple[list[tuple[Item, Item]
 # --- lookup by code (C4) ----------------------------------------------------------------------
 
 
-def candidates(place: Place, code: str) -> list[keys.Key]:
-    """Keys of the codes equal to `code` (ci) on badges within the container, lowest id first.
-
-    GSI2 sorts by container then id, so every match in scope is read and sorted by id (the
-    same code on many badges of one container is rare)."""
-    found: list[tuple[int, keys.Key]] = []
-    for row in db.reverse_lookup(keys.code_lookup(code), place.scope_prefix()):
-        code_id = int(str(row["GSI2SK"]).rsplit("#", 1)[1])
-        found.append((code_id, {"PK": row["PK"], "SK": row["SK"]}))
-    found.sort(key=lambda pair: pair[0])
-    return [key for _, key in found]
-
-
-def lookup(place: Place, code: str) -> tuple[Item, BadgeRecord]:
-    """GET {L}/codes/{code}: (code item, badge) of the lowest-id code in scope. The index is
+def lookup(place: Place, code: str) -> tuple[CodeRecord, BadgeRecord]:
+    """GET {L}/codes/{code}: (code, badge) of the lowest-id code in scope. The index is
     eventually consistent; each candidate is confirmed by a strongly consistent read of the code
-    (read concurrently with its badge, by id)."""
-    for key in candidates(place, code):
-        badge_id = int(str(key["PK"]).rsplit("#", 1)[1])  # BADGEID#<id>
-        item, badge = _code_and_badge(key, badge_id)
+    (read concurrently with its badge, by id). The same code on many badges of one container is
+    rare."""
+    for match in code_store.matches(code, place.scope_prefix()):
+        item, badge = _code_and_badge(match)
         if item is not None and badge is not None:
             return item, record(badge, BadgeRecord)
     raise ResourceNotFound(f"Could not find the requested claim code {code}")
 
 
-def _code_and_badge(key: keys.Key, badge_id: int) -> tuple[Item | None, Item | None]:
-    def read(which: str) -> Item | None:
-        return db.get(key) if which == "code" else db.by_id("badge", badge_id)
+def _code_and_badge(match: code_store.Match) -> tuple[CodeRecord | None, Item | None]:
+    def read(which: str) -> tuple[CodeRecord | None, Item | None]:
+        if which == "code":
+            return code_store.at(match.key), None
+        return None, db.by_id("badge", match.badge_id)
 
-    item, badge = db.fan_out(read, ["code", "badge"])
+    (item, _), (_, badge) = db.fan_out(read, ["code", "badge"])
     return item, badge

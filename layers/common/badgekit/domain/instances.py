@@ -11,17 +11,16 @@ stays taken and the hosted assertion answers `410`. A reference to the tombstone
 badge's partition so the badge-delete cascade can find and remove it.
 
 Instances are reverse-indexed on GSI2 (`earner_lookup(email)` + `scope_sort_key`) for "badges
-held by an email" (C8 by container, C9 for milestones).
+held by an email" (C8 by container, C9 for milestones). Every expression and every read of an
+instance or an assertion is in `store/instances.py`, which hands back typed records.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from boto3.dynamodb.conditions import Key as KeyCondition
 
 from badgekit import jsonutil, timestamps
 from badgekit.domain import badges, codes, render
@@ -39,19 +38,19 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import ResourceConflict, ResourceNotFound
-from badgekit.store import badges as badge_store
+from badgekit.store import codes as code_store
 from badgekit.store import containers as container_store
 from badgekit.store import db, keys, outbox
+from badgekit.store import instances as instance_store
 from badgekit.store.badges import BadgeRecord
+from badgekit.store.codes import CodeRecord
 from badgekit.store.containers import SystemRecord
+from badgekit.store.instances import AssertionRecord, InstanceRecord
 from badgekit.store.records import optional
 
-Item = dict[str, Any]
+Item = dict[str, Any]  # a badge or a system (their store modules are not typed yet)
 
-ENTITY = "instance"
-ASSERTION_ENTITY = "assertion"
-INSTANCE_PREFIX = "INSTANCE#"
-REVOKED_PREFIX = "REVOKED#"
+ENTITY = instance_store.ENTITY
 
 EMAIL_FIELD = StringField("email", required=True, rules=(EMAIL, length(0, 255)))
 SLUG_FIELD = StringField("slug", rules=(length(1, 255),))
@@ -204,16 +203,11 @@ def _build(
     issued_on: int,
     expires: int | None,
     claim_code: str | None,
-) -> tuple[Item, Item]:
+) -> tuple[InstanceRecord, AssertionRecord]:
     badge = target.badge
-    owner_ids = {"systemId": int(badge["systemId"])}
-    for name in ("issuerId", "programId"):
-        if badge.get(name) is not None:
-            owner_ids[name] = int(badge[name])
+    system_id = int(badge["systemId"])
     salt = secrets.token_hex(16)
-    instance: Item = {
-        **keys.instance(target.badge_id, email),
-        "entity": ENTITY,
+    instance: InstanceRecord = {
         "id": instance_id,
         "slug": slug,
         "email": email,
@@ -221,26 +215,21 @@ def _build(
         "expires": expires,
         "claimCode": claim_code,
         "badgeId": target.badge_id,
-        **owner_ids,
+        "systemId": system_id,
         "salt": salt,
-        "GSI2PK": keys.earner_lookup(email),
-        "GSI2SK": keys.scope_sort_key(
-            owner_ids["systemId"],
-            owner_ids.get("issuerId"),
-            owner_ids.get("programId"),
-            instance_id,
-        ),
     }
-    assertion: Item = {
-        **keys.assertion(slug),
-        "entity": ASSERTION_ENTITY,
+    if badge.get("issuerId") is not None:
+        instance["issuerId"] = int(badge["issuerId"])
+    if badge.get("programId") is not None:
+        instance["programId"] = int(badge["programId"])
+    assertion: AssertionRecord = {
         "slug": slug,
         "email": email,
         "salt": salt,
         "issuedOn": issued_on,
         "expires": expires,
         "badgeId": target.badge_id,
-        "systemId": owner_ids["systemId"],
+        "systemId": system_id,
         "instanceId": instance_id,
         "revoked": False,
     }
@@ -254,9 +243,9 @@ _ASSERTION = 1
 
 def _award_actions(
     target: Target,
-    instance: Item,
-    assertion: Item,
-    code_item: Item | None,
+    instance: InstanceRecord,
+    assertion: AssertionRecord,
+    code_item: CodeRecord | None,
     comment: str | None,
     origin: outbox.Origin,
     event_system_id: int,
@@ -264,30 +253,28 @@ def _award_actions(
     """One award's transaction: its own actions, the list total, the badge check, the claim."""
     actions = [
         *_own_actions(target, instance, assertion, comment, origin, event_system_id),
-        db.total_change(keys.instances_list(target.badge_id), 1),
+        instance_store.total_change(target.badge_id, 1),
         db.still_there(target.badge),
     ]
     if code_item is not None:
-        actions.append(codes.claim_action(code_item, str(instance["email"])))
+        actions.append(
+            code_store.claim_action(code_item["badgeId"], code_item["code"], instance["email"])
+        )
     return actions
 
 
 def _own_actions(
     target: Target,
-    instance: Item,
-    assertion: Item,
+    instance: InstanceRecord,
+    assertion: AssertionRecord,
     comment: str | None,
     origin: outbox.Origin,
     event_system_id: int,
 ) -> list[dict[str, Any]]:
     """What each award writes whatever else shares its transaction: the instance, its assertion,
     its list entry and its `award` event."""
-    absent = "attribute_not_exists(PK)"
-    instance_key = {"PK": instance["PK"], "SK": instance["SK"]}
     return [
-        {"Put": {"Item": instance, "ConditionExpression": absent}},
-        {"Put": {"Item": assertion, "ConditionExpression": absent}},
-        db.list_entry(keys.instances_list(target.badge_id), int(instance["id"]), instance_key),
+        *instance_store.put_actions(instance, assertion),
         outbox.event_put(
             event_system_id,
             "award",
@@ -323,23 +310,16 @@ def _explain(
 ) -> Exception:
     """The spec error for a cancelled award, from the data as it now is (issuing.md flow, in
     its order: badge, code, already awarded, slug); `_Retry` when nothing explains it."""
-    wanted = [
-        badge_store.key_of(target.badge),
-        keys.instance(target.badge_id, email),
-    ]
-    if code is not None:
-        wanted.append(codes.code_key(target.badge, code))
-    found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
-    badge_now = found.get((wanted[0]["PK"], wanted[0]["SK"]))
+    state = instance_store.award_state(target.badge, email, code)
+    badge_now = state.badge
     if badge_now is None or badge_now["id"] != target.badge["id"]:
         return ResourceNotFound.for_field("badge", "slug", target.badge["slug"])
     if code is not None:
-        code_now = found.get((wanted[2]["PK"], wanted[2]["SK"]))
-        if code_now is None:
+        if state.code is None:
             return codes.not_found(code)
-        if codes.used_up(code_now):
+        if codes.used_up(state.code):
             return codes.already_used(code)
-    existing = found.get((wanted[1]["PK"], wanted[1]["SK"]))
+    existing = state.instance
     if existing is not None:
         return already_awarded(email, target, existing)
     if failure.failed(_ASSERTION) and slug_given:
@@ -353,9 +333,9 @@ def _award(
     *,
     origin: outbox.Origin = "request",
     event_system_id: int | None = None,
-    code_item: Item | None = None,
+    code_item: CodeRecord | None = None,
     instance_id: int | None = None,
-) -> Item:
+) -> InstanceRecord:
     """Create one instance (one transaction), retrying what the data does not explain."""
     system_id = int(target.badge["systemId"]) if event_system_id is None else event_system_id
     for attempt in range(_ATTEMPTS):
@@ -383,11 +363,11 @@ def _award(
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def award(target: Target, fields: Mapping[str, Any]) -> Item:
+def award(target: Target, fields: Mapping[str, Any]) -> InstanceRecord:
     """POST {L}/badges/{b}/instances (issuing.md flow steps 1-5)."""
     spec = parse_award(fields)
     badge = target.badge
-    code_item: Item | None = None
+    code_item: CodeRecord | None = None
     if spec.claim_code is not None:
         code_item = codes.get(badge, spec.claim_code)
         if codes.used_up(code_item):
@@ -395,7 +375,7 @@ def award(target: Target, fields: Mapping[str, Any]) -> Item:
     return _award(target, spec, code_item=code_item)
 
 
-def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[Item]:
+def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[InstanceRecord]:
     """POST {L}/badges/{b}/instances/bulk: the new instances, in the order of `emails`.
 
     Calls: the emails' instance keys in BatchGetItems of 100 (concurrently), one UpdateItem
@@ -411,11 +391,11 @@ def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[Item]:
         if keys.slug_key(email) not in seen:
             seen.add(keys.slug_key(email))
             unique.append(email)
-    held = _holders(target, unique)
-    fresh = [e for e in unique if _instance_sk(target, e) not in held]
+    held = instance_store.holding(target.badge_id, unique)
+    fresh = [e for e in unique if e not in held]
     ids = db.allocate_ids({ENTITY: len(fresh)})[ENTITY]
     pending = list(zip(fresh, ids, strict=True))
-    created: list[Item] = []
+    created: list[InstanceRecord] = []
     size = _chunk_size(target, pending[0], spec) if pending else 1
     while pending:
         chunk, pending = pending[:size], pending[size:]
@@ -423,21 +403,9 @@ def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[Item]:
     return created
 
 
-def _instance_sk(target: Target, email: str) -> str:
-    return str(keys.instance(target.badge_id, email)["SK"])
-
-
-def _holders(target: Target, emails: Sequence[str]) -> set[str]:
-    """Instance sort keys of those of `emails` that hold the badge (consistent reads, in
-    BatchGetItems of 100 run concurrently)."""
-    wanted = [keys.instance(target.badge_id, email) for email in emails]
-    chunks = [wanted[start : start + 100] for start in range(0, len(wanted), 100)]
-    return {str(item["SK"]) for found in db.fan_out(db.batch_get, chunks) for item in found}
-
-
 def _bulk_build(
     target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInput
-) -> list[tuple[Item, list[dict[str, Any]]]]:
+) -> list[tuple[InstanceRecord, list[dict[str, Any]]]]:
     """Each award of a chunk: its instance and its 4 actions (fresh slugs each time)."""
     built = []
     issued_on = spec.issued_on if spec.issued_on is not None else timestamps.now()
@@ -470,7 +438,9 @@ def _chunk_size(target: Target, first: tuple[str, int], spec: BulkInput) -> int:
     return max(1, min(_BULK_CHUNK, _CHUNK_BYTES // one))
 
 
-def _award_chunk(target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInput) -> list[Item]:
+def _award_chunk(
+    target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInput
+) -> list[InstanceRecord]:
     """Award a chunk of emails in ONE transaction: their instances, assertions, list entries
     and `award` events, the list total raised once by the chunk's size, the badge check.
 
@@ -483,20 +453,18 @@ def _award_chunk(target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInp
         if not pending:
             return []
         built = _bulk_build(target, pending, spec)
-        scope = keys.instances_list(target.badge_id)
         actions = [action for _, group in built for action in group]
-        actions += [db.total_change(scope, len(built)), db.still_there(target.badge)]
+        actions += [
+            instance_store.total_change(target.badge_id, len(built)),
+            db.still_there(target.badge),
+        ]
         try:
             db.transact(actions)
         except db.TransactionFailed as failure:
-            badge_key = badge_store.key_of(target.badge)
-            wanted = [badge_key, *(keys.instance(target.badge_id, e) for e, _ in pending)]
-            found = {(i["PK"], i["SK"]): i for i in db.batch_get(wanted)}
-            badge_now = found.pop((badge_key["PK"], badge_key["SK"]), None)
+            badge_now, held = instance_store.recheck(target.badge, [e for e, _ in pending])
             if badge_now is None or badge_now["id"] != target.badge["id"]:
                 raise ResourceNotFound.for_field("badge", "slug", target.badge["slug"]) from failure
-            held = {str(sk) for _, sk in found}
-            pending = [(e, i) for e, i in pending if _instance_sk(target, e) not in held]
+            pending = [(e, i) for e, i in pending if e not in held]
             db.back_off(attempt)
             continue
         return [instance for instance, _ in built]
@@ -505,11 +473,7 @@ def _award_chunk(target: Target, pairs: Sequence[tuple[str, int]], spec: BulkInp
 
 def held_badge_ids(email: str) -> set[int]:
     """C9: ids of every badge `email` holds, in any system (GSI2: eventually consistent)."""
-    return {_badge_id_of(row) for row in db.reverse_lookup(keys.earner_lookup(email))}
-
-
-def _badge_id_of(item: Mapping[str, Any]) -> int:
-    return int(str(item["PK"]).rsplit("#", 1)[1])
+    return instance_store.held_badge_ids(email)
 
 
 def badge_and_system(
@@ -538,7 +502,7 @@ def system_by_id(system_id: int) -> SystemRecord | None:
 
 def award_from_milestone(
     badge: BadgeRecord, email: str, event_system_id: int, base_url: str
-) -> Item | None:
+) -> InstanceRecord | None:
     """Milestone auto-award (milestones.md step 4-5): an instance of `badge` for `email`
     (generated slug, issued now, no expiry, no code) and its `award` event (origin
     "milestone", comment null) in one transaction. None when `email` already holds it (or the
@@ -558,8 +522,8 @@ def award_from_milestone(
 # --- reading --------------------------------------------------------------------------------------
 
 
-def get(badge: Mapping[str, Any], email: str) -> Item:
-    instance = db.get(keys.instance(int(badge["id"]), email))
+def get(badge: Mapping[str, Any], email: str) -> InstanceRecord:
+    instance = instance_store.get(int(badge["id"]), email)
     if instance is None:
         raise not_found(email)
     return instance
@@ -569,27 +533,22 @@ def not_found(email: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("badgeInstance", "email", email)
 
 
-def list_for_badge(badge: Mapping[str, Any], page: db.Page | None) -> tuple[list[Item], int]:
+def list_for_badge(
+    badge: Mapping[str, Any], page: db.Page | None
+) -> tuple[list[InstanceRecord], int]:
     """C7: a badge's instances, creation order."""
-    return db.list_members(keys.instances_list(int(badge["id"])), page)
+    return instance_store.list_for_badge(int(badge["id"]), page)
 
 
-def list_for_earner(place: Place, email: str, page: db.Page | None) -> tuple[list[Item], int]:
+def list_for_earner(
+    place: Place, email: str, page: db.Page | None
+) -> tuple[list[InstanceRecord], int]:
     """C8: instances held by `email` whose badge lies in the container (or below), ascending
-    id. GSI2 (keys only) gives the keys of the whole filtered list, so `total` is exact; one
-    consistent BatchGetItem reads the page."""
-    entries = list(db.reverse_lookup(keys.earner_lookup(email), place.scope_prefix()))
-    entries.sort(key=lambda entry: str(entry["GSI2SK"]).rsplit("#", 1)[1])
-    total = len(entries)
-    if page is not None:
-        entries = entries[page.start : page.start + page.count]
-    found = db.batch_get([{"PK": e["PK"], "SK": e["SK"]} for e in entries])
-    if page is None:
-        total = len(found)
-    return found, total
+    id, with the exact total."""
+    return instance_store.list_for_earner(email, place.scope_prefix(), page)
 
 
-def with_badges(found: Sequence[Item]) -> list[tuple[Item, BadgeRecord]]:
+def with_badges(found: Sequence[InstanceRecord]) -> list[tuple[InstanceRecord, BadgeRecord]]:
     """Instances of several badges, each with its badge (read by id); an instance whose badge
     is being deleted is left out (the cascade removes it)."""
     by_id = badges.current_by_id(int(item["badgeId"]) for item in found)
@@ -600,36 +559,12 @@ def with_badges(found: Sequence[Item]) -> list[tuple[Item, BadgeRecord]]:
 # --- revoking and updating ------------------------------------------------------------------------
 
 
-def revoke(target: Target, email: str) -> Item:
+def revoke(target: Target, email: str) -> InstanceRecord:
     """DELETE {L}/badges/{b}/instances/{email}: one transaction removes the instance, leaves a
     tombstone at its assertion, and records the `revoke` event. Returns the instance as it was."""
     instance = get(target.badge, email)
-    instance_id = int(instance["id"])
-    slug = str(instance["slug"])
     actions: list[dict[str, Any]] = [
-        db.delete_same(instance),
-        {
-            "Update": {
-                "Key": keys.assertion(slug),
-                "UpdateExpression": "SET revoked = :true, revokedAt = :now",
-                "ConditionExpression": "instanceId = :id",
-                "ExpressionAttributeValues": {
-                    ":id": instance_id,
-                    ":true": True,
-                    ":now": timestamps.now(),
-                },
-            }
-        },
-        {
-            "Put": {
-                "Item": {
-                    **keys.revoked_assertion(target.badge_id, slug),
-                    "entity": "tombstone",
-                    "slug": slug,
-                }
-            }
-        },
-        *db.list_remove(keys.instances_list(target.badge_id), instance_id),
+        *instance_store.revoke_actions(instance, timestamps.now()),
         outbox.event_put(
             int(target.badge["systemId"]),
             "revoke",
@@ -655,43 +590,17 @@ def parse_update(fields: Mapping[str, Any]) -> dict[str, int | None]:
     return changes
 
 
-def update(badge: Mapping[str, Any], email: str, fields: Mapping[str, Any]) -> Item:
+def update(badge: Mapping[str, Any], email: str, fields: Mapping[str, Any]) -> InstanceRecord:
     """PUT {L}/badges/{b}/instances/{email}: instance and assertion change together."""
     instance = get(badge, email)
     changes = parse_update(fields)
     if not changes:
         return instance
-    names = {f"#f{i}": name for i, name in enumerate(changes)}
-    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(changes.values())}
-    values[":id"] = instance["id"]
-    expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
-    common = {
-        "UpdateExpression": expression,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-    }
     try:
-        db.transact(
-            [
-                {
-                    "Update": {
-                        "Key": {"PK": instance["PK"], "SK": instance["SK"]},
-                        "ConditionExpression": "id = :id",
-                        **common,
-                    }
-                },
-                {
-                    "Update": {
-                        "Key": keys.assertion(str(instance["slug"])),
-                        "ConditionExpression": "instanceId = :id",
-                        **common,
-                    }
-                },
-            ]
-        )
+        db.transact(instance_store.update_actions(instance, changes))
     except db.TransactionFailed as failure:
         raise not_found(email) from failure
-    return {**instance, **changes}
+    return instance_store.revised(instance, changes)
 
 
 # --- badge delete cascade -------------------------------------------------------------------------
@@ -700,23 +609,4 @@ def update(badge: Mapping[str, Any], email: str, fields: Mapping[str, Any]) -> I
 def purge_badge(badge: Mapping[str, Any]) -> None:
     """Badge delete cascade: remove what the badge's instances keep outside its partition (their
     assertions and tombstones). The partition itself is purged by the caller afterwards."""
-    partition = keys.badge_partition(int(badge["id"]))
-    slugs: list[str] = []
-    for prefix in (INSTANCE_PREFIX, REVOKED_PREFIX):
-        slugs.extend(str(item["slug"]) for item in _slugs_in(partition, prefix))
-    db.delete_keys(keys.assertion(slug) for slug in slugs)
-
-
-def _slugs_in(partition: str, prefix: str) -> Iterable[Item]:
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": KeyCondition("PK").eq(partition)
-        & KeyCondition("SK").begins_with(prefix),
-        "ProjectionExpression": "slug",
-        "ConsistentRead": True,
-    }
-    while True:
-        response = db.table().query(**kwargs)
-        yield from (item for item in response["Items"] if "slug" in item)
-        if "LastEvaluatedKey" not in response:
-            return
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    instance_store.purge_assertions(int(badge["id"]))

@@ -14,7 +14,8 @@ their key): a badge deleted meanwhile makes the write fail instead of leaving a 
 the badge-delete cascade (`detach_badge`, run after the badge is gone) could miss.
 
 Auto-award (`auto_award`) runs from the table's stream, after the award that triggers it has
-committed, never inside the API request.
+committed, never inside the API request. Every expression and every read of a milestone is in
+`store/milestones.py`, which hands back `MilestoneRecord`s.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from boto3.dynamodb.conditions import Key as KeyCondition
 
 from badgekit.domain import badges, instances, render
 from badgekit.domain.places import Place
@@ -42,19 +41,22 @@ from badgekit.domain.validation import (
 )
 from badgekit.errors import ResourceNotFound
 from badgekit.store import badges as badge_store
-from badgekit.store import db, keys
+from badgekit.store import db
+from badgekit.store import instances as instance_store
+from badgekit.store import milestones as milestone_store
 from badgekit.store.badges import BadgeRecord
+from badgekit.store.instances import InstanceRecord
+from badgekit.store.milestones import MilestoneRecord
 
-Item = dict[str, Any]
+Item = dict[str, Any]  # a badge (its store module is not typed yet)
 # Badges a transaction found missing at their key: (id, PK) of the index entry that named them.
 Gone = frozenset[tuple[int, str]]
 # (current milestone, badges found gone) -> (updated milestone, or None: no change; its badges)
-Change = Callable[[Item, Gone], tuple[Item | None, dict[int, BadgeRecord]]]
+Change = Callable[[MilestoneRecord, Gone], tuple[MilestoneRecord | None, dict[int, BadgeRecord]]]
 
 logger = logging.getLogger(__name__)
 
-ENTITY = "milestone"
-SUPPORT_ENTITY = "milestoneSupport"
+ENTITY = milestone_store.ENTITY
 ACTIONS = ("issue", "queue-application")
 ACTION_MESSAGE = "Value must be one of the following: issue, queue-application"
 UNKNOWN_BADGE = "Unknown badge"
@@ -86,23 +88,24 @@ def not_found(milestone_id: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("milestone", "id", milestone_id)
 
 
-def get(system: Mapping[str, Any], milestone_id: str) -> Item:
+def get(system: Mapping[str, Any], milestone_id: str) -> MilestoneRecord:
     """M2: the milestone `milestone_id` (the decoded path segment) of `system`, else the 404."""
     if not _ID.match(milestone_id):
         raise not_found(milestone_id)
-    item = db.get(keys.milestone(int(system["id"]), int(milestone_id)))
+    item = milestone_store.get(int(system["id"]), int(milestone_id))
     if item is None:
         raise not_found(milestone_id)
     return item
 
 
-def list_milestones(system: Mapping[str, Any], page: db.Page | None) -> tuple[list[Item], int]:
+def list_milestones(
+    system: Mapping[str, Any], page: db.Page | None
+) -> tuple[list[MilestoneRecord], int]:
     """M1: ascending id, one page or all, and the exact total.
 
     One strongly consistent Query reads every milestone of the system (a system has few; the
     items are small), so the total is exact without a counter."""
-    partition = keys.system_partition(int(system["id"]))
-    items = list(db.query_prefix(partition, keys.MILESTONE_PREFIX))
+    items = list(milestone_store.of_system(int(system["id"])))
     total = len(items)
     if page is not None:
         items = items[page.start : page.start + page.count]
@@ -118,24 +121,19 @@ def referenced(milestones: Iterable[Mapping[str, Any]]) -> set[int]:
     return ids
 
 
-def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[Item]:
+def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[MilestoneRecord]:
     """M3: the milestones of `system` whose primary badge is `badge`, ascending id.
 
     GSI2 (keys only) finds them; when there are any, one consistent BatchGetItem reads them.
     A badge without milestones costs one Query."""
-    response = db.table().query(
-        IndexName="GSI2",
-        KeyConditionExpression=KeyCondition("GSI2PK").eq(keys.primary_lookup(int(badge["id"]))),
-    )
-    found = db.batch_get([{"PK": row["PK"], "SK": row["SK"]} for row in response["Items"]])
+    badge_id, system_id = int(badge["id"]), int(system["id"])
     return sorted(
         (
             m
-            for m in found
-            if int(m["systemId"]) == int(system["id"])
-            and int(m["primaryBadgeId"]) == int(badge["id"])
+            for m in milestone_store.of_primary(badge_id)
+            if m["systemId"] == system_id and m["primaryBadgeId"] == badge_id
         ),
-        key=lambda m: int(m["id"]),
+        key=lambda m: m["id"],
     )
 
 
@@ -261,16 +259,6 @@ def parse_badge_id(fields: Mapping[str, Any]) -> int:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _support_entry(milestone: Mapping[str, Any], badge_id: int) -> Item:
-    return {
-        **keys.milestone_support(badge_id, int(milestone["id"])),
-        "entity": SUPPORT_ENTITY,
-        "systemId": int(milestone["systemId"]),
-        "milestoneId": int(milestone["id"]),
-        "badgeId": badge_id,
-    }
-
-
 @dataclass
 class Write:
     """One milestone transaction and, for its failures, which actions checked which badge."""
@@ -287,32 +275,25 @@ class Write:
 
 
 def _write(
-    current: Mapping[str, Any] | None,
-    updated: Item,
+    current: MilestoneRecord | None,
+    updated: MilestoneRecord,
     found: Mapping[int, Mapping[str, Any]],
     extra: list[dict[str, Any]] | None = None,
 ) -> Write:
     """The transaction turning `current` (None: nothing yet) into `updated`."""
     before = referenced([current]) if current is not None else set()
-    old = {int(b) for b in (current or {}).get("supportBadgeIds", [])}
-    new = {int(b) for b in updated["supportBadgeIds"]}
+    old = set(current.get("supportBadgeIds", [])) if current is not None else set()
+    new = set(updated["supportBadgeIds"])
     if current is None:
-        put = {"Put": {"Item": updated, "ConditionExpression": "attribute_not_exists(PK)"}}
+        put = milestone_store.put_action(updated, None)
     else:
-        updated["version"] = int(current.get("version", 0)) + 1
-        put = {
-            "Put": {
-                "Item": updated,
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": current.get("version", 0)},
-            }
-        }
-    actions: list[dict[str, Any]] = [put, *(extra or [])]
-    for badge_id in sorted(old - new):
-        key = keys.milestone_support(badge_id, int(updated["id"]))
-        actions.append({"Delete": {"Key": key}})
-    for badge_id in sorted(new - old):
-        actions.append({"Put": {"Item": _support_entry(updated, badge_id)}})
+        updated["version"] = current.get("version", 0) + 1
+        put = milestone_store.put_action(updated, current.get("version", 0))
+    actions: list[dict[str, Any]] = [
+        put,
+        *(extra or []),
+        *milestone_store.support_actions(updated, sorted(old - new), sorted(new - old)),
+    ]
     checks: dict[int, Mapping[str, Any]] = {}
     for badge_id in sorted(referenced([updated]) - before):
         checks[len(actions)] = found[badge_id]
@@ -322,7 +303,7 @@ def _write(
 
 def create(
     system: Mapping[str, Any], fields: Mapping[str, Any]
-) -> tuple[Item, dict[int, BadgeRecord]]:
+) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """POST /systems/{s}/milestones: the milestone and its support entries, atomically.
 
     Returns the milestone and the badges it names (for the response)."""
@@ -330,18 +311,13 @@ def create(
     for attempt in range(ATTEMPTS):
         parsed = parse(system, fields, None, frozenset(gone))
         milestone_id = db.next_id(ENTITY)
-        primary = int(parsed.values["primaryBadgeId"])
-        item: Item = {
-            **keys.milestone(int(system["id"]), milestone_id),
-            "entity": ENTITY,
+        item: MilestoneRecord = {
             "id": milestone_id,
             "systemId": int(system["id"]),
-            "primaryBadgeId": primary,
+            "primaryBadgeId": int(parsed.values["primaryBadgeId"]),
             "numberRequired": int(parsed.values["numberRequired"]),
             "action": parsed.values.get("action") or "issue",
             "supportBadgeIds": parsed.support or [],
-            "GSI2PK": keys.primary_lookup(primary),
-            "GSI2SK": keys.padded(milestone_id),
             "version": 1,
         }
         write = _write(None, item, parsed.badges, [db.still_there(dict(system))])
@@ -357,7 +333,9 @@ def create(
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def _revise(current: Item, change: Change) -> tuple[Item, dict[int, BadgeRecord]]:
+def _revise(
+    current: MilestoneRecord, change: Change
+) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """Optimistic update loop: the write is retried, from the milestone as it now is, after a
     concurrent change or when a badge it starts referencing turned out to be gone."""
     gone: set[tuple[int, str]] = set()
@@ -371,28 +349,30 @@ def _revise(current: Item, change: Change) -> tuple[Item, dict[int, BadgeRecord]
         except db.TransactionFailed as failure:
             gone |= write.gone(failure)
             db.back_off(attempt)
-            current = db.reload(current, not_found(str(current["id"])), failure)
+            current = milestone_store.reload(current, not_found(str(current["id"])), failure)
             continue
         return updated, found
     raise db.TransactionFailed(["TransactionConflict"])
 
 
 def update(
-    system: Mapping[str, Any], milestone: Item, fields: Mapping[str, Any]
-) -> tuple[Item, dict[int, BadgeRecord]]:
+    system: Mapping[str, Any], milestone: MilestoneRecord, fields: Mapping[str, Any]
+) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """PUT: partial update; the support list is replaced as a whole when present."""
 
-    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, BadgeRecord]]:
+    def change(
+        current: MilestoneRecord, gone: Gone
+    ) -> tuple[MilestoneRecord | None, dict[int, BadgeRecord]]:
         parsed = parse(system, fields, current, gone)
-        updated = dict(current)
-        for name in ("primaryBadgeId", "numberRequired"):
-            if name in parsed.values:
-                updated[name] = int(parsed.values[name])
+        updated = current.copy()
+        if "primaryBadgeId" in parsed.values:
+            updated["primaryBadgeId"] = int(parsed.values["primaryBadgeId"])
+        if "numberRequired" in parsed.values:
+            updated["numberRequired"] = int(parsed.values["numberRequired"])
         if "action" in parsed.values:
             updated["action"] = parsed.values["action"] or "issue"
         if parsed.support is not None:
             updated["supportBadgeIds"] = parsed.support
-        updated["GSI2PK"] = keys.primary_lookup(int(updated["primaryBadgeId"]))
         if updated == current:
             return None, parsed.badges
         return updated, parsed.badges
@@ -401,13 +381,15 @@ def update(
 
 
 def add_badge(
-    system: Mapping[str, Any], milestone: Item, fields: Mapping[str, Any]
-) -> tuple[Item, dict[int, BadgeRecord]]:
+    system: Mapping[str, Any], milestone: MilestoneRecord, fields: Mapping[str, Any]
+) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """add-badge: append a badge of this system to the support list (no-op if listed)."""
     badge_id = parse_badge_id(fields)
 
-    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, BadgeRecord]]:
-        listed = [int(b) for b in current.get("supportBadgeIds", [])]
+    def change(
+        current: MilestoneRecord, gone: Gone
+    ) -> tuple[MilestoneRecord | None, dict[int, BadgeRecord]]:
+        listed = current.get("supportBadgeIds", [])
         if badge_id not in listed and len(listed) >= MAX_SUPPORT_BADGES:  # before any lookup
             report = Report()
             report.add("badgeId", TOO_MANY, fields.get("badgeId"))
@@ -429,13 +411,17 @@ def add_badge(
     return _revise(milestone, change)
 
 
-def remove_badge(milestone: Item, fields: Mapping[str, Any]) -> tuple[Item, dict[int, BadgeRecord]]:
+def remove_badge(
+    milestone: MilestoneRecord, fields: Mapping[str, Any]
+) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """remove-badge: drop a badge from the support list (no-op if not listed; no existence
     check)."""
     badge_id = parse_badge_id(fields)
 
-    def change(current: Item, gone: Gone) -> tuple[Item | None, dict[int, BadgeRecord]]:
-        listed = [int(b) for b in current.get("supportBadgeIds", [])]
+    def change(
+        current: MilestoneRecord, gone: Gone
+    ) -> tuple[MilestoneRecord | None, dict[int, BadgeRecord]]:
+        listed = current.get("supportBadgeIds", [])
         if badge_id not in listed:
             return None, {}
         return {**current, "supportBadgeIds": [b for b in listed if b != badge_id]}, {}
@@ -443,34 +429,18 @@ def remove_badge(milestone: Item, fields: Mapping[str, Any]) -> tuple[Item, dict
     return _revise(milestone, change)
 
 
-def delete(milestone: Item) -> None:
+def delete(milestone: MilestoneRecord) -> None:
     """DELETE: the milestone and its support entries, atomically (instances stay)."""
     current = milestone
     for attempt in range(ATTEMPTS):
         try:
-            db.transact(_delete_actions(current))
+            db.transact(milestone_store.delete_actions(current))
         except db.TransactionFailed as failure:
             db.back_off(attempt)
-            current = db.reload(current, not_found(str(current["id"])), failure)
+            current = milestone_store.reload(current, not_found(str(current["id"])), failure)
             continue
         return
     raise db.TransactionFailed(["TransactionConflict"])
-
-
-def _delete_actions(milestone: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "Delete": {
-                "Key": {"PK": milestone["PK"], "SK": milestone["SK"]},
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": milestone.get("version", 0)},
-            }
-        },
-        *(
-            {"Delete": {"Key": keys.milestone_support(int(b), int(milestone["id"]))}}
-            for b in milestone.get("supportBadgeIds", [])
-        ),
-    ]
 
 
 # --- badge delete cascade ----------------------------------------------------------------------
@@ -483,30 +453,31 @@ def detach_badge(badge: Mapping[str, Any]) -> None:
     Runs after the badge's own delete committed; writes that start referencing a badge check it
     in their transaction, so every reference is visible to these strongly consistent reads."""
     badge_id = int(badge["id"])
-    partition = keys.system_partition(int(badge["systemId"]))
-    for milestone in db.query_prefix(partition, keys.MILESTONE_PREFIX):
-        if int(milestone["primaryBadgeId"]) == badge_id:
+    for milestone in milestone_store.of_system(int(badge["systemId"])):
+        if milestone["primaryBadgeId"] == badge_id:
             _delete_if_there(milestone)
-    for entry in db.query_prefix(keys.support_partition(badge_id), keys.MILESTONE_PREFIX):
+    for entry in milestone_store.support_entries(badge_id):
         _drop_support(entry, badge_id)
 
 
-def _delete_if_there(milestone: Item) -> None:
+def _delete_if_there(milestone: MilestoneRecord) -> None:
     try:
         delete(milestone)
     except ResourceNotFound:
         return  # deleted concurrently
 
 
-def _drop_support(entry: Mapping[str, Any], badge_id: int) -> None:
-    key = keys.milestone(int(entry["systemId"]), int(entry["milestoneId"]))
+def _drop_support(entry: milestone_store.SupportRecord, badge_id: int) -> None:
     for attempt in range(ATTEMPTS):
-        current = db.get(key)
-        listed = [int(b) for b in (current or {}).get("supportBadgeIds", [])]
+        current = milestone_store.get(entry["systemId"], entry["milestoneId"])
+        listed = current.get("supportBadgeIds", []) if current is not None else []
         if current is None or badge_id not in listed:  # a stale entry: just drop it
-            db.table().delete_item(Key={"PK": entry["PK"], "SK": entry["SK"]})
+            milestone_store.delete_support(badge_id, entry["milestoneId"])
             return
-        updated = {**current, "supportBadgeIds": [b for b in listed if b != badge_id]}
+        updated: MilestoneRecord = {
+            **current,
+            "supportBadgeIds": [b for b in listed if b != badge_id],
+        }
         try:
             db.transact(_write(current, updated, {}).actions)
         except db.TransactionFailed:
@@ -524,22 +495,20 @@ class AwardMemo:
     """Reads shared by the records of one stream batch (a bulk award repeats the same badge):
     the milestones listing a badge and the primary badges. Never what an earner holds."""
 
-    listing: dict[int, list[Item]] = field(default_factory=dict)
+    listing: dict[int, list[MilestoneRecord]] = field(default_factory=dict)
     primaries: dict[int, BadgeRecord | None] = field(default_factory=dict)
 
 
-def listing(badge_id: int, memo: AwardMemo | None = None) -> list[Item]:
+def listing(badge_id: int, memo: AwardMemo | None = None) -> list[MilestoneRecord]:
     """M4: milestones (any system) whose support list contains the badge, ascending id.
 
     One consistent Query of the badge's support partition; when it has entries, one consistent
     BatchGetItem of the milestones (an entry the milestone no longer backs is ignored)."""
     if memo is not None and badge_id in memo.listing:
         return memo.listing[badge_id]
-    entries = list(db.query_prefix(keys.support_partition(badge_id), keys.MILESTONE_PREFIX))
-    wanted = [keys.milestone(int(e["systemId"]), int(e["milestoneId"])) for e in entries]
     found = sorted(
-        (m for m in db.batch_get(wanted) if badge_id in {int(b) for b in m["supportBadgeIds"]}),
-        key=lambda m: int(m["id"]),
+        (m for m in milestone_store.listing(badge_id) if badge_id in m["supportBadgeIds"]),
+        key=lambda m: m["id"],
     )
     if memo is not None:
         memo.listing[badge_id] = found
@@ -549,20 +518,18 @@ def listing(badge_id: int, memo: AwardMemo | None = None) -> list[Item]:
 def held_among(email: str, badge_ids: Iterable[int]) -> set[int]:
     """Which of `badge_ids` `email` holds (any system; case-insensitive): one strongly
     consistent BatchGetItem of the instance keys, so an award committed just before is seen."""
-    wanted = sorted(set(badge_ids))
-    found = db.batch_get([keys.instance(badge_id, email) for badge_id in wanted])
-    return {int(item["badgeId"]) for item in found}
+    return instance_store.held_among(email, badge_ids)
 
 
-def eligible(milestones: Iterable[Mapping[str, Any]], held: set[int]) -> list[int]:
+def eligible(milestones: Iterable[MilestoneRecord], held: set[int]) -> list[int]:
     """Primary badge ids to award, in ascending milestone id, each once (steps 3-4)."""
     primaries: list[int] = []
-    for milestone in sorted(milestones, key=lambda m: int(m["id"])):
-        primary = int(milestone["primaryBadgeId"])
+    for milestone in sorted(milestones, key=lambda m: m["id"]):
+        primary = milestone["primaryBadgeId"]
         if primary in held or primary in primaries:
             continue
-        supports = {int(b) for b in milestone["supportBadgeIds"]}
-        if len(supports & held) >= int(milestone["numberRequired"]):
+        supports = set(milestone["supportBadgeIds"])
+        if len(supports & held) >= milestone["numberRequired"]:
             primaries.append(primary)
     return primaries
 
@@ -573,7 +540,7 @@ def auto_award(
     event_system_id: int,
     base_url: str,
     memo: AwardMemo | None = None,
-) -> list[Item]:
+) -> list[InstanceRecord]:
     """Award the milestone badges `email` became eligible for by being awarded `badge_id`.
 
     Idempotent: every award is conditional on the (badge, email) instance being absent, and a
@@ -585,7 +552,7 @@ def auto_award(
     if not candidates:
         return []
     held = held_among(email, referenced(candidates) | {badge_id}) | {badge_id}
-    created: list[Item] = []
+    created: list[InstanceRecord] = []
     for primary in eligible(candidates, held):
         if primary not in memo.primaries:
             memo.primaries[primary] = badge_store.indexed(primary)

@@ -14,7 +14,8 @@ from typing import Any
 from badgekit.domain import badges, instances, render
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
-from badgekit.store import db, keys
+from badgekit.store import db
+from badgekit.store import instances as instance_store
 
 
 def badge_locations(
@@ -67,13 +68,13 @@ def assertion_not_found() -> ResourceNotFound:
 
 def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[str, Any]]:
     """(status, document) of a hosted assertion: 200, or 410 for a revoked one (tombstone)."""
-    item = db.get(keys.assertion(slug))
+    item = instance_store.assertion(slug)
     if item is None:
         raise assertion_not_found()
-    url = render.assertion_url(str(item["slug"]), base_url)
+    url = render.assertion_url(item["slug"], base_url)
     if item.get("revoked"):
         return 410, render.revoked_assertion_json(url, linked_data)
-    badge, system = instances.badge_and_system(int(item["badgeId"]), int(item["systemId"]))
+    badge, system = instances.badge_and_system(item["badgeId"], item["systemId"])
     if badge is None or system is None:
         raise assertion_not_found()  # the badge is being deleted: its cascade removes this
     badge_url = render.Renderer(Place(system), base_url).class_url(badge)
