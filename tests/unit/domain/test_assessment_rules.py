@@ -153,7 +153,7 @@ def test_review_details_in_the_spec_order():
         ],
         "comment": "c" * 65536,
     }
-    assert details(assessment._validate_review, fields, {}) == [
+    assert details(assessment._validate_review, fields, None) == [
         {"message": "Required field", "field": "author", "value": ""},
         {"message": "String is not in range", "field": "comment", "value": "c" * 65536},
         {"message": "Required field", "field": "reviewItems[0].criterionId", "value": ""},
@@ -175,7 +175,7 @@ def test_a_valid_review_and_its_item_defaults():
             "slug": "ignored",
             "reviewItems": [{"criterionId": "3"}, {"criterionId": 4, "satisfied": 1, "comment": 5}],
         },
-        {},
+        None,
     )
     assert values == {"author": "reviewer@example.org", "comment": None}
     assert items == [
@@ -193,7 +193,7 @@ def test_a_review_update_keeps_absent_fields_and_items():
 
 def test_too_many_review_items_is_a_413():
     with pytest.raises(RequestEntityTooLarge) as raised:
-        assessment._validate_review({"author": "a@b.co", "reviewItems": [{}] * 7601}, {})
+        assessment._validate_review({"author": "a@b.co", "reviewItems": [{}] * 7601}, None)
     assert raised.value.body()["message"] == (
         "Review exceeds the maximum stored size of 380000 bytes"
     )

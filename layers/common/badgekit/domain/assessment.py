@@ -64,18 +64,18 @@ _SLUG_ATTEMPTS = 3  # a generated slug colliding with an existing one is retried
 # --- evidence and approval ---------------------------------------------------------------------
 
 
-def find_evidence(application: Mapping[str, Any], slug: str) -> dict[str, Any]:
+def find_evidence(application: ApplicationRecord, slug: str) -> dict[str, Any]:
     """One evidence item by slug (case-insensitive, like every slug), else the 404."""
     for evidence in application.get("evidence", []):
-        if str(evidence["slug"]).lower() == slug.lower():
+        if evidence["slug"].lower() == slug.lower():
             return render.evidence_json(evidence)
     raise ResourceNotFound.for_field("evidence", "slug", slug)
 
 
-def approved(badge: Mapping[str, Any], review: ReviewRecord) -> bool:
+def approved(badge: BadgeRecord, review: ReviewRecord) -> bool:
     """Every required criterion of the badge is satisfied by an item of the review (true when
     the badge requires none); items naming unknown criteria never count (assessment.md)."""
-    required = {int(c["id"]) for c in badge.get("criteria", []) if c.get("required")}
+    required = {c["id"] for c in badge.get("criteria", []) if c.get("required")}
     satisfied = {
         item["criterionId"] for item in review.get("reviewItems", []) if item.get("satisfied")
     }
@@ -160,9 +160,9 @@ def _check_size(size: int, model: str) -> None:
 # --- applications: reading ------------------------------------------------------------------------
 
 
-def get_application(badge: Mapping[str, Any], slug: str) -> ApplicationRecord:
+def get_application(badge: BadgeRecord, slug: str) -> ApplicationRecord:
     """D2: the badge's application by slug (case-insensitive), else the 404."""
-    found = assessment_store.get_application(int(badge["id"]), slug)
+    found = assessment_store.get_application(badge["id"], slug)
     if found is None:
         raise ResourceNotFound.for_field("application", "slug", slug)
     return found
@@ -188,12 +188,12 @@ def list_applications(
             email,
             states,
             page,
-            system_id=int(place.system["id"]),
+            system_id=place.system["id"],
             container_prefix=place.scope_prefix(),
             badge=badge,
         )
     if badge is not None:
-        applications, total = assessment_store.of_badge(int(badge["id"]), states, page)
+        applications, total = assessment_store.of_badge(badge["id"], states, page)
         return [(application, badge) for application in applications], total
     refs = [(ref.id, ref.key) for ref in codes.badges_within(place)]
     return assessment_store.of_badges(refs, states, page)
@@ -215,17 +215,18 @@ def create_application(badge: BadgeRecord, body: Body) -> ApplicationRecord:
     application: ApplicationRecord = {
         "id": db.next_id(assessment_store.APPLICATION_ENTITY),
         "slug": keys.new_slug(),
-        "badgeId": int(badge["id"]),
-        "systemId": int(badge["systemId"]),
+        "badgeId": badge["id"],
+        "systemId": badge["systemId"],
         "learner": values["learner"],
         "created": timestamps.now(),
         "evidence": evidence,
         "version": 1,
     }
-    if badge.get("issuerId") is not None:
-        application["issuerId"] = int(badge["issuerId"])
-    if badge.get("programId") is not None:
-        application["programId"] = int(badge["programId"])
+    issuer_id, program_id = badge.get("issuerId"), badge.get("programId")
+    if issuer_id is not None:
+        application["issuerId"] = issuer_id
+    if program_id is not None:
+        application["programId"] = program_id
     if values.get("assignedTo") is not None:
         application["assignedTo"] = values["assignedTo"]
     if expiration is not None:
@@ -247,7 +248,7 @@ def create_application(badge: BadgeRecord, body: Body) -> ApplicationRecord:
 
 
 def _application_input(application: ApplicationRecord) -> dict[str, Any]:
-    return {"learner": application.get("learner"), "assignedTo": application.get("assignedTo")}
+    return {"learner": application["learner"], "assignedTo": application.get("assignedTo")}
 
 
 def update_application(application: ApplicationRecord, body: Body) -> ApplicationRecord:
@@ -343,12 +344,14 @@ def list_reviews(
     return assessment_store.reviews(application["badgeId"], application["id"], page)
 
 
-def _review_input(review: Mapping[str, Any]) -> dict[str, Any]:
-    return {"author": review.get("author"), "comment": review.get("comment")}
+def _review_input(review: ReviewRecord | None) -> dict[str, Any]:
+    if review is None:
+        return {"author": None, "comment": None}
+    return {"author": review["author"], "comment": review.get("comment")}
 
 
 def _validate_review(
-    fields: Mapping[str, Any], current: Mapping[str, Any]
+    fields: Mapping[str, Any], current: ReviewRecord | None
 ) -> tuple[dict[str, Any], list[ReviewItemRecord] | None]:
     report = Report()
     merged = _review_input(current)
@@ -365,11 +368,11 @@ def create_review(
     """POST …/reviews: the review, its list entry, checks that the application (same version)
     and the badge are still there, and the `review` outbox event, in one transaction.
     Calls: 1 UpdateItem (id) + 1 TransactWriteItems (+ 1 GetItem per retry)."""
-    values, items = _validate_review(body.fields, {})
+    values, items = _validate_review(body.fields, None)
     review: ReviewRecord = {
         "id": db.next_id(assessment_store.REVIEW_ENTITY),
         "slug": keys.new_slug(),
-        "badgeId": int(badge["id"]),
+        "badgeId": badge["id"],
         "applicationId": application["id"],
         "author": values["author"],
         "reviewItems": items or [],
@@ -383,7 +386,7 @@ def create_review(
             review["slug"] = keys.new_slug()
         _check_size(assessment_store.review_size(review), "Review")
         event = outbox.event_put(
-            int(badge["systemId"]),
+            badge["systemId"],
             "review",
             renderer.review_payload(badge, current, review, approved(badge, review)),
         )
@@ -423,7 +426,7 @@ def update_review(
             updated["reviewItems"] = items
         _check_size(assessment_store.review_size(updated), "Review")
         event = outbox.event_put(
-            int(badge["systemId"]),
+            badge["systemId"],
             "review",
             renderer.review_payload(badge, owner, updated, approved(badge, updated)),
         )

@@ -548,7 +548,7 @@ def resume(event: Event, webhook: WebhookRecord) -> None:
     delivery = webhook_store.guarded_delivery(webhook["id"], event.event_id)
     if delivery is None or delivery["status"] != "pending" or delivery["attempts"] > 0:
         return
-    not_before = max(time.time(), float(delivery.get("claimedUntil") or 0) + 1)
+    not_before = max(time.time(), delivery.get("claimedUntil", 0) + 1.0)
     queue.enqueue(
         queue.queue_message(
             event.system_id,
@@ -587,7 +587,7 @@ def handle_queue_message(body: str) -> None:
     if event is None:
         give_up(delivery, token, "event expired")
         return
-    lease = float(delivery.get("claimedUntil") or 0)
+    lease = delivery.get("claimedUntil", 0)
     if lease >= time.time():  # another sender is on it: look again when its lease ends
         queue.enqueue(message, lease + 1 - time.time())
         return

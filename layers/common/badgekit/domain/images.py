@@ -48,6 +48,8 @@ from badgekit.domain.validation import INVALID_URL, Report, is_url
 from badgekit.errors import RequestEntityTooLarge, ResourceNotFound
 from badgekit.store import db, keys
 from badgekit.store import images as image_store
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import ContainerRecord
 from badgekit.store.images import PENDING_TAG, ImageRecord
 
 LOG = logging.getLogger(__name__)
@@ -250,11 +252,11 @@ def is_svg(data: bytes) -> bool:
 # --- output ----------------------------------------------------------------------------------
 
 
-def image_url(item: Mapping[str, Any], base_url: str) -> str | None:
+def image_url(item: BadgeRecord | ContainerRecord, base_url: str) -> str | None:
     """`imageUrl` of an owner: the remote URL verbatim, or the absolute public image URL."""
     remote = item.get("imageUrl")
     if remote:
-        return str(remote)
+        return remote
     slug = item.get("imageSlug")
     return f"{base_url}/public/images/{slug}" if slug else None
 

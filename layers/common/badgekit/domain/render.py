@@ -17,20 +17,32 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import quote
 
 from badgekit import timestamps
 from badgekit.domain.images import image_url
 from badgekit.domain.places import Place
 from badgekit.store import containers as container_store
-from badgekit.store import db
-from badgekit.store.badges import BadgeRecord
+from badgekit.store.assessment import ApplicationRecord, EvidenceRecord, ReviewRecord
+from badgekit.store.badges import AlignmentRecord, BadgeRecord, CriterionRecord
+from badgekit.store.codes import CodeRecord
 from badgekit.store.consumers import ConsumerRecord
-from badgekit.store.containers import OwnedRecord
+from badgekit.store.containers import (
+    ContainerRecord,
+    IssuerRecord,
+    OwnedRecord,
+    ProgramRecord,
+    SystemRecord,
+)
+from badgekit.store.instances import AssertionRecord, InstanceRecord
+from badgekit.store.milestones import MilestoneRecord
 from badgekit.store.webhooks import DeliveryRecord, WebhookRecord
 
 Document = dict[str, Any]
+# What functions/issuing, functions/claim_codes and functions/milestones still hand over for an
+# instance, a claim code or a milestone (their records once those handlers name them).
+Legacy = Mapping[str, Any]
 
 
 class Renderer:
@@ -61,10 +73,14 @@ class Renderer:
             self._owners = {}
         self._owners[(item["entity"], item["id"])] = item
 
-    def owner(self, kind: str, entity_id: Any) -> OwnedRecord | None:
+    @overload
+    def owner(self, kind: Literal["issuer"], entity_id: int | None) -> IssuerRecord | None: ...
+    @overload
+    def owner(self, kind: Literal["program"], entity_id: int | None) -> ProgramRecord | None: ...
+    def owner(self, kind: str, entity_id: int | None) -> OwnedRecord | None:
         if entity_id is None:
             return None
-        key = (kind, int(entity_id))
+        key = (kind, entity_id)
         if self._owners is None or key not in self._owners:
             for item in container_store.owned_by(self.place.system["id"]):
                 self._known(item)
@@ -74,24 +90,22 @@ class Renderer:
     # --- badges (badges.md) ------------------------------------------------------------------
 
     def badge_json(
-        self, badge: Mapping[str, Any], milestones: list[dict[str, Any]] | None = None
+        self, badge: BadgeRecord, milestones: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
         """The Badge representation (badges.md), keys in the spec's order. Without
         `milestones` (`milestones: []`) a badge is rendered once per renderer."""
         if milestones is not None:
             return self._badge_json(badge, milestones)
-        badge_id = int(badge["id"])
+        badge_id = badge["id"]
         if badge_id not in self._badges_json:
             self._badges_json[badge_id] = self._badge_json(badge, [])
         return self._badges_json[badge_id]
 
-    def _badge_json(
-        self, badge: Mapping[str, Any], milestones: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    def _badge_json(self, badge: BadgeRecord, milestones: list[dict[str, Any]]) -> dict[str, Any]:
         system = self.place.system
         base_url = self.base_url
         body: dict[str, Any] = {
-            "id": int(badge["id"]),
+            "id": badge["id"],
             "slug": badge["slug"],
             "name": badge["name"],
             "strapline": badge.get("strapline"),
@@ -99,9 +113,9 @@ class Renderer:
             "consumerDescription": badge["consumerDescription"],
             "issuerUrl": badge.get("issuerUrl"),
             "rubricUrl": badge.get("rubricUrl"),
-            "timeValue": db.int_or_none(badge.get("timeValue")),
+            "timeValue": badge.get("timeValue"),
             "timeUnits": badge.get("timeUnits"),
-            "limit": db.int_or_none(badge.get("limit")),
+            "limit": badge.get("limit"),
             "unique": bool(badge.get("unique", False)),
             "created": timestamps.to_iso(badge.get("created")),
             "imageUrl": image_url(badge, base_url),
@@ -122,17 +136,17 @@ class Renderer:
                 "alignments": [_alignment_json(a) for a in badge.get("alignments", [])],
                 "evidenceType": badge.get("evidenceType"),
                 "categories": list(badge.get("categories", [])),
-                "tags": [{"id": int(t["id"]), "value": t["value"]} for t in badge.get("tags", [])],
+                "tags": [{"id": t["id"], "value": t["value"]} for t in badge.get("tags", [])],
                 "milestones": milestones or [],
             }
         )
         return body
 
-    def class_url(self, badge: Mapping[str, Any]) -> str:
+    def class_url(self, badge: BadgeRecord) -> str:
         """Absolute URL of the public badge class, under the badge's own container (issuing.md)."""
         return f"{self.organisation_url(badge)}/badges/{badge['slug']}"
 
-    def organisation_url(self, badge: Mapping[str, Any]) -> str:
+    def organisation_url(self, badge: BadgeRecord) -> str:
         """Absolute URL of the issuer-organisation document of the badge's own container."""
         url = f"{self.base_url}/public/systems/{self.place.system['slug']}"
         issuer = self.owner("issuer", badge.get("issuerId"))
@@ -145,7 +159,7 @@ class Renderer:
 
     # --- instances (issuing.md) and their events (webhooks.md §3.1-3.2) -----------------------
 
-    def instance_json(self, instance: Mapping[str, Any], badge: BadgeRecord) -> Document:
+    def instance_json(self, instance: InstanceRecord | Legacy, badge: BadgeRecord) -> Document:
         """The Instance representation (issuing.md), keys in the spec's order."""
         return {
             "slug": instance["slug"],
@@ -153,12 +167,12 @@ class Renderer:
             "expires": timestamps.to_iso(instance.get("expires")),
             "issuedOn": timestamps.to_iso(instance.get("issuedOn")),
             "claimCode": instance.get("claimCode"),
-            "assertionUrl": assertion_url(str(instance["slug"]), self.base_url),
+            "assertionUrl": assertion_url(instance["slug"], self.base_url),
             "badge": self.badge_json(badge),
         }
 
     def award_payload(
-        self, instance: Mapping[str, Any], badge: BadgeRecord, comment: str | None
+        self, instance: InstanceRecord, badge: BadgeRecord, comment: str | None
     ) -> Document:
         """webhooks.md §3.1, key order included."""
         return {
@@ -166,12 +180,12 @@ class Renderer:
             "uid": instance["slug"],
             "badge": self.badge_json(badge),
             "email": instance["email"],
-            "assertionUrl": assertion_url(str(instance["slug"]), self.base_url),
+            "assertionUrl": assertion_url(instance["slug"], self.base_url),
             "issuedOn": timestamps.to_seconds(instance.get("issuedOn")),
             "comment": comment,
         }
 
-    def revoke_payload(self, instance: Mapping[str, Any], badge: BadgeRecord) -> Document:
+    def revoke_payload(self, instance: InstanceRecord, badge: BadgeRecord) -> Document:
         """webhooks.md §3.2."""
         return {
             "action": "revoke",
@@ -182,9 +196,9 @@ class Renderer:
 
     # --- assessment (assessment.md) and the review event (webhooks.md §3.3) -------------------
 
-    def application_json(self, application: Mapping[str, Any], badge: BadgeRecord) -> Document:
+    def application_json(self, application: ApplicationRecord, badge: BadgeRecord) -> Document:
         return {
-            "id": int(application["id"]),
+            "id": application["id"],
             "slug": application["slug"],
             "learner": application["learner"],
             "created": timestamps.to_iso(application.get("created")),
@@ -198,8 +212,8 @@ class Renderer:
     def review_payload(
         self,
         badge: BadgeRecord,
-        application: Mapping[str, Any],
-        review: Mapping[str, Any],
+        application: ApplicationRecord,
+        review: ReviewRecord,
         approved: bool,
     ) -> dict[str, Any]:
         """The `review` webhook payload (webhooks.md §3.3), keys in the spec's order."""
@@ -218,21 +232,21 @@ class Renderer:
             return None  # deleted meanwhile: its cascade is removing the reference
         return self.badge_json(item)
 
-    def milestone_json(self, item: Mapping[str, Any]) -> dict[str, Any]:
+    def milestone_json(self, item: MilestoneRecord | Legacy) -> dict[str, Any]:
         """The Milestone representation (milestones.md), keys in the spec's order; its badges
         are those of `badges`."""
-        supports = (self._badge_by_id(int(b)) for b in item.get("supportBadgeIds", []))
+        supports = (self._badge_by_id(b) for b in item.get("supportBadgeIds", []))
         return {
-            "id": int(item["id"]),
+            "id": item["id"],
             "action": item.get("action", "issue"),
-            "numberRequired": int(item["numberRequired"]),
-            "primaryBadge": self._badge_by_id(int(item["primaryBadgeId"])),
+            "numberRequired": item["numberRequired"],
+            "primaryBadge": self._badge_by_id(item["primaryBadgeId"]),
             "supportBadges": [b for b in supports if b is not None],
         }
 
     # --- Open Badges 1.0 (issuing.md "Public documents") --------------------------------------
 
-    def badge_class_json(self, badge: Mapping[str, Any]) -> dict[str, Any]:
+    def badge_class_json(self, badge: BadgeRecord) -> dict[str, Any]:
         """BadgeClass: the badge as Open Badges 1.0 publishes it (no tags, no ids)."""
         return {
             "name": badge["name"],
@@ -250,9 +264,10 @@ class Renderer:
 # --- systems, issuers, programs (systems.md, issuers.md, programs.md) ---------------------------
 
 
-def program_json(item: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+def program_json(item: ContainerRecord, base_url: str) -> dict[str, Any]:
+    """The shape the three levels share (a program's whole representation)."""
     return {
-        "id": int(item["id"]),
+        "id": item["id"],
         "slug": item["slug"],
         "url": item["url"],
         "name": item["name"],
@@ -262,34 +277,30 @@ def program_json(item: Mapping[str, Any], base_url: str) -> dict[str, Any]:
     }
 
 
-def issuer_json(
-    item: Mapping[str, Any], programs: Sequence[Mapping[str, Any]], base_url: str
-) -> Document:
-    ordered = sorted(programs, key=lambda p: int(p["id"]))
+def issuer_json(item: IssuerRecord, programs: Sequence[ProgramRecord], base_url: str) -> Document:
+    ordered = sorted(programs, key=lambda p: p["id"])
     return {
         **program_json(item, base_url),
         "programs": [program_json(p, base_url) for p in ordered],
     }
 
 
-def system_json(
-    item: Mapping[str, Any], containers: Sequence[Mapping[str, Any]], base_url: str
-) -> Document:
+def system_json(item: SystemRecord, containers: Sequence[OwnedRecord], base_url: str) -> Document:
     """A System with every issuer (ascending id), each with its programs."""
-    issuers = sorted((c for c in containers if c["entity"] == "issuer"), key=lambda i: int(i["id"]))
+    issuers = sorted((c for c in containers if c["entity"] == "issuer"), key=lambda i: i["id"])
     programs = programs_by_issuer(containers)
     return {
         **program_json(item, base_url),
-        "issuers": [issuer_json(i, programs[int(i["id"])], base_url) for i in issuers],
+        "issuers": [issuer_json(i, programs[i["id"]], base_url) for i in issuers],
     }
 
 
-def programs_by_issuer[M: Mapping[str, Any]](containers: Sequence[M]) -> dict[int, list[M]]:
+def programs_by_issuer(containers: Sequence[OwnedRecord]) -> dict[int, list[ProgramRecord]]:
     """A system's programs grouped by issuer id, for `issuer_json`."""
-    grouped: dict[int, list[M]] = defaultdict(list)
+    grouped: dict[int, list[ProgramRecord]] = defaultdict(list)
     for item in containers:
         if item["entity"] == "program":
-            grouped[int(item["issuerId"])].append(item)
+            grouped[item["issuerId"]].append(item)
     return grouped
 
 
@@ -305,10 +316,10 @@ def consumer_json(item: ConsumerRecord, *, with_secret: bool = False) -> Documen
 # --- inside a badge (badges.md) -----------------------------------------------------------------
 
 
-def _nested_system_json(system: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+def _nested_system_json(system: SystemRecord, base_url: str) -> dict[str, Any]:
     """Inside a badge the system keeps the original's shape: no `description`, `issuers: []`."""
     return {
-        "id": int(system["id"]),
+        "id": system["id"],
         "slug": system["slug"],
         "url": system["url"],
         "name": system["name"],
@@ -318,18 +329,18 @@ def _nested_system_json(system: Mapping[str, Any], base_url: str) -> dict[str, A
     }
 
 
-def _criterion_json(criterion: Mapping[str, Any]) -> dict[str, Any]:
+def _criterion_json(criterion: CriterionRecord) -> dict[str, Any]:
     return {
-        "id": int(criterion["id"]),
+        "id": criterion["id"],
         "description": criterion.get("description", ""),
         "required": bool(criterion.get("required", False)),
         "note": criterion.get("note", ""),
     }
 
 
-def _alignment_json(alignment: Mapping[str, Any]) -> dict[str, Any]:
+def _alignment_json(alignment: AlignmentRecord) -> dict[str, Any]:
     return {
-        "id": int(alignment["id"]),
+        "id": alignment["id"],
         "name": alignment["name"],
         "url": alignment["url"],
         "description": alignment.get("description", ""),
@@ -339,10 +350,10 @@ def _alignment_json(alignment: Mapping[str, Any]) -> dict[str, Any]:
 # --- claim codes (claim-codes.md) ---------------------------------------------------------------
 
 
-def code_json(item: Mapping[str, Any]) -> dict[str, Any]:
+def code_json(item: CodeRecord | Legacy) -> dict[str, Any]:
     """The ClaimCode representation, keys in the spec's order."""
     return {
-        "id": int(item["id"]),
+        "id": item["id"],
         "code": item["code"],
         "claimed": bool(item.get("claimed", False)),
         "email": item.get("email"),
@@ -364,7 +375,7 @@ def assertion_path(slug: str) -> str:
 # --- assessment (assessment.md) -----------------------------------------------------------------
 
 
-def evidence_json(evidence: Mapping[str, Any]) -> dict[str, Any]:
+def evidence_json(evidence: EvidenceRecord) -> dict[str, Any]:
     return {
         "slug": evidence["slug"],
         "url": evidence.get("url"),
@@ -373,20 +384,20 @@ def evidence_json(evidence: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def evidences_json(application: Mapping[str, Any]) -> list[dict[str, Any]]:
+def evidences_json(application: ApplicationRecord) -> list[dict[str, Any]]:
     """An application's evidence, in its order."""
     return [evidence_json(e) for e in application.get("evidence", [])]
 
 
-def review_json(review: Mapping[str, Any]) -> dict[str, Any]:
+def review_json(review: ReviewRecord) -> dict[str, Any]:
     return {
-        "id": int(review["id"]),
+        "id": review["id"],
         "slug": review["slug"],
         "author": review["author"],
         "comment": review.get("comment"),
         "reviewItems": [
             {
-                "criterionId": int(item["criterionId"]),
+                "criterionId": item["criterionId"],
                 "satisfied": bool(item.get("satisfied", False)),
                 "comment": item.get("comment"),
             }
@@ -400,18 +411,18 @@ def review_json(review: Mapping[str, Any]) -> dict[str, Any]:
 
 def webhook_json(item: WebhookRecord) -> Document:
     """The Webhook representation: never the secret."""
-    return {"id": int(item["id"]), "url": item["url"], "disabled": bool(item.get("disabled"))}
+    return {"id": item["id"], "url": item["url"], "disabled": bool(item.get("disabled"))}
 
 
 def delivery_json(item: DeliveryRecord) -> Document:
     next_at = item.get("nextAttemptAt")
     return {
-        "id": int(item["id"]),
+        "id": item["id"],
         "eventId": item["eventId"],
         "action": item["action"],
         "status": item["status"],
-        "attempts": int(item.get("attempts", 0)),
-        "lastStatusCode": db.int_or_none(item.get("lastStatusCode")),
+        "attempts": item.get("attempts", 0),
+        "lastStatusCode": item.get("lastStatusCode"),
         "lastError": item.get("lastError"),
         "nextAttemptAt": timestamps.to_iso(next_at),
         "created": timestamps.to_iso(item.get("created")),
@@ -450,7 +461,7 @@ def revoked_assertion_json(url: str, linked_data: bool) -> dict[str, Any]:
     return {"revoked": True}
 
 
-def assertion_json(item: Mapping[str, Any], url: str, badge_url: str) -> dict[str, Any]:
+def assertion_json(item: AssertionRecord, url: str, badge_url: str) -> dict[str, Any]:
     """Open Badges 1.0 hosted Assertion (unsalted email hash), exactly the spec's document."""
     # Stored values render whatever they are (README §6 "Range"): clamped, or null if garbage.
     issued_on = timestamps.to_seconds(item.get("issuedOn"))
@@ -458,7 +469,7 @@ def assertion_json(item: Mapping[str, Any], url: str, badge_url: str) -> dict[st
     document: dict[str, Any] = {
         "uid": item["slug"],
         "recipient": {
-            "identity": recipient_hash(str(item["email"])),
+            "identity": recipient_hash(item["email"]),
             "type": "email",
             "hashed": True,
         },
@@ -471,11 +482,11 @@ def assertion_json(item: Mapping[str, Any], url: str, badge_url: str) -> dict[st
     return document
 
 
-def assertion_v2_json(item: Mapping[str, Any], url: str, badge_url: str) -> dict[str, Any]:
+def assertion_v2_json(item: AssertionRecord, url: str, badge_url: str) -> dict[str, Any]:
     """Open Badges 2.0 Assertion (hosted verification, salted email hash)."""
     issued_on = timestamps.to_seconds(item.get("issuedOn"))
     expires = timestamps.to_seconds(item.get("expires"))
-    salt = str(item["salt"])
+    salt = item["salt"]
     document: dict[str, Any] = {
         "@context": OB2_CONTEXT,
         "type": "Assertion",
@@ -484,7 +495,7 @@ def assertion_v2_json(item: Mapping[str, Any], url: str, badge_url: str) -> dict
             "type": "email",
             "hashed": True,
             "salt": salt,
-            "identity": recipient_hash(str(item["email"]), salt),
+            "identity": recipient_hash(item["email"], salt),
         },
         "badge": badge_url,
         "verification": {"type": "hosted"},

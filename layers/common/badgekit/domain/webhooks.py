@@ -24,8 +24,6 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlsplit
 
 from badgekit import timestamps
@@ -42,6 +40,7 @@ from badgekit.domain.validation import (
 from badgekit.errors import ResourceConflict, ResourceNotFound
 from badgekit.store import db, queue
 from badgekit.store import webhooks as webhook_store
+from badgekit.store.containers import SystemRecord
 from badgekit.store.webhooks import DeliveryRecord, WebhookRecord
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -205,11 +204,9 @@ FIELDS = (
 # --- configuration ----------------------------------------------------------------------------
 
 
-def list_webhooks(
-    system: Mapping[str, Any], page: db.Page | None
-) -> tuple[list[WebhookRecord], int]:
+def list_webhooks(system: SystemRecord, page: db.Page | None) -> tuple[list[WebhookRecord], int]:
     """W2: the system's webhooks in ascending id (one Query of the system's partition)."""
-    items = webhook_store.of_system(int(system["id"]))
+    items = webhook_store.of_system(system["id"])
     if page is None:
         return items, len(items)
     return items[page.start : page.start + page.count], len(items)
@@ -220,7 +217,7 @@ def enabled_webhooks(system_id: int) -> list[WebhookRecord]:
     return webhook_store.enabled(system_id)
 
 
-def create(system: Mapping[str, Any], body: Body) -> WebhookRecord:
+def create(system: SystemRecord, body: Body) -> WebhookRecord:
     report = Report()
     values = check_fields(FIELDS, body.fields, report)
     for detail in report.details:
@@ -230,13 +227,13 @@ def create(system: Mapping[str, Any], body: Body) -> WebhookRecord:
     url = str(values["url"])
     webhook: WebhookRecord = {
         "id": db.next_id(webhook_store.ENTITY),
-        "systemId": int(system["id"]),
+        "systemId": system["id"],
         "url": url,
         "secret": str(values["secret"]),
         "disabled": False,
         "created": timestamps.now(),
     }
-    outcome = webhook_store.insert(webhook, str(system["slug"]))
+    outcome = webhook_store.insert(webhook, system["slug"])
     if outcome == "url taken":
         raise ResourceConflict("webhook with that `url` already exists", {"url": url})
     if outcome == "no system":
@@ -250,16 +247,16 @@ def parse_id(value: str) -> int | None:
     return int(value) if digits and len(value) < 16 and int(value) > 0 else None
 
 
-def get(system: Mapping[str, Any], webhook_id: str) -> WebhookRecord:
+def get(system: SystemRecord, webhook_id: str) -> WebhookRecord:
     """The system's webhook `webhook_id` (path text), or the 404 of §1."""
     number = parse_id(webhook_id)
-    item = webhook_store.get(int(system["id"]), number) if number is not None else None
+    item = webhook_store.get(system["id"], number) if number is not None else None
     if item is None:
         raise ResourceNotFound.for_field("webhook", "id", webhook_id)
     return item
 
 
-def delete(system: Mapping[str, Any], webhook_id: str) -> WebhookRecord:
+def delete(system: SystemRecord, webhook_id: str) -> WebhookRecord:
     """Remove the webhook and its URL guard. Its delivery records are unreachable from then on
     (ids are never reused) and expire with the table's TTL; pending retries find it gone."""
     webhook = get(system, webhook_id)
@@ -285,12 +282,12 @@ def list_deliveries(
 
 
 def get_with_delivery(
-    system: Mapping[str, Any], webhook_id: str, delivery_id: str
+    system: SystemRecord, webhook_id: str, delivery_id: str
 ) -> tuple[WebhookRecord, DeliveryRecord]:
     """The system's webhook and one of its deliveries (path texts), read in one BatchGetItem;
     the webhook's 404 first, then the delivery's."""
     hook_number, number = parse_id(webhook_id), parse_id(delivery_id)
-    webhook, delivery = webhook_store.with_delivery(int(system["id"]), hook_number, number)
+    webhook, delivery = webhook_store.with_delivery(system["id"], hook_number, number)
     if webhook is None:
         raise ResourceNotFound.for_field("webhook", "id", webhook_id)
     if delivery is None:
