@@ -44,7 +44,7 @@ from badgekit.errors import (
 from badgekit.jsonutil import dumps
 from badgekit.store import badges as badge_store
 from badgekit.store import db, keys
-from badgekit.store.badges import BadgeRecord
+from badgekit.store.badges import AlignmentRecord, BadgeRecord, CriterionRecord
 from badgekit.store.containers import SystemRecord
 from badgekit.store.records import record
 
@@ -178,7 +178,7 @@ def _identified(
     name: str,
     value: Any,
     specs: tuple[StringField | BooleanField, ...],
-    current: Iterable[Mapping[str, Any]],
+    current: Iterable[CriterionRecord | AlignmentRecord],
     report: Report,
 ) -> list[Draft]:
     """Criteria or alignments: validated items; an `id` of one of this badge's own items is kept
@@ -222,19 +222,18 @@ def _values(name: str, value: Any, report: Report) -> list[str]:
     return list(seen)
 
 
-def _children(fields: Mapping[str, Any], current: Mapping[str, Any], report: Report) -> Children:
+def _children(fields: Mapping[str, Any], current: BadgeRecord | None, report: Report) -> Children:
+    """The child collections of a create (`current` None) or an update of `current`."""
     children = Children()
     if "criteria" in fields:
+        criteria = current.get("criteria", []) if current is not None else []
         children.criteria = _identified(
-            "criteria", fields["criteria"], CRITERION_FIELDS, current.get("criteria", []), report
+            "criteria", fields["criteria"], CRITERION_FIELDS, criteria, report
         )
     if "alignments" in fields:
+        alignments = current.get("alignments", []) if current is not None else []
         children.alignments = _identified(
-            "alignments",
-            fields["alignments"],
-            ALIGNMENT_FIELDS,
-            current.get("alignments", []),
-            report,
+            "alignments", fields["alignments"], ALIGNMENT_FIELDS, alignments, report
         )
     if "categories" in fields:
         children.categories = _values("categories", fields["categories"], report)
@@ -308,7 +307,7 @@ def create(place: Place, body: Body) -> BadgeRecord:
     report = Report()
     values = check_fields(FIELDS, body.fields, report)
     image = images.image_input(body.fields, body.upload, report, required=True)
-    children = _children(body.fields, {}, report)
+    children = _children(body.fields, None, report)
     report.raise_if_any()
     assert image is not None
     slug = values.get("slug") or keys.new_slug()
