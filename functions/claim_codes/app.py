@@ -6,7 +6,6 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -19,6 +18,7 @@ from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
 from badgekit.store.badges import BadgeRecord
+from badgekit.store.codes import CodeRecord
 
 router = Router()
 
@@ -35,7 +35,7 @@ def shaped(place: places.Place, badge: BadgeRecord) -> dict[str, Any]:
 
 
 def with_badge(
-    place: places.Place, badge: BadgeRecord, status: str | None, code: Mapping[str, Any]
+    place: places.Place, badge: BadgeRecord, status: str | None, code: CodeRecord
 ) -> dict[str, Any]:
     body: dict[str, Any] = {} if status is None else {"status": status}
     body["claimCode"] = render.code_json(code)
@@ -53,7 +53,7 @@ def list_all_codes(**params: str) -> Response[str]:
     page = request.page()
     pairs, total = codes.list_all(place, page)
     items = [
-        {**render.code_json(code), "badge": {"id": int(badge["id"]), "slug": badge["slug"]}}
+        {**render.code_json(code), "badge": {"id": badge["id"], "slug": badge["slug"]}}
         for code, badge in pairs
     ]
     return respond(envelope("claimCodes", items, total, page))

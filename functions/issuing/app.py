@@ -7,7 +7,6 @@ Handlers are thin: resolve the URL's container (and badge), call one domain func
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -19,9 +18,9 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
+from badgekit.store.instances import InstanceRecord
 
 router = Router()
-Item = dict[str, Any]
 
 # Registers a handler under the three container prefixes (README §1).
 at_every_level = partial(api.at_every_level, router)
@@ -34,7 +33,7 @@ def target_of(params: dict[str, str]) -> instances.Target:
     return instances.Target.of(place, badge, request.base_url)
 
 
-def shaped(target: instances.Target, instance: Mapping[str, Any]) -> dict[str, Any]:
+def shaped(target: instances.Target, instance: InstanceRecord) -> dict[str, Any]:
     return target.renderer.instance_json(instance, target.badge)
 
 
@@ -44,7 +43,7 @@ def award(**params: str) -> Response[str]:
     target = target_of(params)
     created = instances.award(target, request.fields)
     body = {"status": "created", "instance": shaped(target, created)}
-    location = render.assertion_path(str(created["slug"]))
+    location = render.assertion_path(created["slug"])
     return respond(body, 201, {"Location": location})
 
 

@@ -65,7 +65,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         extra={
             "eventId": image.get("eventId"),
             "badgeId": int(image["badgeId"]),
-            "awarded": [int(instance["badgeId"]) for instance in created],
+            "awarded": [instance["badgeId"] for instance in created],
         },
     )
 

@@ -6,7 +6,6 @@ response. Auto-award is not here: it runs from the table's stream (functions/mil
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -18,7 +17,9 @@ from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
 from badgekit.http.pagination import envelope
+from badgekit.store.badges import BadgeRecord
 from badgekit.store.containers import SystemRecord
+from badgekit.store.milestones import MilestoneRecord
 
 router = Router()
 
@@ -30,12 +31,16 @@ def system_of(system_slug: str) -> SystemRecord:
     return resolve.resolve(current(), system_slug).system
 
 
-def system_and_milestone(system_slug: str, milestone_id: str) -> tuple[SystemRecord, Any]:
+def system_and_milestone(
+    system_slug: str, milestone_id: str
+) -> tuple[SystemRecord, MilestoneRecord]:
     system = system_of(system_slug)
     return system, milestones.get(system, param(milestone_id))
 
 
-def shaped(system: SystemRecord, item: Mapping[str, Any], found: dict[int, Any]) -> Any:
+def shaped(
+    system: SystemRecord, item: MilestoneRecord, found: dict[int, BadgeRecord]
+) -> dict[str, Any]:
     renderer = render.Renderer(Place(system), current().base_url, found)
     return milestones.need(renderer, [item]).milestone_json(item)
 

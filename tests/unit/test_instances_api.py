@@ -805,10 +805,14 @@ def test_a_large_badge_makes_smaller_chunks(tree):
     from badgekit.domain import instances
     from badgekit.domain.places import Place
     from badgekit.store import db, keys
+    from badgekit.store.badges import BadgeRecord
+    from badgekit.store.containers import SystemRecord
+    from badgekit.store.records import record
 
-    badge = db.get(keys.badge("system-badge"))
+    badge = record(db.get(keys.badge("system-badge")), BadgeRecord)
     badge["earnerDescription"] = "x" * 300_000
-    target = instances.Target.of(Place(db.get(keys.system("chicago"))), badge, BASE)
+    system = record(db.get(keys.system("chicago")), SystemRecord)
+    target = instances.Target.of(Place(system), badge, BASE)
     rendered = target.renderer._badges_json  # the badge as every event of the bulk embeds it
     rendered[int(badge["id"])] = {"description": badge["earnerDescription"]}
     spec = instances.BulkInput([], None, None, None)
@@ -989,8 +993,10 @@ def test_held_badge_ids_across_systems(tree):
 def test_award_from_milestone(tree):
     from badgekit.domain import instances
     from badgekit.store import db, keys
+    from badgekit.store.badges import BadgeRecord
+    from badgekit.store.records import optional
 
-    primary = db.get(keys.badge("program-badge"))
+    primary = optional(db.get(keys.badge("program-badge")), BadgeRecord)
     assert primary is not None
     created = instances.award_from_milestone(primary, BRIAN, 7, "https://other.example.org")
     assert created is not None

@@ -447,9 +447,11 @@ def test_edits_from_a_stale_read_are_retried_against_the_current_version(api, tr
     from badgekit.domain import milestones
     from badgekit.store import db, keys
     from badgekit.store import milestones as milestone_store
+    from badgekit.store.containers import SystemRecord
+    from badgekit.store.records import record
 
     create(api, 4, [5])
-    system = db.get(keys.system("chicago"))
+    system = record(db.get(keys.system("chicago")), SystemRecord)
     stale = milestone_store.get(1, 1)
     assert stale is not None
     assert api.post(f"{MS}/1/add-badge", {"badgeId": 1}).status == 200

@@ -44,11 +44,11 @@ from badgekit.errors import (
 from badgekit.jsonutil import dumps
 from badgekit.store import badges as badge_store
 from badgekit.store import db, keys
-from badgekit.store.badges import BadgeRecord
+from badgekit.store.badges import AlignmentRecord, BadgeRecord, CriterionRecord
 from badgekit.store.containers import SystemRecord
 from badgekit.store.records import record
 
-Item = dict[str, Any]  # a badge or a child (criterion, alignment) being built from input
+Draft = dict[str, Any]  # a badge or a child (criterion, alignment) being built from input
 
 TEXT = 65535
 FIELDS = (
@@ -161,8 +161,8 @@ def list_all_badges(states: list[bool], page: db.Page | None) -> tuple[list[Badg
 class Children:
     """Child collections sent in a request (None = key absent: keep the current one)."""
 
-    criteria: list[Item] | None = None
-    alignments: list[Item] | None = None
+    criteria: list[Draft] | None = None
+    alignments: list[Draft] | None = None
     categories: list[str] | None = None
     tags: list[str] | None = None
 
@@ -178,14 +178,14 @@ def _identified(
     name: str,
     value: Any,
     specs: tuple[StringField | BooleanField, ...],
-    current: Iterable[Mapping[str, Any]],
+    current: Iterable[CriterionRecord | AlignmentRecord],
     report: Report,
-) -> list[Item]:
+) -> list[Draft]:
     """Criteria or alignments: validated items; an `id` of one of this badge's own items is kept
     (review items refer to criterion ids), any other id is dropped so a new one is assigned."""
     bound_length(name, value, MAX_ITEM_BYTES, "Badge")
     own_ids = {item["id"] for item in current}
-    items: list[Item] = []
+    items: list[Draft] = []
     for raw, scoped in each_object(name, value, report):
         cleaned = check_fields(specs, raw, scoped)
         item = {key: cleaned.get(key) for key in (s.name for s in specs)}
@@ -222,19 +222,18 @@ def _values(name: str, value: Any, report: Report) -> list[str]:
     return list(seen)
 
 
-def _children(fields: Mapping[str, Any], current: Mapping[str, Any], report: Report) -> Children:
+def _children(fields: Mapping[str, Any], current: BadgeRecord | None, report: Report) -> Children:
+    """The child collections of a create (`current` None) or an update of `current`."""
     children = Children()
     if "criteria" in fields:
+        criteria = current.get("criteria", []) if current is not None else []
         children.criteria = _identified(
-            "criteria", fields["criteria"], CRITERION_FIELDS, current.get("criteria", []), report
+            "criteria", fields["criteria"], CRITERION_FIELDS, criteria, report
         )
     if "alignments" in fields:
+        alignments = current.get("alignments", []) if current is not None else []
         children.alignments = _identified(
-            "alignments",
-            fields["alignments"],
-            ALIGNMENT_FIELDS,
-            current.get("alignments", []),
-            report,
+            "alignments", fields["alignments"], ALIGNMENT_FIELDS, alignments, report
         )
     if "categories" in fields:
         children.categories = _values("categories", fields["categories"], report)
@@ -243,7 +242,7 @@ def _children(fields: Mapping[str, Any], current: Mapping[str, Any], report: Rep
     return children
 
 
-def _apply_children(item: Item, children: Children, ids: dict[str, list[int]]) -> None:
+def _apply_children(item: Draft, children: Children, ids: dict[str, list[int]]) -> None:
     fresh = {kind: iter(values) for kind, values in ids.items()}
     if children.criteria is not None:
         item["criteria"] = [
@@ -271,7 +270,7 @@ def _apply_children(item: Item, children: Children, ids: dict[str, list[int]]) -
         item["tags"] = [{"id": next(fresh["tag"]), "value": value} for value in children.tags]
 
 
-def _scalars(item: Item, values: Mapping[str, Any]) -> None:
+def _scalars(item: Draft, values: Mapping[str, Any]) -> None:
     for name in FIELD_NAMES:
         if name not in values:
             continue
@@ -308,7 +307,7 @@ def create(place: Place, body: Body) -> BadgeRecord:
     report = Report()
     values = check_fields(FIELDS, body.fields, report)
     image = images.image_input(body.fields, body.upload, report, required=True)
-    children = _children(body.fields, {}, report)
+    children = _children(body.fields, None, report)
     report.raise_if_any()
     assert image is not None
     slug = values.get("slug") or keys.new_slug()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from badgekit.domain import badges
@@ -31,13 +30,11 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import CodeAlreadyUsed, ResourceConflict, ResourceNotFound
+from badgekit.store import badges as badge_store
 from badgekit.store import codes as code_store
-from badgekit.store import db, keys
-from badgekit.store.badges import BadgeRecord
+from badgekit.store import db
+from badgekit.store.badges import BadgeRecord, BadgeRef
 from badgekit.store.codes import CodeRecord
-from badgekit.store.records import record
-
-Item = dict[str, Any]  # a badge (its store module is not typed yet)
 
 CODE = StringField("code", required=True, rules=(length(1, 255),))
 EMAIL_FIELD = StringField("email", rules=(EMAIL, length(0, 255)))
@@ -55,12 +52,12 @@ RANDOM_ATTEMPTS = 5
 # --- the item and its representation ---------------------------------------------------------
 
 
-def find(badge: Mapping[str, Any], code: str) -> CodeRecord | None:
+def find(badge: BadgeRecord, code: str) -> CodeRecord | None:
     """The badge's code (case-insensitive), strongly consistent."""
-    return code_store.get(int(badge["id"]), code)
+    return code_store.get(badge["id"], code)
 
 
-def get(badge: Mapping[str, Any], code: str) -> CodeRecord:
+def get(badge: BadgeRecord, code: str) -> CodeRecord:
     found = find(badge, code)
     if found is None:
         raise not_found(code)
@@ -75,23 +72,21 @@ def not_found(code: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("claimCode", "code", code)
 
 
-def used_up(item: Mapping[str, Any]) -> bool:
+def used_up(item: CodeRecord) -> bool:
     """The lookup's `claimed`: this code can no longer be used (claimed and single-use)."""
     return bool(item.get("claimed", False)) and not bool(item.get("multiuse", False))
 
 
-def new_item(
-    badge: Mapping[str, Any], code_id: int, code: str, values: Mapping[str, Any]
-) -> CodeRecord:
-    issuer_id = db.int_or_none(badge.get("issuerId"))
-    program_id = db.int_or_none(badge.get("programId"))
+def new_item(badge: BadgeRecord, code_id: int, code: str, values: Mapping[str, Any]) -> CodeRecord:
+    issuer_id = badge.get("issuerId")
+    program_id = badge.get("programId")
     item: CodeRecord = {
         "id": code_id,
         "code": code,
         "claimed": bool(values.get("claimed") or False),
         "multiuse": bool(values.get("multiuse") or False),
-        "badgeId": int(badge["id"]),
-        "systemId": int(badge["systemId"]),
+        "badgeId": badge["id"],
+        "systemId": badge["systemId"],
     }
     if values.get("email") is not None:
         item["email"] = values["email"]
@@ -105,21 +100,21 @@ def new_item(
 # --- claiming ---------------------------------------------------------------------------------
 
 
-def claim(badge: Mapping[str, Any], code: str, body: Body) -> CodeRecord:
+def claim(badge: BadgeRecord, code: str, body: Body) -> CodeRecord:
     """POST …/codes/{code}/claim: one conditional UpdateItem; the old image returned on failure
     tells a used code (400) from a missing one (404)."""
     report = Report()
     values = check_fields(CLAIM_FIELDS, body.fields, report)
     _raise_report(report, badge, code)
     try:
-        return code_store.claim(int(badge["id"]), code, values.get("email"))
+        return code_store.claim(badge["id"], code, values.get("email"))
     except code_store.ClaimRefused as refused:
         if refused.exists:
             raise already_used(code) from refused
         raise not_found(code) from refused
 
 
-def _raise_report(report: Report, badge: Mapping[str, Any], code: str) -> None:
+def _raise_report(report: Report, badge: BadgeRecord, code: str) -> None:
     """Validation failures, unless the code does not exist: resolution (404) comes before body
     validation (README §2). The extra read happens only on the error path."""
     if report.details:
@@ -130,7 +125,7 @@ def _raise_report(report: Report, badge: Mapping[str, Any], code: str) -> None:
 # --- creating ---------------------------------------------------------------------------------
 
 
-def create(badge: Mapping[str, Any], body: Body) -> CodeRecord:
+def create(badge: BadgeRecord, body: Body) -> CodeRecord:
     """POST …/codes: the code, its list entry and the list total in one transaction, provided
     the code is free on this badge and the badge still exists."""
     report = Report()
@@ -151,7 +146,7 @@ def create(badge: Mapping[str, Any], body: Body) -> CodeRecord:
     return item
 
 
-def create_random(badge: Mapping[str, Any], body: Body) -> CodeRecord:
+def create_random(badge: BadgeRecord, body: Body) -> CodeRecord:
     """POST …/codes/random: a fresh 10-hex-character code, generated again on collision."""
     report = Report()
     values = check_fields(RANDOM_FIELDS, body.fields, report)
@@ -169,9 +164,9 @@ def random_code() -> str:
     return "".join(secrets.choice(RANDOM_ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
-def _insert(badge: Mapping[str, Any], item: CodeRecord) -> bool:
+def _insert(badge: BadgeRecord, item: CodeRecord) -> bool:
     """Write a new code; False when the badge already has it (404 when the badge is gone)."""
-    actions = [*code_store.add_actions(item), db.still_there(badge)]
+    actions = [*code_store.add_actions(item), badge_store.still_there(badge)]
     try:
         db.transact(actions)
     except db.TransactionFailed as failure:
@@ -186,7 +181,7 @@ def _insert(badge: Mapping[str, Any], item: CodeRecord) -> bool:
 # --- updating and deleting --------------------------------------------------------------------
 
 
-def update(badge: Mapping[str, Any], code: str, body: Body) -> CodeRecord:
+def update(badge: BadgeRecord, code: str, body: Body) -> CodeRecord:
     """PUT …/codes/{code} (extension): `claimed`, `multiuse`, `email` (null clears it); other
     keys ignored. `claimed`/`multiuse` sent as null are left unchanged."""
     report = Report()
@@ -204,13 +199,13 @@ def update(badge: Mapping[str, Any], code: str, body: Body) -> CodeRecord:
         sets[name] = values[name]
     if not sets and not removes:
         return get(badge, code)
-    updated = code_store.update(int(badge["id"]), code, sets, removes)
+    updated = code_store.update(badge["id"], code, sets, removes)
     if updated is None:
         raise not_found(code)
     return updated
 
 
-def delete(badge: Mapping[str, Any], code: str) -> CodeRecord:
+def delete(badge: BadgeRecord, code: str) -> CodeRecord:
     """DELETE …/codes/{code}: the code and its list entry, atomically; returns it as it was."""
     item = get(badge, code)
     try:
@@ -225,17 +220,9 @@ def delete(badge: Mapping[str, Any], code: str) -> CodeRecord:
 # --- reading lists ----------------------------------------------------------------------------
 
 
-def list_codes(badge: Mapping[str, Any], page: db.Page | None) -> tuple[list[CodeRecord], int]:
+def list_codes(badge: BadgeRecord, page: db.Page | None) -> tuple[list[CodeRecord], int]:
     """C1: a badge's codes, ascending id, one page or all, with the exact total."""
-    return code_store.list_for_badge(int(badge["id"]), page)
-
-
-@dataclass(frozen=True)
-class BadgeRef:
-    """A badge of a container as its list entry knows it: id and item key."""
-
-    id: int
-    key: keys.Key
+    return code_store.list_for_badge(badge["id"], page)
 
 
 def badges_within(place: Place) -> list[BadgeRef]:
@@ -244,21 +231,15 @@ def badges_within(place: Place) -> list[BadgeRef]:
     concurrently."""
 
     def read(archived: bool) -> list[BadgeRef]:
-        scope = badges.list_scope(place, archived)
-        return [
-            BadgeRef(
-                int(str(entry["SK"]).rsplit("#", 1)[1]),
-                {"PK": entry["refPK"], "SK": entry["refSK"]},
-            )
-            for entry in db.query_prefix(scope.partition, scope.prefix)
-            if entry["SK"] != scope.prefix  # the list header
-        ]
+        return badge_store.refs_of(badges.list_scope(place, archived))
 
     refs = [ref for half in db.fan_out(read, [False, True]) for ref in half]
     return sorted(refs, key=lambda ref: ref.id)
 
 
-def list_all(place: Place, page: db.Page | None) -> tuple[list[tuple[CodeRecord, Item]], int]:
+def list_all(
+    place: Place, page: db.Page | None
+) -> tuple[list[tuple[CodeRecord, BadgeRecord]], int]:
     """GET {L}/codes (extension): the codes of every badge in the container, ascending id, each
     with its badge. One Query per badge list, one per badge's code list (merged by id), one
     BatchGetItem for the page's codes and one for their badges."""
@@ -266,8 +247,8 @@ def list_all(place: Place, page: db.Page | None) -> tuple[list[tuple[CodeRecord,
     codes, total = code_store.list_for_badges([ref.id for ref in refs], page)
     by_id = {ref.id: ref for ref in refs}
     wanted = sorted({code["badgeId"] for code in codes})
-    found = db.batch_get([by_id[badge_id].key for badge_id in wanted if badge_id in by_id])
-    badge_of = {int(badge["id"]): badge for badge in found}
+    found = badge_store.at([by_id[badge_id].key for badge_id in wanted if badge_id in by_id])
+    badge_of = {badge["id"]: badge for badge in found}
     pairs = [(code, badge_of.get(code["badgeId"])) for code in codes]
     # A badge deleted meanwhile: its codes are being purged with it.
     return [(code, badge) for code, badge in pairs if badge is not None], total
@@ -284,15 +265,15 @@ def lookup(place: Place, code: str) -> tuple[CodeRecord, BadgeRecord]:
     for match in code_store.matches(code, place.scope_prefix()):
         item, badge = _code_and_badge(match)
         if item is not None and badge is not None:
-            return item, record(badge, BadgeRecord)
+            return item, badge
     raise ResourceNotFound(f"Could not find the requested claim code {code}")
 
 
-def _code_and_badge(match: code_store.Match) -> tuple[CodeRecord | None, Item | None]:
-    def read(which: str) -> tuple[CodeRecord | None, Item | None]:
+def _code_and_badge(match: code_store.Match) -> tuple[CodeRecord | None, BadgeRecord | None]:
+    def read(which: str) -> tuple[CodeRecord | None, BadgeRecord | None]:
         if which == "code":
             return code_store.at(match.key), None
-        return None, db.by_id("badge", match.badge_id)
+        return None, badge_store.indexed(match.badge_id)
 
     (item, _), (_, badge) = db.fan_out(read, ["code", "badge"])
     return item, badge

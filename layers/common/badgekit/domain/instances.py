@@ -38,6 +38,7 @@ from badgekit.domain.validation import (
     length,
 )
 from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.store import badges as badge_store
 from badgekit.store import codes as code_store
 from badgekit.store import containers as container_store
 from badgekit.store import db, keys, outbox
@@ -46,9 +47,6 @@ from badgekit.store.badges import BadgeRecord
 from badgekit.store.codes import CodeRecord
 from badgekit.store.containers import SystemRecord
 from badgekit.store.instances import AssertionRecord, InstanceRecord
-from badgekit.store.records import optional
-
-Item = dict[str, Any]  # a badge or a system (their store modules are not typed yet)
 
 ENTITY = instance_store.ENTITY
 
@@ -205,7 +203,7 @@ def _build(
     claim_code: str | None,
 ) -> tuple[InstanceRecord, AssertionRecord]:
     badge = target.badge
-    system_id = int(badge["systemId"])
+    system_id = badge["systemId"]
     salt = secrets.token_hex(16)
     instance: InstanceRecord = {
         "id": instance_id,
@@ -218,10 +216,11 @@ def _build(
         "systemId": system_id,
         "salt": salt,
     }
-    if badge.get("issuerId") is not None:
-        instance["issuerId"] = int(badge["issuerId"])
-    if badge.get("programId") is not None:
-        instance["programId"] = int(badge["programId"])
+    issuer_id, program_id = badge.get("issuerId"), badge.get("programId")
+    if issuer_id is not None:
+        instance["issuerId"] = issuer_id
+    if program_id is not None:
+        instance["programId"] = program_id
     assertion: AssertionRecord = {
         "slug": slug,
         "email": email,
@@ -254,7 +253,7 @@ def _award_actions(
     actions = [
         *_own_actions(target, instance, assertion, comment, origin, event_system_id),
         instance_store.total_change(target.badge_id, 1),
-        db.still_there(target.badge),
+        badge_store.still_there(target.badge),
     ]
     if code_item is not None:
         actions.append(
@@ -293,10 +292,10 @@ class _Retry(Exception):
     """A failure nothing in the stored data explains (a conflict, a generated-slug clash)."""
 
 
-def already_awarded(email: str, target: Target, existing: Mapping[str, Any]) -> ResourceConflict:
+def already_awarded(email: str, target: Target, existing: InstanceRecord) -> ResourceConflict:
     return ResourceConflict(
         f"User {email} has already been awarded badge {target.badge['slug']}",
-        {"assertionUrl": render.assertion_url(str(existing["slug"]), target.base_url)},
+        {"assertionUrl": render.assertion_url(existing["slug"], target.base_url)},
     )
 
 
@@ -337,7 +336,7 @@ def _award(
     instance_id: int | None = None,
 ) -> InstanceRecord:
     """Create one instance (one transaction), retrying what the data does not explain."""
-    system_id = int(target.badge["systemId"]) if event_system_id is None else event_system_id
+    system_id = target.badge["systemId"] if event_system_id is None else event_system_id
     for attempt in range(_ATTEMPTS):
         if instance_id is None:
             instance_id = db.next_id(ENTITY)
@@ -409,7 +408,7 @@ def _bulk_build(
     """Each award of a chunk: its instance and its 4 actions (fresh slugs each time)."""
     built = []
     issued_on = spec.issued_on if spec.issued_on is not None else timestamps.now()
-    system_id = int(target.badge["systemId"])
+    system_id = target.badge["systemId"]
     for email, instance_id in pairs:
         instance, assertion = _build(
             target,
@@ -456,7 +455,7 @@ def _award_chunk(
         actions = [action for _, group in built for action in group]
         actions += [
             instance_store.total_change(target.badge_id, len(built)),
-            db.still_there(target.badge),
+            badge_store.still_there(target.badge),
         ]
         try:
             db.transact(actions)
@@ -481,18 +480,7 @@ def badge_and_system(
 ) -> tuple[BadgeRecord | None, SystemRecord | None]:
     """A badge and a system by id: both GSI1 lookups in parallel, then one consistent
     BatchGetItem confirms both still exist (and reads their current version)."""
-    hits = db.fan_out(
-        lambda pair: db.by_id(pair[0], pair[1]), [("badge", badge_id), ("system", system_id)]
-    )
-    wanted = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
-    found = db.batch_get(wanted) if wanted else []
-    badge = next(
-        (i for i in found if i.get("entity") == "badge" and int(i["id"]) == badge_id), None
-    )
-    system = next(
-        (i for i in found if i.get("entity") == "system" and int(i["id"]) == system_id), None
-    )
-    return optional(badge, BadgeRecord), optional(system, SystemRecord)
+    return badge_store.with_system_by_id(badge_id, system_id)
 
 
 def system_by_id(system_id: int) -> SystemRecord | None:
@@ -507,7 +495,7 @@ def award_from_milestone(
     (generated slug, issued now, no expiry, no code) and its `award` event (origin
     "milestone", comment null) in one transaction. None when `email` already holds it (or the
     badge or its system is gone)."""
-    system = system_by_id(int(badge["systemId"]))
+    system = system_by_id(badge["systemId"])
     if system is None:
         return None
     target = Target.of(Place(system), badge, base_url)
@@ -522,8 +510,8 @@ def award_from_milestone(
 # --- reading --------------------------------------------------------------------------------------
 
 
-def get(badge: Mapping[str, Any], email: str) -> InstanceRecord:
-    instance = instance_store.get(int(badge["id"]), email)
+def get(badge: BadgeRecord, email: str) -> InstanceRecord:
+    instance = instance_store.get(badge["id"], email)
     if instance is None:
         raise not_found(email)
     return instance
@@ -533,11 +521,9 @@ def not_found(email: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("badgeInstance", "email", email)
 
 
-def list_for_badge(
-    badge: Mapping[str, Any], page: db.Page | None
-) -> tuple[list[InstanceRecord], int]:
+def list_for_badge(badge: BadgeRecord, page: db.Page | None) -> tuple[list[InstanceRecord], int]:
     """C7: a badge's instances, creation order."""
-    return instance_store.list_for_badge(int(badge["id"]), page)
+    return instance_store.list_for_badge(badge["id"], page)
 
 
 def list_for_earner(
@@ -551,8 +537,8 @@ def list_for_earner(
 def with_badges(found: Sequence[InstanceRecord]) -> list[tuple[InstanceRecord, BadgeRecord]]:
     """Instances of several badges, each with its badge (read by id); an instance whose badge
     is being deleted is left out (the cascade removes it)."""
-    by_id = badges.current_by_id(int(item["badgeId"]) for item in found)
-    pairs = [(item, by_id.get(int(item["badgeId"]))) for item in found]
+    by_id = badges.current_by_id(item["badgeId"] for item in found)
+    pairs = [(item, by_id.get(item["badgeId"])) for item in found]
     return [(item, badge) for item, badge in pairs if badge is not None]
 
 
@@ -566,7 +552,7 @@ def revoke(target: Target, email: str) -> InstanceRecord:
     actions: list[dict[str, Any]] = [
         *instance_store.revoke_actions(instance, timestamps.now()),
         outbox.event_put(
-            int(target.badge["systemId"]),
+            target.badge["systemId"],
             "revoke",
             target.renderer.revoke_payload(instance, target.badge),
         ),
@@ -590,7 +576,7 @@ def parse_update(fields: Mapping[str, Any]) -> dict[str, int | None]:
     return changes
 
 
-def update(badge: Mapping[str, Any], email: str, fields: Mapping[str, Any]) -> InstanceRecord:
+def update(badge: BadgeRecord, email: str, fields: Mapping[str, Any]) -> InstanceRecord:
     """PUT {L}/badges/{b}/instances/{email}: instance and assertion change together."""
     instance = get(badge, email)
     changes = parse_update(fields)
@@ -606,7 +592,7 @@ def update(badge: Mapping[str, Any], email: str, fields: Mapping[str, Any]) -> I
 # --- badge delete cascade -------------------------------------------------------------------------
 
 
-def purge_badge(badge: Mapping[str, Any]) -> None:
+def purge_badge(badge: BadgeRecord) -> None:
     """Badge delete cascade: remove what the badge's instances keep outside its partition (their
     assertions and tombstones). The partition itself is purged by the caller afterwards."""
-    instance_store.purge_assertions(int(badge["id"]))
+    instance_store.purge_assertions(badge["id"])

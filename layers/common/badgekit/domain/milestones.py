@@ -41,14 +41,15 @@ from badgekit.domain.validation import (
 )
 from badgekit.errors import ResourceNotFound
 from badgekit.store import badges as badge_store
+from badgekit.store import containers as container_store
 from badgekit.store import db
 from badgekit.store import instances as instance_store
 from badgekit.store import milestones as milestone_store
 from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import SystemRecord
 from badgekit.store.instances import InstanceRecord
 from badgekit.store.milestones import MilestoneRecord
 
-Item = dict[str, Any]  # a badge (its store module is not typed yet)
 # Badges a transaction found missing at their key: (id, PK) of the index entry that named them.
 Gone = frozenset[tuple[int, str]]
 # (current milestone, badges found gone) -> (updated milestone, or None: no change; its badges)
@@ -88,45 +89,45 @@ def not_found(milestone_id: str) -> ResourceNotFound:
     return ResourceNotFound.for_field("milestone", "id", milestone_id)
 
 
-def get(system: Mapping[str, Any], milestone_id: str) -> MilestoneRecord:
+def get(system: SystemRecord, milestone_id: str) -> MilestoneRecord:
     """M2: the milestone `milestone_id` (the decoded path segment) of `system`, else the 404."""
     if not _ID.match(milestone_id):
         raise not_found(milestone_id)
-    item = milestone_store.get(int(system["id"]), int(milestone_id))
+    item = milestone_store.get(system["id"], int(milestone_id))
     if item is None:
         raise not_found(milestone_id)
     return item
 
 
 def list_milestones(
-    system: Mapping[str, Any], page: db.Page | None
+    system: SystemRecord, page: db.Page | None
 ) -> tuple[list[MilestoneRecord], int]:
     """M1: ascending id, one page or all, and the exact total.
 
     One strongly consistent Query reads every milestone of the system (a system has few; the
     items are small), so the total is exact without a counter."""
-    items = list(milestone_store.of_system(int(system["id"])))
+    items = list(milestone_store.of_system(system["id"]))
     total = len(items)
     if page is not None:
         items = items[page.start : page.start + page.count]
     return items, total
 
 
-def referenced(milestones: Iterable[Mapping[str, Any]]) -> set[int]:
+def referenced(milestones: Iterable[MilestoneRecord]) -> set[int]:
     """Every badge id the milestones name (primary and support)."""
     ids: set[int] = set()
     for milestone in milestones:
-        ids.add(int(milestone["primaryBadgeId"]))
-        ids.update(int(b) for b in milestone.get("supportBadgeIds", []))
+        ids.add(milestone["primaryBadgeId"])
+        ids.update(milestone.get("supportBadgeIds", []))
     return ids
 
 
-def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[MilestoneRecord]:
+def of_primary(badge: BadgeRecord, system: SystemRecord) -> list[MilestoneRecord]:
     """M3: the milestones of `system` whose primary badge is `badge`, ascending id.
 
     GSI2 (keys only) finds them; when there are any, one consistent BatchGetItem reads them.
     A badge without milestones costs one Query."""
-    badge_id, system_id = int(badge["id"]), int(system["id"])
+    badge_id, system_id = badge["id"], system["id"]
     return sorted(
         (
             m
@@ -140,7 +141,7 @@ def of_primary(badge: Mapping[str, Any], system: Mapping[str, Any]) -> list[Mile
 # --- representation ----------------------------------------------------------------------------
 
 
-def need(renderer: render.Renderer, milestones: Iterable[Mapping[str, Any]]) -> render.Renderer:
+def need(renderer: render.Renderer, milestones: Iterable[MilestoneRecord]) -> render.Renderer:
     """Look up the badges the milestones name that the renderer does not know yet."""
     missing = referenced(milestones) - set(renderer.badges)
     renderer.badges.update(badges.indexed_by_id(missing))
@@ -204,9 +205,9 @@ def _support_input(
 
 
 def parse(
-    system: Mapping[str, Any],
+    system: SystemRecord,
     fields: Mapping[str, Any],
-    current: Mapping[str, Any] | None = None,
+    current: MilestoneRecord | None = None,
     gone: Gone = frozenset(),
 ) -> Parsed:
     """Validate a create (`current` None) or partial-update body (milestones.md input fields).
@@ -229,12 +230,11 @@ def parse(
     if current is not None:
         wanted |= referenced([current])
     found = badges.indexed_by_id(wanted)
-    system_id = int(system["id"])
+    system_id = system["id"]
     ours = {
         badge_id: item
         for badge_id, item in found.items()
-        if int(item["systemId"]) == system_id
-        and (badge_id, badge_store.key_of(item)["PK"]) not in gone
+        if item["systemId"] == system_id and (badge_id, badge_store.key_of(item)["PK"]) not in gone
     }
     if primary is not None and primary not in ours:
         report.add("primaryBadgeId", UNKNOWN_BADGE, fields.get("primaryBadgeId"))
@@ -264,11 +264,11 @@ class Write:
     """One milestone transaction and, for its failures, which actions checked which badge."""
 
     actions: list[dict[str, Any]]
-    checks: dict[int, Mapping[str, Any]]  # action index -> badge checked there
+    checks: dict[int, BadgeRecord]  # action index -> badge checked there
 
     def gone(self, failure: db.TransactionFailed) -> set[tuple[int, str]]:
         return {
-            (int(badge["id"]), str(badge["PK"]))
+            (badge["id"], badge_store.key_of(badge)["PK"])
             for index, badge in self.checks.items()
             if failure.failed(index)
         }
@@ -277,7 +277,7 @@ class Write:
 def _write(
     current: MilestoneRecord | None,
     updated: MilestoneRecord,
-    found: Mapping[int, Mapping[str, Any]],
+    found: Mapping[int, BadgeRecord],
     extra: list[dict[str, Any]] | None = None,
 ) -> Write:
     """The transaction turning `current` (None: nothing yet) into `updated`."""
@@ -294,15 +294,15 @@ def _write(
         *(extra or []),
         *milestone_store.support_actions(updated, sorted(old - new), sorted(new - old)),
     ]
-    checks: dict[int, Mapping[str, Any]] = {}
+    checks: dict[int, BadgeRecord] = {}
     for badge_id in sorted(referenced([updated]) - before):
         checks[len(actions)] = found[badge_id]
-        actions.append(db.still_there(dict(found[badge_id])))
+        actions.append(badge_store.still_there(found[badge_id]))
     return Write(actions, checks)
 
 
 def create(
-    system: Mapping[str, Any], fields: Mapping[str, Any]
+    system: SystemRecord, fields: Mapping[str, Any]
 ) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """POST /systems/{s}/milestones: the milestone and its support entries, atomically.
 
@@ -313,14 +313,14 @@ def create(
         milestone_id = db.next_id(ENTITY)
         item: MilestoneRecord = {
             "id": milestone_id,
-            "systemId": int(system["id"]),
+            "systemId": system["id"],
             "primaryBadgeId": int(parsed.values["primaryBadgeId"]),
             "numberRequired": int(parsed.values["numberRequired"]),
             "action": parsed.values.get("action") or "issue",
             "supportBadgeIds": parsed.support or [],
             "version": 1,
         }
-        write = _write(None, item, parsed.badges, [db.still_there(dict(system))])
+        write = _write(None, item, parsed.badges, [container_store.still_there(system)])
         try:
             db.transact(write.actions)
         except db.TransactionFailed as failure:
@@ -356,7 +356,7 @@ def _revise(
 
 
 def update(
-    system: Mapping[str, Any], milestone: MilestoneRecord, fields: Mapping[str, Any]
+    system: SystemRecord, milestone: MilestoneRecord, fields: Mapping[str, Any]
 ) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """PUT: partial update; the support list is replaced as a whole when present."""
 
@@ -381,7 +381,7 @@ def update(
 
 
 def add_badge(
-    system: Mapping[str, Any], milestone: MilestoneRecord, fields: Mapping[str, Any]
+    system: SystemRecord, milestone: MilestoneRecord, fields: Mapping[str, Any]
 ) -> tuple[MilestoneRecord, dict[int, BadgeRecord]]:
     """add-badge: append a badge of this system to the support list (no-op if listed)."""
     badge_id = parse_badge_id(fields)
@@ -398,7 +398,7 @@ def add_badge(
         badge = found.get(badge_id)
         if (
             badge is None
-            or int(badge["systemId"]) != int(system["id"])
+            or badge["systemId"] != system["id"]
             or (badge_id, badge_store.key_of(badge)["PK"]) in gone
         ):
             report = Report()
@@ -446,14 +446,14 @@ def delete(milestone: MilestoneRecord) -> None:
 # --- badge delete cascade ----------------------------------------------------------------------
 
 
-def detach_badge(badge: Mapping[str, Any]) -> None:
+def detach_badge(badge: BadgeRecord) -> None:
     """Badge delete cascade (badges.md DELETE): delete the milestones whose primary it is and
     remove it from every support list.
 
     Runs after the badge's own delete committed; writes that start referencing a badge check it
     in their transaction, so every reference is visible to these strongly consistent reads."""
-    badge_id = int(badge["id"])
-    for milestone in milestone_store.of_system(int(badge["systemId"])):
+    badge_id = badge["id"]
+    for milestone in milestone_store.of_system(badge["systemId"]):
         if milestone["primaryBadgeId"] == badge_id:
             _delete_if_there(milestone)
     for entry in milestone_store.support_entries(badge_id):

@@ -23,17 +23,17 @@ def badge_locations(
 ) -> tuple[list[dict[str, str]], int]:
     """`{"location": <badge-class URL>}` for every badge of every system, ascending id."""
     members, total = badges.list_all_badges(states, page)
-    system_ids = sorted({int(badge["systemId"]) for badge in members})
+    system_ids = sorted({badge["systemId"] for badge in members})
     systems = dict(zip(system_ids, db.fan_out(instances.system_by_id, system_ids), strict=True))
     renderers = {
         sid: render.Renderer(Place(system), base_url) for sid, system in systems.items() if system
     }
     locations = []
     for badge in members:
-        system = systems.get(int(badge["systemId"]))
+        system = systems.get(badge["systemId"])
         if system is None:
             continue  # its system is being deleted: the purge removes the badge shortly
-        url = renderers[int(badge["systemId"])].class_url(badge)
+        url = renderers[badge["systemId"]].class_url(badge)
         locations.append({"location": url})
     return locations, total
 

@@ -4,6 +4,7 @@ write them (keys and list scopes: `store/keys.py`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict, cast
 
 from badgekit.store import containers as container_store
@@ -105,6 +106,52 @@ def page_of(
     """The badges of one list (or of several merged), one page or all, and the total."""
     items, total = db.list_members(scopes, page)
     return [_badge(item) for item in items], total
+
+
+def with_system_by_id(
+    badge_id: int, system_id: int
+) -> tuple[BadgeRecord | None, SystemRecord | None]:
+    """A badge and a system by id: both GSI1 lookups in parallel, then one consistent
+    BatchGetItem confirms both still exist (and reads their current version)."""
+    hits = db.fan_out(
+        lambda pair: db.by_id(pair[0], pair[1]), [("badge", badge_id), ("system", system_id)]
+    )
+    wanted = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
+    found = db.batch_get(wanted) if wanted else []
+    badge = next(
+        (i for i in found if i.get("entity") == "badge" and int(i["id"]) == badge_id), None
+    )
+    system = next(
+        (i for i in found if i.get("entity") == "system" and int(i["id"]) == system_id), None
+    )
+    return optional(badge, BadgeRecord), optional(system, SystemRecord)
+
+
+@dataclass(frozen=True)
+class BadgeRef:
+    """A badge of a list as its list entry knows it: id and item key."""
+
+    id: int
+    key: keys.Key
+
+
+def refs_of(scope: keys.ListScope) -> list[BadgeRef]:
+    """The badges of one list from its entries only (no badge item is read): one consistent
+    Query, in list order."""
+    return [
+        BadgeRef(
+            int(str(entry["SK"]).rsplit("#", 1)[1]),
+            {"PK": entry["refPK"], "SK": entry["refSK"]},
+        )
+        for entry in db.query_prefix(scope.partition, scope.prefix)
+        if entry["SK"] != scope.prefix  # the list header
+    ]
+
+
+def at(badge_keys: Sequence[keys.Key]) -> list[BadgeRecord]:
+    """The badges at `badge_keys` (from `BadgeRef`s): one consistent BatchGetItem, in request
+    order, a badge since deleted left out."""
+    return [_badge(item) for item in db.batch_get(badge_keys)]
 
 
 def indexed(badge_id: int) -> BadgeRecord | None:

@@ -16,7 +16,9 @@ from typing import Any, NotRequired, TypedDict
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
+from badgekit.store import badges as badge_store
 from badgekit.store import db, keys
+from badgekit.store.badges import BadgeRecord
 from badgekit.store.codes import CodeRecord
 from badgekit.store.codes import key as code_key
 from badgekit.store.records import optional, record
@@ -28,7 +30,6 @@ INSTANCE_PREFIX = "INSTANCE#"
 REVOKED_PREFIX = "REVOKED#"
 
 Action = dict[str, Any]
-Item = dict[str, Any]  # a badge (its store module is not typed yet)
 
 
 class InstanceRecord(TypedDict):
@@ -128,50 +129,48 @@ def holding(badge_id: int, emails: Sequence[str]) -> set[str]:
     return {email for email in emails if key(badge_id, email)["SK"] in held}
 
 
-def _badge_key(badge: Mapping[str, Any]) -> keys.Key:
-    return {"PK": badge["PK"], "SK": badge["SK"]}
-
-
 @dataclass
 class AwardState:
     """What an award found when its transaction was cancelled: the badge at its key, the
     instance of (badge, email) and the code it claimed, each as it now is (None: absent)."""
 
-    badge: Item | None
+    badge: BadgeRecord | None
     instance: InstanceRecord | None
     code: CodeRecord | None
 
 
-def award_state(badge: Mapping[str, Any], email: str, code: str | None) -> AwardState:
+def award_state(badge: BadgeRecord, email: str, code: str | None) -> AwardState:
     """One consistent BatchGetItem: the badge, the instance of `email` and the code `code`."""
-    badge_id = int(badge["id"])
-    wanted = [_badge_key(badge), key(badge_id, email)]
+    badge_id = badge["id"]
+    wanted = [badge_store.key_of(badge), key(badge_id, email)]
     if code is not None:
         wanted.append(code_key(badge_id, code))
     found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
 
-    def at(wanted_key: keys.Key) -> Item | None:
+    def at(wanted_key: keys.Key) -> db.Item | None:
         return found.get((wanted_key["PK"], wanted_key["SK"]))
 
     return AwardState(
-        at(wanted[0]),
+        optional(at(wanted[0]), BadgeRecord),
         optional(at(wanted[1]), InstanceRecord),
         optional(at(wanted[2]), CodeRecord) if code is not None else None,
     )
 
 
-def recheck(badge: Mapping[str, Any], emails: Sequence[str]) -> tuple[Item | None, set[str]]:
+def recheck(badge: BadgeRecord, emails: Sequence[str]) -> tuple[BadgeRecord | None, set[str]]:
     """After a cancelled bulk chunk, one consistent BatchGetItem: the badge at its key as it now
     is, and those of `emails` that now hold it."""
-    badge_id = int(badge["id"])
-    badge_key = _badge_key(badge)
+    badge_id = badge["id"]
+    badge_key = badge_store.key_of(badge)
     found = {
         (i["PK"], i["SK"]): i
         for i in db.batch_get([badge_key, *(key(badge_id, e) for e in emails)])
     }
     badge_now = found.pop((badge_key["PK"], badge_key["SK"]), None)
     held = {sk for _, sk in found}
-    return badge_now, {email for email in emails if key(badge_id, email)["SK"] in held}
+    return optional(badge_now, BadgeRecord), {
+        email for email in emails if key(badge_id, email)["SK"] in held
+    }
 
 
 # --- writing ----------------------------------------------------------------------------------
