@@ -40,9 +40,6 @@ from badgekit.store.milestones import MilestoneRecord
 from badgekit.store.webhooks import DeliveryRecord, WebhookRecord
 
 Document = dict[str, Any]
-# What functions/issuing, functions/claim_codes and functions/milestones still hand over for an
-# instance, a claim code or a milestone (their records once those handlers name them).
-Legacy = Mapping[str, Any]
 
 
 class Renderer:
@@ -159,7 +156,7 @@ class Renderer:
 
     # --- instances (issuing.md) and their events (webhooks.md §3.1-3.2) -----------------------
 
-    def instance_json(self, instance: InstanceRecord | Legacy, badge: BadgeRecord) -> Document:
+    def instance_json(self, instance: InstanceRecord, badge: BadgeRecord) -> Document:
         """The Instance representation (issuing.md), keys in the spec's order."""
         return {
             "slug": instance["slug"],
@@ -232,7 +229,7 @@ class Renderer:
             return None  # deleted meanwhile: its cascade is removing the reference
         return self.badge_json(item)
 
-    def milestone_json(self, item: MilestoneRecord | Legacy) -> dict[str, Any]:
+    def milestone_json(self, item: MilestoneRecord) -> dict[str, Any]:
         """The Milestone representation (milestones.md), keys in the spec's order; its badges
         are those of `badges`."""
         supports = (self._badge_by_id(b) for b in item.get("supportBadgeIds", []))
@@ -350,7 +347,7 @@ def _alignment_json(alignment: AlignmentRecord) -> dict[str, Any]:
 # --- claim codes (claim-codes.md) ---------------------------------------------------------------
 
 
-def code_json(item: CodeRecord | Legacy) -> dict[str, Any]:
+def code_json(item: CodeRecord) -> dict[str, Any]:
     """The ClaimCode representation, keys in the spec's order."""
     return {
         "id": item["id"],
