@@ -143,6 +143,29 @@ def trim_stream_records(held_iterators: Collection[str], keep_recent_iterators: 
     return dropped
 
 
+def _dispatcher() -> WsgiApp:
+    """moto's `DomainDispatcherApplication`, remembering which backend serves each host name.
+
+    Why: moto looks a host name up by listing its own package directory (a `stat` per service,
+    on every request); the answer for a given name never changes while the process runs.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class Dispatcher(DomainDispatcherApplication):
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # moto calls this under its own lock
+            if host not in self._backends:
+                self._backends[host] = super().get_backend_for_host(host)
+            return self._backends[host]
+
+    app: WsgiApp = Dispatcher()
+    return app
+
+
 class EmbeddedDynamoDB:
     """Moto's server on 127.0.0.1 in a daemon thread (port 0 picks a free port).
 
@@ -174,15 +197,15 @@ class EmbeddedDynamoDB:
 
     def start(self) -> str:
         # Imported here: moto (Flask) takes most of a second to import and is only needed here.
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
+        from local import moto_patches
+
+        for name in moto_patches.install():  # writes and queries that slow down as data grows
+            LOG.warning("moto changed: local.moto_patches.%s is not installed", name)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per boto3 call
-        app = _Serialised(DomainDispatcherApplication(create_backend_app), self._after_request)
+        app = _Serialised(_dispatcher(), self._after_request)
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -1,12 +1,13 @@
-"""The unit tests' moto patch (`tests.support.moto_transactions`) keeps TransactWriteItems'
-all-or-nothing behaviour: a cancelled transaction leaves the table as it was."""
+"""The moto patches the unit tests and the local stack share (`local.moto_patches`) keep
+TransactWriteItems' all-or-nothing behaviour (a cancelled transaction leaves the table, its
+items and its stream as they were) and moto's key order for queries and scans."""
 
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.moto_transactions import snapshot_tables_once
+from local import moto_patches
 from tests.unit.conftest import TABLE_NAME
 
 
@@ -19,22 +20,106 @@ def _put(pk: str, value: str) -> dict:
     }
 
 
-def test_a_cancelled_transaction_changes_nothing(aws):
-    assert snapshot_tables_once()  # installed by the conftest, so this exercises it
-    aws.put_item(TableName=TABLE_NAME, Item={"PK": {"S": "A"}, "SK": {"S": "X"}, "v": {"S": "1"}})
-    failing = {
+def _failing(pk: str = "A") -> dict:
+    return {
         "ConditionCheck": {
             "TableName": TABLE_NAME,
-            "Key": {"PK": {"S": "A"}, "SK": {"S": "X"}},
+            "Key": {"PK": {"S": pk}, "SK": {"S": "X"}},
             "ConditionExpression": "attribute_not_exists(PK)",
         }
     }
+
+
+def _table():
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends["123456789012"]["us-east-1"].tables[TABLE_NAME]
+
+
+def _scan(aws) -> list[dict]:
+    return aws.scan(TableName=TABLE_NAME)["Items"]
+
+
+def test_the_patches_are_installed(aws):
+    assert moto_patches.install() == []  # installed by the conftest: this checks they took
+
+
+def test_a_cancelled_transaction_changes_nothing(aws):
+    assert moto_patches.roll_back_by_item()  # installed by the conftest, so this exercises it
+    aws.put_item(TableName=TABLE_NAME, Item={"PK": {"S": "A"}, "SK": {"S": "X"}, "v": {"S": "1"}})
     with pytest.raises(ClientError) as raised:
-        aws.transact_write_items(TransactItems=[_put("B", "2"), _put("C", "3"), failing])
+        aws.transact_write_items(TransactItems=[_put("B", "2"), _put("C", "3"), _failing()])
     assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
-    items = aws.scan(TableName=TABLE_NAME)["Items"]
+    items = _scan(aws)
     assert items == [{"PK": {"S": "A"}, "SK": {"S": "X"}, "v": {"S": "1"}}]
 
     aws.transact_write_items(TransactItems=[_put("B", "2"), _put("C", "3")])
-    keys = sorted(item["PK"]["S"] for item in aws.scan(TableName=TABLE_NAME)["Items"])
+    keys = sorted(item["PK"]["S"] for item in _scan(aws))
     assert keys == ["A", "B", "C"]
+
+
+def test_updated_replaced_and_deleted_items_come_back_as_they_were(aws):
+    for pk, value in (("A", "1"), ("B", "2"), ("C", "3"), ("Z", "kept")):
+        aws.put_item(
+            TableName=TABLE_NAME, Item={"PK": {"S": pk}, "SK": {"S": "X"}, "v": {"S": value}}
+        )
+    before = _scan(aws)
+    table = _table()
+    records = len(table.stream_shard.items)
+    update = {
+        "Update": {
+            "TableName": TABLE_NAME,
+            "Key": {"PK": {"S": "A"}, "SK": {"S": "X"}},
+            "UpdateExpression": "SET v = :v, n = :n",
+            "ExpressionAttributeValues": {":v": {"S": "changed"}, ":n": {"N": "7"}},
+        }
+    }
+    upsert = {
+        "Update": {
+            "TableName": TABLE_NAME,
+            "Key": {"PK": {"S": "new"}, "SK": {"S": "X"}},
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"S": "made"}},
+        }
+    }
+    delete = {"Delete": {"TableName": TABLE_NAME, "Key": {"PK": {"S": "C"}, "SK": {"S": "X"}}}}
+    failing = _failing("Z")
+    with pytest.raises(ClientError) as raised:
+        aws.transact_write_items(
+            TransactItems=[update, _put("B", "replaced"), upsert, delete, failing]
+        )
+    reasons = raised.value.response["CancellationReasons"]
+    assert [reason["Code"] for reason in reasons] == ["None"] * 4 + ["ConditionalCheckFailed"]
+    assert _scan(aws) == before
+    assert _table() is table  # the same table object: the stream's readers keep their shard
+    assert len(table.stream_shard.items) == records  # and no record of what was undone
+
+    # Undone, not frozen: the same writes succeed without the failing check.
+    aws.transact_write_items(TransactItems=[update, _put("B", "replaced"), upsert, delete])
+    values = {item["PK"]["S"]: item["v"]["S"] for item in _scan(aws)}
+    assert values == {"A": "changed", "B": "replaced", "new": "made", "Z": "kept"}
+    assert len(table.stream_shard.items) == records + 5  # MODIFY, MODIFY, INSERT+MODIFY, REMOVE
+
+
+def test_two_operations_on_one_item_change_nothing(aws):
+    aws.put_item(TableName=TABLE_NAME, Item={"PK": {"S": "A"}, "SK": {"S": "X"}, "v": {"S": "1"}})
+    before = _scan(aws)
+    with pytest.raises(ClientError) as raised:
+        aws.transact_write_items(TransactItems=[_put("B", "2"), _put("A", "2"), _put("A", "3")])
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert _scan(aws) == before
+
+
+def test_scans_and_queries_keep_moto_key_order(aws):
+    assert moto_patches.sort_keys_once()
+    keys = [("b", "2"), ("a", "10"), ("b", "10"), ("a", "2"), ("A", "1"), ("é", "0"), ("a", "1")]
+    for pk, sk in keys:
+        aws.put_item(TableName=TABLE_NAME, Item={"PK": {"S": pk}, "SK": {"S": sk}})
+    scanned = [(item["PK"]["S"], item["SK"]["S"]) for item in _scan(aws)]
+    assert scanned == sorted(keys)
+    queried = aws.query(
+        TableName=TABLE_NAME,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "a"}},
+    )["Items"]
+    assert [item["SK"]["S"] for item in queried] == ["1", "10", "2"]
