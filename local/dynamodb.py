@@ -12,6 +12,7 @@ indexes, streams and TTL cannot drift from what is deployed.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -166,6 +167,71 @@ def _dispatcher() -> WsgiApp:
     return app
 
 
+def _request_handler() -> type[Any]:
+    """moto's request handler, keeping each connection open for the client's next request.
+
+    Why: werkzeug's development server closes the connection after every response, so each
+    boto3 call of the functions and pollers opened a TCP connection, and the server started a
+    thread for it. Here a request with a `Content-Length` body (what boto3 sends to DynamoDB,
+    SQS and S3) is read whole before moto sees it, so nothing of it can be left on the
+    connection, and the answer goes out with its length; a chunked body or an
+    `Expect: 100-continue` request keeps werkzeug's own handling, which closes the connection.
+    An idle connection is closed after `timeout` seconds.
+    """
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.exceptions import InternalServerError
+
+    class KeepAlive(MotoRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # the head and the body are two writes
+        timeout = 60
+
+        def run_wsgi(self) -> None:
+            declared = self.headers.get("Content-Length") or "0"
+            if (
+                self.headers.get("Transfer-Encoding")
+                or self.headers.get("Expect")
+                or not declared.isdigit()
+            ):
+                super().run_wsgi()
+                return
+            body = self.rfile.read(int(declared))
+            if len(body) < int(declared):  # the client went away
+                self.close_connection = True
+                return
+            environ = self.make_environ()
+            environ["wsgi.input"] = io.BytesIO(body)
+            self.environ = environ
+            reply: list[Any] = []
+            chunks: list[bytes] = []
+
+            def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+                reply[:] = [status, headers]
+                return chunks.append
+
+            app: Any = self.server.app
+            try:
+                chunks.extend(app(environ, start_response))
+            except Exception:
+                LOG.exception("moto failed on %s %s", self.command, self.path)
+                self.close_connection = True
+                chunks = list(InternalServerError()(environ, start_response))
+            status, headers = reply
+            code = int(status.split(" ", 1)[0])
+            self.send_response(code, status.partition(" ")[2])
+            for name, value in headers:
+                self.send_header(name, value)
+            data = b"".join(chunks)
+            bodiless = self.command == "HEAD" or code < 200 or code in (204, 304)
+            if not bodiless and not any(name.lower() == "content-length" for name, _ in headers):
+                self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if not bodiless:
+                self.wfile.write(data)
+
+    return KeepAlive
+
+
 class EmbeddedDynamoDB:
     """Moto's server on 127.0.0.1 in a daemon thread (port 0 picks a free port).
 
@@ -197,7 +263,6 @@ class EmbeddedDynamoDB:
 
     def start(self) -> str:
         # Imported here: moto (Flask) takes most of a second to import and is only needed here.
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
         from local import moto_patches
@@ -207,7 +272,7 @@ class EmbeddedDynamoDB:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per boto3 call
         app = _Serialised(_dispatcher(), self._after_request)
         self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+            self.host, self.port, app, threaded=True, request_handler=_request_handler()
         )
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
