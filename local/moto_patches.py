@@ -1,6 +1,7 @@
-"""Two costs of moto's DynamoDB that grow with everything stored, removed without changing
-what moto answers. The embedded server of the local stack (`local.dynamodb`) installs both, and
-so do the unit tests' in-process moto; each holds for the whole process.
+"""Costs of moto's DynamoDB removed without changing what moto answers. The embedded server of
+the local stack (`local.dynamodb`) installs these patches, and so do the unit tests'
+in-process moto; each holds for the whole process. The first two grew with everything stored;
+the third was most of the time of every read.
 
 1. TransactWriteItems, rolled back item by item instead of from whole-table copies.
 
@@ -24,6 +25,16 @@ so do the unit tests' in-process moto; each holds for the whole process.
    have one type) gives the same order at a fraction of the cost. An item's keys never change
    (an update changes other attributes), so each item keeps its sort key.
 
+3. Item attributes written to a JSON response directly.
+
+   moto writes a response by walking the operation's output shape, looking every member up
+   through a chain of name aliases; an item attribute is a union of ten members (S, N, B, SS,
+   NS, BS, M, L, NULL, BOOL), so every attribute of every item returned cost ten look-ups, and
+   a 25-attribute GetItem about 2 ms. `AttributeValue` dicts of DynamoDB and DynamoDB Streams
+   are written here member by member with the same conversions moto applies (strings as
+   `str`, binaries base64, booleans as they are, lists and maps recursively); anything else
+   (another key, another member type, response transformers set) still goes through moto.
+
 If moto's code no longer has the shape a patch relies on, that patch is not installed and
 moto's own code stays in use.
 """
@@ -34,6 +45,7 @@ import copy
 import inspect
 import threading
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 _SNAPSHOT = "original_table_state[table_name] = copy.deepcopy("
@@ -200,6 +212,123 @@ def sort_keys_once() -> bool:
     return True
 
 
+_SLOW = object()  # "let moto do it"
+_ATTRIBUTE_VALUE_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
+
+
+def _string(value: Any) -> Any:
+    """moto's JSON `_serialize_type_string`."""
+    if isinstance(value, Enum):
+        value = value.value
+    return str(value) if value not in [None, {}, []] else value
+
+
+def _attribute_value(serializer: Any, value: dict[str, Any], shape: Any) -> Any:
+    """An `AttributeValue` dict as moto's JSON serializer writes it, or _SLOW."""
+    members = shape.members
+    if not value.keys() <= members.keys():
+        return _SLOW
+    written: dict[str, Any] = {}
+    for name, member in members.items():
+        member_value = value.get(name)
+        if member_value is None:
+            continue
+        if member.serialization.get("name", name) != name:
+            return _SLOW
+        kind = member.type_name
+        if kind == "string":
+            written[name] = _string(member_value)
+        elif kind == "blob":
+            written[name] = serializer._base64(member_value)
+        elif kind == "boolean":
+            written[name] = member_value
+        elif kind == "list":
+            items = _list(serializer, member_value, member.member)
+            if items is _SLOW:
+                return _SLOW
+            written[name] = items
+        elif kind == "map":
+            mapped = _map(serializer, member_value, member)
+            if mapped is _SLOW:
+                return _SLOW
+            written[name] = mapped
+        else:
+            return _SLOW
+    return written
+
+
+def _list(serializer: Any, values: Any, shape: Any) -> Any:
+    if not isinstance(values, list) or shape.serialization.get("name", shape.name) != shape.name:
+        return _SLOW
+    items: list[Any] = []
+    for item in values:
+        if shape.type_name == "string":
+            items.append(_string(item))
+        elif shape.type_name == "blob":
+            items.append(serializer._base64(item))
+        elif shape.type_name == "structure" and shape.name == "AttributeValue":
+            written = _attribute_value(serializer, item, shape) if isinstance(item, dict) else _SLOW
+            if written is _SLOW:
+                return _SLOW
+            items.append(written)
+        else:
+            return _SLOW
+    return items
+
+
+def _map(serializer: Any, values: Any, shape: Any) -> Any:
+    value_shape = shape.value
+    if not isinstance(values, dict) or value_shape.name != "AttributeValue":
+        return _SLOW
+    mapped: dict[str, Any] = {}
+    for key, item in values.items():
+        if item is None:
+            continue  # moto writes nothing for it
+        if not isinstance(item, dict) or value_shape.serialization.get("name", key) != key:
+            return _SLOW
+        written = _attribute_value(serializer, item, value_shape)
+        if written is _SLOW:
+            return _SLOW
+        mapped[key] = written
+    return mapped
+
+
+def write_attribute_values() -> bool:
+    """Install patch 3 (idempotent); False when moto's code is not what it expects."""
+    from moto.core import serialize
+
+    base = serialize.BaseJSONSerializer
+    original = base._serialize_type_structure
+    if getattr(original, "writes_attribute_values", False):
+        return True
+    needed = ("_base64", "get_serialized_name", "_serialize_type_string", "_serialize_type_list")
+    picker = inspect.getsource(serialize.AttributePicker.__init__)
+    if not all(hasattr(base, name) for name in needed) or "response_transformers" not in picker:
+        return False
+
+    def _serialize_type_structure(
+        self: Any, serialized: Any, value: Any, shape: Any, key: str
+    ) -> None:
+        if (
+            key
+            and isinstance(value, dict)
+            and shape.name == "AttributeValue"
+            and self.operation_model.service_model.service_name in _ATTRIBUTE_VALUE_SERVICES
+            and not getattr(self._value_picker, "response_transformers", True)
+        ):
+            written = _attribute_value(self, value, shape)
+            if written is not _SLOW:
+                serialized[self.get_serialized_name(shape, key)] = written
+                return
+        original(self, serialized, value, shape, key)
+
+    _serialize_type_structure.writes_attribute_values = True  # type: ignore[attr-defined]
+    _serialize_type_structure.original = original  # type: ignore[attr-defined]
+    base._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
+    return True
+
+
 def install() -> list[str]:
-    """Install both patches; returns the names of those moto's code did not allow."""
-    return [patch.__name__ for patch in (roll_back_by_item, sort_keys_once) if not patch()]
+    """Install the patches; returns the names of those moto's code did not allow."""
+    patches = (roll_back_by_item, sort_keys_once, write_attribute_values)
+    return [patch.__name__ for patch in patches if not patch()]

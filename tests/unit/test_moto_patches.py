@@ -1,8 +1,12 @@
 """The moto patches the unit tests and the local stack share (`local.moto_patches`) keep
 TransactWriteItems' all-or-nothing behaviour (a cancelled transaction leaves the table, its
-items and its stream as they were) and moto's key order for queries and scans."""
+items and its stream as they were), moto's key order for queries and scans, and the exact
+JSON moto writes for item attributes."""
 
 from __future__ import annotations
+
+import base64
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -123,3 +127,103 @@ def test_scans_and_queries_keep_moto_key_order(aws):
         ExpressionAttributeValues={":pk": {"S": "a"}},
     )["Items"]
     assert [item["SK"]["S"] for item in queried] == ["1", "10", "2"]
+
+
+RICH_ITEM = {
+    "PK": {"S": "RICH"},
+    "SK": {"S": "X"},
+    "s": {"S": "é\u202e\U0001f600 \x00"},
+    "empty": {"S": ""},
+    "n": {"N": "-12.50"},
+    "big": {"N": "1E+38"},
+    "b": {"B": b"\x00\xffbinary"},
+    "ss": {"SS": ["b", "a"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b"\x01", b"\x02"]},
+    "null": {"NULL": True},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "list": {"L": [{"S": "x"}, {"N": "1"}, {"NULL": True}, {"L": []}, {"M": {}}, {"B": b"\x03"}]},
+    "map": {"M": {"inner": {"M": {"deep": {"L": [{"M": {"k": {"SS": ["v"]}}}]}}}, "e": {"M": {}}}},
+}
+
+
+def _reads(aws) -> list[dict]:
+    key = {"PK": {"S": "RICH"}, "SK": {"S": "X"}}
+    return [
+        aws.get_item(TableName=TABLE_NAME, Key=key)["Item"],
+        aws.query(
+            TableName=TABLE_NAME,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": "RICH"}},
+        )["Items"][0],
+        aws.batch_get_item(RequestItems={TABLE_NAME: {"Keys": [key]}})["Responses"][TABLE_NAME][0],
+    ]
+
+
+def test_item_attributes_are_written_as_moto_writes_them(aws, monkeypatch):
+    from moto.core.serialize import BaseJSONSerializer
+
+    assert moto_patches.write_attribute_values()
+    aws.put_item(TableName=TABLE_NAME, Item=RICH_ITEM)
+    patched = _reads(aws)
+    assert patched == [RICH_ITEM] * 3
+    direct = BaseJSONSerializer._serialize_type_structure
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", direct.original)
+    assert _reads(aws) == patched  # moto's own serializer gives the same documents
+
+
+STREAM_RECORD = {
+    "eventID": "1",
+    "eventName": "MODIFY",
+    "dynamodb": {
+        "Keys": {"PK": {"S": "RICH"}, "SK": {"S": "X"}},
+        "NewImage": RICH_ITEM,
+        "OldImage": {"PK": {"S": "RICH"}, "SK": {"S": "X"}, "n": {"N": "1"}},
+        "SequenceNumber": "1",
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "result"),
+    [
+        ("dynamodb", "GetItem", {"Item": RICH_ITEM}),
+        ("dynamodb", "Query", {"Items": [RICH_ITEM, RICH_ITEM], "Count": 2, "ScannedCount": 2}),
+        ("dynamodbstreams", "GetRecords", {"Records": [STREAM_RECORD], "NextShardIterator": "i"}),
+    ],
+)
+def test_attribute_values_leave_the_same_json_bytes(aws, monkeypatch, service, operation, result):
+    """The same bytes on the wire (key order included), through the serializer itself, and
+    every attribute value written directly (moto's own code not called for one)."""
+    from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service).operation_model(operation)
+
+    def body() -> str:
+        picker = XFormedAttributePicker(response_transformers={})
+        serializer = JSONSerializer(operation_model=model, value_picker=picker)
+        return serializer.serialize(result)["body"]
+
+    written_here: list[bool] = []
+    write = moto_patches._attribute_value
+
+    def watched(serializer, value, shape):
+        written = write(serializer, value, shape)
+        written_here.append(written is not moto_patches._SLOW)
+        return written
+
+    monkeypatch.setattr(moto_patches, "_attribute_value", watched)
+    patched = body()
+    assert written_here
+    assert all(written_here)  # no attribute value was left to moto's own code
+    direct = BaseJSONSerializer._serialize_type_structure
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", direct.original)
+    assert body() == patched
+    assert json.loads(patched) == json.loads(json.dumps(result, default=_wire))
+
+
+def _wire(value: bytes) -> str:
+    return base64.b64encode(value).decode()
