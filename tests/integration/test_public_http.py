@@ -31,9 +31,7 @@ from tests.integration.test_badges_http import (
     not_found,
 )
 
-# The fixtures of test_badges_http: the same rotating stack pool, client and containers.
-stack = badges.stack
-api = badges.api
+# The fixtures of test_badges_http: the same containers.
 new_tree = badges.new_tree
 new_system = badges.new_system
 
