@@ -227,3 +227,17 @@ def test_attribute_values_leave_the_same_json_bytes(aws, monkeypatch, service, o
 
 def _wire(value: bytes) -> str:
     return base64.b64encode(value).decode()
+
+
+def test_a_response_class_lists_the_same_method_names(aws):
+    import inspect
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert moto_patches.list_method_names_once()
+    listed = vars(responses)["method_names_from_class"](DynamoHandler)
+    fresh = [name for name, _ in inspect.getmembers(DynamoHandler, predicate=inspect.isfunction)]
+    assert listed == fresh
+    assert "get_item" in listed
+    assert aws.describe_table(TableName=TABLE_NAME)["Table"]["TableName"] == TABLE_NAME
