@@ -25,12 +25,14 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 class _Serialised:
     """WSGI middleware running one request at a time (see module docstring); `after` runs
-    after each request, still under the lock."""
+    after each request, still under the lock. `table_requests` counts the DynamoDB requests
+    (not DynamoDB Streams ones) it has answered: only those can add stream records."""
 
     def __init__(self, app: WsgiApp, after: Callable[[], None] | None = None) -> None:
         self._app = app
         self._after = after
         self._lock = threading.Lock()
+        self.table_requests = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
@@ -43,6 +45,8 @@ class _Serialised:
                     close()
                 if self._after is not None:
                     self._after()
+                if str(environ.get("HTTP_X_AMZ_TARGET") or "").startswith("DynamoDB_"):
+                    self.table_requests += 1
 
 
 def _tables() -> Iterator[Any]:
@@ -248,6 +252,12 @@ class EmbeddedDynamoDB:
         self.stream_readers: Callable[[], Collection[str]] | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._app: _Serialised | None = None
+
+    def table_requests(self) -> int:
+        """How many DynamoDB requests (not DynamoDB Streams ones) the server has answered so
+        far: a stream can only have new records when this has moved."""
+        return self._app.table_requests if self._app is not None else 0
 
     def _after_request(self) -> None:
         if not self.keep_stream_records:
@@ -270,7 +280,7 @@ class EmbeddedDynamoDB:
         for name in moto_patches.install():  # writes and queries that slow down as data grows
             LOG.warning("moto changed: local.moto_patches.%s is not installed", name)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per boto3 call
-        app = _Serialised(_dispatcher(), self._after_request)
+        app = self._app = _Serialised(_dispatcher(), self._after_request)
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=_request_handler()
         )
