@@ -12,6 +12,7 @@ indexes, streams and TTL cannot drift from what is deployed.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -24,12 +25,14 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 class _Serialised:
     """WSGI middleware running one request at a time (see module docstring); `after` runs
-    after each request, still under the lock."""
+    after each request, still under the lock. `table_requests` counts the DynamoDB requests
+    (not DynamoDB Streams ones) it has answered: only those can add stream records."""
 
     def __init__(self, app: WsgiApp, after: Callable[[], None] | None = None) -> None:
         self._app = app
         self._after = after
         self._lock = threading.Lock()
+        self.table_requests = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
@@ -42,6 +45,8 @@ class _Serialised:
                     close()
                 if self._after is not None:
                     self._after()
+                if str(environ.get("HTTP_X_AMZ_TARGET") or "").startswith("DynamoDB_"):
+                    self.table_requests += 1
 
 
 def _tables() -> Iterator[Any]:
@@ -143,6 +148,94 @@ def trim_stream_records(held_iterators: Collection[str], keep_recent_iterators: 
     return dropped
 
 
+def _dispatcher() -> WsgiApp:
+    """moto's `DomainDispatcherApplication`, remembering which backend serves each host name.
+
+    Why: moto looks a host name up by listing its own package directory (a `stat` per service,
+    on every request); the answer for a given name never changes while the process runs.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class Dispatcher(DomainDispatcherApplication):
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # moto calls this under its own lock
+            if host not in self._backends:
+                self._backends[host] = super().get_backend_for_host(host)
+            return self._backends[host]
+
+    app: WsgiApp = Dispatcher()
+    return app
+
+
+def _request_handler() -> type[Any]:
+    """moto's request handler, keeping each connection open for the client's next request.
+
+    Why: werkzeug's development server closes the connection after every response, so each
+    boto3 call of the functions and pollers opened a TCP connection, and the server started a
+    thread for it. Here a request with a `Content-Length` body (what boto3 sends to DynamoDB,
+    SQS and S3) is read whole before moto sees it, so nothing of it can be left on the
+    connection, and the answer goes out with its length; a chunked body or an
+    `Expect: 100-continue` request keeps werkzeug's own handling, which closes the connection.
+    An idle connection is closed after `timeout` seconds.
+    """
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.exceptions import InternalServerError
+
+    class KeepAlive(MotoRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # the head and the body are two writes
+        timeout = 60
+
+        def run_wsgi(self) -> None:
+            declared = self.headers.get("Content-Length") or "0"
+            if (
+                self.headers.get("Transfer-Encoding")
+                or self.headers.get("Expect")
+                or not declared.isdigit()
+            ):
+                super().run_wsgi()
+                return
+            body = self.rfile.read(int(declared))
+            if len(body) < int(declared):  # the client went away
+                self.close_connection = True
+                return
+            environ = self.make_environ()
+            environ["wsgi.input"] = io.BytesIO(body)
+            self.environ = environ
+            reply: list[Any] = []
+            chunks: list[bytes] = []
+
+            def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+                reply[:] = [status, headers]
+                return chunks.append
+
+            app: Any = self.server.app
+            try:
+                chunks.extend(app(environ, start_response))
+            except Exception:
+                LOG.exception("moto failed on %s %s", self.command, self.path)
+                self.close_connection = True
+                chunks = list(InternalServerError()(environ, start_response))
+            status, headers = reply
+            code = int(status.split(" ", 1)[0])
+            self.send_response(code, status.partition(" ")[2])
+            for name, value in headers:
+                self.send_header(name, value)
+            data = b"".join(chunks)
+            bodiless = self.command == "HEAD" or code < 200 or code in (204, 304)
+            if not bodiless and not any(name.lower() == "content-length" for name, _ in headers):
+                self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if not bodiless:
+                self.wfile.write(data)
+
+    return KeepAlive
+
+
 class EmbeddedDynamoDB:
     """Moto's server on 127.0.0.1 in a daemon thread (port 0 picks a free port).
 
@@ -159,6 +252,12 @@ class EmbeddedDynamoDB:
         self.stream_readers: Callable[[], Collection[str]] | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._app: _Serialised | None = None
+
+    def table_requests(self) -> int:
+        """How many DynamoDB requests (not DynamoDB Streams ones) the server has answered so
+        far: a stream can only have new records when this has moved."""
+        return self._app.table_requests if self._app is not None else 0
 
     def _after_request(self) -> None:
         if not self.keep_stream_records:
@@ -174,17 +273,16 @@ class EmbeddedDynamoDB:
 
     def start(self) -> str:
         # Imported here: moto (Flask) takes most of a second to import and is only needed here.
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
         from werkzeug.serving import make_server
 
+        from local import moto_patches
+
+        for name in moto_patches.install():  # writes and queries that slow down as data grows
+            LOG.warning("moto changed: local.moto_patches.%s is not installed", name)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per boto3 call
-        app = _Serialised(DomainDispatcherApplication(create_backend_app), self._after_request)
+        app = self._app = _Serialised(_dispatcher(), self._after_request)
         self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+            self.host, self.port, app, threaded=True, request_handler=_request_handler()
         )
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(

@@ -337,6 +337,7 @@ class LocalStack:
                     on_failure=(
                         functools.partial(self._send_to_queue, destination) if destination else None
                     ),
+                    table_requests=self.dynamodb.table_requests if self.dynamodb else None,
                 )
                 poller.start()
                 self.pollers.append(poller)

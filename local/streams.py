@@ -124,6 +124,7 @@ class StreamPoller(Poller):
         interval: float = 0.2,
         shard_refresh: float = 5.0,
         on_failure: Callable[[dict[str, Any]], Any] | None = None,
+        table_requests: Callable[[], int] | None = None,
     ) -> None:
         super().__init__(source, interval)
         self.client = client
@@ -138,6 +139,10 @@ class StreamPoller(Poller):
         self._known_shards: set[str] = set()
         self._last_sequence: dict[str, str] = {}
         self._refreshed_at = 0.0
+        # The embedded DynamoDB's count of table requests (None: an external endpoint): a poll
+        # when it has not moved since the last one would read nothing, and is skipped.
+        self.table_requests = table_requests
+        self._read_at: int | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -178,7 +183,13 @@ class StreamPoller(Poller):
 
     def poll_once(self) -> int:
         """Read every shard once and deliver what passed the filters; returns records delivered."""
-        if time.monotonic() - self._refreshed_at > self.shard_refresh:
+        refresh = time.monotonic() - self._refreshed_at > self.shard_refresh
+        if self.table_requests is not None:
+            seen = self.table_requests()
+            if seen == self._read_at and not refresh:
+                return 0  # nothing was written since the last read
+            self._read_at = seen
+        if refresh:
             self.refresh_shards()
         delivered = 0
         for shard_id, iterator in list(self._iterators.items()):

@@ -1,8 +1,8 @@
 """Badge classes over real HTTP against the local stack (spec badges.md, README §1, §3, §5, §7, §10).
 
 Every request is signed with PyJWT by the test client. Each test builds its own system tree under
-a `unique()` slug (a stack is shared by several tests, see StackPool); badge slugs are unique
-across the deployment, so they are `unique()` too. Assertions are on the wire: status codes,
+a `unique()` slug (the test process's stack is shared by every test it runs); badge slugs are
+unique across the deployment, so they are `unique()` too. Assertions are on the wire: status codes,
 headers (`Location`, `Content-Type`), exact JSON bodies and their key order, raw image bytes.
 """
 
@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 import os
 import re
-import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,8 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.integration.client import MASTER_SECRET, ApiClient, simultaneously
-from tests.integration.conftest import StackProcess, start_stack
+from tests.integration.client import ApiClient, simultaneously
+from tests.integration.conftest import StackProcess
 
 Unique = Callable[..., str]
 
@@ -171,104 +169,6 @@ def make_tree(api: ApiClient, slug: str, **system_extra: Any) -> Tree:
     # The container routes give issuers their `programs`; a badge nests the issuer without them.
     issuer.pop("programs", None)
     return Tree(system, issuer, program)
-
-
-# --- the stack: rotated after a budget of writes -------------------------------------------------
-
-# Why not the session stack of conftest.py: its embedded moto copies the whole table, including
-# every stream record written so far (the table has a stream that nothing trims locally), once
-# for every item of every transaction. A write therefore costs time proportional to all writes
-# made before it on that stack: a program-level badge takes about 0.15 s on a fresh stack, 0.7 s
-# after 50 badges and 3 s after 150, and soon after the functions' 5 s DynamoDB read timeout
-# fires (seen as 30 s client timeouts and 409s for fresh slugs: a retried, committed write).
-# These tests write a lot, so they use a stack that is replaced, between tests, once
-# WRITE_BUDGET successful writes have been sent to it; its successor starts in the background
-# at half budget. Tests stay independent: each creates what it needs under `unique()` slugs.
-WRITE_BUDGET = 30
-WRITE_METHODS = ("POST", "PUT", "DELETE")
-
-
-def _stop(stack: StackProcess) -> None:
-    stack.stop()
-    stack.log_path.unlink(missing_ok=True)
-
-
-class StackPool:
-    """This worker's current stack; its successor starts in the background at half budget."""
-
-    def __init__(self) -> None:
-        self.current: StackProcess | None = None
-        self.writes = 0
-        self._lock = threading.Lock()
-        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-pool")
-        self._next: Future[StackProcess] | None = None
-        self.finalizer_registered = False
-
-    def count_write(self) -> None:
-        with self._lock:
-            self.writes += 1
-            if self.writes >= WRITE_BUDGET // 2 and self._next is None:
-                self._next = self._background.submit(start_stack)
-
-    def stack(self) -> StackProcess:
-        if self.current is None or self.writes >= WRITE_BUDGET:
-            if self.current is not None:
-                self._background.submit(_stop, self.current)
-            self.current = self._next.result() if self._next else start_stack()
-            self._next = None
-            self.writes = 0
-        return self.current
-
-    def close(self) -> None:
-        """Stop everything this pool started (idempotent)."""
-        if self._next is not None:
-            _stop(self._next.result())
-            self._next = None
-        if self.current is not None:
-            _stop(self.current)
-            self.current = None
-        self._background.shutdown(wait=True)
-        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-pool")
-
-
-# One pool per test process, shared by the modules that import these fixtures.
-POOL = StackPool()
-
-
-class CountingClient(ApiClient):
-    """The conftest client (PyJWT signing), counting the writes it sends for the pool."""
-
-    def __init__(
-        self, base_url: str, pool: StackPool, key: str = "master", secret: str = ""
-    ) -> None:
-        super().__init__(base_url, key, secret or MASTER_SECRET)
-        self.pool = pool
-
-    def with_key(self, key: str, secret: str) -> CountingClient:
-        return CountingClient(self.base_url, self.pool, key, secret)
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = super().request(method, path, **kwargs)
-        if method.upper() in WRITE_METHODS and response.status_code < 300:
-            self.pool.count_write()  # refused writes leave nothing behind
-        return response
-
-
-@pytest.fixture
-def stack(request: pytest.FixtureRequest) -> StackProcess:
-    """Overrides conftest's session stack (see WRITE_BUDGET)."""
-    if not POOL.finalizer_registered:
-        # the session node, not a session-scoped fixture: such a fixture defined in a module is
-        # torn down when the tests move on to another module that imports it
-        request.session.addfinalizer(POOL.close)
-        POOL.finalizer_registered = True
-    return POOL.stack()
-
-
-@pytest.fixture
-def api(stack: StackProcess) -> CountingClient:
-    """A client signing with the master key (as conftest's), on this test's stack."""
-    return CountingClient(stack.base_url, POOL)
 
 
 @pytest.fixture

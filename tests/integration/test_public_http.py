@@ -6,21 +6,23 @@ The stack's `PUBLIC_BASE_URL` is its own URL (local/stack.py passes `PublicBaseU
 `http://127.0.0.1:<port>` unless configured, and conftest clears any developer setting), so every
 absolute URL starts with `stack.base_url`. `/public/badges` lists the whole deployment and other
 tests add badges to the same stack, so the assertions are about this test's own badges: present,
-absent, in order.
+absent, in order. The module has a stack of its own: on the process's shared stack every listing
+would read every badge the other modules made (hundreds by then, seconds per test).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from tests.integration import test_badges_http as badges
 from tests.integration.client import ApiClient
-from tests.integration.conftest import StackProcess
+from tests.integration.conftest import StackProcess, start_stack
 from tests.integration.test_badges_http import (
     ARCHIVED_ERROR,
     LEVELS,
@@ -31,9 +33,19 @@ from tests.integration.test_badges_http import (
     not_found,
 )
 
-# The fixtures of test_badges_http: the same rotating stack pool, client and containers.
-stack = badges.stack
-api = badges.api
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[StackProcess]:
+    """Overrides conftest's session stack for this module (see the module docstring)."""
+    running = start_stack()
+    try:
+        yield running
+    finally:
+        running.stop()
+        running.log_path.unlink(missing_ok=True)
+
+
+# The fixtures of test_badges_http: the same containers.
 new_tree = badges.new_tree
 new_system = badges.new_system
 

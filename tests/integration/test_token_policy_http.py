@@ -4,6 +4,7 @@ tokens with a `jti` are single-use, and TOKEN_POLICY / TOKEN_MAX_LIFETIME reach 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.integration.client import MASTER_SECRET, OMIT, ApiClient
 
@@ -50,13 +51,16 @@ def test_a_token_with_a_jti_is_single_use(api, unique):
 
 
 def test_token_settings_reach_the_functions(stack_factory, unique):
-    legacy = ApiClient(stack_factory(TOKEN_POLICY="legacy").base_url, "master", MASTER_SECRET)
+    settings = [{"TOKEN_POLICY": "legacy"}, {"TOKEN_MAX_LIFETIME": "60"}]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the two stacks start side by side
+        legacy_stack, short_stack = pool.map(lambda env: stack_factory(**env), settings)
+    legacy = ApiClient(legacy_stack.base_url, "master", MASTER_SECRET)
     assert legacy.get("/systems", claims={"exp": OMIT}).status_code == 200
     assert legacy.get("/systems", claims={"exp": int(time.time()) + 10**6}).status_code == 200
     jti = unique("jti")
     assert legacy.get("/systems", claims={"jti": jti}).status_code == 200
     assert legacy.get("/systems", claims={"jti": jti}).status_code == 200
 
-    short = ApiClient(stack_factory(TOKEN_MAX_LIFETIME="60").base_url, "master", MASTER_SECRET)
+    short = ApiClient(short_stack.base_url, "master", MASTER_SECRET)
     refused(short.get("/systems"), "Token lifetime exceeds 60 seconds")  # the client's exp: +300
     assert short.get("/systems", claims={"exp": int(time.time()) + 30}).status_code == 200

@@ -22,8 +22,9 @@ is left. What is no longer redone per test is what never differed between tests:
   tests of the local stack run the functions in this process against an embedded server (the
   integration and template tiers never run the functions in the test process).
 
-And moto's TransactWriteItems copies each table once for its rollback instead of once per item
-(`tests.support.moto_transactions`): the copies were identical, and took about a third of
+And moto's TransactWriteItems rolls back the items it touched instead of copying each table
+once per item for its rollback, and sorts a table's items on keys computed once
+(`local.moto_patches`, which the local stack installs too): the copies took about a third of
 what was left.
 
 Outside an `aws` test moto is off, as before, so tests of the local stack keep talking HTTP to
@@ -59,14 +60,14 @@ from moto import mock_aws  # noqa: E402
 from moto.core.config import default_user_config  # noqa: E402
 
 from badgekit.store import db, images  # noqa: E402
+from local import moto_patches  # noqa: E402
 from local.dynamodb import create_table_kwargs  # noqa: E402
-from tests.support.moto_transactions import snapshot_tables_once  # noqa: E402
 
 __all__ = ["MASTER_SECRET", "TABLE_NAME", "TEMPLATE", "Api", "Reply", "system_body"]
 
 # moto's own defaults, except that boto3's default session (and the service models it has
 # loaded) survives from one test to the next; moto's data does not.
-snapshot_tables_once()  # same transactions, one rollback snapshot per table (see the module)
+moto_patches.install()  # same answers, without whole-table copies (see the module)
 _MOCK = mock_aws(config={"core": {**default_user_config["core"], "reset_boto3_session": False}})
 
 

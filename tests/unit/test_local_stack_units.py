@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import textwrap
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import jwt
@@ -600,6 +602,41 @@ def test_stream_poller_against_embedded_dynamodb(fake_template: Path, dynamodb: 
     assert first["dynamodb"]["NewImage"]["blob"] == {"B": "AAE="}
     assert isinstance(first["dynamodb"]["ApproximateCreationDateTime"], int)
     assert poller.poll_once() == 0
+
+
+def test_embedded_server_keeps_a_clients_connection_open(dynamodb: str) -> None:
+    """Successive calls share one connection (werkzeug's own handler closes every one); a
+    chunked body still gets werkzeug's handling, which closes the connection after it."""
+    address = urlsplit(dynamodb)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.ListTables",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/"
+        "aws4_request, SignedHeaders=host, Signature=0",
+    }
+    listed = boto3.client("dynamodb", endpoint_url=dynamodb, region_name="us-east-1").list_tables()
+    tables = {"TableNames": listed["TableNames"]}  # moto's data outlives a server in a process
+    sockets = []
+    try:
+        for _ in range(3):
+            connection.request("POST", "/", body=b"{}", headers=headers)
+            response = connection.getresponse()
+            assert response.status == 200
+            assert json.loads(response.read()) == tables
+            assert not response.will_close
+            sockets.append(connection.sock)
+        assert sockets[0] is not None
+        assert sockets == [sockets[0]] * 3
+        connection.request(
+            "POST", "/", body=iter([b"{", b"}"]), headers=headers, encode_chunked=True
+        )
+        response = connection.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read()) == tables
+        assert response.will_close
+    finally:
+        connection.close()
 
 
 @pytest.fixture

@@ -308,3 +308,37 @@ def test_stream_poller_sends_what_it_gives_up_on_to_the_destination():
         2,
     )
     assert info["streamArn"] == "arn:stream"
+
+
+def test_a_stream_poll_is_skipped_when_no_table_request_came_since_the_last(moto_server):
+    """The embedded server counts DynamoDB requests; with nothing written since its last read a
+    poll reads nothing, so the poller does not ask (an idle stack's pollers cost nothing)."""
+    client = _client("dynamodb", moto_server)
+    arn = _stream_table(client, "quiet")
+    streams = _client("dynamodbstreams", moto_server)
+    reads: list[str] = []
+    streams.meta.events.register(
+        "before-call.dynamodbstreams.GetRecords", lambda **_: reads.append("read")
+    )
+    seen: list[str] = []
+    poller = StreamPoller(
+        streams,
+        arn,
+        StreamEvent(function="F", name="S", stream=arn),
+        lambda event: seen.extend(r["dynamodb"]["Keys"]["PK"]["S"] for r in event["Records"]),
+        table_requests=moto_server.table_requests,
+    )
+    poller.refresh_shards(initial=True)
+    assert poller.poll_once() == 0
+    assert len(reads) == 1  # the first poll reads
+    assert poller.poll_once() == 0
+    assert len(reads) == 1  # nothing written since: skipped
+    client.put_item(TableName="quiet", Item={"PK": {"S": "a"}})
+    assert poller.poll_once() == 1
+    assert len(reads) == 2
+    client.get_item(TableName="quiet", Key={"PK": {"S": "a"}})  # a read counts too (harmless)
+    assert poller.poll_once() == 0
+    assert len(reads) == 3
+    assert poller.poll_once() == 0
+    assert len(reads) == 3
+    assert seen == ["a"]

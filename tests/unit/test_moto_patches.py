@@ -1,0 +1,243 @@
+"""The moto patches the unit tests and the local stack share (`local.moto_patches`) keep
+TransactWriteItems' all-or-nothing behaviour (a cancelled transaction leaves the table, its
+items and its stream as they were), moto's key order for queries and scans, and the exact
+JSON moto writes for item attributes."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local import moto_patches
+from tests.unit.conftest import TABLE_NAME
+
+
+def _put(pk: str, value: str) -> dict:
+    return {
+        "Put": {
+            "TableName": TABLE_NAME,
+            "Item": {"PK": {"S": pk}, "SK": {"S": "X"}, "v": {"S": value}},
+        }
+    }
+
+
+def _failing(pk: str = "A") -> dict:
+    return {
+        "ConditionCheck": {
+            "TableName": TABLE_NAME,
+            "Key": {"PK": {"S": pk}, "SK": {"S": "X"}},
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def _table():
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends["123456789012"]["us-east-1"].tables[TABLE_NAME]
+
+
+def _scan(aws) -> list[dict]:
+    return aws.scan(TableName=TABLE_NAME)["Items"]
+
+
+def test_the_patches_are_installed(aws):
+    assert moto_patches.install() == []  # installed by the conftest: this checks they took
+
+
+def test_a_cancelled_transaction_changes_nothing(aws):
+    assert moto_patches.roll_back_by_item()  # installed by the conftest, so this exercises it
+    aws.put_item(TableName=TABLE_NAME, Item={"PK": {"S": "A"}, "SK": {"S": "X"}, "v": {"S": "1"}})
+    with pytest.raises(ClientError) as raised:
+        aws.transact_write_items(TransactItems=[_put("B", "2"), _put("C", "3"), _failing()])
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    items = _scan(aws)
+    assert items == [{"PK": {"S": "A"}, "SK": {"S": "X"}, "v": {"S": "1"}}]
+
+    aws.transact_write_items(TransactItems=[_put("B", "2"), _put("C", "3")])
+    keys = sorted(item["PK"]["S"] for item in _scan(aws))
+    assert keys == ["A", "B", "C"]
+
+
+def test_updated_replaced_and_deleted_items_come_back_as_they_were(aws):
+    for pk, value in (("A", "1"), ("B", "2"), ("C", "3"), ("Z", "kept")):
+        aws.put_item(
+            TableName=TABLE_NAME, Item={"PK": {"S": pk}, "SK": {"S": "X"}, "v": {"S": value}}
+        )
+    before = _scan(aws)
+    table = _table()
+    records = len(table.stream_shard.items)
+    update = {
+        "Update": {
+            "TableName": TABLE_NAME,
+            "Key": {"PK": {"S": "A"}, "SK": {"S": "X"}},
+            "UpdateExpression": "SET v = :v, n = :n",
+            "ExpressionAttributeValues": {":v": {"S": "changed"}, ":n": {"N": "7"}},
+        }
+    }
+    upsert = {
+        "Update": {
+            "TableName": TABLE_NAME,
+            "Key": {"PK": {"S": "new"}, "SK": {"S": "X"}},
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"S": "made"}},
+        }
+    }
+    delete = {"Delete": {"TableName": TABLE_NAME, "Key": {"PK": {"S": "C"}, "SK": {"S": "X"}}}}
+    failing = _failing("Z")
+    with pytest.raises(ClientError) as raised:
+        aws.transact_write_items(
+            TransactItems=[update, _put("B", "replaced"), upsert, delete, failing]
+        )
+    reasons = raised.value.response["CancellationReasons"]
+    assert [reason["Code"] for reason in reasons] == ["None"] * 4 + ["ConditionalCheckFailed"]
+    assert _scan(aws) == before
+    assert _table() is table  # the same table object: the stream's readers keep their shard
+    assert len(table.stream_shard.items) == records  # and no record of what was undone
+
+    # Undone, not frozen: the same writes succeed without the failing check.
+    aws.transact_write_items(TransactItems=[update, _put("B", "replaced"), upsert, delete])
+    values = {item["PK"]["S"]: item["v"]["S"] for item in _scan(aws)}
+    assert values == {"A": "changed", "B": "replaced", "new": "made", "Z": "kept"}
+    assert len(table.stream_shard.items) == records + 5  # MODIFY, MODIFY, INSERT+MODIFY, REMOVE
+
+
+def test_two_operations_on_one_item_change_nothing(aws):
+    aws.put_item(TableName=TABLE_NAME, Item={"PK": {"S": "A"}, "SK": {"S": "X"}, "v": {"S": "1"}})
+    before = _scan(aws)
+    with pytest.raises(ClientError) as raised:
+        aws.transact_write_items(TransactItems=[_put("B", "2"), _put("A", "2"), _put("A", "3")])
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert _scan(aws) == before
+
+
+def test_scans_and_queries_keep_moto_key_order(aws):
+    assert moto_patches.sort_keys_once()
+    keys = [("b", "2"), ("a", "10"), ("b", "10"), ("a", "2"), ("A", "1"), ("é", "0"), ("a", "1")]
+    for pk, sk in keys:
+        aws.put_item(TableName=TABLE_NAME, Item={"PK": {"S": pk}, "SK": {"S": sk}})
+    scanned = [(item["PK"]["S"], item["SK"]["S"]) for item in _scan(aws)]
+    assert scanned == sorted(keys)
+    queried = aws.query(
+        TableName=TABLE_NAME,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "a"}},
+    )["Items"]
+    assert [item["SK"]["S"] for item in queried] == ["1", "10", "2"]
+
+
+RICH_ITEM = {
+    "PK": {"S": "RICH"},
+    "SK": {"S": "X"},
+    "s": {"S": "é\u202e\U0001f600 \x00"},
+    "empty": {"S": ""},
+    "n": {"N": "-12.50"},
+    "big": {"N": "1E+38"},
+    "b": {"B": b"\x00\xffbinary"},
+    "ss": {"SS": ["b", "a"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b"\x01", b"\x02"]},
+    "null": {"NULL": True},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "list": {"L": [{"S": "x"}, {"N": "1"}, {"NULL": True}, {"L": []}, {"M": {}}, {"B": b"\x03"}]},
+    "map": {"M": {"inner": {"M": {"deep": {"L": [{"M": {"k": {"SS": ["v"]}}}]}}}, "e": {"M": {}}}},
+}
+
+
+def _reads(aws) -> list[dict]:
+    key = {"PK": {"S": "RICH"}, "SK": {"S": "X"}}
+    return [
+        aws.get_item(TableName=TABLE_NAME, Key=key)["Item"],
+        aws.query(
+            TableName=TABLE_NAME,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": "RICH"}},
+        )["Items"][0],
+        aws.batch_get_item(RequestItems={TABLE_NAME: {"Keys": [key]}})["Responses"][TABLE_NAME][0],
+    ]
+
+
+def test_item_attributes_are_written_as_moto_writes_them(aws, monkeypatch):
+    from moto.core.serialize import BaseJSONSerializer
+
+    assert moto_patches.write_attribute_values()
+    aws.put_item(TableName=TABLE_NAME, Item=RICH_ITEM)
+    patched = _reads(aws)
+    assert patched == [RICH_ITEM] * 3
+    direct = BaseJSONSerializer._serialize_type_structure
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", direct.original)
+    assert _reads(aws) == patched  # moto's own serializer gives the same documents
+
+
+STREAM_RECORD = {
+    "eventID": "1",
+    "eventName": "MODIFY",
+    "dynamodb": {
+        "Keys": {"PK": {"S": "RICH"}, "SK": {"S": "X"}},
+        "NewImage": RICH_ITEM,
+        "OldImage": {"PK": {"S": "RICH"}, "SK": {"S": "X"}, "n": {"N": "1"}},
+        "SequenceNumber": "1",
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "result"),
+    [
+        ("dynamodb", "GetItem", {"Item": RICH_ITEM}),
+        ("dynamodb", "Query", {"Items": [RICH_ITEM, RICH_ITEM], "Count": 2, "ScannedCount": 2}),
+        ("dynamodbstreams", "GetRecords", {"Records": [STREAM_RECORD], "NextShardIterator": "i"}),
+    ],
+)
+def test_attribute_values_leave_the_same_json_bytes(aws, monkeypatch, service, operation, result):
+    """The same bytes on the wire (key order included), through the serializer itself, and
+    every attribute value written directly (moto's own code not called for one)."""
+    from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service).operation_model(operation)
+
+    def body() -> str:
+        picker = XFormedAttributePicker(response_transformers={})
+        serializer = JSONSerializer(operation_model=model, value_picker=picker)
+        return serializer.serialize(result)["body"]
+
+    written_here: list[bool] = []
+    write = moto_patches._attribute_value
+
+    def watched(serializer, value, shape):
+        written = write(serializer, value, shape)
+        written_here.append(written is not moto_patches._SLOW)
+        return written
+
+    monkeypatch.setattr(moto_patches, "_attribute_value", watched)
+    patched = body()
+    assert written_here
+    assert all(written_here)  # no attribute value was left to moto's own code
+    direct = BaseJSONSerializer._serialize_type_structure
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", direct.original)
+    assert body() == patched
+    assert json.loads(patched) == json.loads(json.dumps(result, default=_wire))
+
+
+def _wire(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def test_a_response_class_lists_the_same_method_names(aws):
+    import inspect
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert moto_patches.list_method_names_once()
+    listed = vars(responses)["method_names_from_class"](DynamoHandler)
+    fresh = [name for name, _ in inspect.getmembers(DynamoHandler, predicate=inspect.isfunction)]
+    assert listed == fresh
+    assert "get_item" in listed
+    assert aws.describe_table(TableName=TABLE_NAME)["Table"]["TableName"] == TABLE_NAME
