@@ -21,11 +21,13 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from tests.integration.client import MASTER_SECRET, ApiClient
+from tests.support.client import MASTER_SECRET, ApiClient
+from tests.support.trees import Tree, created, make_tree
 
 __all__ = ["MASTER_SECRET", "StackProcess", "start_stack"]
 
@@ -173,5 +175,22 @@ def unique() -> Callable[..., str]:
 
     def make(prefix: str = "t") -> str:
         return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+    return make
+
+
+@pytest.fixture
+def new_tree(api: ApiClient, unique: Callable[..., str]) -> Callable[..., Tree]:
+    """`new_tree()` → a fresh system (with email, description, image) / issuer / program."""
+    return lambda **system_extra: make_tree(api, unique("sys"), **system_extra)
+
+
+@pytest.fixture
+def new_system(api: ApiClient, unique: Callable[..., str]) -> Callable[..., dict[str, Any]]:
+    """`new_system(**fields)` → a fresh bare system (no email, image, description or issuers)."""
+
+    def make(**fields: Any) -> dict[str, Any]:
+        body = {"slug": unique("sys"), "name": "Bare", "url": "http://example.org", **fields}
+        return created(api.post("/systems", json=body), "system")
 
     return make

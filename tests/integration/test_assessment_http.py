@@ -17,8 +17,8 @@ from typing import Any
 import boto3
 import requests
 
-from tests.integration.client import ApiClient
 from tests.integration.conftest import StackProcess
+from tests.support.client import ApiClient
 
 Unique = Callable[..., str]
 HEX32 = re.compile(r"^[0-9a-f]{32}$")

@@ -13,15 +13,23 @@ import os
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 
-from tests.integration.client import ApiClient, simultaneously
 from tests.integration.conftest import StackProcess
+from tests.support.client import ApiClient, simultaneously
+from tests.support.trees import (
+    ARCHIVED_ERROR,
+    LEVELS,
+    Tree,
+    assert_json,
+    created,
+    make_badge,
+    minimal_body,
+    not_found,
+)
 
 Unique = Callable[..., str]
 
@@ -58,134 +66,13 @@ KEYS_BY_LEVEL = {
     "issuer": [*BADGE_HEAD, "issuer", *BADGE_TAIL],
     "program": [*BADGE_HEAD, "issuer", "program", *BADGE_TAIL],
 }
-LEVELS = ("system", "issuer", "program")
 ISSUER_KEYS = ["id", "slug", "url", "name", "description", "email", "imageUrl"]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-ARCHIVED_ERROR = {
-    "code": "InvalidParameter",
-    "parameter": "archived",
-    "message": "Invalid `archived` parameter. Expecting one of 'true', 'false' or 'any'.",
-}
 VALIDATION = "Could not validate required fields"
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Tree:
-    """A system with one issuer (`library`) and one program (`scratch`), as created."""
-
-    system: dict[str, Any]
-    issuer: dict[str, Any]
-    program: dict[str, Any]
-
-    @property
-    def slug(self) -> str:
-        return self.system["slug"]
-
-    @property
-    def sys(self) -> str:
-        return f"/systems/{self.slug}"
-
-    @property
-    def iss(self) -> str:
-        return f"{self.sys}/issuers/{self.issuer['slug']}"
-
-    @property
-    def prg(self) -> str:
-        return f"{self.iss}/programs/{self.program['slug']}"
-
-    def prefix(self, level: str) -> str:
-        return {"system": self.sys, "issuer": self.iss, "program": self.prg}[level]
-
-    def nested_system(self) -> dict[str, Any]:
-        """The system as it appears inside a badge: no `description`, `issuers: []`."""
-        s = self.system
-        return {
-            "id": s["id"],
-            "slug": s["slug"],
-            "url": s["url"],
-            "name": s["name"],
-            "email": s["email"],
-            "imageUrl": s["imageUrl"],
-            "issuers": [],
-        }
-
-    def nested_issuer(self) -> dict[str, Any]:
-        return {**self.issuer, "programs": []}
-
-
-def created(response: requests.Response, key: str) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    return response.json()[key]
-
-
-def make_tree(api: ApiClient, slug: str, **system_extra: Any) -> Tree:
-    system = created(
-        api.post(
-            "/systems",
-            json={
-                "slug": slug,
-                "name": "Chicago",
-                "url": "http://cityofchicago.org",
-                "email": "mayor-emanuel@cityofchicago.org",
-                "description": "The City of Chicago",
-                "imageUrl": "http://example.org/test.png",
-                **system_extra,
-            },
-        ),
-        "system",
-    )
-    issuer = created(
-        api.post(
-            f"/systems/{slug}/issuers",
-            json={
-                "slug": "library",
-                "name": "Chicago Public Library",
-                "url": "http://www.chipublib.org/",
-                "description": "Chicago Public Library",
-                "email": "eratosthenes@chipublib.org",
-                "imageUrl": "http://example.org/test.png",
-            },
-        ),
-        "issuer",
-    )
-    program = created(
-        api.post(
-            f"/systems/{slug}/issuers/library/programs",
-            json={
-                "slug": "scratch",
-                "name": "MIT Scratch",
-                "url": "http://scratch.mit.edu/",
-                "description": "Create stories...",
-                "email": "admin@scratch.mit.edu",
-                "imageUrl": "http://example.org/test.png",
-            },
-        ),
-        "program",
-    )
-    # The container routes give issuers their `programs`; a badge nests the issuer without them.
-    issuer.pop("programs", None)
-    return Tree(system, issuer, program)
-
-
-@pytest.fixture
-def new_tree(api: ApiClient, unique: Unique) -> Callable[..., Tree]:
-    """`new_tree()` → a fresh system (with email, description, image) / issuer / program."""
-    return lambda **system_extra: make_tree(api, unique("sys"), **system_extra)
-
-
-@pytest.fixture
-def new_system(api: ApiClient, unique: Unique) -> Callable[..., dict[str, Any]]:
-    """`new_system(**fields)` → a fresh bare system (no email, image, description or issuers)."""
-
-    def make(**fields: Any) -> dict[str, Any]:
-        body = {"slug": unique("sys"), "name": "Bare", "url": "http://example.org", **fields}
-        return created(api.post("/systems", json=body), "system")
-
-    return make
 
 
 def badge_body(slug: str | None, **extra: Any) -> dict[str, Any]:
@@ -209,42 +96,10 @@ def badge_body(slug: str | None, **extra: Any) -> dict[str, Any]:
     return body
 
 
-def minimal_body(slug: str | None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "Minimal",
-        "earnerDescription": "e",
-        "consumerDescription": "c",
-        "criteriaUrl": "http://example.org/c",
-        "unique": False,
-        "imageUrl": "http://example.org/i.png",
-    }
-    if slug is not None:
-        body["slug"] = slug
-    body.update(extra)
-    return body
-
-
-def make_badge(api: ApiClient, prefix: str, slug: str, **extra: Any) -> dict[str, Any]:
-    return created(api.post(f"{prefix}/badges", json=minimal_body(slug, **extra)), "badge")
-
-
 def slugs(api: ApiClient, path: str) -> list[str]:
     response = api.get(path)
     assert response.status_code == 200, (path, response.text)
     return [b["slug"] for b in response.json()["badges"]]
-
-
-def not_found(model: str, value: str) -> dict[str, str]:
-    return {
-        "code": "ResourceNotFound",
-        "message": f"Could not find {model} field: `slug`, value: `{value}`",
-    }
-
-
-def assert_json(response: requests.Response, status: int) -> Any:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    return response.json()
 
 
 def validation_error(response: requests.Response) -> list[dict[str, Any]]:

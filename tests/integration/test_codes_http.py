@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.client import OMIT, ApiClient
 from tests.integration.conftest import StackProcess
+from tests.support.client import OMIT, ApiClient
 
 Unique = Callable[..., str]
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.integration.client import OMIT, ApiClient
+from tests.support.client import OMIT, ApiClient
 
 
 def make_system(api: ApiClient, slug: str, **extra) -> dict:

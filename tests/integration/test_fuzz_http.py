@@ -36,10 +36,10 @@ import requests
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.bodies import minimal_badge
-from tests.integration.client import MASTER_SECRET, ApiClient
 from tests.integration.conftest import StackProcess
 from tests.support import fuzz
+from tests.support.bodies import minimal_badge
+from tests.support.client import MASTER_SECRET, ApiClient
 from tests.support.fuzz import booleans, emails, images, integers, slugs, text, timestamps, urls
 
 EXAMPLES_PER_ROUTE = 14

@@ -15,8 +15,8 @@ from typing import Any
 
 import boto3
 
-from tests.integration.client import ApiClient
 from tests.integration.conftest import StackProcess
+from tests.support.client import ApiClient
 
 PUBLIC_IMAGE = re.compile(r"^(http://127\.0\.0\.1:\d+)/public/images/([0-9a-f]{32})$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

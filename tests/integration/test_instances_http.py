@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.client import ApiClient, simultaneously
+from tests.support.client import ApiClient, simultaneously
 
 Unique = Callable[..., str]
 INSTANCE_KEYS = ["slug", "email", "expires", "issuedOn", "claimCode", "assertionUrl", "badge"]

@@ -7,7 +7,7 @@ reaching the function unchanged (the JWT checks depend on that), and `BADGEKIT_S
 
 from __future__ import annotations
 
-from tests.integration.client import MASTER_SECRET, ApiClient
+from tests.support.client import MASTER_SECRET, ApiClient
 
 MAX_BODY = 10 * 1024 * 1024
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.bodies import minimal_badge as badge_body
-from tests.integration.client import ApiClient
+from tests.support.bodies import minimal_badge as badge_body
+from tests.support.client import ApiClient
 
 Unique = Callable[..., str]
 AWARD_WAIT_S = 10.0

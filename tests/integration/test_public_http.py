@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.integration import test_badges_http as badges
-from tests.integration.client import ApiClient
 from tests.integration.conftest import StackProcess, start_stack
-from tests.integration.test_badges_http import (
+from tests.support.client import ApiClient
+from tests.support.trees import (
     ARCHIVED_ERROR,
     LEVELS,
     Tree,
@@ -44,10 +43,6 @@ def stack() -> Iterator[StackProcess]:
         running.stop()
         running.log_path.unlink(missing_ok=True)
 
-
-# The fixtures of test_badges_http: the same containers.
-new_tree = badges.new_tree
-new_system = badges.new_system
 
 Unique = Callable[..., str]
 CLASS_KEYS = ["name", "description", "image", "criteria", "alignment", "issuer"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.integration.client import MASTER_SECRET, OMIT, ApiClient
+from tests.support.client import MASTER_SECRET, OMIT, ApiClient
 
 
 def refused(response, message: str) -> None:

@@ -13,14 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -28,12 +26,12 @@ import jwt
 import pytest
 import requests
 
-from tests.bodies import minimal_badge as badge_body
-from tests.integration.client import ApiClient
 from tests.integration.conftest import MASTER_SECRET, StackProcess, start_stack
+from tests.support.bodies import minimal_badge as badge_body
+from tests.support.client import ApiClient
+from tests.support.receiver import Call, Receiver, receiving, wait_for
 
 SECRET = "integration-webhook-secret"
-WAIT_S = 20.0
 
 
 @pytest.fixture(scope="module")
@@ -52,67 +50,10 @@ def api(hook_stack: StackProcess) -> ApiClient:
     return ApiClient(hook_stack.base_url, "master", MASTER_SECRET)
 
 
-# --- a receiver on 127.0.0.1 ------------------------------------------------------------------
-
-
-@dataclass
-class Call:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    status: int
-
-
-@dataclass
-class Receiver:
-    """Answers per path: `script[path]` lists statuses to answer first, then 200."""
-
-    url: str
-    script: dict[str, list[int]] = field(default_factory=dict)
-    calls: list[Call] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def at(self, path: str) -> list[Call]:
-        with self.lock:
-            return [c for c in self.calls if c.path == path]
-
-
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
-    state = Receiver("")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with state.lock:
-                statuses = state.script.get(self.path) or []
-                status = statuses.pop(0) if statuses else 200
-                state.calls.append(Call(self.path, dict(self.headers), body, status))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    """Poll until `check()` is truthy (the pipeline is asynchronous); fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
+    with receiving() as running:
+        yield running
 
 
 # --- helpers --------------------------------------------------------------------------------

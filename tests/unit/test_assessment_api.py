@@ -1171,7 +1171,7 @@ def test_calls_per_route(tree, counter):
 def test_evidence_or_review_items_too_long_for_one_item_are_413_before_any_write(tree):
     """README §3 limits: the array's length alone (each entry takes at least 80 / 50 bytes of
     the stored item) answers 413 before anything is validated, reserved or written."""
-    from tests.unit.helpers import metered
+    from tests.support.meter import metered
 
     application = apply(tree, SYS, "sys-badge")
     path = app_path(SYS, "sys-badge", application)

@@ -6,31 +6,12 @@ import re
 
 import pytest
 
+from tests.support.bodies import badge_body
 from tests.unit.conftest import Api, system_body
 
 SYS = "/systems/chicago"
 ISS = f"{SYS}/issuers/library"
 PRG = f"{ISS}/programs/scratch"
-
-
-def badge_body(slug: str | None = "test-badge", **extra) -> dict:
-    body = {
-        "name": "Test Badge",
-        "strapline": "A badge for testing",
-        "earnerDescription": "Some description, eh",
-        "consumerDescription": "Some description, o",
-        "unique": 0,
-        "imageUrl": "http://example.org/badge.png",
-        "criteriaUrl": "http://example.org/criteria",
-        "type": "Badge Type",
-        "categories": "Category One",
-        "tags": ["tag1"],
-        "criteria": [{"description": "Do the thing", "required": True, "note": "Check the thing"}],
-        **extra,
-    }
-    if slug is not None:
-        body["slug"] = slug
-    return body
 
 
 @pytest.fixture
@@ -348,7 +329,7 @@ def test_deleting_containers_cascades_to_badges(tree):
 def test_stored_badge_image_commits_with_the_badge_and_a_conflict_leaves_nothing(tree):
     import base64
 
-    from tests.unit.test_images import bucket_keys, image_items, tags
+    from tests.support.stored_images import bucket_keys, image_items, tags
 
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
     uri = "data:image/png;base64," + base64.b64encode(png).decode()
@@ -379,7 +360,7 @@ def test_stored_badge_image_commits_with_the_badge_and_a_conflict_leaves_nothing
 def test_an_array_too_long_for_one_stored_item_is_413_before_anything_is_written(
     tree, name, entries
 ):
-    from tests.unit.helpers import metered
+    from tests.support.meter import metered
 
     too_large = {
         "code": "RequestEntityTooLargeError",

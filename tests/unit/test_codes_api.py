@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.bodies import badge_body
+from tests.support.meter import Meter, metered
 from tests.unit.conftest import Api, system_body
-from tests.unit.helpers import Meter, metered
-from tests.unit.test_badges_api import badge_body
 
 SYS = "/systems/chicago"
 ISS = f"{SYS}/issuers/library"

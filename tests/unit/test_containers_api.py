@@ -550,7 +550,7 @@ def test_unexpected_errors_return_the_internal_error_body_without_details(api, m
 def test_impossible_consumer_keys_are_unknown_without_a_lookup(api, key):
     """A key claim no consumer can have (over 255 characters, or a lone surrogate from a JSON
     escape) is refused at step 15 without sending an oversized or unencodable key to DynamoDB."""
-    from tests.unit.helpers import metered
+    from tests.support.meter import metered
 
     api.post("/systems", system_body("chicago"))
     with metered() as meter:

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from local.events import parse_proxy_response
-from tests.bodies import minimal_badge
+from tests.support.bodies import minimal_badge
 from tests.unit.conftest import TABLE_NAME, Api, system_body
 
 JSON = "application/json"

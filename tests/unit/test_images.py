@@ -8,7 +8,6 @@ import os
 import re
 from typing import Any
 
-import boto3
 import pytest
 
 from badgekit.domain import images
@@ -17,6 +16,7 @@ from badgekit.domain.inputs import Upload
 from badgekit.domain.validation import Report
 from badgekit.errors import RequestEntityTooLarge
 from badgekit.store import db, keys
+from tests.support.stored_images import bucket_keys, image_items, s3, tags
 from tests.unit.conftest import Api, system_body
 
 BASE = "https://badges.example.org"
@@ -148,26 +148,6 @@ def test_oversized_image_is_413():
 
 
 # --- storage: prepare / committed / abandoned -----------------------------------------------
-
-
-def s3() -> Any:
-    return boto3.client("s3")
-
-
-def bucket_keys() -> list[str]:
-    listed = s3().list_objects_v2(Bucket=os.environ["IMAGES_BUCKET"])
-    return sorted(obj["Key"] for obj in listed.get("Contents", []))
-
-
-def tags(key: str) -> list[dict[str, str]]:
-    tag_set: list[dict[str, str]] = s3().get_object_tagging(
-        Bucket=os.environ["IMAGES_BUCKET"], Key=key
-    )["TagSet"]
-    return tag_set
-
-
-def image_items() -> list[dict[str, Any]]:
-    return [i for i in db.table().scan()["Items"] if str(i["PK"]).startswith("IMAGE#")]
 
 
 def test_prepare_remote_url_touches_nothing(aws):

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.meter import Meter, metered
 from tests.unit.conftest import Api, system_body
-from tests.unit.helpers import Meter, metered
 
 BASE = "https://badges.example.org"
 SYS = "/systems/chicago"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.bodies import minimal_badge
+from tests.support.bodies import minimal_badge
 from tests.unit.conftest import Api, system_body
 
 SYS = "/systems/chicago"

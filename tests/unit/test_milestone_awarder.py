@@ -13,9 +13,9 @@ import pytest
 
 from local.events import stream_record_event
 from local.streams import is_noop_modify, passes_filters
-from tests.bodies import minimal_badge as badge_body
+from tests.support.bodies import minimal_badge as badge_body
+from tests.support.meter import metered
 from tests.unit.conftest import TABLE_NAME, Api, system_body
-from tests.unit.helpers import metered
 
 SYS = "/systems/chicago"
 OTHER = "/systems/pittsburgh"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.bodies import minimal_badge as badge_body
+from tests.support.bodies import minimal_badge as badge_body
+from tests.support.meter import Meter, metered
 from tests.unit.conftest import TABLE_NAME, Api, system_body
-from tests.unit.helpers import Meter, metered
 
 SYS = "/systems/chicago"
 ISS = f"{SYS}/issuers/library"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.bodies import badge_body
 from tests.unit.conftest import Api, system_body
-from tests.unit.test_badges_api import ISS, PRG, SYS, badge_body
+
+SYS = "/systems/chicago"
+ISS = f"{SYS}/issuers/library"
+PRG = f"{ISS}/programs/scratch"
 
 BASE = "https://badges.example.org"  # PUBLIC_BASE_URL of the unit environment
 

@@ -12,8 +12,8 @@ from badgekit.store import consumers as consumer_store
 from badgekit.store import containers as container_store
 from badgekit.store import db, keys
 from badgekit.store import images as image_store
+from tests.support.meter import metered
 from tests.unit.conftest import Api, system_body
-from tests.unit.helpers import metered
 
 GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00,"
 BADGE = {

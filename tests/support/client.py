@@ -26,7 +26,7 @@ BODY_METHODS = ("POST", "PUT")
 
 
 # Use as a value in `claims=` to remove that claim, e.g. `claims={"exp": OMIT}`. A string, so it
-# still works if this module gets imported twice (as `client` and `tests.integration.client`).
+# still works if this module gets imported twice (as `client` and `tests.support.client`).
 OMIT = "\x00omit-claim\x00"
 
 

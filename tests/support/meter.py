@@ -1,4 +1,4 @@
-"""Helpers shared by the unit tests of claim codes, instances, milestones and assessment."""
+"""Counting the DynamoDB calls of a block of test code (botocore hooks, on every thread)."""
 
 from __future__ import annotations
 
