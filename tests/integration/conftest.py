@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,10 +135,10 @@ def _wait_until_ready(stack: StackProcess) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[StackProcess]:
-    """This process's local stack (started once, stopped at the end of the session)."""
-    running = start_stack()
+@contextmanager
+def running_stack(env: Mapping[str, str] | None = None) -> Iterator[StackProcess]:
+    """A stack (`start_stack(env)`) for the block; stopped and its log removed afterwards."""
+    running = start_stack(env)
     try:
         yield running
     finally:
@@ -145,22 +146,23 @@ def stack() -> Iterator[StackProcess]:
         running.log_path.unlink(missing_ok=True)
 
 
+@pytest.fixture(scope="session")
+def stack() -> Iterator[StackProcess]:
+    """This process's local stack (started once, stopped at the end of the session)."""
+    with running_stack() as running:
+        yield running
+
+
 @pytest.fixture
 def stack_factory() -> Iterator[Callable[..., StackProcess]]:
     """Start extra stacks with environment overrides, e.g. `stack_factory(BADGEKIT_SYSTEM="x")`;
     they are stopped after the test."""
-    started: list[StackProcess] = []
+    with ExitStack() as stacks:
 
-    def start(**env: str) -> StackProcess:
-        started.append(start_stack(env))
-        return started[-1]
+        def start(**env: str) -> StackProcess:
+            return stacks.enter_context(running_stack(env))
 
-    try:
         yield start
-    finally:
-        for running in started:
-            running.stop()
-            running.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.integration.conftest import StackProcess, start_stack
+from tests.integration.conftest import StackProcess, running_stack
 from tests.support.client import ApiClient
 from tests.support.trees import (
     ARCHIVED_ERROR,
@@ -36,12 +36,8 @@ from tests.support.trees import (
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackProcess]:
     """Overrides conftest's session stack for this module (see the module docstring)."""
-    running = start_stack()
-    try:
+    with running_stack() as running:
         yield running
-    finally:
-        running.stop()
-        running.log_path.unlink(missing_ok=True)
 
 
 Unique = Callable[..., str]

@@ -26,7 +26,7 @@ import jwt
 import pytest
 import requests
 
-from tests.integration.conftest import MASTER_SECRET, StackProcess, start_stack
+from tests.integration.conftest import MASTER_SECRET, StackProcess, running_stack
 from tests.support.bodies import minimal_badge as badge_body
 from tests.support.client import ApiClient
 from tests.support.receiver import Call, Receiver, receiving, wait_for
@@ -37,12 +37,10 @@ SECRET = "integration-webhook-secret"
 @pytest.fixture(scope="module")
 def hook_stack() -> Iterator[StackProcess]:
     """A stack of its own: attempts 2-5 come 1, 2, 3 and 4 s after the first."""
-    running = start_stack({"WEBHOOK_RETRY_SCHEDULE": "1,2,3,4", "WEBHOOK_RETRY_JITTER": "0"})
-    try:
+    with running_stack(
+        {"WEBHOOK_RETRY_SCHEDULE": "1,2,3,4", "WEBHOOK_RETRY_JITTER": "0"}
+    ) as running:
         yield running
-    finally:
-        running.stop()
-        running.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture
