@@ -45,7 +45,6 @@ from badgekit.store import db, keys, outbox
 from badgekit.store import instances as instance_store
 from badgekit.store.badges import BadgeRecord
 from badgekit.store.codes import CodeRecord
-from badgekit.store.containers import SystemRecord
 from badgekit.store.instances import AssertionRecord, InstanceRecord
 
 ENTITY = instance_store.ENTITY
@@ -475,19 +474,6 @@ def held_badge_ids(email: str) -> set[int]:
     return instance_store.held_badge_ids(email)
 
 
-def badge_and_system(
-    badge_id: int, system_id: int
-) -> tuple[BadgeRecord | None, SystemRecord | None]:
-    """A badge and a system by id: both GSI1 lookups in parallel, then one consistent
-    BatchGetItem confirms both still exist (and reads their current version)."""
-    return badge_store.with_system_by_id(badge_id, system_id)
-
-
-def system_by_id(system_id: int) -> SystemRecord | None:
-    """Systems are keyed by slug: GSI1 finds one by id, a consistent read confirms it."""
-    return container_store.system_by_id(system_id)
-
-
 def award_from_milestone(
     badge: BadgeRecord, email: str, event_system_id: int, base_url: str
 ) -> InstanceRecord | None:
@@ -495,7 +481,7 @@ def award_from_milestone(
     (generated slug, issued now, no expiry, no code) and its `award` event (origin
     "milestone", comment null) in one transaction. None when `email` already holds it (or the
     badge or its system is gone)."""
-    system = system_by_id(badge["systemId"])
+    system = container_store.system_by_id(badge["systemId"])
     if system is None:
         return None
     target = Target.of(Place(system), badge, base_url)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from badgekit.domain import badges, instances, render
+from badgekit.domain import badges, render
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
+from badgekit.store import badges as badge_store
+from badgekit.store import containers as container_store
 from badgekit.store import db
 from badgekit.store import instances as instance_store
 
@@ -24,7 +26,9 @@ def badge_locations(
     """`{"location": <badge-class URL>}` for every badge of every system, ascending id."""
     members, total = badges.list_all_badges(states, page)
     system_ids = sorted({badge["systemId"] for badge in members})
-    systems = dict(zip(system_ids, db.fan_out(instances.system_by_id, system_ids), strict=True))
+    systems = dict(
+        zip(system_ids, db.fan_out(container_store.system_by_id, system_ids), strict=True)
+    )
     renderers = {
         sid: render.Renderer(Place(system), base_url) for sid, system in systems.items() if system
     }
@@ -74,7 +78,7 @@ def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[st
     url = render.assertion_url(item["slug"], base_url)
     if item.get("revoked"):
         return 410, render.revoked_assertion_json(url, linked_data)
-    badge, system = instances.badge_and_system(item["badgeId"], item["systemId"])
+    badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
     if badge is None or system is None:
         raise assertion_not_found()  # the badge is being deleted: its cascade removes this
     badge_url = render.Renderer(Place(system), base_url).class_url(badge)

@@ -30,7 +30,7 @@ def plain(value: Any) -> Any:
             if number in _INT_RANGE:
                 return number
         return value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {name: plain(inner) for name, inner in value.items()}
     if isinstance(value, list):
         return [plain(inner) for inner in value]
@@ -41,7 +41,7 @@ def plain(value: Any) -> Any:
 
 def record[R](item: Mapping[str, Any], kind: type[R]) -> R:
     """A stored item as the record type `kind` (a TypedDict declared by the store module)."""
-    return cast(R, plain(dict(item)))
+    return cast(R, plain(item))
 
 
 def optional[R](item: Mapping[str, Any] | None, kind: type[R]) -> R | None:
