@@ -315,15 +315,9 @@ def consumer_json(item: ConsumerRecord, *, with_secret: bool = False) -> Documen
 
 def _nested_system_json(system: SystemRecord, base_url: str) -> dict[str, Any]:
     """Inside a badge the system keeps the original's shape: no `description`, `issuers: []`."""
-    return {
-        "id": system["id"],
-        "slug": system["slug"],
-        "url": system["url"],
-        "name": system["name"],
-        "email": system.get("email"),
-        "imageUrl": image_url(system, base_url),
-        "issuers": [],
-    }
+    shown = program_json(system, base_url)
+    del shown["description"]
+    return {**shown, "issuers": []}
 
 
 def _criterion_json(criterion: CriterionRecord) -> dict[str, Any]:

@@ -63,12 +63,12 @@ def badge(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, BadgeR
     already read it) and the badge come in one BatchGetItem. Other path parameters (a code,
     an email, ...) are the caller's."""
     slug = param(params["badgeSlug"])
-    containers = {name: value for name, value in params.items() if name in CONTAINER_PARAMS}
-    system_slug = param(containers["systemSlug"])
+    prefix = {name: value for name, value in params.items() if name in CONTAINER_PARAMS}
+    system_slug = param(prefix["systemSlug"])
     memo_key = _memo_key(system_slug)
     known = memo_key in request.memo
     system, found = badges.with_system(slug, None if known else system_slug)
     if not known:
         request.memo[memo_key] = system
-    place = resolve(request, **containers)
+    place = resolve(request, **prefix)
     return place, badges.under(place, found, slug)
