@@ -17,27 +17,31 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import quote
 
 from badgekit import timestamps
 from badgekit.domain.images import image_url
 from badgekit.domain.places import Place
 from badgekit.store import containers as container_store
-from badgekit.store.assessment import ApplicationRecord, EvidenceRecord, ReviewRecord
-from badgekit.store.badges import AlignmentRecord, BadgeRecord, CriterionRecord
-from badgekit.store.codes import CodeRecord
-from badgekit.store.consumers import ConsumerRecord
-from badgekit.store.containers import (
-    ContainerRecord,
-    IssuerRecord,
-    OwnedRecord,
-    ProgramRecord,
-    SystemRecord,
-)
-from badgekit.store.instances import AssertionRecord, InstanceRecord
-from badgekit.store.milestones import MilestoneRecord
-from badgekit.store.webhooks import DeliveryRecord, WebhookRecord
+
+# Record types only annotate: a function that renders badges does not import the webhook,
+# assessment or issuing store modules for them.
+if TYPE_CHECKING:
+    from badgekit.store.assessment import ApplicationRecord, EvidenceRecord, ReviewRecord
+    from badgekit.store.badges import AlignmentRecord, BadgeRecord, CriterionRecord
+    from badgekit.store.codes import CodeRecord
+    from badgekit.store.consumers import ConsumerRecord
+    from badgekit.store.containers import (
+        ContainerRecord,
+        IssuerRecord,
+        OwnedRecord,
+        ProgramRecord,
+        SystemRecord,
+    )
+    from badgekit.store.instances import AssertionRecord, InstanceRecord
+    from badgekit.store.milestones import MilestoneRecord
+    from badgekit.store.webhooks import DeliveryRecord, WebhookRecord
 
 Document = dict[str, Any]
 
