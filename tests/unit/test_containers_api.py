@@ -558,3 +558,38 @@ def test_impossible_consumer_keys_are_unknown_without_a_lookup(api, key):
     assert reply.status == 403
     assert reply.json == {"code": "NotAuthorized", "message": "Could not find consumer for API key"}
     assert "GetItem" not in meter.operations
+
+
+def test_pages_embed_exactly_their_members_containers(api):
+    """A page's embedded issuers and programs come from one index range over the page's ids:
+    members just outside the page, renames and deletes must not leak into it."""
+    for n in range(4):
+        assert api.post("/systems", system_body(f"s{n}")).status == 201
+        for i in range(3):
+            issuer = {"slug": f"i{i}", "name": f"I{i}", "url": "http://i.org"}
+            assert api.post(f"/systems/s{n}/issuers", issuer).status == 201
+            program = {"slug": f"p{i}", "name": f"P{i}", "url": "http://p.org"}
+            assert api.post(f"/systems/s{n}/issuers/i{i}/programs", program).status == 201
+    assert api.put("/systems/s1/issuers/i1/programs/p1", {"slug": "moved"}).status == 200
+    assert api.delete("/systems/s2/issuers/i0").status == 200
+    assert api.delete("/systems/s0").status == 200
+
+    def shape(system: dict[str, object]) -> list[tuple[str, list[str]]]:
+        issuers = system["issuers"]
+        assert isinstance(issuers, list)
+        return [(i["slug"], [p["slug"] for p in i["programs"]]) for i in issuers]
+
+    page = api.get("/systems?page=1&count=2").json
+    assert page["pageData"] == {"page": 1, "count": 2, "total": 3}
+    assert [(s["slug"], shape(s)) for s in page["systems"]] == [
+        ("s1", [("i0", ["p0"]), ("i1", ["moved"]), ("i2", ["p2"])]),
+        ("s2", [("i1", ["p1"]), ("i2", ["p2"])]),
+    ]
+    whole = api.get("/systems").json["systems"]
+    assert [s["slug"] for s in whole] == ["s1", "s2", "s3"]
+    assert whole[:2] == page["systems"]
+    issuers = api.get("/systems/s1/issuers?page=2&count=1").json
+    assert issuers["pageData"] == {"page": 2, "count": 1, "total": 3}
+    assert [(i["slug"], [p["slug"] for p in i["programs"]]) for i in issuers["issuers"]] == [
+        ("i1", ["moved"])
+    ]

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from badgekit import timestamps
-from badgekit.domain import badges, codes, render
+from badgekit.domain import badges, render
 from badgekit.domain.inputs import Body
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
@@ -31,6 +31,7 @@ from badgekit.domain.validation import (
 )
 from badgekit.errors import InvalidParameter, RequestEntityTooLarge, ResourceNotFound
 from badgekit.store import assessment as assessment_store
+from badgekit.store import badges as badge_store
 from badgekit.store import db, keys, outbox
 from badgekit.store.assessment import ApplicationRecord as ApplicationRecord
 from badgekit.store.assessment import EvidenceRecord, ReviewItemRecord
@@ -195,8 +196,19 @@ def list_applications(
     if badge is not None:
         applications, total = assessment_store.of_badge(badge["id"], states, page)
         return [(application, badge) for application in applications], total
-    refs = [(ref.id, ref.key) for ref in codes.badges_within(place)]
+    refs = [(ref.id, ref.key) for ref in _badges_within(place)]
     return assessment_store.of_badges(refs, states, page)
+
+
+def _badges_within(place: Place) -> list[badge_store.BadgeRef]:
+    """Every badge (active and archived) of the container and its descendants, in id order,
+    from the badge lists' entries only: one Query per state, concurrently."""
+
+    def read(archived: bool) -> list[badge_store.BadgeRef]:
+        return badge_store.refs_of(badges.list_scope(place, archived))
+
+    refs = [ref for half in db.fan_out(read, [False, True]) for ref in half]
+    return sorted(refs, key=lambda ref: ref.id)
 
 
 # --- applications: writing ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ are sent and no events recorded for any of it (webhooks.md §3).
 
 from __future__ import annotations
 
-from badgekit.domain import badges, containers, instances, milestones
+from badgekit.domain import badges, codes, containers, instances, milestones
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
 from badgekit.store import badges as badge_store
@@ -57,4 +57,6 @@ def _purge_badge_children(badge: BadgeRecord) -> None:
     # Items keyed outside the badge's partition first: they are found through it.
     instances.purge_badge(badge)
     milestones.detach_badge(badge)
-    badge_store.purge_children(badge["id"])
+    children = badge_store.children(badge["id"])
+    codes.purge_badge(badge, children)  # container lists: entries and totals
+    badge_store.purge_children(children)

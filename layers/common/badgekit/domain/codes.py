@@ -15,10 +15,9 @@ puts the same action in the instance-creation transaction. Every expression and 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from badgekit.domain import badges
 from badgekit.domain.inputs import Body
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
@@ -33,7 +32,7 @@ from badgekit.errors import CodeAlreadyUsed, ResourceConflict, ResourceNotFound
 from badgekit.store import badges as badge_store
 from badgekit.store import codes as code_store
 from badgekit.store import db
-from badgekit.store.badges import BadgeRecord, BadgeRef
+from badgekit.store.badges import BadgeRecord
 from badgekit.store.codes import CodeRecord
 
 CODE = StringField("code", required=True, rules=(length(1, 255),))
@@ -225,33 +224,20 @@ def list_codes(badge: BadgeRecord, page: db.Page | None) -> tuple[list[CodeRecor
     return code_store.list_for_badge(badge["id"], page)
 
 
-def badges_within(place: Place) -> list[BadgeRef]:
-    """Every badge (active and archived) of the container and its descendants, in id order,
-    from the badge lists' entries only (no badge item is read): one Query per state,
-    concurrently."""
-
-    def read(archived: bool) -> list[BadgeRef]:
-        return badge_store.refs_of(badges.list_scope(place, archived))
-
-    refs = [ref for half in db.fan_out(read, [False, True]) for ref in half]
-    return sorted(refs, key=lambda ref: ref.id)
-
-
 def list_all(
     place: Place, page: db.Page | None
 ) -> tuple[list[tuple[CodeRecord, BadgeRecord]], int]:
     """GET {L}/codes (extension): the codes of every badge in the container, ascending id, each
-    with its badge. One Query per badge list, one per badge's code list (merged by id), one
-    BatchGetItem for the page's codes and one for their badges."""
-    refs = badges_within(place)
-    codes, total = code_store.list_for_badges([ref.id for ref in refs], page)
-    by_id = {ref.id: ref for ref in refs}
-    wanted = sorted({code["badgeId"] for code in codes})
-    found = badge_store.at([by_id[badge_id].key for badge_id in wanted if badge_id in by_id])
-    badge_of = {badge["id"]: badge for badge in found}
-    pairs = [(code, badge_of.get(code["badgeId"])) for code in codes]
-    # A badge deleted meanwhile: its codes are being purged with it.
-    return [(code, badge) for code, badge in pairs if badge is not None], total
+    with its badge: one Query of the container's code list, one BatchGetItem of the page's codes
+    (with pointers to their badges), one BatchGetItem of their badges."""
+    level, level_id = place.level()
+    return code_store.list_for_container(place.system["id"], level, level_id, page)
+
+
+def purge_badge(badge: BadgeRecord, children: Sequence[db.Item]) -> int:
+    """The badge-delete cascade: the badge's codes leave the container lists (totals fixed);
+    `children` are the badge partition's rows (`store.badges.children`)."""
+    return code_store.detach_badge(badge, children)
 
 
 # --- lookup by code (C4) ----------------------------------------------------------------------

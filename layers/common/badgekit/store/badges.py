@@ -196,9 +196,16 @@ def save(current: BadgeRecord, updated: BadgeRecord, extra: list[dict[str, Any]]
     updated["version"] = int(item["version"])
 
 
-def purge_children(badge_id: int) -> int:
-    """Remove what is left in a deleted badge's own partition (codes, instances, ...)."""
-    return db.delete_keys(db.partition_keys(keys.badge_partition(badge_id)))
+def children(badge_id: int) -> list[db.Item]:
+    """The keys of everything in a badge's own partition, list entries with what they point at
+    (`refPK`, `refSK`): one consistent Query (per MB), for the delete cascade."""
+    return list(db.partition_rows(keys.badge_partition(badge_id), extra=("refPK", "refSK")))
+
+
+def purge_children(rows: Iterable[db.Item]) -> int:
+    """Remove what is left in a deleted badge's own partition (codes, instances, ...), the
+    `children` read before the cascade's other steps."""
+    return db.delete_keys({"PK": row["PK"], "SK": row["SK"]} for row in rows)
 
 
 def stored_form(badge: Mapping[str, Any]) -> db.Item:

@@ -2,7 +2,8 @@
 
 A code lives at `keys.claim_code(badgeId, code)` in its badge's partition (one GetItem resolves
 it; `attribute_not_exists(PK)` guards per-badge uniqueness, case-insensitively), is listed in the
-badge's `codes_list` and reverse-indexed on GSI2 (`code_lookup(code)` + `scope_sort_key`) for the
+badge's `codes_list` and in the `container_codes_list` of its badge's system, issuer and program
+(`GET {L}/codes`), and reverse-indexed on GSI2 (`code_lookup(code)` + `scope_sort_key`) for the
 lookup by code (C4). Every expression a code is written with is built here.
 """
 
@@ -15,6 +16,7 @@ from typing import Any, NotRequired, TypedDict
 from botocore.exceptions import ClientError
 
 from badgekit.store import db, keys
+from badgekit.store.badges import BadgeRecord
 from badgekit.store.records import optional, record
 
 ENTITY = "code"
@@ -70,10 +72,59 @@ def list_for_badge(badge_id: int, page: db.Page | None) -> tuple[list[CodeRecord
     return [record(member, CodeRecord) for member in members], total
 
 
-def list_for_badges(badge_ids: Sequence[int], page: db.Page | None) -> tuple[list[CodeRecord], int]:
-    """The codes of several badges merged by id (one Query per badge's list, concurrently)."""
-    members, total = db.list_members([keys.codes_list(badge_id) for badge_id in badge_ids], page)
-    return [record(member, CodeRecord) for member in members], total
+def container_lists(
+    system_id: int, issuer_id: int | None, program_id: int | None
+) -> list[keys.ListScope]:
+    """The container-level code lists a code of a badge at (system, issuer, program) is in."""
+    scopes = [keys.container_codes_list(system_id, "system", system_id)]
+    if issuer_id is not None:
+        scopes.append(keys.container_codes_list(system_id, "issuer", issuer_id))
+    if program_id is not None:
+        scopes.append(keys.container_codes_list(system_id, "program", program_id))
+    return scopes
+
+
+def _memberships(owner: Mapping[str, Any]) -> list[keys.ListScope]:
+    """The container lists of a code (or of every code of a badge): its badge's containers."""
+    return container_lists(
+        int(owner["systemId"]),
+        db.int_or_none(owner.get("issuerId")),
+        db.int_or_none(owner.get("programId")),
+    )
+
+
+def list_for_container(
+    system_id: int, level: str, level_id: int, page: db.Page | None
+) -> tuple[list[tuple[CodeRecord, BadgeRecord]], int]:
+    """The codes of every badge of a container, ascending id, one page or all, each with its
+    badge, and the exact total: one Query of the container's code list (header + entries up to
+    the end of the page), one BatchGetItem of the page's codes together with the system's
+    badge-list entries of their badges (both states: they point at the badges' current keys),
+    one BatchGetItem of those badges. A code whose badge is gone (being purged) is left out."""
+    entries, total = db.list_entries(keys.container_codes_list(system_id, level, level_id), page)
+    badge_ids = sorted({int(entry["badgeId"]) for entry in entries})
+    pointers = [
+        keys.badges_list(system_id, "system", system_id, archived).entry(badge_id)
+        for badge_id in badge_ids
+        for archived in (False, True)
+    ]
+    code_keys = [{"PK": entry["refPK"], "SK": entry["refSK"]} for entry in entries]
+    found = db.batch_get([*code_keys, *pointers])
+    badge_keys = [{"PK": i["refPK"], "SK": i["refSK"]} for i in found if "refPK" in i]
+    badges = {
+        int(item["id"]): record(item, BadgeRecord)
+        for item in db.batch_get(badge_keys)
+        if item.get("entity") == "badge"
+    }
+    pairs: list[tuple[CodeRecord, BadgeRecord]] = []
+    for item in found:
+        if item.get("entity") != ENTITY:
+            continue
+        code = record(item, CodeRecord)
+        badge = badges.get(code["badgeId"])
+        if badge is not None:
+            pairs.append((code, badge))
+    return pairs, total
 
 
 @dataclass(frozen=True)
@@ -104,22 +155,89 @@ def matches(code: str, scope_prefix: str) -> list[Match]:
 
 def add_actions(code: CodeRecord) -> list[Action]:
     """Transaction actions writing a new code (action 0, only if the badge does not have it
-    yet), its list entry and the list total."""
+    yet), its entries in the badge's and the containers' lists and their totals (1 + 2 + 2 per
+    container: at most 9)."""
     code_key = key(code["badgeId"], code["code"])
-    return [
+    actions = [
         {"Put": {"Item": _item(code), "ConditionExpression": "attribute_not_exists(PK)"}},
         *db.list_add(keys.codes_list(code["badgeId"]), code["id"], code_key),
     ]
+    for scope in _memberships(code):
+        entry = {
+            **scope.entry(code["id"]),
+            "refPK": code_key["PK"],
+            "refSK": code_key["SK"],
+            "badgeId": code["badgeId"],  # the container list reads the badges with the codes
+        }
+        actions.extend([{"Put": {"Item": entry}}, db.total_change(scope, 1)])
+    return actions
 
 
 def delete_actions(code: CodeRecord) -> list[Action]:
     """Transaction actions deleting a code (action 0, only if it is still the same code) and
-    its list entry."""
+    its entries in the badge's and the containers' lists."""
     current = {**key(code["badgeId"], code["code"]), "id": code["id"]}
-    return [
+    actions = [
         db.delete_same(current),
         *db.list_remove(keys.codes_list(code["badgeId"]), code["id"]),
     ]
+    for scope in _memberships(code):
+        actions.extend(db.list_remove(scope, code["id"]))
+    return actions
+
+
+# A deleted badge's codes leave the container lists in transactions of DETACH_CHUNK codes:
+# per code its delete (if still the same code) and up to 3 entries, plus one total per list:
+# 24 * 4 + 3 = 99 actions (DynamoDB allows 100).
+DETACH_CHUNK = 24
+
+
+def detach_badge(badge: Mapping[str, Any], children: Sequence[db.Item]) -> int:
+    """After a badge's delete committed: remove its codes (and their container-list entries,
+    with the totals) in transactions of DETACH_CHUNK, found through the entries of the badge's
+    own code list among `children` (the badge partition's rows, `store.badges.children`); the
+    badge partition is purged afterwards. A code deleted concurrently fails its chunk, which is
+    then done code by code (that one skipped). Returns the number of codes removed here."""
+    scope = keys.codes_list(int(badge["id"]))
+    found = [
+        (int(str(entry["SK"]).rsplit("#", 1)[1]), {"PK": entry["refPK"], "SK": entry["refSK"]})
+        for entry in children
+        if str(entry["SK"]).startswith(scope.prefix) and entry["SK"] != scope.prefix
+    ]
+    lists = _memberships(badge)
+    removed = 0
+    for start in range(0, len(found), DETACH_CHUNK):
+        chunk = found[start : start + DETACH_CHUNK]
+        try:
+            db.transact(_detach_actions(chunk, lists))
+            removed += len(chunk)
+        except db.TransactionFailed:
+            removed += sum(_detach_one(member, lists) for member in chunk)
+    return removed
+
+
+def _detach_actions(
+    codes: Sequence[tuple[int, keys.Key]], lists: Sequence[keys.ListScope]
+) -> list[Action]:
+    actions = []
+    for code_id, code_key in codes:
+        actions.append(db.delete_same({**code_key, "id": code_id}))
+        actions.extend({"Delete": {"Key": scope.entry(code_id)}} for scope in lists)
+    actions.extend(db.total_change(scope, -len(codes)) for scope in lists)
+    return actions
+
+
+def _detach_one(code: tuple[int, keys.Key], lists: Sequence[keys.ListScope]) -> int:
+    """One code's `_detach_actions`; 0 when it is already gone, retried on a conflict."""
+    for attempt in range(db.MAX_ATTEMPTS):
+        try:
+            db.transact(_detach_actions([code], lists))
+            return 1
+        except db.TransactionFailed as failure:
+            if failure.failed(0):
+                return 0
+            db.back_off(attempt)
+    raise db.TransactionFailed(["TransactionConflict"])
 
 
 def claim_action(badge_id: int, code: str, email: str | None) -> Action:

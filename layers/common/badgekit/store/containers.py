@@ -3,6 +3,7 @@ transaction actions that write them (keys: `store/keys.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from badgekit.store import consumers as consumer_store
@@ -53,11 +54,22 @@ def key_of(container: ContainerRecord) -> keys.Key:
     return keys.program(container["systemId"], container["issuerId"], container["slug"])
 
 
+def index_of(container: ContainerRecord) -> dict[str, str]:
+    """The index attributes of a container's item: GSI1 (by id) and, for issuers and programs,
+    GSI3 (every container in id order: a page of systems or issuers reads its embeds at once)."""
+    attributes = keys.by_id(container["entity"], container["id"])
+    if container["entity"] == "issuer":
+        attributes.update(keys.container_index(container["systemId"], container["id"]))
+    elif container["entity"] == "program":
+        ids = (container["systemId"], container["issuerId"], container["id"])
+        attributes.update(keys.container_index(*ids))
+    return attributes
+
+
 def stored[R: ContainerRecord](container: R) -> R:
     """`container` with the key attributes of its item (records do not declare them; the
     generic write helpers of `store/db.py` read them from items the domain hands on)."""
-    by_id = keys.by_id(container["entity"], container["id"])
-    return cast(R, {**container, **key_of(container), **by_id})
+    return cast(R, {**container, **key_of(container), **index_of(container)})
 
 
 def _owned(item: db.Item) -> OwnedRecord:
@@ -116,6 +128,39 @@ def programs_of_system(system_id: int) -> list[ProgramRecord]:
     return [record(item, ProgramRecord) for item in items]
 
 
+def owned_by_systems(systems: Sequence[SystemRecord]) -> dict[int, list[OwnedRecord]]:
+    """The issuers and programs of systems with consecutive ids in the systems list (a page):
+    one GSI3 Query over the id range (more only past 1 MB), grouped by system id. Anything of
+    a system not in `systems` (deleted, being purged) is left out."""
+    grouped: dict[int, list[OwnedRecord]] = {system["id"]: [] for system in systems}
+    if not systems:
+        return grouped
+    ids = [system["id"] for system in systems]
+    low, high = keys.containers_of_systems(min(ids), max(ids))
+    for item in db.index_range("GSI3", keys.CONTAINER_INDEX, low, high):
+        owned = grouped.get(int(item["systemId"]))
+        if owned is not None:
+            owned.append(_owned(item))
+    return grouped
+
+
+def programs_of_issuers(
+    system_id: int, issuers: Sequence[IssuerRecord]
+) -> dict[int, list[ProgramRecord]]:
+    """The programs of a page of a system's issuers (consecutive ids in its issuers list): one
+    GSI3 Query over the id range, grouped by issuer id; the issuers' own rows are skipped."""
+    grouped: dict[int, list[ProgramRecord]] = {issuer["id"]: [] for issuer in issuers}
+    if not issuers:
+        return grouped
+    ids = [issuer["id"] for issuer in issuers]
+    low, high = keys.containers_of_issuers(system_id, min(ids), max(ids))
+    for item in db.index_range("GSI3", keys.CONTAINER_INDEX, low, high):
+        programs = grouped.get(int(item.get("issuerId", 0)))
+        if item["entity"] == "program" and programs is not None:
+            programs.append(record(item, ProgramRecord))
+    return grouped
+
+
 def systems_page(page: db.Page | None) -> tuple[list[SystemRecord], int]:
     items, total = db.list_members(keys.systems_list(), page)
     return [record(item, SystemRecord) for item in items], total
@@ -143,7 +188,7 @@ def reload[R: ContainerRecord](current: R, kind: type[R], gone: Exception, failu
 
 def put_new(container: ContainerRecord) -> dict[str, Any]:
     """Put action: the new container at its key, which must be free (slug uniqueness)."""
-    item = {**container, **key_of(container), **keys.by_id(container["entity"], container["id"])}
+    item = {**container, **key_of(container), **index_of(container)}
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
 
 

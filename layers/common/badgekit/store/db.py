@@ -301,6 +301,19 @@ def total_change(scope: keys.ListScope, delta: int) -> dict[str, Any]:
     }
 
 
+def list_entries(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], int]:
+    """One list's entries, one page or all, and its total: one Query (header + entries up to
+    the end of the page). The caller reads the members (with whatever else it needs)."""
+    limit = None if page is None else 1 + page.start + page.count
+    rows = list(query_prefix(scope.partition, scope.prefix, limit))
+    header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
+    entries = rows[1:] if header else rows
+    if page is None:
+        return entries, len(entries)
+    total = int(header.get("total", 0)) if header else 0
+    return entries[page.start : page.start + page.count], total
+
+
 def list_members(
     scopes: keys.ListScope | Sequence[keys.ListScope], page: Page | None
 ) -> tuple[list[Item], int]:
@@ -401,18 +414,40 @@ def reverse_lookup(lookup: str, prefix: str = "") -> Iterator[Item]:
 
 
 def partition_keys(partition: str, prefix: str = "") -> Iterator[keys.Key]:
+    for item in partition_rows(partition, prefix):
+        yield {"PK": item["PK"], "SK": item["SK"]}
+
+
+def partition_rows(partition: str, prefix: str = "", extra: Sequence[str] = ()) -> Iterator[Item]:
+    """The keys (plus the `extra` attributes, where present) of a partition's items whose sort
+    key starts with `prefix`, consistently, all pages."""
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": KeyCondition("PK").eq(partition)
         & KeyCondition("SK").begins_with(prefix)
         if prefix
         else KeyCondition("PK").eq(partition),
-        "ProjectionExpression": "PK, SK",
+        "ProjectionExpression": ", ".join(["PK", "SK", *extra]),
         "ConsistentRead": True,
     }
     while True:
         response = table().query(**kwargs)
-        for item in response["Items"]:
-            yield {"PK": item["PK"], "SK": item["SK"]}
+        yield from response["Items"]
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def index_range(index: str, partition: str, low: str, high: str) -> Iterator[Item]:
+    """Items of one partition of index `index` (GSI3: `<index>PK`, `<index>SK`) whose sort key
+    is BETWEEN `low` and `high`, in sort-key order, all pages. Eventually consistent."""
+    kwargs: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": KeyCondition(f"{index}PK").eq(partition)
+        & KeyCondition(f"{index}SK").between(low, high),
+    }
+    while True:
+        response = table().query(**kwargs)
+        yield from response["Items"]
         if "LastEvaluatedKey" not in response:
             return
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -84,6 +84,26 @@ def program(system_id: int, issuer_id: int, slug: str) -> Key:
     }
 
 
+CONTAINER_INDEX = "CONTAINERS"  # GSI3PK of every issuer and program (docs/data-model.md)
+
+
+def container_index(system_id: int, issuer_id: int, program_id: int | None = None) -> Key:
+    """GSI3 attributes of an issuer or a program: one partition holds every container in
+    (system, issuer, program) id order (`scope_prefix`), so the containers of consecutive
+    systems, or of consecutive issuers of one system, are one range (a page's embeds)."""
+    return {"GSI3PK": CONTAINER_INDEX, "GSI3SK": scope_prefix(system_id, issuer_id, program_id)}
+
+
+def containers_of_systems(first_id: int, last_id: int) -> tuple[str, str]:
+    """GSI3SK bounds (BETWEEN) of the issuers and programs of systems `first_id..last_id`."""
+    return scope_prefix(first_id), scope_prefix(last_id) + "~"
+
+
+def containers_of_issuers(system_id: int, first_id: int, last_id: int) -> tuple[str, str]:
+    """GSI3SK bounds (BETWEEN) of issuers `first_id..last_id` of a system and their programs."""
+    return scope_prefix(system_id, first_id), scope_prefix(system_id, last_id) + "~"
+
+
 def badge(slug: str) -> Key:
     """Badge slugs are unique across the deployment (spec README §9)."""
     return {"PK": f"BADGE#{slug_key(slug)}", "SK": "BADGE"}
@@ -198,6 +218,12 @@ def claim_code(badge_id: int, code: str) -> Key:
 
 def codes_list(badge_id: int) -> ListScope:
     return ListScope(badge_partition(badge_id), "CODES")
+
+
+def container_codes_list(system_id: int, level: str, level_id: int) -> ListScope:
+    """The codes of every badge of a system, issuer or program (and its descendants), in code
+    id order (`GET {L}/codes`); a code is in its badge's system's, issuer's and program's."""
+    return ListScope(system_partition(system_id), f"CODES#{level.upper()}#{level_id}")
 
 
 def code_lookup(code: str) -> str:
