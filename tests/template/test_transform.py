@@ -513,7 +513,9 @@ def test_one_table_with_keys_and_indexes(sam_output: dict[str, Any]) -> None:
         "GSI3": ([("GSI3PK", "HASH"), ("GSI3SK", "RANGE")], "ALL"),
     }
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert attributes == dict.fromkeys(["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"], "S")
+    assert attributes == dict.fromkeys(
+        ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"], "S"
+    )
 
 
 def test_table_stream_backup_and_ttl(resources: dict[str, Any]) -> None:

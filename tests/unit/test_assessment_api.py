@@ -750,9 +750,10 @@ def test_list_calls_do_not_grow_with_applications(tree, counter, monkeypatch):
         assert after["BatchGetItem"] <= 2
     calls = measured(f"{SYS}/applications?page=1&count=50")
     assert len(counter.result.json["applications"]) == 13
-    # GetItem system, Query x2 badge list halves, BatchGetItem headers, Query x2 per badge
-    # (3 badges), BatchGetItem applications + badges, Query containers (nested program).
-    assert calls == Counter({"GetItem": 1, "Query": 2 + 6 + 1, "BatchGetItem": 2}), calls
+    # GetItem system, Query x2 (the system's state lists), BatchGetItem applications + their
+    # badges' list entries, BatchGetItem badges, Query containers (nested program): as many
+    # as for one application.
+    assert calls == Counter({"GetItem": 1, "Query": 2 + 1, "BatchGetItem": 2}), calls
     calls = measured(f"{SYS}/applications?email=earner@example.org&page=1&count=50")
     assert calls == Counter({"GetItem": 1, "Query": 1 + 1, "BatchGetItem": 2}), calls
     calls = measured(f"{PRG}/badges/prg-badge/applications?processed=true&page=1&count=5")
@@ -1198,3 +1199,85 @@ def test_evidence_or_review_items_too_long_for_one_item_are_413_before_any_write
         assert not {"UpdateItem", "TransactWriteItems", "PutItem"} & set(operations)
     assert len(tree.get(applications).json["applications"]) == 1
     assert tree.get(reviews).json["reviews"] == []
+
+
+# --- container-level lists: exact totals through every write -----------------------------------
+
+
+def container_totals(api: Api) -> dict[str, list[int]]:
+    """pageData.total of the system's, the issuer's and the program's lists, per state."""
+    found: dict[str, list[int]] = {}
+    for state in ("false", "true", "any"):
+        found[state] = [
+            api.get(f"{prefix}/applications?processed={state}&page=1&count=1").json["pageData"][
+                "total"
+            ]
+            for prefix in (SYS, ISS, PRG)
+        ]
+    return found
+
+
+def stored_header_totals() -> dict[str, int]:
+    """The container lists' headers as stored (every one, by sort key)."""
+    rows = table().query(
+        KeyConditionExpression=Key("PK").eq(keys.system_partition(1))
+        & Key("SK").begins_with("LIST#APPS#")
+    )["Items"]
+    return {str(r["SK"]): int(r["total"]) for r in rows if str(r["SK"]).endswith("#")}
+
+
+def test_container_totals_follow_creates_state_changes_and_deletes(tree):
+    s1 = apply(tree, SYS, "sys-badge")
+    i1 = apply(tree, ISS, "iss-badge")
+    p1 = apply(tree, PRG, "prg-badge")
+    apply(tree, PRG, "prg-badge", "other@example.org")
+    assert container_totals(tree) == {"false": [4, 3, 2], "true": [0, 0, 0], "any": [4, 3, 2]}
+    processed = {"processed": "2014-06-11T09:00:00Z"}
+    assert tree.put(app_path(PRG, "prg-badge", p1), processed).status == 200
+    assert tree.put(app_path(SYS, "sys-badge", s1), processed).status == 200
+    assert container_totals(tree) == {"false": [2, 2, 1], "true": [2, 1, 1], "any": [4, 3, 2]}
+    # an update that keeps the state moves nothing
+    assert tree.put(app_path(PRG, "prg-badge", p1), {"assignedTo": "a@example.org"}).status == 200
+    assert tree.put(app_path(SYS, "sys-badge", s1), {"processed": None}).status == 200
+    assert container_totals(tree) == {"false": [3, 2, 1], "true": [1, 1, 1], "any": [4, 3, 2]}
+    assert tree.delete(app_path(PRG, "prg-badge", p1)).status == 200
+    assert tree.delete(app_path(ISS, "iss-badge", i1)).status == 200
+    assert container_totals(tree) == {"false": [2, 1, 1], "true": [0, 0, 0], "any": [2, 1, 1]}
+    listed = tree.get(f"{SYS}/applications?processed=any").json["applications"]
+    assert [a["slug"] for a in listed] == [s1["slug"], listed[1]["slug"]]
+    assert listed[1]["learner"] == "other@example.org"
+
+
+def test_badge_delete_removes_its_applications_from_the_container_lists(tree):
+    """More applications than one detach transaction takes (24), in both states."""
+    kept = apply(tree, ISS, "iss-badge")
+    made = [apply(tree, PRG, "prg-badge", f"l{n}@example.org") for n in range(30)]
+    for application in made[::3]:
+        path = app_path(PRG, "prg-badge", application)
+        assert tree.put(path, {"processed": "2014-06-11T09:00:00Z"}).status == 200
+    assert container_totals(tree) == {
+        "false": [21, 21, 20],
+        "true": [10, 10, 10],
+        "any": [31, 31, 30],
+    }
+    assert tree.delete(f"{PRG}/badges/prg-badge").status == 200
+    assert container_totals(tree) == {"false": [1, 1, 0], "true": [0, 0, 0], "any": [1, 1, 0]}
+    assert set(stored_header_totals().values()) <= {0, 1}
+    listed = tree.get(f"{SYS}/applications?processed=any").json["applications"]
+    assert [a["slug"] for a in listed] == [kept["slug"]]
+
+
+def test_container_list_order_and_renamed_badge(tree):
+    """(badge id, created, id) across badges, with each badge as it now is."""
+    later = apply(tree, PRG, "prg-badge")
+    first = apply(tree, SYS, "sys-badge")
+    second = apply(tree, ISS, "iss-badge")
+    assert tree.put(f"{ISS}/badges/iss-badge", {"slug": "renamed"}).status == 200
+    listed = tree.get(f"{SYS}/applications?page=1&count=3").json
+    assert [a["slug"] for a in listed["applications"]] == [
+        first["slug"],
+        second["slug"],
+        later["slug"],
+    ]
+    assert listed["applications"][1]["badge"]["slug"] == "renamed"
+    assert listed["pageData"] == {"page": 1, "count": 3, "total": 3}

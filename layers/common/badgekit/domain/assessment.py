@@ -31,7 +31,6 @@ from badgekit.domain.validation import (
 )
 from badgekit.errors import InvalidParameter, RequestEntityTooLarge, ResourceNotFound
 from badgekit.store import assessment as assessment_store
-from badgekit.store import badges as badge_store
 from badgekit.store import db, keys, outbox
 from badgekit.store.assessment import ApplicationRecord as ApplicationRecord
 from badgekit.store.assessment import EvidenceRecord, ReviewItemRecord
@@ -181,8 +180,8 @@ def list_applications(
     total after filters. Never a round trip per application.
 
     - one badge: 1 Query per state (header + entries up to the page's end) + 1 BatchGetItem;
-    - the container: badge ids from the container's badge list (2 Queries), then
-      `assessment_store.of_badges`;
+    - the container: its own state lists, `assessment_store.of_container` (1 Query per state
+      + 2 BatchGetItems);
     - the `email` filter: `assessment_store.of_learner` (1 GSI2 Query + 2 BatchGetItems)."""
     if email:
         return assessment_store.of_learner(
@@ -196,19 +195,8 @@ def list_applications(
     if badge is not None:
         applications, total = assessment_store.of_badge(badge["id"], states, page)
         return [(application, badge) for application in applications], total
-    refs = [(ref.id, ref.key) for ref in _badges_within(place)]
-    return assessment_store.of_badges(refs, states, page)
-
-
-def _badges_within(place: Place) -> list[badge_store.BadgeRef]:
-    """Every badge (active and archived) of the container and its descendants, in id order,
-    from the badge lists' entries only: one Query per state, concurrently."""
-
-    def read(archived: bool) -> list[badge_store.BadgeRef]:
-        return badge_store.refs_of(badges.list_scope(place, archived))
-
-    refs = [ref for half in db.fan_out(read, [False, True]) for ref in half]
-    return sorted(refs, key=lambda ref: ref.id)
+    level, level_id = place.level()
+    return assessment_store.of_container(place.system["id"], level, level_id, states, page)
 
 
 # --- applications: writing ------------------------------------------------------------------------
@@ -269,7 +257,7 @@ def update_application(application: ApplicationRecord, body: Body) -> Applicatio
     Calls: 1 TransactWriteItems (0 when nothing changed), + 1 GetItem per retry."""
     fields = body.fields
     current = application
-    for _ in range(db.MAX_ATTEMPTS):
+    for attempt in range(db.MAX_ATTEMPTS):
         report = Report()
         merged = _application_input(current)
         merged.update({name: fields[name] for name in ("learner", "assignedTo") if name in fields})
@@ -303,6 +291,7 @@ def update_application(application: ApplicationRecord, body: Body) -> Applicatio
             return assessment_store.save_application(current, updated)
         except assessment_store.Rejected as rejected:
             current = _application_or_gone(current, rejected)
+            db.back_off(attempt)  # racing writers spread out (a state flip is 17 actions)
     raise db.TransactionFailed(["TransactionConflict"])
 
 
@@ -331,6 +320,12 @@ def delete_application(application: ApplicationRecord) -> None:
     if not assessment_store.remove_application(application):
         raise ResourceNotFound.for_field("application", "slug", application["slug"])
     purge_reviews(application)
+
+
+def purge_badge(badge: BadgeRecord, children: Sequence[db.Item]) -> int:
+    """The badge-delete cascade: the badge's applications leave the container lists (totals
+    fixed); `children` are the badge partition's rows (`store.badges.children`)."""
+    return assessment_store.detach_badge(badge, children)
 
 
 def purge_reviews(application: ApplicationRecord) -> int:

@@ -11,7 +11,7 @@ are sent and no events recorded for any of it (webhooks.md §3).
 
 from __future__ import annotations
 
-from badgekit.domain import badges, codes, containers, instances, milestones
+from badgekit.domain import assessment, badges, codes, containers, instances, milestones
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
 from badgekit.store import badges as badge_store
@@ -59,4 +59,5 @@ def _purge_badge_children(badge: BadgeRecord) -> None:
     milestones.detach_badge(badge)
     children = badge_store.children(badge["id"])
     codes.purge_badge(badge, children)  # container lists: entries and totals
+    assessment.purge_badge(badge, children)  # the same for applications
     badge_store.purge_children(children)

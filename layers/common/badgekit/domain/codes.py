@@ -164,17 +164,23 @@ def random_code() -> str:
 
 
 def _insert(badge: BadgeRecord, item: CodeRecord) -> bool:
-    """Write a new code; False when the badge already has it (404 when the badge is gone)."""
+    """Write a new code; False when the badge already has it (404 when the badge is gone). A
+    conflict with another transaction (e.g. a code of the same container: they share the
+    container lists' totals) is retried after a back-off."""
     actions = [*code_store.add_actions(item), badge_store.still_there(badge)]
-    try:
-        db.transact(actions)
-    except db.TransactionFailed as failure:
-        if failure.failed(0):
-            return False
-        if failure.failed(len(actions) - 1):
-            raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
-        raise
-    return True
+    for attempt in range(db.MAX_ATTEMPTS):
+        try:
+            db.transact(actions)
+            return True
+        except db.TransactionFailed as failure:
+            if failure.failed(0):
+                return False
+            if failure.failed(len(actions) - 1):
+                raise ResourceNotFound.for_field("badge", "slug", badge["slug"]) from failure
+            if not failure.conflict or attempt == db.MAX_ATTEMPTS - 1:
+                raise
+            db.back_off(attempt)
+    raise db.TransactionFailed(["TransactionConflict"])
 
 
 # --- updating and deleting --------------------------------------------------------------------

@@ -6,8 +6,10 @@ purges it with the rest of the badge:
 - an **application** is one item at `keys.application(badgeId, slug)`; its evidence is an
   embedded list (insertion order, one GetItem reads it, one conditional write replaces it);
 - it is listed in the badge's `applications_list(badgeId, processed)` (one list per state,
-  entries keyed `(created, id)` so they sort as D1 orders applications); the entry moves
-  between the two lists in the same transaction as a `processed` change;
+  entries keyed `(created, id)` so they sort as D1 orders applications) and in the
+  `container_applications_list` of its badge's system, issuer and program (entries keyed
+  `(badge id, created, id)`); the entries move between the state lists in the same transaction
+  as a `processed` change;
 - it is reverse-indexed by learner on GSI2 (`learner_lookup(learner)` +
   `learner_sort_key(container, badge, created, id, state)`): one KEYS_ONLY query answers the
   `email` filter with order, state and total;
@@ -134,15 +136,51 @@ def _entry_key(application: ApplicationRecord) -> keys.Key:
     )
 
 
+def container_lists(owner: Mapping[str, Any], processed: bool) -> list[keys.ListScope]:
+    """The container-level application lists, in one state, of an application (or of every
+    application of a badge): its badge's system's, issuer's and program's."""
+    system_id = int(owner["systemId"])
+    levels = [("system", system_id)]
+    for level, name in (("issuer", "issuerId"), ("program", "programId")):
+        if owner.get(name) is not None:
+            levels.append((level, int(owner[name])))
+    return [
+        keys.container_applications_list(system_id, level, level_id, processed)
+        for level, level_id in levels
+    ]
+
+
+def _container_entries(application: ApplicationRecord) -> list[keys.Key]:
+    processed = application.get("processed") is not None
+    ids = (application["badgeId"], application["created"], application["id"])
+    return [
+        keys.container_application_entry(scope, *ids)
+        for scope in container_lists(application, processed)
+    ]
+
+
 def _entry_add(application: ApplicationRecord) -> list[dict[str, Any]]:
+    """Actions adding the application's entries (badge and containers, in its state) and
+    bumping their totals: 2 + 2 per container (at most 8)."""
     key = keys.application(application["badgeId"], application["slug"])
     entry = {**_entry_key(application), "refPK": key["PK"], "refSK": key["SK"]}
-    return [{"Put": {"Item": entry}}, db.total_change(_list_of(application), 1)]
+    actions = [{"Put": {"Item": entry}}, db.total_change(_list_of(application), 1)]
+    processed = application.get("processed") is not None
+    scopes = container_lists(application, processed)
+    for scope, entry_key in zip(scopes, _container_entries(application), strict=True):
+        pointer = {**entry_key, "refPK": key["PK"], "refSK": key["SK"]}
+        actions.extend([{"Put": {"Item": pointer}}, db.total_change(scope, 1)])
+    return actions
 
 
 def _entry_remove(application: ApplicationRecord) -> list[dict[str, Any]]:
     delete = {"Delete": {"Key": _entry_key(application)}}
-    return [delete, db.total_change(_list_of(application), -1)]
+    actions = [delete, db.total_change(_list_of(application), -1)]
+    processed = application.get("processed") is not None
+    scopes = container_lists(application, processed)
+    for scope, entry_key in zip(scopes, _container_entries(application), strict=True):
+        actions.extend([{"Delete": {"Key": entry_key}}, db.total_change(scope, -1)])
+    return actions
 
 
 def _application_check(application: ApplicationRecord) -> dict[str, Any]:
@@ -223,56 +261,52 @@ def _batch_get_concurrently(key_list: Sequence[keys.Key]) -> list[db.Item]:
     return [item for chunk in db.fan_out(db.batch_get, chunks) for item in chunk]
 
 
-def of_badges(
-    badges: Sequence[tuple[int, keys.Key]], states: Sequence[bool], page: db.Page | None
+def of_container(
+    system_id: int, level: str, level_id: int, states: Sequence[bool], page: db.Page | None
 ) -> tuple[list[tuple[ApplicationRecord, BadgeRecord]], int]:
-    """The applications of several badges (id and item key, in id order) in `states`, in
-    (badge id, created, id) order, each with its badge item, one page or all, and the total.
+    """The applications of every badge of a container in `states`, in (badge id, created, id)
+    order, each with its badge, one page or all, and the total: one Query per state of the
+    container's lists (header + entries up to the page's end; two states merged by their
+    entry keys), one BatchGetItem of the page's applications with the system badge-list
+    entries of their badges (they point at the badges' current keys), one of those badges."""
+    low, high = _window_of(0, page)
 
-    Every badge's list totals come from their headers (1 BatchGetItem per 50-100 badges), then
-    only the badges the page overlaps are read (1 Query per state each, concurrently) and one
-    BatchGetItem reads the page's applications together with their badges."""
-    if not badges:
-        return [], 0
-    headers = _batch_get_concurrently(
-        [
-            keys.applications_list(badge_id, state).header()
-            for badge_id, _ in badges
-            for state in states
-        ]
-    )
-    totals: dict[str, int] = {str(h["PK"]): 0 for h in headers}
-    for header in headers:
-        totals[str(header["PK"])] += int(header.get("total", 0))
-    total = sum(totals.values())
-    low, high = _window_of(total, page)
-    wanted: list[tuple[int, keys.Key, int, int]] = []  # badge id, badge key, low, high (local)
-    offset = 0
-    for badge_id, badge_key in badges:
-        count = totals.get(keys.badge_partition(badge_id), 0)
-        if count and offset < high and offset + count > low:
-            wanted.append((badge_id, badge_key, max(0, low - offset), min(count, high - offset)))
-        offset += count
-    windows = db.fan_out(lambda w: _badge_entries(w[0], states, w[3])[0][w[2] : w[3]], wanted)
-    entries = [entry for window in windows for entry in window]
-    badge_keys = [badge_key for _, badge_key, _, _ in wanted]
-    found = _batch_get_concurrently(
-        [*({"PK": e["refPK"], "SK": e["refSK"]} for e in entries), *badge_keys]
-    )
-    by_key = {(item["PK"], item["SK"]): item for item in found}
+    def read(processed: bool) -> tuple[list[tuple[str, db.Item]], int]:
+        scope = keys.container_applications_list(system_id, level, level_id, processed)
+        limit = None if page is None else 1 + high
+        rows = list(db.query_prefix(scope.partition, scope.prefix, limit))
+        header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
+        entries = rows[1:] if header else rows
+        total = int(header.get("total", 0)) if header else len(entries)
+        return [(str(e["SK"])[len(scope.prefix) :], e) for e in entries], total
+
+    results = db.fan_out(read, list(states))
+    total = sum(count for _, count in results)
+    ordered = sorted((pair for rows, _ in results for pair in rows), key=lambda pair: pair[0])
+    chosen = ordered[low:high] if page is not None else ordered
+    badge_ids = sorted({int(order.split("#", 1)[0]) for order, _ in chosen})
+    pointers = [
+        keys.badges_list(system_id, "system", system_id, archived).entry(badge_id)
+        for badge_id in badge_ids
+        for archived in (False, True)
+    ]
+    application_keys = [{"PK": e["refPK"], "SK": e["refSK"]} for _, e in chosen]
+    found = _batch_get_concurrently([*application_keys, *pointers])
+    badge_keys = [{"PK": i["refPK"], "SK": i["refSK"]} for i in found if "refPK" in i]
     badge_by_id = {
         int(item["id"]): record(item, BadgeRecord)
-        for item in found
+        for item in _batch_get_concurrently(badge_keys)
         if item.get("entity") == "badge"
     }
+    by_key = {(item["PK"], item["SK"]): item for item in found}
     rows: list[tuple[ApplicationRecord, BadgeRecord]] = []
-    for entry in entries:
-        item = by_key.get((entry["refPK"], entry["refSK"]))
-        if item is None:
+    for key in application_keys:
+        stored = by_key.get((key["PK"], key["SK"]))
+        if stored is None:
             continue
-        application = record(item, ApplicationRecord)
+        application = record(stored, ApplicationRecord)
         badge = badge_by_id.get(application["badgeId"])
-        if badge is not None:
+        if badge is not None:  # a badge being deleted: its applications are being purged
             rows.append((application, badge))
     return rows, total
 
@@ -402,6 +436,84 @@ def remove_application(application: ApplicationRecord) -> bool:
     except db.TransactionFailed:
         return False
     return True
+
+
+# A deleted badge's applications leave the container lists in transactions of DETACH_CHUNK
+# applications of one state: per application its delete (if still the same one, in that state)
+# and up to 3 entries, plus one total per list: 24 * 4 + 3 = 99 actions (DynamoDB allows 100).
+DETACH_CHUNK = 24
+
+
+def detach_badge(badge: Mapping[str, Any], children: Sequence[db.Item]) -> int:
+    """After a badge's delete committed: remove its applications (and their container-list
+    entries, with the totals), found through the entries of the badge's own state lists among
+    `children` (the badge partition's rows, `store.badges.children`); the partition (reviews,
+    lists) is purged afterwards. An application changed meanwhile (deleted, or processed)
+    fails its chunk, which is then done one by one from a fresh read. Returns the number of
+    applications removed here."""
+    badge_id = int(badge["id"])
+    removed = 0
+    for processed in (False, True):
+        prefix = keys.applications_list(badge_id, processed).prefix
+        found = []
+        for row in children:
+            sk = str(row["SK"])
+            if sk.startswith(prefix) and sk != prefix:
+                created, application_id = (int(part) for part in sk[len(prefix) :].split("#"))
+                found.append((application_id, created, {"PK": row["refPK"], "SK": row["refSK"]}))
+        lists = container_lists(badge, processed)
+        for start in range(0, len(found), DETACH_CHUNK):
+            chunk = found[start : start + DETACH_CHUNK]
+            try:
+                db.transact(_detach_actions(badge_id, chunk, lists, processed))
+                removed += len(chunk)
+            except db.TransactionFailed:
+                removed += sum(_detach_one(badge, key) for _, _, key in chunk)
+    return removed
+
+
+def _detach_actions(
+    badge_id: int,
+    applications: Sequence[tuple[int, int, keys.Key]],
+    lists: Sequence[keys.ListScope],
+    processed: bool,
+) -> list[dict[str, Any]]:
+    state = "attribute_exists(#p)" if processed else "attribute_not_exists(#p)"
+    actions: list[dict[str, Any]] = []
+    for application_id, created, key in applications:
+        condition = {
+            "ConditionExpression": f"id = :id AND {state}",
+            "ExpressionAttributeNames": {"#p": "processed"},
+            "ExpressionAttributeValues": {":id": application_id},
+        }
+        actions.append({"Delete": {"Key": key, **condition}})
+        actions.extend(
+            {
+                "Delete": {
+                    "Key": keys.container_application_entry(s, badge_id, created, application_id)
+                }
+            }
+            for s in lists
+        )
+    actions.extend(db.total_change(scope, -len(applications)) for scope in lists)
+    return actions
+
+
+def _detach_one(badge: Mapping[str, Any], key: keys.Key) -> int:
+    """One application's `_detach_actions` as it now is (0 when it is gone)."""
+    for attempt in range(db.MAX_ATTEMPTS):
+        current = db.get(key)
+        if current is None:
+            return 0
+        processed = current.get("processed") is not None
+        entry = (int(current["id"]), int(current["created"]), key)
+        lists = container_lists(badge, processed)
+        try:
+            db.transact(_detach_actions(int(badge["id"]), [entry], lists, processed))
+            return 1
+        except db.TransactionFailed:
+            db.back_off(attempt)
+    raise db.TransactionFailed(["TransactionConflict"])
 
 
 def purge_reviews(application: ApplicationRecord) -> int:

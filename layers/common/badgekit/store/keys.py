@@ -291,6 +291,23 @@ def application_entry(badge_id: int, processed: bool, created: int, application_
     }
 
 
+def container_applications_list(
+    system_id: int, level: str, level_id: int, processed: bool
+) -> ListScope:
+    """The applications of every badge of a system, issuer or program (and its descendants) in
+    one state; entries are keyed by `container_application_entry`, so they sort by (badge id,
+    created, id) as D1 orders them. An application is in its badge's containers' lists."""
+    name = f"APPS#{level.upper()}#{level_id}#{_app_state(processed)}"
+    return ListScope(system_partition(system_id), name)
+
+
+def container_application_entry(
+    scope: ListScope, badge_id: int, created: int, application_id: int
+) -> Key:
+    suffix = f"{padded(badge_id)}#{padded(created)}#{padded(application_id)}"
+    return {"PK": scope.partition, "SK": f"{scope.prefix}{suffix}"}
+
+
 def learner_sort_key(
     system_id: int,
     issuer_id: int | None,
