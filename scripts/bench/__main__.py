@@ -11,7 +11,7 @@ from pathlib import Path
 
 import scripts.bench
 from local.inprocess import ROOT
-from scripts.bench.report import Results, bulk_section, environment_lines, report
+from scripts.bench.report import Results, bulk_section, environment_lines, report, scale_table
 from scripts.bench.scale import (
     measure_badge_scale,
     measure_bulk,
@@ -60,6 +60,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only the bulk award at the limit: print its section, write nothing",
     )
+    parser.add_argument(
+        "--scale-only",
+        action="store_true",
+        help="only the lists at scale: print their tables, write nothing",
+    )
     return parser.parse_args(argv)
 
 
@@ -67,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.bulk_only:
         print(bulk_section(measure_bulk()))
+        return 0
+    if args.scale_only:
+        for measured in (measure_scale, measure_badge_scale, measure_issuing_scale):
+            print(scale_table(measured(args.scale_iterations)), flush=True)
         return 0
     started, load = time.perf_counter(), os.getloadavg()[0]
     containers_results = measure_endpoints(args.iterations)

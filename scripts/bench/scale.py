@@ -5,6 +5,7 @@ the domain functions; then a bulk award at its limit of 1,000 emails.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -75,10 +76,16 @@ def seed_issuers(programs_every: int) -> None:
                 containers.create(containers.program_level(system, issuer), body_of("program"))
 
 
+SYSTEMS_WITH_ISSUERS = 10  # every 10th system of the systems fixture has an issuer and a program
+
+
 def seed_systems() -> None:
     with bulk_writes():
         for n in range(1, SCALE + 1):
-            containers.create(containers.system_level(), body_of(f"system-{n}"))
+            system = containers.create(containers.system_level(), body_of(f"system-{n}"))
+            if n % SYSTEMS_WITH_ISSUERS == 0:
+                issuer = containers.create(containers.issuer_level(system), body_of("issuer"))
+                containers.create(containers.program_level(system, issuer), body_of("program"))
 
 
 def page_of(shown: str, path: str, page: int) -> tuple[str, str]:
@@ -103,13 +110,27 @@ def scale_get(
     )
 
 
+def container_bound(depth: int, listed: int) -> int:
+    """Most calls a list of containers may make: resolve the prefix, the list's Query, its
+    BatchGetItem chunks of 100 and one Query of what they embed (GSI3, or the system's
+    programs), whatever the collection."""
+    return depth + 1 + math.ceil(listed / 100) + 1
+
+
 def issuer_scale_scenarios(master: Api) -> list[Scenario]:
     """Pages 1, 10 and the last one, the whole list, the system that embeds every issuer, and
     deleting that system."""
     shown, path = "/systems/{s}/issuers", "/systems/scale/issuers"
+
+    def bounded(scenario: Scenario, listed: int) -> Scenario:
+        return replace(scenario, max_calls=container_bound(1, listed))
+
     return [
-        *(scale_get(master, *page_of(shown, path, page), PAGE_SIZE) for page in PAGES),
-        scale_get(master, shown, path, SCALE, iterations=WHOLE_ITERATIONS),
+        *(
+            bounded(scale_get(master, *page_of(shown, path, page), PAGE_SIZE), PAGE_SIZE)
+            for page in PAGES
+        ),
+        bounded(scale_get(master, shown, path, SCALE, iterations=WHOLE_ITERATIONS), SCALE),
         scale_get(master, "/systems/{s}", "/systems/scale", SCALE, iterations=WHOLE_ITERATIONS),
         # Last: it removes the fixture. The subtree is purged within the request.
         Scenario(
@@ -126,11 +147,20 @@ def issuer_scale_scenarios(master: Api) -> list[Scenario]:
 
 
 def system_scale_scenarios(master: Api) -> list[Scenario]:
-    """Pages 1 and 10, and once the whole list (one Query per system: slow under moto)."""
+    """Pages 1, 10 and the last one, and once the whole list (every system embeds its
+    issuers and programs: one GSI3 Query for the page's, or the whole list's, systems)."""
     shown = path = "/systems"
     return [
-        *(scale_get(master, *page_of(shown, path, page), PAGE_SIZE) for page in PAGES[:2]),
-        scale_get(master, shown, path, SCALE, iterations=1),
+        *(
+            replace(
+                scale_get(master, *page_of(shown, path, page), PAGE_SIZE),
+                max_calls=container_bound(0, PAGE_SIZE),
+            )
+            for page in PAGES
+        ),
+        replace(
+            scale_get(master, shown, path, SCALE, iterations=1), max_calls=container_bound(0, SCALE)
+        ),
     ]
 
 
@@ -169,7 +199,7 @@ def measure_scale(scale_iterations: int) -> list[Result]:
             seed_systems,
             "systems at scale",
             system_scale_scenarios(master),
-            f"{SCALE:,} systems, no issuers",
+            f"{SCALE:,} systems, {SCALE // SYSTEMS_WITH_ISSUERS} with an issuer and a program",
             scale_iterations,
         ),
     ]
@@ -305,12 +335,14 @@ def measure_badge_scale(scale_iterations: int) -> list[Result]:
 
 ISSUING_BADGES = 20  # system-level badges of the `scale` system
 CODE_SCALE = 1_000  # claim codes of badge-1
+SPREAD_CODES = 1_000  # more claim codes, spread over badges 2 to ISSUING_BADGES
+CODE_PAGES = (1, 10, (CODE_SCALE + SPREAD_CODES) // PAGE_SIZE)  # of the system's code list
 INSTANCE_SCALE = 500  # instances of badge-2
 HELD_BADGES = 5  # badges 3 to 7, held by HOLDER
-APPLICATIONS_PER_BADGE = 25  # of every badge; every other round of 20 processed
+APPLICATIONS_PER_BADGE = 50  # of every badge; every other round of 20 processed
 APPLICATIONS_PER_LEARNER = 10  # consecutive applications, so for 10 different badges
 SUPPORTS_PER_MILESTONE = 3  # milestone n: badge n, supported by the next 3 badges
-APPLICATION_PAGES = (1, 5)
+APPLICATION_PAGES = (1, 5, 25)  # 25: the last page of the processed ones
 SCALE_LEARNER = "learner-7@example.org"
 
 
@@ -339,6 +371,8 @@ def seed_issuing_scale() -> None:
             milestones.create(system, fields)
         for n in range(1, CODE_SCALE + 1):
             codes.create(made[0], Body({"code": f"code-{n:04d}", "multiuse": n % 10 == 0}))
+        for n in range(SPREAD_CODES):
+            codes.create(made[1 + n % (ISSUING_BADGES - 1)], Body({"code": f"spread-{n:04d}"}))
         earners = instances.Target.of(place, made[1], base_url)
         for n in range(1, INSTANCE_SCALE + 1):
             instances.award(earners, {"email": email_of("earner", n)})
@@ -374,12 +408,14 @@ def issuing_scale_scenarios(master: Api) -> list[Scenario]:
     def bounded(shown: str, path: str, listed: int | None, bound: int | None) -> Scenario:
         return replace(scale_get(master, shown, path, listed), max_calls=bound)
 
-    processed = "?processed=true"
-    applications_shown = f"{system_shown}/applications{processed}"
-    applications = f"{system}/applications{processed}"
-    # Resolve, the badge list's 2 Queries, the list headers, per overlapped badge (at most 3 on
-    # a page of 20 when a badge holds 12 or 13) 1 Query, 1 BatchGetItem of the page and badges.
-    applications_bound = 1 + 2 + 1 + 3 + 1
+    def applications_of(state: str, page: int) -> tuple[str, str]:
+        query = f"?processed={state}&page={page}&count={PAGE_SIZE}"
+        return f"{system_shown}/applications{query}", f"{system}/applications{query}"
+
+    # Resolve, one Query per state of the system's own lists (two for `any`), one
+    # BatchGetItem of the page with its badges' list entries, one of the badges: whatever the
+    # number of applications and badges.
+    applications_bound = {"true": 1 + 1 + 1 + 1, "any": 1 + 2 + 1 + 1}
     return [
         *(
             bounded(*page_of(f"{badge_shown}/codes", f"{coded}/codes", page), PAGE_SIZE, per_badge)
@@ -387,7 +423,12 @@ def issuing_scale_scenarios(master: Api) -> list[Scenario]:
         ),
         bounded(f"{badge_shown}/codes/{{code}}", f"{coded}/codes/code-0500", None, 2),
         bounded(f"{system_shown}/codes/{{code}}", f"{system}/codes/code-0500", None, None),
-        bounded(*page_of(f"{system_shown}/codes", f"{system}/codes", 1), PAGE_SIZE, None),
+        # Resolve, the container's code list, the page's codes with their badges' list entries
+        # (2 per badge), the badges: whatever the number of codes and badges.
+        *(
+            bounded(*page_of(f"{system_shown}/codes", f"{system}/codes", page), PAGE_SIZE, 4)
+            for page in CODE_PAGES
+        ),
         *(
             bounded(
                 *page_of(f"{badge_shown}/instances", f"{awarded}/instances", page),
@@ -409,12 +450,8 @@ def issuing_scale_scenarios(master: Api) -> list[Scenario]:
             None,
         ),
         *(
-            bounded(
-                f"{applications_shown}&page={page}&count={PAGE_SIZE}",
-                f"{applications}&page={page}&count={PAGE_SIZE}",
-                PAGE_SIZE,
-                applications_bound,
-            )
+            bounded(*applications_of(state, page), PAGE_SIZE, applications_bound[state])
+            for state in ("true", "any")
             for page in APPLICATION_PAGES
         ),
         bounded(
@@ -434,7 +471,8 @@ def issuing_scale_scenarios(master: Api) -> list[Scenario]:
 
 def measure_issuing_scale(scale_iterations: int) -> list[Result]:
     note = (
-        f"{ISSUING_BADGES} badges; badge-1: {CODE_SCALE:,} codes; badge-2: {INSTANCE_SCALE} "
+        f"{ISSUING_BADGES} badges; badge-1: {CODE_SCALE:,} codes, {SPREAD_CODES:,} more over "
+        f"badges 2-{ISSUING_BADGES}; badge-2: {INSTANCE_SCALE} "
         f"instances; {HELD_BADGES} badges held by one email; "
         f"{APPLICATIONS_PER_BADGE * ISSUING_BADGES} applications "
         f"({APPLICATIONS_PER_BADGE} per badge, {processed_count()} processed); "
