@@ -1281,3 +1281,21 @@ def test_container_list_order_and_renamed_badge(tree):
     ]
     assert listed["applications"][1]["badge"]["slug"] == "renamed"
     assert listed["pageData"] == {"page": 1, "count": 3, "total": 3}
+
+
+def test_badge_cascade_redoes_an_application_processed_meanwhile(tree):
+    """An application whose state changed after the badge partition was read fails the
+    cascade's chunk (its entries moved): it is then detached as it now is."""
+    from badgekit.store import assessment as assessment_store
+    from badgekit.store import badges as badge_store
+    from badgekit.store import db
+    from badgekit.store.records import record
+
+    made = [apply(tree, PRG, "prg-badge", f"l{n}@example.org") for n in range(5)]
+    badge = record(db.get(keys.badge("prg-badge")) or {}, badge_store.BadgeRecord)
+    children = badge_store.children(badge["id"])
+    path = app_path(PRG, "prg-badge", made[2])
+    assert tree.put(path, {"processed": "2014-06-11T09:00:00Z"}).status == 200
+    assert container_totals(tree)["true"] == [1, 1, 1]
+    assert assessment_store.detach_badge(badge, children) == 5
+    assert container_totals(tree) == {"false": [0, 0, 0], "true": [0, 0, 0], "any": [0, 0, 0]}

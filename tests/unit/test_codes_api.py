@@ -920,3 +920,22 @@ def test_calls_per_request(tree, calls):
         "GetItem",
         "Query",
     ]
+
+
+def test_badge_cascade_skips_a_code_deleted_meanwhile(tree):
+    """The cascade's chunk fails on a code deleted after the badge partition was read (its
+    delete already took its entries and totals): the chunk is redone code by code."""
+    from badgekit.store import badges as badge_store
+    from badgekit.store import codes as code_store
+    from badgekit.store import db, keys
+    from badgekit.store.records import record
+
+    for n in range(30):
+        create(tree, PRG, "prg-badge", f"c{n:02d}")
+    badge = record(db.get(keys.badge("prg-badge")) or {}, badge_store.BadgeRecord)
+    children = badge_store.children(badge["id"])
+    assert tree.delete(f"{PRG}/badges/prg-badge/codes/c03").status == 200
+    assert totals(tree) == [29, 29, 29]
+    assert code_store.detach_badge(badge, children) == 29
+    assert totals(tree) == [0, 0, 0]
+    assert tree.get(f"{PRG}/badges/prg-badge/codes").json["claimCodes"] == []
