@@ -222,11 +222,11 @@ ABOUT_TEMPLATE = """\
   request counts. Like the times, compare rows of one run.
 - **Round trips** are the sequential round trips of the request, its critical path: a call
   made on the request's thread counts one, a run of n consecutive calls on the data layer's
-  fan-out pool ({threads} threads) ceil(n / {threads}), since they run concurrently. A
-  single-item GET (a GET of a path ending in an item's `{{…}}` whose reply is that one item,
-  not a list) may take at most {max_trips}: more stops the run, except in the rows marked `*`
-  ({known} entries of {known_over}): over the bound when the check was added, exempt until the
-  work that lowers them lands.
+  fan-out pool ({threads} threads) ceil(n / {threads}), since they run concurrently. A single-item
+  GET (a GET of a path ending in an item's `{{…}}` whose reply is that one item, not a list)
+  may take at most {max_trips}: more stops the run, except in the rows marked `*` ({known}
+  entries of `KNOWN_OVER` in `scripts/bench/harness.py`): over the bound when the check was
+  added, exempt until the work that lowers them lands.
 - **The call and item counts are the meaningful, stable numbers.** *Calls* are every DynamoDB
   call of the data layer's boto3 clients and every S3 call of the images module (prefixed `S3`)
   during the request (botocore `before-call` hooks, on every thread), in call order (calls made
@@ -243,7 +243,6 @@ ABOUT = ABOUT_TEMPLATE.format(
     threads=FAN_OUT_THREADS,
     max_trips=MAX_ITEM_ROUND_TRIPS,
     known=len(KNOWN_OVER),
-    known_over="`KNOWN_OVER` in `scripts/bench/harness.py`",
 )
 
 
@@ -535,13 +534,13 @@ def mix_section(mix: MixResult) -> str:
 
 
 MIX_NOTES = f"""\
-How it is measured: system `mix` with one issuer, one program and {MIX_BADGES} badges (at
-system, issuer and program level in turn, each with 2 criteria, 1 alignment, 2 categories and
-2 tags). A round is the five requests in turn: list all the system's badges, get a
-system-level badge, get the program, award that badge to a new email, fetch the public
-assertion of one of its instances. {{warmup}} untimed rounds, then {{rounds}} timed ones
-({{requests}} requests). DynamoDB is the local stack's moto server (`local.dynamodb`) in a
-child process on 127.0.0.1, reached through `DYNAMODB_ENDPOINT` as in the local stack: moto's
+How it is measured: system `mix` with one issuer, one program and {MIX_BADGES} badges (at system,
+issuer and program level in turn, each with 2 criteria, 1 alignment, 2 categories and 2 tags).
+A round is the five requests in turn: list all the system's badges, get a system-level badge,
+get the program, award that badge to a new email, fetch the public assertion of one of its
+instances. {{warmup}} untimed rounds, then {{rounds}} timed ones ({{requests}} requests). DynamoDB
+is the local stack's moto server (`local.dynamodb`) in a child process on 127.0.0.1, reached
+through `DYNAMODB_ENDPOINT` as in the local stack: moto's
 work is in the other process, and each call takes botocore's whole path, its HTTP client and
 a keep-alive loopback connection included. The app runs in this process through the same
 in-process gateway as the tables below (API Gateway proxy event, the warm function), with no
