@@ -182,6 +182,7 @@ class MixResult:
     rows: Sequence[Result]
     rounds: int
     warmup: int
+    load: float  # 1-minute load average when the timed rounds began
 
     @property
     def requests(self) -> int:
@@ -213,7 +214,10 @@ def measure_mix(rounds: int = MIX_ROUNDS, warmup: int = MIX_WARMUP) -> MixResult
         timings: list[list[float]] = [[] for _ in scenarios]
         cpu: list[list[float]] = [[] for _ in scenarios]
         usages: list[list[Usage]] = [[] for _ in scenarios]
+        load = 0.0
         for index in range(warmup + rounds):
+            if index == warmup:
+                load = os.getloadavg()[0]
             for n, scenario in enumerate(scenarios):
                 run = run_once(scenario, index, METER)
                 check(scenario, index, run.usage, run.reply)
@@ -227,7 +231,7 @@ def measure_mix(rounds: int = MIX_ROUNDS, warmup: int = MIX_WARMUP) -> MixResult
             Result(scenario, tuple(timings[n]), tuple(usages[n]), None, tuple(cpu[n]))
             for n, scenario in enumerate(scenarios)
         ]
-    result = MixResult(rows, rounds, warmup)
+    result = MixResult(rows, rounds, warmup, load)
     for row in rows:
         print(
             f"  {row.scenario.method} {row.scenario.target(0)}: {row.calls_text}, "

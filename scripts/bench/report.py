@@ -528,7 +528,9 @@ def mix_section(mix: MixResult) -> str:
             "",
             mix_table(mix),
             "",
-            MIX_NOTES.format(rounds=mix.rounds, warmup=mix.warmup, requests=mix.requests),
+            MIX_NOTES.format(
+                rounds=mix.rounds, warmup=mix.warmup, requests=mix.requests, load=mix.load
+            ),
         ]
     )
 
@@ -538,16 +540,18 @@ How it is measured: system `mix` with one issuer, one program and {MIX_BADGES} b
 issuer and program level in turn, each with 2 criteria, 1 alignment, 2 categories and 2 tags).
 A round is the five requests in turn: list all the system's badges, get a system-level badge,
 get the program, award that badge to a new email, fetch the public assertion of one of its
-instances. {{warmup}} untimed rounds, then {{rounds}} timed ones ({{requests}} requests). DynamoDB
-is the local stack's moto server (`local.dynamodb`) in a child process on 127.0.0.1, reached
-through `DYNAMODB_ENDPOINT` as in the local stack: moto's
-work is in the other process, and each call takes botocore's whole path, its HTTP client and
-a keep-alive loopback connection included. The app runs in this process through the same
-in-process gateway as the tables below (API Gateway proxy event, the warm function), with no
-local stack around it: no stream or queue pollers, and no HTTP server parsing the incoming
-request. *Client CPU* is `time.process_time()` of this process (every thread, the fan-out
-pool's included) around `Gateway.dispatch`, minus the thread CPU time spent in the call
-meter's hooks; building and signing the request and decoding the reply are outside it. The
-mean per row, and over all requests for the mix. *Median ms* is wall time, moto's answers
-included (on the same CPUs). `python -m scripts.bench --mix-only` prints this section alone.
+instances; {{warmup}} untimed rounds, then {{rounds}} timed ones ({{requests}} requests).
+DynamoDB is the local stack's moto server (`local.dynamodb`) in a child process on 127.0.0.1,
+reached through `DYNAMODB_ENDPOINT` as in the local stack: moto's work is in the other process,
+and each call takes botocore's whole path, its HTTP client and a keep-alive loopback connection
+included. The app runs in this process through the same in-process gateway as the tables below
+(API Gateway proxy event, the warm function), with no local stack around it: no stream or queue
+pollers, and no HTTP server parsing the incoming request. *Client CPU* is `time.process_time()`
+of this process (every thread, the fan-out pool's included) around `Gateway.dispatch`, minus
+the thread CPU time spent in the call meter's hooks; building and signing the request and
+decoding the reply are outside it. The mean per row, and over all requests for the mix. CPU
+time does not count waiting for the CPUs as wall time does, but other processes still inflate
+it somewhat (shared caches): the load average (1 min) was {{load:.2f}} when the timed rounds
+began, on {os.cpu_count()} CPUs. *Median ms* is wall time, moto's answers included (on the same
+CPUs). `python -m scripts.bench --mix-only` prints this section alone.
 """
