@@ -11,7 +11,15 @@ from pathlib import Path
 
 import scripts.bench
 from local.inprocess import ROOT
-from scripts.bench.report import Results, bulk_section, environment_lines, report, scale_table
+from scripts.bench.mix import MIX_ROUNDS, measure_mix
+from scripts.bench.report import (
+    Results,
+    bulk_section,
+    environment_lines,
+    mix_section,
+    report,
+    scale_table,
+)
 from scripts.bench.scale import (
     measure_badge_scale,
     measure_bulk,
@@ -65,6 +73,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only the lists at scale: print their tables, write nothing",
     )
+    parser.add_argument(
+        "--mix-only",
+        action="store_true",
+        help="only the issue's request mix (moto in a child process): print it, write nothing",
+    )
+    parser.add_argument(
+        "--mix-rounds", type=int, default=MIX_ROUNDS, help="timed rounds of the request mix"
+    )
     return parser.parse_args(argv)
 
 
@@ -77,7 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for measured in (measure_scale, measure_badge_scale, measure_issuing_scale):
             print(scale_table(measured(args.scale_iterations)), flush=True)
         return 0
+    if args.mix_only:
+        print(mix_section(measure_mix(args.mix_rounds)))
+        return 0
     started, load = time.perf_counter(), os.getloadavg()[0]
+    # First, while the process holds nothing of the other sections' tables.
+    mix = measure_mix(args.mix_rounds)
     containers_results = measure_endpoints(args.iterations)
     badge_results, public_results = measure_badge_endpoints(args.badge_iterations)
     results = Results(
@@ -89,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure_badge_scale(args.scale_iterations),
         measure_issuing_scale(args.scale_iterations),
         measure_bulk(),
+        mix,
     )
     elapsed_s = time.perf_counter() - started
     lines = environment_lines(args, elapsed_s, load)
