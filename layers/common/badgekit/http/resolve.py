@@ -92,15 +92,15 @@ def plan_of(path: str) -> Plan:
             if system_id is not None and issuer_id is not None:
                 plan.keys.append(keys.program(system_id, issuer_id, program_slug))
                 program_id = directory.program_id(issuer_id, program_slug)
+    if len(rest) >= 2 and rest[0] == "badges":  # its keys need no container id
+        _plan_badge(plan, rest[1], rest[2:], public)
+        return plan
     if system_id is None:
         return plan
     ids = {"system": system_id, "issuer": issuer_id, "program": program_id}
     if not rest:
         if not public:
             _plan_container(plan, level, system_id, issuer_id)
-        return plan
-    if len(rest) >= 2 and rest[0] == "badges":
-        _plan_badge(plan, rest[1], rest[2:], public)
         return plan
     if ids[level] is None:
         return plan  # the container's id is needed for the rest
