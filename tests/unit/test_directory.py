@@ -236,3 +236,24 @@ def test_cold_directory_reads_as_before(tree, trips):
         4,  # system and badge, issuer, program, the badge's milestones: as without it
     )
     assert directory.size() > 0
+
+
+def test_revoked_assertion_reads_only_its_tombstone(tree, trips):
+    instance = tree.post(f"{SYS}/badges/s-badge/instances", {"email": EMAIL}).json["instance"]
+    hosted = f"/public/{instance['assertionUrl'].split('/public/')[1]}"
+    warm(tree, hosted)
+    assert trips.during(lambda: tree.get(hosted, sign=False)) == (["BatchGetItem"], 1)
+    assert tree.delete(f"{SYS}/badges/s-badge/instances/{EMAIL}").status == 200
+    reply = tree.get(hosted, sign=False)
+    assert (reply.status, reply.json) == (410, {"revoked": True})
+    assert trips.during(lambda: tree.get(hosted, sign=False)) == (["GetItem"], 1)
+
+
+def test_webhook_deliveries_read_the_system_and_the_webhook_together(tree, trips):
+    hook = {"url": "https://hooks.example.org/badges", "secret": "s3cret"}
+    assert tree.post(f"{SYS}/webhooks", hook).status == 201
+    path = f"{SYS}/webhooks/1/deliveries"
+    warm(tree, path)
+    assert trips.during(lambda: tree.get(path)) == (["BatchGetItem", "Query"], 2)
+    reply = tree.get(f"{SYS}/webhooks/2/deliveries")
+    assert (reply.status, reply.json) == (404, not_found("webhook", "2", "id"))

@@ -36,6 +36,7 @@ from badgekit.store.containers import SystemRecord
 
 _PREFETCHED = ("prefetched",)
 _MILESTONE_ID = re.compile(r"[0-9]{1,12}")
+_WEBHOOK_ID = re.compile(r"(?=[0-9]{1,15}$)0*[1-9][0-9]*")  # as domain.webhooks.parse_id
 
 
 @dataclass
@@ -113,6 +114,8 @@ def plan_of(path: str) -> Plan:
         plan.query(milestone_store.system_query(system_id))
     elif len(rest) == 2 and rest[0] == "milestones" and _MILESTONE_ID.fullmatch(rest[1]):
         plan.keys.append(keys.milestone(system_id, int(rest[1])))
+    elif len(rest) == 3 and rest[0] == "webhooks" and _WEBHOOK_ID.fullmatch(rest[1]):
+        plan.keys.append(keys.webhook(system_id, int(rest[1])))  # (a webhook's deliveries)
     return plan
 
 

@@ -60,6 +60,11 @@ def _get(fact: tuple[Any, ...]) -> Any:
         return value
 
 
+def _forget(fact: tuple[Any, ...]) -> None:
+    with _lock:
+        _facts.pop(fact, None)
+
+
 def clear() -> None:
     """Forget everything (tests start each case cold)."""
     with _lock:
@@ -105,9 +110,12 @@ def learn(item: Mapping[str, Any] | None) -> None:
             )
             _put(("slug", "badge", keys.slug_key(slug)), badge_id)
             _put(("id", "badge", badge_id), place)
-        elif entity == "assertion" and "badgeId" in item:
-            fact = (int(item["badgeId"]), int(item["systemId"]))
-            _put(("assertion", keys.slug_key(str(item["slug"]))), fact)
+        elif entity == "assertion":
+            hosted = ("assertion", keys.slug_key(str(item["slug"])))
+            if item.get("revoked"):  # a tombstone: its badge is no longer read with it
+                _forget(hosted)
+            else:
+                _put(hosted, (int(item["badgeId"]), int(item["systemId"])))
         elif entity == "milestone":
             badge_ids = (int(item["primaryBadgeId"]), *map(int, item["supportBadgeIds"]))
             milestone_key = keys.milestone(int(item["systemId"]), int(item["id"]))
