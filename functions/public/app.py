@@ -63,6 +63,7 @@ def badge_class(**params: str) -> Response[str]:
 @documents.get("/public/assertions/<instanceSlug>")
 def hosted_assertion(instanceSlug: str) -> Response[str]:
     request = current()
+    resolve.prefetch_path(request)  # the assertion with its badge and system: one round trip
     linked_data = public.wants_linked_data(request.header("accept"))
     status, document = public.assertion(param(instanceSlug), request.base_url, linked_data)
     return Response(

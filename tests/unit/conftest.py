@@ -59,7 +59,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.config import default_user_config  # noqa: E402
 
-from badgekit.store import db, images  # noqa: E402
+from badgekit.store import db, directory, images  # noqa: E402
 from local import moto_patches  # noqa: E402
 from local.dynamodb import create_table_kwargs  # noqa: E402
 
@@ -115,6 +115,7 @@ def aws() -> Iterator[Any]:
     docstring for what is shared between tests and why that is equivalent)."""
     if not _Handles.reusable:
         _forget_handles()
+    directory.clear()  # every test starts with a cold directory (its ids start at 1 again)
     _MOCK.start(reset=True)  # every moto backend emptied, as `with mock_aws()` does
     try:
         client = _client("dynamodb")

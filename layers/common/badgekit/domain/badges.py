@@ -440,21 +440,31 @@ def all_of(place: Place) -> list[BadgeRecord]:
 # --- badges by id ---------------------------------------------------------------------------------
 
 
-def indexed_by_id(badge_ids: Iterable[int]) -> dict[int, BadgeRecord]:
-    """Badges by id as GSI1 has them (B3): one Query each, run concurrently (one round trip).
-    Eventually consistent: a badge deleted a moment ago may still be there, at an old version;
-    for callers whose transaction re-checks the badges it relies on (milestone writes) or that
-    only display them."""
-    wanted = sorted(set(badge_ids))
+def _indexed(wanted: Sequence[int]) -> dict[int, BadgeRecord]:
     found = db.fan_out(badge_store.indexed, wanted)
     return {badge_id: item for badge_id, item in zip(wanted, found, strict=True) if item}
 
 
+def indexed_by_id(badge_ids: Iterable[int]) -> dict[int, BadgeRecord]:
+    """Badges by id: in a GET request, those found with that id where the directory last saw
+    them (one consistent BatchGetItem, `store.badges.by_ids`); the others as GSI1 has them (B3):
+    one Query each, run concurrently (one round trip). Eventually consistent: a badge deleted a
+    moment ago may still be there, at an old version; for callers whose transaction re-checks
+    the badges it relies on (milestone writes) or that only display them."""
+    wanted = sorted(set(badge_ids))
+    known = badge_store.by_ids(wanted)
+    return {**known, **_indexed([badge_id for badge_id in wanted if badge_id not in known])}
+
+
 def current_by_id(badge_ids: Iterable[int]) -> dict[int, BadgeRecord]:
-    """Badges by id as they are now: GSI1 finds their keys (in parallel), one consistent
-    BatchGetItem confirms they still exist and reads their current version; a badge being
-    deleted is left out."""
-    indexed = indexed_by_id(badge_ids)
-    return {
-        item["id"]: item for item in badge_store.current(indexed.values()) if item["id"] in indexed
-    }
+    """Badges by id as they are now: in a GET request, those found with that id where the
+    directory last saw them (one consistent BatchGetItem); for the others GSI1 finds their keys
+    (in parallel), one consistent BatchGetItem confirms they still exist and reads their current
+    version; a badge being deleted is left out."""
+    wanted = sorted(set(badge_ids))
+    known = badge_store.by_ids(wanted)
+    indexed = _indexed([badge_id for badge_id in wanted if badge_id not in known])
+    if not indexed:
+        return known
+    current = badge_store.current(indexed.values())
+    return {**known, **{item["id"]: item for item in current if item["id"] in indexed}}

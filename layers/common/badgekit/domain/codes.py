@@ -262,6 +262,15 @@ def lookup(place: Place, code: str) -> tuple[CodeRecord, BadgeRecord]:
 
 
 def _code_and_badge(match: code_store.Match) -> tuple[CodeRecord | None, BadgeRecord | None]:
+    # In a GET request: the code and its badge (where the directory last saw it, with its
+    # issuer and program) in one BatchGetItem; the badge counts only if it has that id.
+    if badge_store.keys_by_id([match.badge_id]):
+        badge = badge_store.by_ids([match.badge_id], also=[match.key]).get(match.badge_id)
+        if badge is not None:
+            return code_store.at(match.key), badge
+        if code_store.read_ahead(match.key):  # the guess was wrong: the badge by id (GSI1)
+            return code_store.at(match.key), badge_store.indexed(match.badge_id)
+
     def read(which: str) -> tuple[CodeRecord | None, BadgeRecord | None]:
         if which == "code":
             return code_store.at(match.key), None

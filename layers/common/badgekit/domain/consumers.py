@@ -23,7 +23,7 @@ FIELDS = (
 
 def signing_secret(api_key: str) -> tuple[str, int] | None:
     """A consumer key's secret and system, for the auth check (auth.md §4), or None."""
-    if not _possible_key(api_key):
+    if not possible_key(api_key):
         return None  # could never have been created: no lookup (and no oversized key sent)
     consumer = consumer_store.get(api_key)
     if consumer is None:
@@ -31,7 +31,7 @@ def signing_secret(api_key: str) -> tuple[str, int] | None:
     return consumer["apiSecret"], consumer["systemId"]
 
 
-def _possible_key(api_key: str) -> bool:
+def possible_key(api_key: str) -> bool:
     """A `key` claim that a consumer could have: 1-255 characters of valid Unicode."""
     if not 0 < len(api_key) <= API_KEY_MAX_LENGTH:
         return False

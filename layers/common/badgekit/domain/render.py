@@ -49,8 +49,9 @@ Document = dict[str, Any]
 class Renderer:
     """The documents of one request that nest badges: each badge is rendered once (with
     `milestones: []`), and the issuers / programs nested in badges are the URL's own
-    containers or, deeper ones (a program badge listed at system level), come from one strongly
-    consistent Query of the system's containers, made at most once.
+    containers or, deeper ones (a program badge listed at system level), those the request read
+    ahead (`store.prefetch`, checked by id) or else one strongly consistent Query of the
+    system's containers.
 
     `badges` holds badges by id for documents that name badges by id (milestones); the caller
     looks them up (`milestones.need`)."""
@@ -83,7 +84,11 @@ class Renderer:
             return None
         key = (kind, entity_id)
         if self._owners is None or key not in self._owners:
-            for item in container_store.owned_by(self.place.system["id"]):
+            # Read ahead by this request (where the directory last saw it, same id), else the
+            # Query of the system's containers.
+            system_id = self.place.system["id"]
+            known = container_store.owner_by_id(system_id, kind, entity_id)
+            for item in [known] if known else container_store.owned_by(system_id):
                 self._known(item)
         assert self._owners is not None
         return self._owners.get(key)

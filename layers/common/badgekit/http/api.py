@@ -29,7 +29,7 @@ from badgekit.errors import (
 from badgekit.http import auth, resolve
 from badgekit.http.context import ApiRequest, current, enter, leave
 from badgekit.http.request import normalise_path, parse_body, raw_body
-from badgekit.store import replay
+from badgekit.store import prefetch, replay
 
 logger = Logger()
 tracer = Tracer()
@@ -109,6 +109,8 @@ def _credentials(key: str) -> auth.Credentials | None:
     """Resolve the `key` claim: the master secret, or a consumer's secret and system."""
     if key == "master":
         return auth.Credentials(config.master_secret(), None)
+    if consumers.possible_key(key):  # the consumer and the path's items: one round trip
+        resolve.prefetch_path(current(), consumer_key=key)
     found = consumers.signing_secret(key)
     return auth.Credentials(*found) if found else None
 
@@ -188,6 +190,8 @@ def build_handler(
             raw, body_error = b"", error
         request = ApiRequest(method, path, query, headers, raw)
         token = enter(request)
+        # A GET keeps its reads for the request (`store.prefetch`): it writes nothing it reads.
+        reads = prefetch.begin() if method == "GET" else None
         try:
             allowed = table.allowed(path)
             if not allowed:
@@ -204,6 +208,8 @@ def build_handler(
             result: dict[str, Any] = app.resolve({**event, "path": path}, context)
             return _secured(result)
         finally:
+            if reads is not None:
+                prefetch.end(reads)
             leave(token)
 
     return cast(Callable[[dict[str, Any], Any], dict[str, Any]], handler)

@@ -3,19 +3,167 @@
 Each slug resolves inside the previous one: system, then issuer, then program; the first that
 does not resolve is the 404. The system is loaded at most once per request (auth may have
 needed it first, for a consumer key's system check).
+
+A GET request first reads its whole path in one round trip (`prefetch`): the consumer of the
+token's key (when auth needs it), the system by slug, the issuer, program, badge child (code,
+instance, application, review) and the badge's own issuer and program at the keys the directory
+guesses from their slugs (`store/directory.py`), plus the Query the route makes next (a system's
+containers, a code or an email in the container, milestones), all at once. The resolution below
+then reads as before, and finds each item it asks for already read when the guess was right
+(`store/prefetch.py`: an item is only ever found under the key built from the ids really read,
+so a wrong guess costs the ordinary reads, never a wrong answer).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from badgekit.domain import badges, containers
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
 from badgekit.http.context import ApiRequest, param
-from badgekit.store import keys
+from badgekit.store import badges as badge_store
+from badgekit.store import codes as code_store
+from badgekit.store import containers as container_store
+from badgekit.store import directory, keys, prefetch
+from badgekit.store import instances as instance_store
+from badgekit.store import milestones as milestone_store
 from badgekit.store.badges import BadgeRecord
 from badgekit.store.containers import SystemRecord
+
+_PREFETCHED = ("prefetched",)
+_MILESTONE_ID = re.compile(r"[0-9]{1,12}")
+_WEBHOOK_ID = re.compile(r"(?=[0-9]{1,15}$)0*[1-9][0-9]*")  # as domain.webhooks.parse_id
+
+
+@dataclass
+class Plan:
+    """What a GET request reads ahead: item keys (one BatchGetItem) and Queries."""
+
+    keys: list[keys.Key] = field(default_factory=list)
+    queries: dict[prefetch.QueryName, prefetch.Runner] = field(default_factory=dict)
+
+    def query(self, planned: prefetch.Planned) -> None:
+        name, run = planned
+        self.queries[name] = run
+
+
+def prefetch_path(request: ApiRequest, consumer_key: str | None = None) -> None:
+    """Read ahead, in one round trip, what this GET request's path names (and the consumer of
+    `consumer_key`); once per request, nothing for other methods. Nothing read here is used
+    before authentication has passed: the consumer is auth's own lookup, the system the one of
+    its system check, and the rest is read through the resolution after it."""
+    if _PREFETCHED in request.memo or not prefetch.active():
+        return
+    request.memo[_PREFETCHED] = True
+    plan = plan_of(request.path)
+    if consumer_key is not None:
+        plan.keys.insert(0, keys.consumer(consumer_key))
+    if plan.keys or plan.queries:
+        prefetch.read(plan.keys, plan.queries)
+
+
+def plan_of(path: str) -> Plan:
+    """The reads a path's GET makes, as far as the directory can guess their keys."""
+    parts = [unquote(part) for part in path.strip("/").split("/")]
+    plan = Plan()
+    public = parts[:1] == ["public"]
+    if public:
+        parts = parts[1:]
+        if len(parts) == 2 and parts[0] == "assertions" and parts[1]:
+            _plan_assertion(plan, parts[1])
+            return plan
+    if len(parts) < 2 or parts[0] != "systems" or not parts[1]:
+        return plan
+    plan.keys.append(keys.system(parts[1]))
+    system_id = directory.system_id(parts[1])
+    rest = parts[2:]
+    issuer_id = program_id = None
+    level = "system"
+    if len(rest) >= 2 and rest[0] == "issuers":
+        level, issuer_slug, rest = "issuer", rest[1], rest[2:]
+        if system_id is not None:
+            plan.keys.append(keys.issuer(system_id, issuer_slug))
+            issuer_id = directory.issuer_id(system_id, issuer_slug)
+        if len(rest) >= 2 and rest[0] == "programs":
+            level, program_slug, rest = "program", rest[1], rest[2:]
+            if system_id is not None and issuer_id is not None:
+                plan.keys.append(keys.program(system_id, issuer_id, program_slug))
+                program_id = directory.program_id(issuer_id, program_slug)
+    if len(rest) >= 2 and rest[0] == "badges":  # its keys need no container id
+        _plan_badge(plan, rest[1], rest[2:], public)
+        return plan
+    if system_id is None:
+        return plan
+    ids = {"system": system_id, "issuer": issuer_id, "program": program_id}
+    if not rest:
+        if not public:
+            _plan_container(plan, level, system_id, issuer_id)
+        return plan
+    if ids[level] is None:
+        return plan  # the container's id is needed for the rest
+    scope = keys.scope_prefix(system_id, issuer_id, program_id)
+    if len(rest) == 2 and rest[0] == "codes":
+        plan.query(code_store.matches_query(rest[1], scope))
+    elif len(rest) == 2 and rest[0] == "instances":
+        plan.query(instance_store.earner_query(rest[1], scope))
+    elif rest == ["milestones"]:  # (milestones are routes of systems only)
+        plan.query(milestone_store.system_query(system_id))
+    elif len(rest) == 2 and rest[0] == "milestones" and _MILESTONE_ID.fullmatch(rest[1]):
+        plan.keys.append(keys.milestone(system_id, int(rest[1])))
+    elif len(rest) == 3 and rest[0] == "webhooks" and _WEBHOOK_ID.fullmatch(rest[1]):
+        plan.keys.append(keys.webhook(system_id, int(rest[1])))  # (a webhook's deliveries)
+    return plan
+
+
+def _plan_container(plan: Plan, level: str, system_id: int, issuer_id: int | None) -> None:
+    """GET of a system embeds its issuers and programs, of an issuer its programs."""
+    if level == "system":
+        plan.query(container_store.owned_query(system_id))
+    elif level == "issuer" and issuer_id is not None:
+        plan.query(container_store.programs_query(system_id, issuer_id))
+
+
+def _plan_badge(plan: Plan, slug: str, rest: list[str], public: bool) -> None:
+    """A badge by slug, its issuer and program, and the child the rest of the path names."""
+    plan.keys.append(keys.badge(slug))
+    badge_id = directory.badge_id(slug)
+    if badge_id is None:
+        return
+    plan.keys.extend(directory.badge_keys(badge_id)[1:])  # its issuer and program
+    if not rest and not public:
+        plan.query(milestone_store.primary_query(badge_id))  # the badge's milestones (M3)
+    if len(rest) < 2:
+        return
+    kind, child = rest[0], rest[1]
+    if kind == "codes":
+        plan.keys.append(keys.claim_code(badge_id, child))
+    elif kind == "instances":
+        plan.keys.append(keys.instance(badge_id, child))
+    elif kind == "applications":
+        plan.keys.append(keys.application(badge_id, child))
+        application_id = directory.application_id(badge_id, child)
+        if application_id is not None and len(rest) >= 4 and rest[2] == "reviews":
+            plan.keys.append(keys.review(badge_id, application_id, rest[3]))
+
+
+def _plan_assertion(plan: Plan, slug: str) -> None:
+    """A hosted assertion, and its badge (with its issuer and program) and system."""
+    plan.keys.append(keys.assertion(slug))
+    seen = directory.assertion(slug)
+    if seen is None:
+        return
+    badge_id, system_id = seen
+    plan.keys.extend(badge_store.keys_by_id([badge_id]))
+    system_key = directory.key_of("system", system_id)
+    if system_key is not None:
+        plan.keys.append(system_key)
+
+
+# --- resolution ----------------------------------------------------------------------------------
 
 
 def _memo_key(slug: str) -> tuple[str, str]:
@@ -25,6 +173,7 @@ def _memo_key(slug: str) -> tuple[str, str]:
 def find_system(request: ApiRequest, slug: str) -> SystemRecord | None:
     memo_key = _memo_key(slug)
     if memo_key not in request.memo:
+        prefetch_path(request)
         request.memo[memo_key] = containers.find_system(slug)
     found: SystemRecord | None = request.memo[memo_key]
     return found
@@ -62,6 +211,7 @@ def badge(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, BadgeR
     """The URL's container and its badge (`badgeSlug`); the system (unless this request has
     already read it) and the badge come in one BatchGetItem. Other path parameters (a code,
     an email, ...) are the caller's."""
+    prefetch_path(request)
     slug = param(params["badgeSlug"])
     prefix = {name: value for name, value in params.items() if name in CONTAINER_PARAMS}
     system_slug = param(prefix["systemSlug"])

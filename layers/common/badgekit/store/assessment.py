@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 from badgekit.jsonutil import dumps
-from badgekit.store import db, keys
+from badgekit.store import db, keys, prefetch
 from badgekit.store.badges import BadgeRecord
 from badgekit.store.records import optional, record
 
@@ -202,7 +202,7 @@ def _application_check(application: ApplicationRecord) -> dict[str, Any]:
 
 def get_application(badge_id: int, slug: str) -> ApplicationRecord | None:
     """The badge's application by slug (case-insensitive): one GetItem."""
-    return optional(db.get(keys.application(badge_id, slug)), ApplicationRecord)
+    return optional(prefetch.get(keys.application(badge_id, slug)), ApplicationRecord)
 
 
 def reload_application(current: ApplicationRecord) -> ApplicationRecord | None:
@@ -548,7 +548,7 @@ def review_size(review: ReviewRecord) -> int:
 
 def get_review(badge_id: int, application_id: int, slug: str) -> ReviewRecord | None:
     """The application's review by slug (case-insensitive): one GetItem."""
-    return optional(db.get(keys.review(badge_id, application_id, slug)), ReviewRecord)
+    return optional(prefetch.get(keys.review(badge_id, application_id, slug)), ReviewRecord)
 
 
 def reload_review(current: ReviewRecord) -> ReviewRecord | None:

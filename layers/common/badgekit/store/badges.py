@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict, cast
 
 from badgekit.store import containers as container_store
-from badgekit.store import db, keys
+from badgekit.store import db, directory, keys, prefetch
 from badgekit.store.containers import SystemRecord
 from badgekit.store.records import optional, record
 
@@ -87,12 +87,12 @@ def with_system(
     badge_slug: str, system_slug: str | None
 ) -> tuple[SystemRecord | None, BadgeRecord | None]:
     """A badge by its (global) slug and, when `system_slug` is given, that system too: one
-    strongly consistent BatchGetItem."""
+    strongly consistent BatchGetItem (of those this request has not read ahead)."""
     badge_key = keys.badge(badge_slug)
     wanted = [badge_key]
     if system_slug is not None:
         wanted.insert(0, container_store.system_key(system_slug))
-    found = {(item["PK"], item["SK"]): item for item in db.batch_get(wanted)}
+    found = {(item["PK"], item["SK"]): item for item in prefetch.batch_get(wanted)}
     badge = found.get((badge_key["PK"], badge_key["SK"]))
     system = None
     if system_slug is not None:
@@ -105,19 +105,25 @@ def page_of(
 ) -> tuple[list[BadgeRecord], int]:
     """The badges of one list (or of several merged), one page or all, and the total."""
     items, total = db.list_members(scopes, page)
+    directory.learn_all(items)
     return [_badge(item) for item in items], total
 
 
 def with_system_by_id(
     badge_id: int, system_id: int
 ) -> tuple[BadgeRecord | None, SystemRecord | None]:
-    """A badge and a system by id: both GSI1 lookups in parallel, then one consistent
-    BatchGetItem confirms both still exist (and reads their current version)."""
+    """A badge and a system by id: as this request read them ahead (where the directory last
+    saw them, same ids), else both GSI1 lookups in parallel, then one consistent BatchGetItem
+    confirms both still exist (and reads their current version)."""
+    known_badge = read_by_id(badge_id)
+    known_system = container_store.read_by_id("system", system_id)
+    if known_badge is not None and known_system is not None:
+        return known_badge, record(known_system, SystemRecord)
     hits = db.fan_out(
         lambda pair: db.by_id(pair[0], pair[1]), [("badge", badge_id), ("system", system_id)]
     )
     wanted = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
-    found = db.batch_get(wanted) if wanted else []
+    found = prefetch.batch_get(wanted) if wanted else []
     badge = next(
         (i for i in found if i.get("entity") == "badge" and int(i["id"]) == badge_id), None
     )
@@ -151,19 +157,50 @@ def refs_of(scope: keys.ListScope) -> list[BadgeRef]:
 def at(badge_keys: Sequence[keys.Key]) -> list[BadgeRecord]:
     """The badges at `badge_keys` (from `BadgeRef`s): one consistent BatchGetItem, in request
     order, a badge since deleted left out."""
-    return [_badge(item) for item in db.batch_get(badge_keys)]
+    items = db.batch_get(badge_keys)
+    directory.learn_all(items)
+    return [_badge(item) for item in items]
 
 
 def indexed(badge_id: int) -> BadgeRecord | None:
     """A badge by id as GSI1 has it (eventually consistent)."""
-    return optional(db.by_id("badge", badge_id), BadgeRecord)
+    item = db.by_id("badge", badge_id)
+    directory.learn(item)
+    return optional(item, BadgeRecord)
 
 
 def current(found: Iterable[BadgeRecord]) -> list[BadgeRecord]:
-    """`found` (badges read through GSI1) as they are now: one consistent BatchGetItem; a
-    badge since deleted is left out."""
-    items = db.batch_get([key_of(badge) for badge in found])
+    """`found` (badges read through GSI1) as they are now: one consistent BatchGetItem (of
+    those this request has not read yet); a badge since deleted is left out."""
+    items = prefetch.batch_get([key_of(badge) for badge in found])
     return [_badge(item) for item in items if item.get("entity") == "badge"]
+
+
+def read_by_id(badge_id: int) -> BadgeRecord | None:
+    """The badge `badge_id` if this request has read it ahead where the directory last saw it
+    and it is still that badge (same id); else None, and the caller reads it by id its own
+    way (GSI1)."""
+    key = directory.key_of("badge", badge_id)
+    item = prefetch.known_item(key) if key is not None else None
+    if item is None or item.get("entity") != "badge" or int(item["id"]) != badge_id:
+        return None
+    return _badge(item)
+
+
+def keys_by_id(badge_ids: Iterable[int]) -> list[keys.Key]:
+    """The keys the directory guesses for badges by id, with their issuers' and programs' (what
+    rendering them reads): for reading them ahead in one BatchGetItem."""
+    return [key for badge_id in sorted(set(badge_ids)) for key in directory.badge_keys(badge_id)]
+
+
+def by_ids(badge_ids: Iterable[int], also: Sequence[keys.Key] = ()) -> dict[int, BadgeRecord]:
+    """Badges by id through the directory, in one consistent BatchGetItem with their issuers
+    and programs and the items at `also` (a GET request only): those found at their guessed key
+    with the same id. The caller reads the others by id (GSI1)."""
+    wanted = sorted(set(badge_ids))
+    prefetch.read([*also, *keys_by_id(wanted)])
+    found = {badge_id: read_by_id(badge_id) for badge_id in wanted}
+    return {badge_id: badge for badge_id, badge in found.items() if badge is not None}
 
 
 def reload(current: BadgeRecord, gone: Exception, failure: Exception) -> BadgeRecord:

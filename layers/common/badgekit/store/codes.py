@@ -15,7 +15,7 @@ from typing import Any, NotRequired, TypedDict
 
 from botocore.exceptions import ClientError
 
-from badgekit.store import db, keys
+from badgekit.store import db, keys, prefetch
 from badgekit.store.badges import BadgeRecord
 from badgekit.store.records import optional, record
 
@@ -58,12 +58,17 @@ def _item(code: CodeRecord) -> dict[str, Any]:
 
 def get(badge_id: int, code: str) -> CodeRecord | None:
     """The badge's code (case-insensitive), strongly consistent."""
-    return optional(db.get(key(badge_id, code)), CodeRecord)
+    return optional(prefetch.get(key(badge_id, code)), CodeRecord)
 
 
 def at(code_key: keys.Key) -> CodeRecord | None:
     """The code at a key found through the index (a `Match`), strongly consistent."""
-    return optional(db.get(code_key), CodeRecord)
+    return optional(prefetch.get(code_key), CodeRecord)
+
+
+def read_ahead(code_key: keys.Key) -> bool:
+    """Whether this request has already read the code at `code_key` (`at` costs no call)."""
+    return prefetch.known(code_key)[0]
 
 
 def list_for_badge(badge_id: int, page: db.Page | None) -> tuple[list[CodeRecord], int]:
@@ -136,6 +141,12 @@ class Match:
     key: keys.Key
 
 
+def matches_query(code: str, scope_prefix: str) -> prefetch.Planned:
+    """(name, run) of the GSI2 Query of `matches`, for a request to make it ahead."""
+    lookup = keys.code_lookup(code)
+    return ("code", lookup, scope_prefix), lambda: db.reverse_lookup(lookup, scope_prefix)
+
+
 def matches(code: str, scope_prefix: str) -> list[Match]:
     """Codes equal to `code` (ci) on badges within a container (`scope_prefix`), lowest id
     first. GSI2 sorts by container then id, so every match in scope is read and sorted by id."""
@@ -145,7 +156,7 @@ def matches(code: str, scope_prefix: str) -> list[Match]:
             int(str(row["PK"]).rsplit("#", 1)[1]),  # BADGEID#<id>
             {"PK": row["PK"], "SK": row["SK"]},
         )
-        for row in db.reverse_lookup(keys.code_lookup(code), scope_prefix)
+        for row in prefetch.query(*matches_query(code, scope_prefix))
     ]
     return sorted(found, key=lambda match: match.id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-from badgekit.store import db, keys
+from badgekit.store import db, keys, prefetch
 from badgekit.store.records import optional, record
 
 
@@ -19,7 +19,7 @@ class ConsumerRecord(TypedDict):
 
 
 def get(api_key: str) -> ConsumerRecord | None:
-    return optional(db.get(keys.consumer(api_key)), ConsumerRecord)
+    return optional(prefetch.get(keys.consumer(api_key)), ConsumerRecord)
 
 
 def page_of(system_id: int, page: db.Page | None) -> tuple[list[ConsumerRecord], int]:

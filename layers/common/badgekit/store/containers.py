@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from badgekit.store import consumers as consumer_store
-from badgekit.store import db, keys
+from badgekit.store import db, directory, keys, prefetch
 from badgekit.store.records import optional, record
 
 
@@ -87,37 +87,74 @@ def system_key(slug: str) -> keys.Key:
 
 
 def get_system(slug: str) -> SystemRecord | None:
-    return optional(db.get(keys.system(slug)), SystemRecord)
+    return optional(prefetch.get(keys.system(slug)), SystemRecord)
 
 
 def get_issuer(system_id: int, slug: str) -> IssuerRecord | None:
-    return optional(db.get(keys.issuer(system_id, slug)), IssuerRecord)
+    return optional(prefetch.get(keys.issuer(system_id, slug)), IssuerRecord)
 
 
 def get_program(system_id: int, issuer_id: int, slug: str) -> ProgramRecord | None:
-    return optional(db.get(keys.program(system_id, issuer_id, slug)), ProgramRecord)
+    return optional(prefetch.get(keys.program(system_id, issuer_id, slug)), ProgramRecord)
 
 
 def system_by_id(system_id: int) -> SystemRecord | None:
-    """Systems are keyed by slug: GSI1 finds one by id, a consistent read confirms it."""
+    """Systems are keyed by slug: GSI1 finds one by id, a consistent read confirms it (unless
+    this request has already read it where the directory last saw it)."""
+    known = read_by_id("system", system_id)
+    if known is not None:
+        return record(known, SystemRecord)
     found = db.by_id("system", system_id)
     if found is None:
         return None
-    system = db.get(keys.system(str(found["slug"])))
+    system = prefetch.get(keys.system(str(found["slug"])))
     if system is None or system["id"] != found["id"]:
         return None
     return record(system, SystemRecord)
 
 
+def read_by_id(entity: str, entity_id: int, system_id: int | None = None) -> db.Item | None:
+    """The system, issuer or program `entity_id` if this request has read it ahead where the
+    directory last saw it (and it is that one: same id, of `system_id` when given); else None,
+    and the caller reads it its own way."""
+    key = directory.key_of(entity, entity_id)
+    item = prefetch.known_item(key) if key is not None else None
+    if item is None or item.get("entity") != entity or int(item["id"]) != entity_id:
+        return None
+    if system_id is not None and entity != "system" and int(item["systemId"]) != system_id:
+        return None
+    return item
+
+
+def owner_by_id(system_id: int, entity: str, entity_id: int) -> OwnedRecord | None:
+    """An issuer or program of `system_id` by id, if this request has read it ahead."""
+    item = read_by_id(entity, entity_id, system_id)
+    return None if item is None else _owned(item)
+
+
+def owned_query(system_id: int) -> prefetch.Planned:
+    """(name, run) of the Query of every issuer and program of a system (`owned_by`)."""
+    partition = keys.system_partition(system_id)
+    return ("containers", system_id), lambda: db.query_prefix(partition, keys.CONTAINER_PREFIX)
+
+
 def owned_by(system_id: int) -> list[OwnedRecord]:
     """Every issuer and program of a system: one strongly consistent Query."""
-    items = db.query_prefix(keys.system_partition(system_id), keys.CONTAINER_PREFIX)
+    items = prefetch.query(*owned_query(system_id))
+    directory.learn_all(items)
     return [_owned(item) for item in items]
 
 
-def programs_of(system_id: int, issuer_id: int) -> list[ProgramRecord]:
+def programs_query(system_id: int, issuer_id: int) -> prefetch.Planned:
+    """(name, run) of the Query of an issuer's programs (`programs_of`)."""
     partition = keys.system_partition(system_id)
-    items = db.query_prefix(partition, keys.programs_prefix(issuer_id))
+    prefix = keys.programs_prefix(issuer_id)
+    return ("programs", system_id, issuer_id), lambda: db.query_prefix(partition, prefix)
+
+
+def programs_of(system_id: int, issuer_id: int) -> list[ProgramRecord]:
+    items = prefetch.query(*programs_query(system_id, issuer_id))
+    directory.learn_all(items)
     return [record(item, ProgramRecord) for item in items]
 
 

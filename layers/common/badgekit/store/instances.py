@@ -17,7 +17,7 @@ from typing import Any, NotRequired, TypedDict
 from boto3.dynamodb.conditions import Key as KeyCondition
 
 from badgekit.store import badges as badge_store
-from badgekit.store import db, keys
+from badgekit.store import db, keys, prefetch
 from badgekit.store.badges import BadgeRecord
 from badgekit.store.codes import CodeRecord
 from badgekit.store.codes import key as code_key
@@ -73,12 +73,12 @@ def _key_of(instance: InstanceRecord) -> keys.Key:
 
 
 def get(badge_id: int, email: str) -> InstanceRecord | None:
-    return optional(db.get(key(badge_id, email)), InstanceRecord)
+    return optional(prefetch.get(key(badge_id, email)), InstanceRecord)
 
 
 def assertion(slug: str) -> AssertionRecord | None:
     """A hosted assertion (or its tombstone) by slug, strongly consistent."""
-    return optional(db.get(keys.assertion(slug)), AssertionRecord)
+    return optional(prefetch.get(keys.assertion(slug)), AssertionRecord)
 
 
 def list_for_badge(badge_id: int, page: db.Page | None) -> tuple[list[InstanceRecord], int]:
@@ -87,18 +87,28 @@ def list_for_badge(badge_id: int, page: db.Page | None) -> tuple[list[InstanceRe
     return [record(member, InstanceRecord) for member in members], total
 
 
+def earner_query(email: str, scope_prefix: str) -> prefetch.Planned:
+    """(name, run) of the GSI2 Query of `list_for_earner`, for a request to make it ahead."""
+    lookup = keys.earner_lookup(email)
+    return ("earner", lookup, scope_prefix), lambda: db.reverse_lookup(lookup, scope_prefix)
+
+
 def list_for_earner(
     email: str, scope_prefix: str, page: db.Page | None
 ) -> tuple[list[InstanceRecord], int]:
     """C8: instances held by `email` whose badge lies in a container (`scope_prefix`), ascending
     id. GSI2 (keys only) gives the keys of the whole filtered list, so `total` is exact; one
-    consistent BatchGetItem reads the page."""
-    entries = list(db.reverse_lookup(keys.earner_lookup(email), scope_prefix))
+    consistent BatchGetItem reads the page (in a GET request, with the page's badges and their
+    issuers and programs where the directory guesses their keys)."""
+    entries = list(prefetch.query(*earner_query(email, scope_prefix)))
     entries.sort(key=lambda entry: str(entry["GSI2SK"]).rsplit("#", 1)[1])
     total = len(entries)
     if page is not None:
         entries = entries[page.start : page.start + page.count]
-    found = db.batch_get([{"PK": e["PK"], "SK": e["SK"]} for e in entries])
+    wanted = [{"PK": e["PK"], "SK": e["SK"]} for e in entries]
+    badge_ids = [int(str(e["PK"]).rsplit("#", 1)[1]) for e in entries]  # BADGEID#<id>
+    prefetch.read([*wanted, *badge_store.keys_by_id(badge_ids)])
+    found = prefetch.batch_get(wanted)
     if page is None:
         total = len(found)
     return [record(item, InstanceRecord) for item in found], total

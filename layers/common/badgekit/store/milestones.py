@@ -14,7 +14,8 @@ from typing import Any, NotRequired, TypedDict
 
 from boto3.dynamodb.conditions import Key as KeyCondition
 
-from badgekit.store import db, keys
+from badgekit.store import badges as badge_store
+from badgekit.store import db, directory, keys, prefetch
 from badgekit.store.records import optional, record
 
 ENTITY = "milestone"
@@ -54,24 +55,45 @@ def _key_of(milestone: MilestoneRecord) -> keys.Key:
 
 def get(system_id: int, milestone_id: int) -> MilestoneRecord | None:
     """M2: one consistent GetItem (a milestone of another system simply is not there)."""
-    return optional(db.get(key(system_id, milestone_id)), MilestoneRecord)
+    return optional(prefetch.get(key(system_id, milestone_id)), MilestoneRecord)
+
+
+def system_query(system_id: int) -> prefetch.Planned:
+    """(name, run) of the Query of `of_system`, for a request to make it ahead."""
+    partition = keys.system_partition(system_id)
+    return ("milestones", system_id), lambda: db.query_prefix(partition, keys.MILESTONE_PREFIX)
 
 
 def of_system(system_id: int) -> Iterator[MilestoneRecord]:
     """M1: every milestone of a system, ascending id (consistent Query, page by page)."""
-    for item in db.query_prefix(keys.system_partition(system_id), keys.MILESTONE_PREFIX):
+    for item in prefetch.query(*system_query(system_id)):
         yield record(item, MilestoneRecord)
+
+
+def primary_query(badge_id: int) -> prefetch.Planned:
+    """(name, run) of the GSI2 Query of `of_primary`, for a request to make it ahead."""
+
+    def run() -> list[db.Item]:
+        response = db.table().query(
+            IndexName="GSI2",
+            KeyConditionExpression=KeyCondition("GSI2PK").eq(keys.primary_lookup(badge_id)),
+        )
+        items: list[db.Item] = response["Items"]
+        return items
+
+    return ("primary", badge_id), run
 
 
 def of_primary(badge_id: int) -> list[MilestoneRecord]:
     """M3: milestones (any system) whose GSI2 entry names `badge_id` as primary. GSI2 (keys
-    only) finds them; when there are any, one consistent BatchGetItem reads them. A badge
-    without milestones costs one Query."""
-    response = db.table().query(
-        IndexName="GSI2",
-        KeyConditionExpression=KeyCondition("GSI2PK").eq(keys.primary_lookup(badge_id)),
-    )
-    found = db.batch_get([{"PK": row["PK"], "SK": row["SK"]} for row in response["Items"]])
+    only) finds them; when there are any, one consistent BatchGetItem reads them (in a GET
+    request, with the badges the directory remembers them naming). A badge without milestones
+    costs one Query."""
+    rows = prefetch.query(*primary_query(badge_id))
+    wanted = [{"PK": row["PK"], "SK": row["SK"]} for row in rows]
+    guessed = [b for row in rows for b in directory.milestone_badges(row["PK"], row["SK"])]
+    prefetch.read([*wanted, *badge_store.keys_by_id(guessed)])
+    found = prefetch.batch_get(wanted)
     return [record(item, MilestoneRecord) for item in found]
 
 

@@ -16,7 +16,7 @@ from boto3.dynamodb.conditions import Attr
 from boto3.dynamodb.conditions import Key as KeyCondition
 
 from badgekit import timestamps
-from badgekit.store import db, keys, outbox
+from badgekit.store import db, keys, outbox, prefetch
 from badgekit.store.records import optional, record
 
 ENTITY = "webhook"
@@ -69,7 +69,7 @@ def enabled(system_id: int) -> list[WebhookRecord]:
 
 
 def get(system_id: int, webhook_id: int) -> WebhookRecord | None:
-    return optional(db.get(keys.webhook(system_id, webhook_id)), WebhookRecord)
+    return optional(prefetch.get(keys.webhook(system_id, webhook_id)), WebhookRecord)
 
 
 def insert(

@@ -1,0 +1,259 @@
+"""The directory of slugs and ids (`store/directory.py`) and the read-ahead of GET requests
+(`store/prefetch.py`, `http/resolve.prefetch_path`): a warm directory saves round trips, and a
+rename, a delete or a slug taken over by a new item never serves stale data."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.bodies import minimal_badge
+from tests.support.meter import metered
+from tests.unit.conftest import Api, system_body
+
+SYS = "/systems/chicago"
+ISS = f"{SYS}/issuers/library"
+PRG = f"{ISS}/programs/scratch"
+EMAIL = "learner@example.org"
+
+
+def not_found(model: str, value: str, field: str = "slug") -> dict[str, str]:
+    return {
+        "code": "ResourceNotFound",
+        "message": f"Could not find {model} field: `{field}`, value: `{value}`",
+    }
+
+
+def container(slug: str) -> dict[str, str]:
+    return {"slug": slug, "name": slug.title(), "url": "http://example.org"}
+
+
+@pytest.fixture
+def tree(api: Api) -> Api:
+    assert api.post("/systems", system_body("chicago")).status == 201
+    assert api.post(f"{SYS}/issuers", container("library")).status == 201
+    assert api.post(f"{ISS}/programs", container("scratch")).status == 201
+    assert api.post(f"{PRG}/badges", minimal_badge("p-badge")).status == 201
+    assert api.post(f"{SYS}/badges", minimal_badge("s-badge")).status == 201
+    return api
+
+
+def warm(api: Api, path: str) -> dict[str, Any]:
+    """GET `path` twice (the first fills the directory); the second reply's body."""
+    assert api.get(path).status == 200
+    reply = api.get(path)
+    assert reply.status == 200, reply.json
+    body: dict[str, Any] = reply.json
+    return body
+
+
+class Trips:
+    """DynamoDB calls of a block as the benchmark counts them: a call on the request thread
+    is one round trip, a run of calls on the fan-out pool's threads ceil(n / 8)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        self._lock = threading.Lock()
+
+    def record(self, model: Any, **_: Any) -> None:
+        pooled = threading.current_thread().name.startswith("dynamodb")
+        with self._lock:
+            self.calls.append((model.name, pooled))
+
+    def during(self, action: Any) -> tuple[list[str], int]:
+        self.calls = []
+        action()
+        trips, run = 0, 0
+        for _, pooled in self.calls:
+            if pooled:
+                run += 1
+                continue
+            trips += math.ceil(run / 8) + 1
+            run = 0
+        trips += math.ceil(run / 8)
+        return sorted(name for name, _ in self.calls), trips
+
+
+@pytest.fixture
+def trips(tree: Api) -> Iterator[Trips]:
+    counter = Trips()
+    with metered():
+        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", counter.record)
+        yield counter
+
+
+# --- renames, deletes and re-creates with a warm directory --------------------------------------
+
+
+def test_renamed_system_is_not_found_at_its_old_slug(tree):
+    warm(tree, f"{PRG}/badges/p-badge")
+    assert tree.put(SYS, {"slug": "metropolis"}).status == 200
+    for path in (SYS, ISS, PRG, f"{PRG}/badges/p-badge", f"/public{SYS}"):
+        reply = tree.get(path, sign=not path.startswith("/public"))
+        assert reply.status == 404, path
+        assert reply.json == not_found("system", "chicago")
+    body = tree.get("/systems/metropolis/issuers/library/programs/scratch/badges/p-badge").json
+    assert body["badge"]["system"]["slug"] == "metropolis"
+
+
+def test_renamed_issuer_and_program(tree):
+    warm(tree, f"{PRG}/badges/p-badge")
+    assert tree.put(ISS, {"slug": "museum"}).status == 200
+    reply = tree.get(f"{PRG}/badges/p-badge")
+    assert (reply.status, reply.json) == (404, not_found("issuer", "library"))
+    new_issuer = f"{SYS}/issuers/museum"
+    assert tree.get(f"{new_issuer}/programs/scratch").json["program"]["slug"] == "scratch"
+    # the badge's nested issuer, read by id where it was last seen: the new slug
+    assert tree.get(f"{SYS}/badges/p-badge").json["badge"]["issuer"]["slug"] == "museum"
+
+    warm(tree, f"{new_issuer}/programs/scratch/badges/p-badge")
+    assert tree.put(f"{new_issuer}/programs/scratch", {"slug": "python"}).status == 200
+    reply = tree.get(f"{new_issuer}/programs/scratch")
+    assert (reply.status, reply.json) == (404, not_found("program", "scratch"))
+    badge = tree.get(f"{SYS}/badges/p-badge").json["badge"]
+    assert (badge["issuer"]["slug"], badge["program"]["slug"]) == ("museum", "python")
+    document = tree.get(f"/public{new_issuer}/programs/python/badges/p-badge", sign=False).json
+    organisation = "/public/systems/chicago/issuers/museum/programs/python"
+    assert document["issuer"] == f"https://badges.example.org{organisation}"
+
+
+def test_renamed_badge_by_slug_and_by_id(tree):
+    reply = tree.post(f"{SYS}/badges/s-badge/instances", {"email": EMAIL})
+    assertion = reply.json["instance"]["assertionUrl"].split("/public/")[1]
+    milestone = {"primaryBadgeId": 2, "numberRequired": 1, "supportBadges": [1]}
+    assert tree.post(f"{SYS}/milestones", milestone).status == 201
+    warm(tree, f"{SYS}/badges/s-badge")
+    warm(tree, f"{SYS}/milestones/1")
+    first = tree.get(f"/public/{assertion}", sign=False).json
+    assert first["badge"].endswith("/public/systems/chicago/badges/s-badge")
+
+    assert tree.put(f"{SYS}/badges/s-badge", {"slug": "renamed"}).status == 200
+    reply = tree.get(f"{SYS}/badges/s-badge")
+    assert (reply.status, reply.json) == (404, not_found("badge", "s-badge"))
+    assert tree.get(f"{SYS}/badges/renamed").json["badge"]["id"] == 2
+    # by id: the directory still says `s-badge`, whose key is now empty
+    assert tree.get(f"{SYS}/milestones/1").json["milestone"]["primaryBadge"]["slug"] == "renamed"
+    document = tree.get(f"/public/{assertion}", sign=False).json
+    assert document["badge"].endswith("/public/systems/chicago/badges/renamed")
+
+    # the old slug taken by a new badge (id 3): by-id reads of badge 2 must not take it
+    assert tree.post(f"{SYS}/badges", minimal_badge("s-badge")).status == 201
+    assert tree.get(f"{SYS}/badges/s-badge").json["badge"]["id"] == 3
+    assert tree.get(f"{SYS}/milestones/1").json["milestone"]["primaryBadge"]["slug"] == "renamed"
+    document = tree.get(f"/public/{assertion}", sign=False).json
+    assert document["badge"].endswith("/public/systems/chicago/badges/renamed")
+    listed = tree.get(f"{SYS}/instances/{EMAIL}").json["instances"]
+    assert [item["badge"]["slug"] for item in listed] == ["renamed"]
+
+
+def test_deleted_and_recreated_containers_and_badge_are_the_new_ones(tree):
+    warm(tree, f"{PRG}/badges/p-badge/codes")
+    warm(tree, f"{ISS}")
+    assert tree.delete(SYS).status == 200
+    reply = tree.get(ISS)
+    assert (reply.status, reply.json) == (404, not_found("system", "chicago"))
+    assert tree.post("/systems", system_body("chicago")).status == 201
+    reply = tree.get(ISS)
+    assert (reply.status, reply.json) == (404, not_found("issuer", "library"))
+    assert tree.post(f"{SYS}/issuers", container("library")).status == 201
+    assert tree.post(f"{ISS}/programs", container("scratch")).status == 201
+    system = tree.get(SYS).json["system"]
+    assert (system["id"], system["issuers"][0]["id"]) == (2, 2)
+    assert tree.get(ISS).json["issuer"]["programs"][0]["id"] == 2
+    assert tree.get(PRG).json["program"]["id"] == 2
+    reply = tree.get(f"{PRG}/badges/p-badge")
+    assert reply.status == 404  # the old badge went with its system
+    assert tree.post(f"{SYS}/badges", minimal_badge("p-badge")).status == 201
+    badge = tree.get(f"{SYS}/badges/p-badge").json["badge"]
+    assert (badge["id"], "issuer" in badge) == (3, False)
+    reply = tree.get(f"{PRG}/badges/p-badge")  # now a system-level badge: not under the program
+    assert (reply.status, reply.json) == (404, not_found("badge", "p-badge"))
+
+
+def test_deleted_and_recreated_badge_child(tree):
+    path = f"{SYS}/badges/s-badge/codes/abc"
+    assert tree.post(f"{SYS}/badges/s-badge/codes", {"code": "abc"}).status == 201
+    warm(tree, path)
+    warm(tree, f"{SYS}/codes/abc")
+    assert tree.delete(f"{SYS}/badges/s-badge").status == 200
+    assert tree.post(f"{SYS}/badges", minimal_badge("s-badge")).status == 201
+    reply = tree.get(path)
+    assert (reply.status, reply.json) == (404, not_found("claimCode", "abc", "code"))
+    reply = tree.get(f"{SYS}/codes/abc")
+    assert (reply.status, reply.json) == (
+        404,
+        {"code": "ResourceNotFound", "message": "Could not find the requested claim code abc"},
+    )
+    assert tree.post(f"{SYS}/badges/s-badge/codes", {"code": "abc"}).status == 201
+    assert tree.get(path).json["badge"]["id"] == 3
+    assert tree.get(f"{SYS}/codes/abc").json["badge"]["id"] == 3
+
+
+# --- round trips of a warm request ------------------------------------------------------------
+
+
+def test_warm_gets_read_their_path_in_one_round_trip(tree, trips):
+    consumer = tree.post(f"{SYS}/consumers", {"apiKey": "frontend"}).json["consumer"]
+    frontend = Api("frontend", consumer["apiSecret"])
+    instance = tree.post(f"{PRG}/badges/p-badge/instances", {"email": EMAIL}).json["instance"]
+    hosted = instance["assertionUrl"].split("/public/")[1]
+    assert tree.post(f"{PRG}/badges/p-badge/codes", {"code": "abc"}).status == 201
+    expected = [
+        # consumer, system, issuer, program and badge (+ the badge's milestones Query)
+        (frontend, f"{PRG}/badges/p-badge", ["BatchGetItem", "Query"], 1),
+        (tree, f"{SYS}/badges/p-badge", ["BatchGetItem", "Query"], 1),
+        (frontend, f"{SYS}", ["BatchGetItem", "Query"], 1),
+        (tree, f"{ISS}", ["BatchGetItem", "Query"], 1),
+        (frontend, f"{PRG}", ["BatchGetItem"], 1),
+        (tree, f"{PRG}/badges/p-badge/codes/abc", ["BatchGetItem"], 1),
+        (tree, f"{PRG}/badges/p-badge/instances/{EMAIL}", ["BatchGetItem"], 1),
+        (tree, f"/public/{hosted}", ["BatchGetItem"], 1),
+        (tree, f"/public{PRG}/badges/p-badge", ["BatchGetItem"], 1),
+        (tree, f"/public{PRG}", ["BatchGetItem"], 1),
+        # the container and the index, then the code (or instances) with their badges
+        (tree, f"{SYS}/codes/abc", ["BatchGetItem", "GetItem", "Query"], 2),
+        (frontend, f"{ISS}/codes/abc", ["BatchGetItem", "BatchGetItem", "Query"], 2),
+        (tree, f"{SYS}/instances/{EMAIL}", ["BatchGetItem", "GetItem", "Query"], 2),
+    ]
+    for client, path, calls, round_trips in expected:
+        public = path.startswith("/public")
+        assert client.get(path, sign=not public).status == 200  # fills the directory
+        measured = trips.during(lambda c=client, p=path, s=not public: c.get(p, sign=s))
+        assert measured == (calls, round_trips), path
+
+
+def test_cold_directory_reads_as_before(tree, trips):
+    from badgekit.store import directory
+
+    directory.clear()
+    assert trips.during(lambda: tree.get(f"{PRG}/badges/p-badge")) == (
+        ["BatchGetItem", "GetItem", "GetItem", "Query"],
+        4,  # system and badge, issuer, program, the badge's milestones: as without it
+    )
+    assert directory.size() > 0
+
+
+def test_revoked_assertion_reads_only_its_tombstone(tree, trips):
+    instance = tree.post(f"{SYS}/badges/s-badge/instances", {"email": EMAIL}).json["instance"]
+    hosted = f"/public/{instance['assertionUrl'].split('/public/')[1]}"
+    warm(tree, hosted)
+    assert trips.during(lambda: tree.get(hosted, sign=False)) == (["BatchGetItem"], 1)
+    assert tree.delete(f"{SYS}/badges/s-badge/instances/{EMAIL}").status == 200
+    reply = tree.get(hosted, sign=False)
+    assert (reply.status, reply.json) == (410, {"revoked": True})
+    assert trips.during(lambda: tree.get(hosted, sign=False)) == (["GetItem"], 1)
+
+
+def test_webhook_deliveries_read_the_system_and_the_webhook_together(tree, trips):
+    hook = {"url": "https://hooks.example.org/badges", "secret": "s3cret"}
+    assert tree.post(f"{SYS}/webhooks", hook).status == 201
+    path = f"{SYS}/webhooks/1/deliveries"
+    warm(tree, path)
+    assert trips.during(lambda: tree.get(path)) == (["BatchGetItem", "Query"], 2)
+    reply = tree.get(f"{SYS}/webhooks/2/deliveries")
+    assert (reply.status, reply.json) == (404, not_found("webhook", "2", "id"))
