@@ -11,6 +11,7 @@ from pathlib import Path
 
 import scripts.bench
 from local.inprocess import ROOT
+from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.report import Results, bulk_section, environment_lines, report
 from scripts.bench.scale import (
     measure_badge_scale,
@@ -60,7 +61,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only the bulk award at the limit: print its section, write nothing",
     )
+    parser.add_argument(
+        "--imports-only",
+        action="store_true",
+        help="only each function's cold import against the floor: print it, write nothing",
+    )
     return parser.parse_args(argv)
+
+
+def imports_verdict(results: ImportResults) -> int:
+    """Nonzero (the run fails) when a function imports in more than LIMIT x the floor."""
+    for name in results.over_limit:
+        print(f"cold import of {name} is over {LIMIT}x the floor", file=sys.stderr)
+    return 1 if results.over_limit else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.bulk_only:
         print(bulk_section(measure_bulk()))
         return 0
+    if args.imports_only:
+        imports = measure_imports()
+        print(imports_section(imports))
+        return imports_verdict(imports)
     started, load = time.perf_counter(), os.getloadavg()[0]
+    imports = measure_imports()
     containers_results = measure_endpoints(args.iterations)
     badge_results, public_results = measure_badge_endpoints(args.badge_iterations)
     results = Results(
@@ -83,11 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     elapsed_s = time.perf_counter() - started
     lines = environment_lines(args, elapsed_s, load)
-    text = report(results, lines)
+    text = "\n".join([report(results, lines).rstrip("\n"), "", imports_section(imports)])
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)
-    return 0
+    return imports_verdict(imports)
 
 
 if __name__ == "__main__":
