@@ -144,3 +144,14 @@ def test_the_client_is_made_from_the_default_session_with_the_tuned_config(aws):
         session.events.unregister("before-call.dynamodb", record)
         db.reset_clients()
     assert seen == ["GetItem"]
+
+
+def test_transactional_reads(aws):
+    db.transact([{"Put": {"Item": {"PK": "TEST#db", "SK": "a", "n": 1}}}])
+    response = db.client().transact_get_items(
+        TransactItems=[
+            {"Get": {"TableName": TABLE_NAME, "Key": {"PK": "TEST#db", "SK": "a"}}},
+            {"Get": {"TableName": TABLE_NAME, "Key": {"PK": "TEST#db", "SK": "missing"}}},
+        ]
+    )
+    assert response["Responses"] == [{"Item": {"PK": "TEST#db", "SK": "a", "n": Decimal(1)}}, {}]

@@ -115,6 +115,10 @@ class Client:
         items = wire.transact_request(TransactItems)
         return self._call("transact_write_items", {**params, "TransactItems": items})
 
+    def transact_get_items(self, TransactItems: Any, **params: Any) -> dict[str, Any]:
+        items = wire.transact_request(TransactItems)
+        return self._call("transact_get_items", {**params, "TransactItems": items})
+
 
 @dataclass(frozen=True)
 class _Meta:

@@ -178,7 +178,8 @@ def _write_request(write: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def transact_request(actions: list[Mapping[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    """TransactWriteItems' `TransactItems` ({"Put"|"Update"|"Delete"|"ConditionCheck": ...})."""
+    """TransactWriteItems' `TransactItems` ({"Put"|"Update"|"Delete"|"ConditionCheck": ...}),
+    or TransactGetItems' ({"Get": ...})."""
     return [{kind: request(body) for kind, body in action.items()} for action in actions]
 
 
