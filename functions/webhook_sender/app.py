@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     AsyncBatchProcessor,
     EventType,
@@ -30,13 +30,13 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from badgekit import tracing
 from badgekit.domain import delivery
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 logger = Logger()
-tracer = Tracer()
 
 # The records of one batch at most (the mappings' BatchSize is 10): one thread each.
 _pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook-record")
@@ -54,7 +54,7 @@ def _is_queue_batch(event: dict[str, Any]) -> bool:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     handler: Callable[[Any], Coroutine[Any, Any, None]]
     if _is_queue_batch(event):

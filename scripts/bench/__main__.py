@@ -11,6 +11,7 @@ from pathlib import Path
 
 import scripts.bench
 from local.inprocess import ROOT
+from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
 from scripts.bench.report import (
     Results,
@@ -81,7 +82,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--mix-rounds", type=int, default=MIX_ROUNDS, help="timed rounds of the request mix"
     )
+    parser.add_argument(
+        "--imports-only",
+        action="store_true",
+        help="only each function's cold import against the floor: print it, write nothing",
+    )
     return parser.parse_args(argv)
+
+
+def imports_verdict(results: ImportResults) -> int:
+    """Nonzero (the run fails) when a function imports in more than LIMIT x the floor."""
+    for name in results.over_limit:
+        print(f"cold import of {name} is over {LIMIT}x the floor", file=sys.stderr)
+    return 1 if results.over_limit else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mix_only:
         print(mix_section(measure_mix(args.mix_rounds)))
         return 0
+    if args.imports_only:
+        imports = measure_imports()
+        print(imports_section(imports))
+        return imports_verdict(imports)
     started, load = time.perf_counter(), os.getloadavg()[0]
+    imports = measure_imports()
     # First, while the process holds nothing of the other sections' tables.
     mix = measure_mix(args.mix_rounds)
     containers_results = measure_endpoints(args.iterations)
@@ -114,11 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     elapsed_s = time.perf_counter() - started
     lines = environment_lines(args, elapsed_s, load)
-    text = report(results, lines)
+    text = "\n".join([report(results, lines).rstrip("\n"), "", imports_section(imports)])
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)
-    return 0
+    return imports_verdict(imports)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import boto3
 
 class Meter:
     """DynamoDB operations made by the functions, via botocore hooks on boto3's default session
-    (every thread's table handle is made from it after `db.reset_clients`)."""
+    (the data layer's client is made from it after `db.reset_clients`)."""
 
     def __init__(self) -> None:
         self.operations: list[str] = []

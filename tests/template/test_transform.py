@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -645,6 +647,21 @@ def test_every_function_runs_python313_on_arm64_with_tracing_and_the_layer(
         assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
         assert variables["TOKEN_POLICY"] == {"Ref": "TokenPolicy"}
         assert variables["TOKEN_MAX_LIFETIME"] == {"Ref": "TokenMaxLifetime"}
+        assert variables["POWERTOOLS_TRACE_DISABLED"] == {
+            "Fn::If": ["TracesHandlers", "false", "true"]
+        }
+
+
+@pytest.mark.parametrize(
+    ("value", "disabled"), [(None, "true"), ("false", "true"), ("true", "false")]
+)
+def test_the_x_ray_sdk_traces_the_handlers_only_when_asked(
+    template: dict[str, Any], evaluate: Callable[..., Any], value: str | None, disabled: str
+) -> None:
+    # badgekit.tracing imports the SDK only when POWERTOOLS_TRACE_DISABLED is not true.
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    resolve = evaluate(**({} if value is None else {"TraceHandlers": value}))
+    assert resolve(variables["POWERTOOLS_TRACE_DISABLED"]) == disabled
 
 
 @pytest.mark.parametrize(
@@ -672,7 +689,31 @@ def test_layer_build(resources: dict[str, Any]) -> None:
     assert layer["Properties"]["ContentUri"] == "../layers/common/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+
+
+def test_layer_leaves_out_what_the_runtime_ships() -> None:
+    """The layer's build (layers/common/Makefile, as `sam build` runs it) installs the
+    requirements for the functions' platform, then removes boto3, botocore and s3transfer (the
+    Lambda runtime's own), and compiles the bytecode; shown by make's dry run."""
+    layer = Path(__file__).resolve().parents[2] / "layers" / "common"
+    done = subprocess.run(
+        ["make", "--dry-run", "--file", "Makefile", "build-CommonLayer", "ARTIFACTS_DIR=/build"],
+        cwd=layer,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commands = done.stdout
+    install = commands.index("pip install")
+    assert '--target "/build/python"' in commands
+    assert "--platform manylinux2014_aarch64 --implementation cp --python-version 3.13" in commands
+    prune = commands.index("for name in boto3 botocore s3transfer; do")
+    assert 'rm -rf "$name" "$name"-*.dist-info' in commands
+    copy = commands.index('cp -R badgekit "/build/python/"')
+    compile_all = commands.index("compileall")
+    assert install < prune < copy < compile_all
+    assert "--invalidation-mode unchecked-hash" in commands
 
 
 # --- IAM --------------------------------------------------------------------------------------

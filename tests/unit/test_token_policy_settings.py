@@ -1,8 +1,8 @@
 """The token policy the handlers apply (auth.md §3.1 "Token policy"), as `api.token_policy()`
 builds it from TOKEN_POLICY and TOKEN_MAX_LIFETIME per request. How the two settings are read
 (defaults, fail-safe values) is tested in the pure tier (tests/unit/domain/test_auth.py); this
-module is kept out of it because importing `badgekit.http.api` sets up Powertools' tracer,
-which makes a boto3 client.
+module is kept out of it because importing `badgekit.http.api` loads the whole handler stack
+(Powertools' resolver, the store and its boto3 clients' modules).
 """
 
 from __future__ import annotations

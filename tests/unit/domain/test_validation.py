@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from badgekit import timestamps
+from badgekit.domain import validation
 from badgekit.domain.validation import (
     URL,
     CoercionError,
@@ -56,6 +60,52 @@ def test_valid_urls(value):
 @pytest.mark.parametrize("value", INVALID_URLS)
 def test_invalid_urls(value):
     assert not is_url(value)
+
+
+# The URL pattern as the spec's validator writes it (one case-insensitive range per host
+# character), against which the cheaper-to-compile pattern of `validation` is checked.
+SPEC_URL = re.compile(
+    r"^(?!mailto:)(?:(?:https?|ftp)://)?"
+    r"(?:[^\s:@/]+(?::[^\s@/]*)?@)?"
+    r"(?P<host>localhost|\d{1,3}(?:\.\d{1,3}){3}|"
+    r"(?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]*[a-z0-9\u00a1-\uffff])?\.)+"
+    r"[a-z\u00a1-\uffff]{2,})"
+    r"(?::\d{2,5})?"
+    r"(?:/\S*)?$",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    ("fragment", "spec"),
+    [
+        (validation._HOST_CHAR, r"[a-z0-9\u00a1-\uffff]"),
+        (validation._HOST_INNER, r"[a-z0-9\u00a1-\uffff-]"),
+        (validation._TLD_CHAR, r"[a-z\u00a1-\uffff]"),
+    ],
+)
+def test_host_characters_are_the_specs_for_every_code_point(fragment, spec):
+    ours, theirs = re.compile(fragment, re.IGNORECASE), re.compile(spec, re.IGNORECASE)
+    differing = [
+        hex(code)
+        for code in range(0x110000)
+        if bool(ours.fullmatch(chr(code))) != bool(theirs.fullmatch(chr(code)))
+    ]
+    assert differing == []
+
+
+def test_url_pattern_matches_what_the_specs_matches():
+    pieces = [*"aZ09.-:/@ _~%?#\u00a0\u00a1\u017f\u0131\u212a\u00e9\uffff\U00010400"]
+    pieces += ["localhost", "LOCALHOST", "mailto:", "MAILTO:", "http://", "HTTPS://", "ftp://"]
+    pieces += ["127.0.0.1", ".com", ".ORG", "example", ":8080"]
+    rng = random.Random(7)
+    for value in (
+        VALID_URLS
+        + INVALID_URLS
+        + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(20_000)]
+    ):
+        ours, theirs = validation._URL.match(value), SPEC_URL.match(value)
+        assert (ours and ours.group("host")) == (theirs and theirs.group("host")), value
 
 
 @pytest.mark.parametrize(

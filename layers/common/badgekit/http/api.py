@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import unquote, urlencode
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from badgekit import config, jsonutil, timestamps
+from badgekit import config, jsonutil, timestamps, tracing
 from badgekit.domain import consumers
 from badgekit.errors import (
     ApiError,
@@ -32,7 +32,6 @@ from badgekit.http.request import normalise_path, parse_body, raw_body
 from badgekit.store import prefetch, replay
 
 logger = Logger()
-tracer = Tracer()
 
 JSON = "application/json"
 # README §10: every response, whatever its status or origin in the code, carries these, so no
@@ -175,7 +174,7 @@ def build_handler(
     table = app.table
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @tracing.capture_lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         path = normalise_path(event.get("path") or "/")
         method = str(event.get("httpMethod") or "GET").upper()

@@ -14,7 +14,6 @@ import json
 import math
 import re
 from array import array
-from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from itertools import accumulate
@@ -261,6 +260,10 @@ def _part_media_type(part: Message) -> str:
 
 
 def _parse_multipart(content_type: str, raw: bytes) -> Body:
+    # Imported here: the email policies (header registry and parser) cost a few milliseconds of
+    # every cold start, and only image uploads send multipart bodies.
+    from email import policy
+
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     try:
         message: Message = BytesParser(policy=policy.HTTP).parsebytes(head + raw)

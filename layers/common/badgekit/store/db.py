@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
@@ -17,39 +18,166 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from badgekit.store import keys
+from badgekit.store import keys, wire
 
 Item = dict[str, Any]
 
 
-# boto3 resources are not thread-safe: one per thread (Lambda uses one thread; the list pages
-# fan out to a small thread pool, and the local stack serves requests on threads).
-_local = threading.local()
-_generation = 0  # bumped by reset_clients: every thread then builds a fresh handle
+# One low-level client per execution environment, shared by every thread: botocore clients are
+# thread-safe once made (making one is not: the lock), so the fan-out pool's threads use it too
+# instead of each making its own. It is made from boto3's default session (whose event hooks
+# every client copies: the bench and the tests count calls through them).
+_client_lock = threading.Lock()
+_shared: tuple[int, Client, Table] | None = None  # (generation, client, table) of the last make
+_generation = 0  # bumped by reset_clients: the next call makes a fresh client
+# Connections the client may keep open: the fan-out pool's 8 threads and the request's own, and
+# the local stack's concurrent requests (in one process); opened only when needed.
+MAX_POOL_CONNECTIONS = 32
 
 
-def table() -> Any:
-    cached = getattr(_local, "table", None)
-    if cached is None or getattr(_local, "generation", -1) != _generation:
-        # DYNAMODB_ENDPOINT is set only by the local stack (embedded DynamoDB on 127.0.0.1).
-        endpoint = os.environ.get("DYNAMODB_ENDPOINT") or None
-        # The embedded DynamoDB serves one request at a time: a slow answer there is a queue,
-        # not a lost request, and a timed-out write that is retried may already have landed.
-        read_timeout = 60 if endpoint else 5
-        config = Config(
-            retries={"mode": "standard", "max_attempts": 4},
-            connect_timeout=2,
-            read_timeout=read_timeout,
-        )
-        resource = boto3.resource("dynamodb", endpoint_url=endpoint, config=config)
-        cached = _local.table = resource.Table(os.environ["TABLE_NAME"])
-        _local.generation = _generation
-    return cached
+def _make_client() -> Any:
+    # DYNAMODB_ENDPOINT is set only by the local stack (embedded DynamoDB on 127.0.0.1).
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT") or None
+    # The embedded DynamoDB serves one request at a time: a slow answer there is a queue,
+    # not a lost request, and a timed-out write that is retried may already have landed.
+    read_timeout = 60 if endpoint else 5
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=2,
+        read_timeout=read_timeout,
+        tcp_keepalive=True,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
+        # botocore would walk every attribute of every request along the service model to check
+        # its types: `wire` builds them (DynamoDB still validates what it receives).
+        parameter_validation=False,
+    )
+    raw = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
+    raw.meta.events.register("before-parse.dynamodb", _read_items)
+    return raw
 
 
-def client() -> Any:
-    # The resource's client (de)serialises plain Python values, transactions included.
-    return table().meta.client
+def _read_items(
+    operation_model: Any,
+    response_dict: dict[str, Any],
+    customized_response_dict: dict[str, Any],
+    **_: Any,
+) -> None:
+    """botocore's `before-parse` hook: a successful response's items go from its JSON straight
+    to Python values (`wire`), once; botocore parses only the rest (counts, capacity). Without
+    it botocore walks every attribute along the service model, then the resource layer again."""
+    if response_dict["status_code"] >= 300 or operation_model.name not in wire.RESPONSE_ITEMS:
+        return
+    body = json.loads(response_dict["body"] or b"{}")
+    customized_response_dict.update(wire.response_items(operation_model.name, body))
+    response_dict["body"] = json.dumps(body).encode()
+
+
+class Client:
+    """The DynamoDB operations the store uses, with plain Python values in and out, as the
+    boto3 resource layer takes and returns them (`Decimal` numbers), over the shared low-level
+    client: one serialising pass per request (`wire.request`), one reading pass per response."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.exceptions = raw.exceptions
+
+    def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = getattr(self.raw, operation)(**params)
+        return response
+
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("get_item", wire.request(params))
+
+    def put_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("put_item", wire.request(params))
+
+    def update_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("update_item", wire.request(params))
+
+    def delete_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("delete_item", wire.request(params))
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        return self._call("query", wire.request(params))
+
+    def scan(self, **params: Any) -> dict[str, Any]:
+        return self._call("scan", wire.request(params))
+
+    def batch_get_item(self, RequestItems: Any, **params: Any) -> dict[str, Any]:
+        items = wire.batch_get_request(RequestItems)
+        return self._call("batch_get_item", {**params, "RequestItems": items})
+
+    def batch_write_item(self, RequestItems: Any, **params: Any) -> dict[str, Any]:
+        items = wire.batch_write_request(RequestItems)
+        return self._call("batch_write_item", {**params, "RequestItems": items})
+
+    def transact_write_items(self, TransactItems: Any, **params: Any) -> dict[str, Any]:
+        items = wire.transact_request(TransactItems)
+        return self._call("transact_write_items", {**params, "TransactItems": items})
+
+    def transact_get_items(self, TransactItems: Any, **params: Any) -> dict[str, Any]:
+        items = wire.transact_request(TransactItems)
+        return self._call("transact_get_items", {**params, "TransactItems": items})
+
+
+@dataclass(frozen=True)
+class _Meta:
+    client: Client
+
+
+class Table:
+    """The table's handle with the boto3 resource `Table`'s methods and plain values (so the
+    store's calls read as before), over `Client`."""
+
+    def __init__(self, name: str, client: Client) -> None:
+        self.name = name
+        self.meta = _Meta(client)
+        self._client = client
+
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        return self._client.get_item(TableName=self.name, **params)
+
+    def put_item(self, **params: Any) -> dict[str, Any]:
+        return self._client.put_item(TableName=self.name, **params)
+
+    def update_item(self, **params: Any) -> dict[str, Any]:
+        return self._client.update_item(TableName=self.name, **params)
+
+    def delete_item(self, **params: Any) -> dict[str, Any]:
+        return self._client.delete_item(TableName=self.name, **params)
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        return self._client.query(TableName=self.name, **params)
+
+    def scan(self, **params: Any) -> dict[str, Any]:
+        return self._client.scan(TableName=self.name, **params)
+
+    def batch_writer(self, overwrite_by_pkeys: list[str] | None = None) -> Any:
+        from boto3.dynamodb.table import BatchWriter
+
+        client: Any = self._client  # the methods BatchWriter calls, with plain values
+        return BatchWriter(self.name, client, overwrite_by_pkeys=overwrite_by_pkeys)
+
+
+def _handles() -> tuple[Client, Table]:
+    global _shared
+    shared = _shared
+    if shared is None or shared[0] != _generation:
+        with _client_lock:
+            shared = _shared
+            if shared is None or shared[0] != _generation:
+                client = Client(_make_client())
+                shared = _shared = (_generation, client, Table(os.environ["TABLE_NAME"], client))
+    return shared[1], shared[2]
+
+
+def table() -> Table:
+    return _handles()[1]
+
+
+def client() -> Client:
+    """Plain values in and out, transactions and batches included."""
+    return _handles()[0]
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -59,8 +187,7 @@ _pool_lock = threading.Lock()
 def fan_out[T, R](function: Callable[[T], R], inputs: Sequence[T]) -> list[R]:
     """Run independent reads concurrently (one round trip of latency instead of n).
 
-    The pool lives as long as the execution environment, so its threads keep their table
-    handles warm across invocations."""
+    The pool lives as long as the execution environment, and its threads share the client."""
     global _pool
     if len(inputs) <= 1:
         return [function(value) for value in inputs]
@@ -71,7 +198,7 @@ def fan_out[T, R](function: Callable[[T], R], inputs: Sequence[T]) -> list[R]:
 
 
 def reset_clients() -> None:
-    """Forget every thread's cached handle (tests switch endpoints and tables)."""
+    """Forget the client (tests switch endpoints, tables and sessions)."""
     global _generation
     _generation += 1
 
@@ -198,13 +325,20 @@ def batch_get(key_list: Sequence[keys.Key]) -> list[Item]:
 MAX_QUERY_LIMIT = 1_000_000
 
 
-def query_prefix(partition: str, prefix: str, limit: int | None = None) -> Iterator[Item]:
-    """Items of one partition whose sort key starts with `prefix`, in sort-key order."""
+def query_prefix(
+    partition: str, prefix: str, limit: int | None = None, attributes: Sequence[str] = ()
+) -> Iterator[Item]:
+    """Items of one partition whose sort key starts with `prefix`, in sort-key order; with
+    `attributes`, only those attributes of each item (a ProjectionExpression)."""
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": KeyCondition("PK").eq(partition)
         & KeyCondition("SK").begins_with(prefix),
         "ConsistentRead": True,
     }
+    if attributes:
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        kwargs["ProjectionExpression"] = ", ".join(names)
+        kwargs["ExpressionAttributeNames"] = names
     remaining = limit
     while True:
         if remaining is not None:
@@ -314,6 +448,10 @@ def list_entries(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], 
     return entries[page.start : page.start + page.count], total
 
 
+# What `list_members` reads of a list's rows: the header's total, the entries' order and member.
+LIST_ROW = ("SK", "total", "refPK", "refSK")
+
+
 def list_members(
     scopes: keys.ListScope | Sequence[keys.ListScope], page: Page | None
 ) -> tuple[list[Item], int]:
@@ -327,8 +465,11 @@ def list_members(
     limit = None if page is None else 1 + page.start + page.count
     entries: list[Item] = []
     total = 0
-    # One Query per list, concurrently (e.g. every badge's codes of a container).
-    results = fan_out(lambda scope: list(query_prefix(scope.partition, scope.prefix, limit)), lists)
+    # One Query per list, concurrently (e.g. every badge's codes of a container); of each row
+    # only what is read here.
+    results = fan_out(
+        lambda scope: list(query_prefix(scope.partition, scope.prefix, limit, LIST_ROW)), lists
+    )
     for scope, rows in zip(lists, results, strict=True):
         header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
         total += int(header.get("total", 0)) if header else 0

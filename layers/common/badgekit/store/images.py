@@ -33,7 +33,7 @@ class ImageRecord(TypedDict):
 
 
 # boto3 clients are thread-safe once created, but creating them is not, and sessions are not:
-# one client per thread, like db.table().
+# one client per thread.
 _local = threading.local()
 
 

@@ -11,27 +11,42 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import boto3
+from botocore.config import Config
 
 from badgekit import jsonutil
 from badgekit.store.records import record
 
 MAX_QUEUE_DELAY = 900  # SQS DelaySeconds maximum: longer waits hop through the queue again
 
-_local = threading.local()
+# One client for every thread (botocore clients are thread-safe once made; making one is not:
+# the lock): the webhook sender handles the records of a batch on threads of its own, which no
+# longer make a client each.
+_lock = threading.Lock()
+_client: Any = None
+# Connections the client may keep open: one per record of a batch (BatchSize 10), and spare.
+MAX_POOL_CONNECTIONS = 16
 
 
 def _sqs() -> Any:
-    cached = getattr(_local, "sqs", None)
-    if cached is None:
-        # SQS_ENDPOINT is set only by the local stack (the embedded moto server).
-        cached = _local.sqs = boto3.client(
-            "sqs", endpoint_url=os.environ.get("SQS_ENDPOINT") or None
-        )
-    return cached
+    global _client
+    client = _client
+    if client is None:
+        with _lock:
+            if _client is None:
+                # SQS_ENDPOINT is set only by the local stack (the embedded moto server).
+                _client = boto3.client(
+                    "sqs",
+                    endpoint_url=os.environ.get("SQS_ENDPOINT") or None,
+                    config=Config(tcp_keepalive=True, max_pool_connections=MAX_POOL_CONNECTIONS),
+                )
+            client = _client
+    return client
 
 
 def reset_clients() -> None:
-    _local.__dict__.pop("sqs", None)
+    """Forget the client (tests switch endpoints)."""
+    global _client
+    _client = None
 
 
 class QueueMessage(TypedDict):
