@@ -12,7 +12,7 @@ other on one machine.
 This is not a test: nothing asserts a speed. It fails loudly only for what is wrong at any
 speed (a Scan on a request path, an unexpected status, a page of the wrong size, a badge list
 making more calls than its page can justify, a single-item GET waiting on more than 2
-sequential round trips unless listed as known in `harness.KNOWN_OVER`), because the numbers
+sequential round trips), because the numbers
 of such a run would be meaningless or a promise of the design would be broken.
 
 Writes docs/benchmarks.md and prints the same tables; progress goes to stderr.

@@ -411,31 +411,6 @@ def run_once(scenario: Scenario, index: int, meter: CallMeter) -> Run:
 
 # Single-item GETs (`is_single_item_get`) wait on at most this many sequential round trips.
 MAX_ITEM_ROUND_TRIPS = 2
-# The single-item GETs (by `row`) that exceed it today, exempt from the check until the work
-# that lowers them lands; each run warns about any that no longer exceeds it (remove those).
-# Marked `*` in the tables' `Round trips` column.
-KNOWN_OVER: frozenset[str] = frozenset(
-    {
-        "GET /systems/{s} [consumer]",
-        "GET /systems/{s}/issuers/{i} [master]",
-        "GET /systems/{s}/issuers/{i} [consumer]",
-        "GET /systems/{s}/issuers/{i}/programs/{p} [master]",
-        "GET /systems/{s}/issuers/{i}/programs/{p} [consumer]",
-        "GET /systems/{s}/badges/{b} (program-level badge) [master]",
-        "GET /systems/{s}/issuers/{i}/badges/{b} (issuer-level badge) [master]",
-        "GET /systems/{s}/issuers/{i}/programs/{p}/badges/{b} (program-level badge) [master]",
-        "GET /public/systems/{s}/issuers/{i}/programs/{p}/badges/{b} (program-level badge) [none]",
-        "GET /public/systems/{s}/issuers/{i}/programs/{p} [none]",
-        "GET /systems/{s}/codes/{code} (a program-level badge's code) [master]",
-        "GET /systems/{s}/codes/{code} [master]",  # at scale
-        "GET /systems/{s}/issuers/{i}/codes/{code} (a program-level badge's code) [master]",
-        "GET /systems/{s}/issuers/{i}/programs/{p}/codes/{code} (a program-level badge's code) "
-        "[master]",
-        "GET /public/assertions/{slug} [none]",
-        "GET /systems/{s}/milestones/{id} [master]",
-        "GET /systems/{s}/badges/{b}/applications/{a}/reviews/{r} [master]",
-    }
-)
 
 
 def is_single_item_get(scenario: Scenario) -> bool:
@@ -447,14 +422,14 @@ def is_single_item_get(scenario: Scenario) -> bool:
 
 
 def row(scenario: Scenario) -> str:
-    """A table row as KNOWN_OVER names it: method, path as shown, own note and key, e.g.
+    """A table row's name: method, path as shown, own note and key, e.g.
     `GET /systems/{s}/badges/{b} (program-level badge) [master]` (the same at scale)."""
     note = f" ({scenario.note})" if scenario.note else ""
     return f"{scenario.method} {scenario.shown}{note} [{scenario.auth}]"
 
 
 def round_trip_bound(scenario: Scenario) -> int | None:
-    if is_single_item_get(scenario) and row(scenario) not in KNOWN_OVER:
+    if is_single_item_get(scenario):
         return MAX_ITEM_ROUND_TRIPS
     return None
 
@@ -503,8 +478,6 @@ def measure(scenario: Scenario, meter: CallMeter, iterations: int) -> Result:
             usages.append(usage)
         if isinstance(reply.body, dict) and "pageData" in reply.body:
             total = int(reply.body["pageData"]["total"])
-    if row(scenario) in KNOWN_OVER and all(u.round_trips <= MAX_ITEM_ROUND_TRIPS for u in usages):
-        print(f"  {row(scenario)} is no longer over: remove it from KNOWN_OVER", file=sys.stderr)
     return Result(scenario, tuple(timings), tuple(usages), total, tuple(cpu))
 
 

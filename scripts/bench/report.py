@@ -15,13 +15,10 @@ from importlib import metadata
 
 from scripts.bench.harness import (
     FAN_OUT_THREADS,
-    KNOWN_OVER,
     MAX_ITEM_ROUND_TRIPS,
     WARMUP,
     Result,
     Usage,
-    is_single_item_get,
-    row,
 )
 from scripts.bench.mix import (
     BEFORE_CPU_MS,
@@ -56,9 +53,8 @@ def request_cell(result: Result) -> str:
 
 
 def round_trips_cell(result: Result) -> str:
-    """The critical path; `*` marks a single-item GET over the bound, exempt for now."""
-    over = row(result.scenario) in KNOWN_OVER and is_single_item_get(result.scenario)
-    return result.text(lambda u: u.round_trips) + ("*" if over else "")
+    """The critical path (sequential round trips)."""
+    return result.text(lambda u: u.round_trips)
 
 
 def cpu_cell(result: Result) -> str:
@@ -224,9 +220,7 @@ ABOUT_TEMPLATE = """\
   made on the request's thread counts one, a run of n consecutive calls on the data layer's
   fan-out pool ({threads} threads) ceil(n / {threads}), since they run concurrently. A single-item
   GET (a GET of a path ending in an item's `{{…}}` whose reply is that one item, not a list)
-  may take at most {max_trips}: more stops the run, except in the rows marked `*` ({known}
-  entries of `KNOWN_OVER` in `scripts/bench/harness.py`): over the bound when the check was
-  added, exempt until the work that lowers them lands.
+  may take at most {max_trips}: more stops the run.
 - **The call and item counts are the meaningful, stable numbers.** *Calls* are every DynamoDB
   call of the data layer's boto3 clients and every S3 call of the images module (prefixed `S3`)
   during the request (botocore `before-call` hooks, on every thread), in call order (calls made
@@ -242,7 +236,6 @@ ABOUT_TEMPLATE = """\
 ABOUT = ABOUT_TEMPLATE.format(
     threads=FAN_OUT_THREADS,
     max_trips=MAX_ITEM_ROUND_TRIPS,
-    known=len(KNOWN_OVER),
 )
 
 
