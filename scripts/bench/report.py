@@ -221,6 +221,12 @@ ABOUT_TEMPLATE = """\
   fan-out pool ({threads} threads) ceil(n / {threads}), since they run concurrently. A single-item
   GET (a GET of a path ending in an item's `{{…}}` whose reply is that one item, not a list)
   may take at most {max_trips}: more stops the run.
+- **Warm execution environments.** Every row is measured after a discarded warm-up run, so the
+  process's directory of last-seen slugs and ids (`store/directory.py`, docs/architecture.md)
+  knows the request's path: a GET then reads the items its URL names (and the consumer of its
+  key) in one BatchGetItem, concurrently with the Query it makes next when that Query's key is
+  known. In a fresh execution environment (empty directory) the same request reads level by
+  level, as it did before the directory existed: one more round trip per level of the path.
 - **The call and item counts are the meaningful, stable numbers.** *Calls* are every DynamoDB
   call of the data layer's boto3 clients and every S3 call of the images module (prefixed `S3`)
   during the request (botocore `before-call` hooks, on every thread), in call order (calls made
@@ -243,9 +249,10 @@ SCALE_NOTES = """\
 How a page is read (docs/data-model.md, "Lists are header + entries"): one Query with
 `Limit = 1 + page·count` reads the list header and the entries up to the end of the page (small
 items), then one BatchGetItem reads the page's members (up to 100 keys per call). Issuers embed
-their programs: a page adds one Query per listed issuer (concurrently), the whole list one Query
-for all the system's programs. Systems embed their issuers and programs: one Query per listed
-system (concurrently). The collections are seeded through the domain functions, in bulk (not
+their programs and systems their issuers and programs: a page's members have consecutive ids, so
+what they embed is one range of the containers index (GSI3, docs/data-model.md): one Query
+whatever the page, the whole list one Query too (of the system's programs, or of every
+container). The collections are seeded through the domain functions, in bulk (not
 timed); the DELETE row removes the seeded system with everything under it, within the request.
 At this scale a request takes seconds under moto, so few runs are timed: the counts are the
 point here.
@@ -276,16 +283,15 @@ One system with 20 system-level badges, seeded in bulk through the domain functi
 collections above. A badge's codes, instances and applications are lists like the others: one
 Query up to the end of the page, one BatchGetItem, so their calls are fixed and what they read
 grows with the page number, not with the collection (the prefix and the badge come in one
-BatchGetItem). One code or instance is one GetItem after that; the lookup by code is one GSI2
-Query, then the code (GetItem) and its badge by id (GSI1 Query) concurrently. Two routes make
-calls that grow with the collection: `GET {L}/codes` makes one Query per badge of the
-container (each badge's code list, up to the end of the page, whether the badge has codes or
-not), and the milestone list one GSI1 Query per distinct badge its page names.
-`GET {L}/instances/{email}` also reads every distinct badge of its page by id (one GSI1 Query
-each, concurrently), bounded by the page size. The system's applications with
-`processed=true` read all 20 badges' list headers in one BatchGetItem, then only the badges the
-page overlaps (one Query each): page 5 costs what page 1 does (bound: 8 calls); the `email`
-filter is one GSI2 Query and two BatchGetItems whatever the collection (bound: 4).
+BatchGetItem, with the code or instance when one is named). The lookup by code is one GSI2
+Query, then the code and its badge (with the badge's issuer and program) in one BatchGetItem.
+`GET {L}/codes` and `GET {L}/applications` read the container's own list (every code, or
+every application in one state, of the badges under the container; `processed=any` merges the
+two states): one Query up to the end of the page, then one BatchGetItem of the page's members
+with pointers to their badges and one of the badges, whatever the number of badges (bound: 4
+calls, 5 for `any`). `GET {L}/instances/{email}` and the milestone list read the badges their
+page names in one BatchGetItem (by id, through the directory). The `email` filter of the
+applications is one GSI2 Query and two BatchGetItems whatever the collection (bound: 4).
 """
 
 
@@ -365,14 +371,14 @@ def report(results: Results, lines: Sequence[str]) -> str:
             f"Fixture of this and the next four tables: {ISSUING_FIXTURE}. Every request with "
             "the master key. The badge-level routes of these functions are measured under the "
             "system prefix on the system-level badge (system and badge in one BatchGetItem); a "
-            "deeper prefix adds one GetItem per level, as for badges. Creates use a new code "
-            "each time (deleted again, untimed) and the delete removes a fresh code. "
-            "`GET {L}/codes/{code}` finds the code on GSI2 (1 Query), then reads it (GetItem) "
-            "and its badge by id (GSI1 Query) concurrently, plus the system's containers Query "
-            "when the badge lies below the URL's container. `GET {L}/codes` reads the "
-            "container's badge list (2 Queries: active and archived), then **one Query per "
-            "badge** of the container (its code list), then the page's codes and their badges "
-            "(2 BatchGetItems): its calls grow with the number of badges, see the scale table.",
+            "deeper prefix adds its issuer and program to that BatchGetItem. Creates use a new "
+            "code each time (deleted again, untimed) and the delete removes a fresh code. "
+            "`GET {L}/codes/{code}` finds the code on GSI2 (1 Query, concurrently with the "
+            "path's BatchGetItem when the directory knows the system), then reads the code and "
+            "its badge, with the badge's issuer and program, in one BatchGetItem. "
+            "`GET {L}/codes` reads the container's own code list (1 Query up to the end of the "
+            "page), then the page's codes with pointers to their badges, then the badges (2 "
+            "BatchGetItems), whatever the number of badges (see the scale table).",
             "",
             endpoint_table(results.issuing.codes),
             "",
@@ -386,13 +392,14 @@ def report(results: Results, lines: Sequence[str]) -> str:
             "the badge check once per transaction; see the last section). A revoke deletes the "
             "instance, leaves a tombstone at its assertion and records the `revoke` event, in "
             "one transaction. "
-            "`GET {L}/instances/{email}` queries GSI2 for the earner's instances in scope, reads "
-            "them in one BatchGetItem, then each distinct badge by id (one GSI1 Query each, "
-            "concurrently; one BatchGetItem confirms them), plus the system's containers Query "
-            "for badges below the URL's container. `/public/assertions/{slug}` (public "
-            "function, unsigned) reads the assertion, then its badge and system by id (GSI1, "
-            "concurrently) and one BatchGetItem; a revoked one answers `410` from its tombstone "
-            "alone. Creates award new emails (revoked again, untimed); the delete revokes a "
+            "`GET {L}/instances/{email}` queries GSI2 for the earner's instances in scope, then "
+            "reads them with their badges (by id, through the directory; GSI1 for a badge it "
+            "does not know) and the badges' issuers and programs in one BatchGetItem. "
+            "`/public/assertions/{slug}` (public function, unsigned) reads the assertion with "
+            "its badge, system, issuer and program in one BatchGetItem (the directory knows "
+            "which badge an assertion belongs to; cold, it reads the assertion first, then "
+            "the rest); a revoked one answers `410` from its tombstone alone. "
+            "Creates award new emails (revoked again, untimed); the delete revokes a "
             "fresh instance.",
             "",
             endpoint_table(results.issuing.instances),
@@ -401,9 +408,9 @@ def report(results: Results, lines: Sequence[str]) -> str:
             "",
             "A system's milestones live in its partition: the list is one Query of all of "
             "them. Every milestone representation embeds its primary and support badges, read "
-            "by id (one GSI1 Query per distinct badge, concurrently), plus the system's "
-            "containers Query for issuer- or program-level badges: the list's calls grow with "
-            "the number of distinct badges its page names (see the scale table). Writes look "
+            "by id: one BatchGetItem of the page's badges with their issuers and programs "
+            "(through the directory; one GSI1 Query per badge it does not know yet), whatever "
+            "the number of badges the page names. Writes look "
             "the badges they name up the same way, then write the milestone, its support "
             "entries and a check per newly named badge in one transaction. `add-badge` is "
             "undone untimed, `remove-badge` prepared untimed; the delete removes a fresh "
@@ -413,12 +420,11 @@ def report(results: Results, lines: Sequence[str]) -> str:
             "",
             "## Endpoints (assessment function)",
             "",
-            "`GET {L}/applications` reads the container's badge list (2 Queries), the "
-            "application-list headers of all its badges (one BatchGetItem per 100), then only "
-            "the badges the page overlaps (one Query per state each, concurrently) and one "
-            "BatchGetItem of the page's applications with their badges, plus the system's "
-            "containers Query for badges below the URL's container. `processed` selects the "
-            "state lists; the `email` filter uses GSI2 instead (1 Query, then 2 "
+            "`GET {L}/applications` reads the container's own application list of each state "
+            "it selects (`processed`; one Query each, up to the end of the page), then one "
+            "BatchGetItem of the page's applications with pointers to their badges and one of "
+            "the badges, plus the system's containers Query for badges below the URL's "
+            "container; the `email` filter uses GSI2 instead (1 Query, then 2 "
             "BatchGetItems: the page's applications with pointers to their badges, then the "
             "badges). Reviews are read through their application (GetItem). A review create "
             "or update records the `review` event in its transaction. The `processed` flip "
