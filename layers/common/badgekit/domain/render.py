@@ -64,6 +64,7 @@ class Renderer:
         self.badges: dict[int, BadgeRecord] = dict(badges or {})
         self._owners: dict[tuple[str, int], OwnedRecord] | None = None
         self._badges_json: dict[int, dict[str, Any]] = {}
+        self._absent: set[tuple[str, int]] = set()  # read by `read_owners` and not found
         for item in (place.issuer, place.program):
             if item is not None:
                 self._known(item)
@@ -83,6 +84,8 @@ class Renderer:
         if entity_id is None:
             return None
         key = (kind, entity_id)
+        if key in self._absent:
+            return None
         if self._owners is None or key not in self._owners:
             # Read ahead by this request (where the directory last saw it, same id), else the
             # Query of the system's containers.
@@ -92,6 +95,32 @@ class Renderer:
                 self._known(item)
         assert self._owners is not None
         return self._owners.get(key)
+
+    def read_owners(self, badges: Sequence[BadgeRecord]) -> None:
+        """Read at once the issuers and programs `badges` (of this system) nest and this
+        renderer does not know yet (`container_store.owners`: those read ahead with the
+        badges, else by id), not one by one nor every container of the system."""
+        wanted: dict[tuple[str, int], None] = {}
+        for badge in badges:
+            for kind, owner_id in (
+                ("issuer", badge.get("issuerId")),
+                ("program", badge.get("programId")),
+            ):
+                if owner_id is not None and (
+                    self._owners is None or (kind, owner_id) not in self._owners
+                ):
+                    wanted[(kind, owner_id)] = None
+        if not wanted:
+            return
+        found = container_store.owners(self.place.system["id"], wanted)
+        for item in found.values():
+            self._known(item)
+        self._absent.update(pair for pair in wanted if pair not in found)
+
+    def badges_json(self, badges: Sequence[BadgeRecord]) -> list[dict[str, Any]]:
+        """The Badge representations of a list's badges (`read_owners` first)."""
+        self.read_owners(badges)
+        return [self.badge_json(badge) for badge in badges]
 
     # --- badges (badges.md) ------------------------------------------------------------------
 

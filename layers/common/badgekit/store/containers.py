@@ -3,7 +3,7 @@ transaction actions that write them (keys: `store/keys.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from badgekit.store import consumers as consumer_store
@@ -130,6 +130,46 @@ def owner_by_id(system_id: int, entity: str, entity_id: int) -> OwnedRecord | No
     """An issuer or program of `system_id` by id, if this request has read it ahead."""
     item = read_by_id(entity, entity_id, system_id)
     return None if item is None else _owned(item)
+
+
+def owners(system_id: int, wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], OwnedRecord]:
+    """Issuers and programs of `system_id` by (entity, id), as they are now: those this request
+    has read where the directory last saw them; else one consistent BatchGetItem at the keys the
+    directory guesses now; else each found by id (GSI1, concurrently) and read consistently at
+    the key found (one BatchGetItem); and only if one is still missing (a rename or a create
+    not yet in GSI1), the Query of every container of the system. One absent from all of them
+    is left out."""
+    pairs = list(dict.fromkeys(wanted))
+    found: dict[tuple[str, int], OwnedRecord] = {}
+
+    def take() -> list[tuple[str, int]]:
+        for entity, entity_id in pairs:
+            if (entity, entity_id) not in found:
+                item = read_by_id(entity, entity_id, system_id)
+                if item is not None:
+                    found[(entity, entity_id)] = _owned(item)
+        return [pair for pair in pairs if pair not in found]
+
+    missing = take()
+    if not missing or not prefetch.active():
+        return found if not missing else _from_query(system_id, found, missing)
+    guessed = [key for key in (directory.key_of(*pair) for pair in missing) if key is not None]
+    if guessed:
+        prefetch.read(guessed)
+        missing = take()
+    if missing:
+        hits = db.fan_out(lambda pair: db.by_id(*pair), missing)
+        prefetch.read([{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None])
+        missing = take()
+    return found if not missing else _from_query(system_id, found, missing)
+
+
+def _from_query(
+    system_id: int, found: dict[tuple[str, int], OwnedRecord], missing: list[tuple[str, int]]
+) -> dict[tuple[str, int], OwnedRecord]:
+    every = {(item["entity"], item["id"]): item for item in owned_by(system_id)}
+    found.update({pair: every[pair] for pair in missing if pair in every})
+    return found
 
 
 def owned_query(system_id: int) -> prefetch.Planned:
