@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 from urllib.parse import quote
 
 from badgekit import timestamps
@@ -65,6 +65,9 @@ class Renderer:
         self._owners: dict[tuple[str, int], OwnedRecord] | None = None
         self._badges_json: dict[int, dict[str, Any]] = {}
         self._absent: set[tuple[str, int]] = set()  # read by `read_owners` and not found
+        # The nested system, issuer and program objects, the same in every badge rendered
+        # (shared, never changed: documents are only encoded).
+        self._nested: dict[tuple[str, int], dict[str, Any]] = {}
         for item in (place.issuer, place.program):
             if item is not None:
                 self._known(item)
@@ -156,14 +159,14 @@ class Renderer:
             "imageUrl": image_url(badge, base_url),
             "type": badge.get("type", ""),
             "archived": bool(badge.get("archived", False)),
-            "system": _nested_system_json(system, base_url),
+            "system": self._nested_json("system", system),
         }
         issuer = self.owner("issuer", badge.get("issuerId"))
         if issuer is not None:
-            body["issuer"] = issuer_json(issuer, [], base_url)
+            body["issuer"] = self._nested_json("issuer", issuer)
         program = self.owner("program", badge.get("programId"))
         if program is not None:
-            body["program"] = program_json(program, base_url)
+            body["program"] = self._nested_json("program", program)
         body.update(
             {
                 "criteriaUrl": badge["criteriaUrl"],
@@ -176,6 +179,21 @@ class Renderer:
             }
         )
         return body
+
+    def _nested_json(self, kind: str, item: ContainerRecord) -> dict[str, Any]:
+        """The system (`_nested_system_json`), issuer (`issuer_json` without programs) or
+        program (`program_json`) nested in a badge, rendered once per renderer."""
+        key = (kind, item["id"])
+        nested = self._nested.get(key)
+        if nested is None:
+            if kind == "system":
+                nested = _nested_system_json(cast("SystemRecord", item), self.base_url)
+            elif kind == "issuer":
+                nested = issuer_json(cast("IssuerRecord", item), [], self.base_url)
+            else:
+                nested = program_json(item, self.base_url)
+            self._nested[key] = nested
+        return nested
 
     def class_url(self, badge: BadgeRecord) -> str:
         """Absolute URL of the public badge class, under the badge's own container (issuing.md)."""
