@@ -126,9 +126,11 @@ def page_of(
     entries, total = db.list_page(lists, rows, page)
     badge_keys = [db.member_key(entry) for entry in entries]
     ids = {int(str(entry["SK"]).rsplit("#", 1)[1]) for entry in entries}
+    # The containers only where the page's last BatchGetItem (100 keys each) has room for them.
+    room = -len(badge_keys) % db.BATCH_GET_MAX
     found = {
         (item["PK"], item["SK"]): item
-        for item in prefetch.batch_get([*badge_keys, *owner_keys(ids)])
+        for item in prefetch.batch_get([*badge_keys, *owner_keys(ids)[:room]])
     }
     items = [item for key in badge_keys if (item := found.get((key["PK"], key["SK"])))]
     return [_badge(item) for item in items], total

@@ -302,12 +302,15 @@ def by_id(entity: str, entity_id: int) -> Item | None:
     return items[0] if items else None
 
 
+BATCH_GET_MAX = 100  # keys per BatchGetItem
+
+
 def batch_get(key_list: Sequence[keys.Key]) -> list[Item]:
     """Strongly consistent BatchGetItem, in request order, missing items skipped."""
     name = table().name
     found: dict[tuple[str, str], Item] = {}
-    for start in range(0, len(key_list), 100):
-        pending: list[keys.Key] = list(key_list[start : start + 100])
+    for start in range(0, len(key_list), BATCH_GET_MAX):
+        pending: list[keys.Key] = list(key_list[start : start + BATCH_GET_MAX])
         for _ in range(8):  # bounded retries of unprocessed keys
             if not pending:
                 break
