@@ -113,26 +113,27 @@ def list_queries(
 
 
 def page_of(
-    scopes: keys.ListScope | Sequence[keys.ListScope], page: db.Page | None
+    scopes: keys.ListScope | Sequence[keys.ListScope],
+    page: db.Page | None,
+    with_owners: bool = False,
 ) -> tuple[list[BadgeRecord], int]:
     """The badges of one list (or of several merged), one page or all, and the total.
 
     One Query per list (concurrently, unless this request made them ahead), then one
-    consistent BatchGetItem of the page's badges with, where the directory knows where the
-    badges were last seen, their systems, issuers and programs (what rendering them nests:
-    `owner_keys`; a wrong guess is a key nobody asks for)."""
+    consistent BatchGetItem of the page's badges with, `with_owners` (a list to render) and
+    where the directory knows where the badges were last seen, their systems, issuers and
+    programs (`owner_keys`; a wrong guess is a key nobody asks for)."""
     lists = _lists(scopes)
     rows = prefetch.queries(list_queries(lists, page))
     entries, total = db.list_page(lists, rows, page)
     badge_keys = [db.member_key(entry) for entry in entries]
-    ids = {int(str(entry["SK"]).rsplit("#", 1)[1]) for entry in entries}
     # The containers only where the page's last BatchGetItem (100 keys each) has room for them.
-    room = -len(badge_keys) % db.BATCH_GET_MAX
-    found = {
-        (item["PK"], item["SK"]): item
-        for item in prefetch.batch_get([*badge_keys, *owner_keys(ids)[:room]])
-    }
-    items = [item for key in badge_keys if (item := found.get((key["PK"], key["SK"])))]
+    room = -len(badge_keys) % db.BATCH_GET_MAX if with_owners else 0
+    if room:
+        ids = {int(str(entry["SK"]).rsplit("#", 1)[1]) for entry in entries}
+        badge_keys += owner_keys(ids)[:room]
+    found = {(item["PK"], item["SK"]): item for item in prefetch.batch_get(badge_keys)}
+    items = [item for entry in entries if (item := found.get((entry["refPK"], entry["refSK"])))]
     return [_badge(item) for item in items], total
 
 
