@@ -364,3 +364,25 @@ def test_cold_badge_list_reads_its_containers_by_id(tree, trips):
             {"location": "https://badges.example.org/public/systems/chicago/badges/s-badge"},
         ]
     }
+
+
+def test_cold_badge_list_past_two_missing_containers_reads_them_in_one_query(tree, trips):
+    from badgekit.store import directory
+
+    assert tree.post(f"{SYS}/issuers", container("museum")).status == 201
+    assert tree.post(f"{SYS}/issuers/museum/badges", minimal_badge("m-badge")).status == 201
+    path = f"{SYS}/badges"
+    body = warm(tree, path)
+    assert nested(body) == [
+        ("p-badge", "Library", "Scratch"),
+        ("s-badge", None, None),
+        ("m-badge", "Museum", None),
+    ]
+    directory.clear()
+    # the system, the list's Query, the badges, then the system's containers in one Query (3
+    # missing: library, scratch, museum), not one GSI1 Query each
+    assert trips.during(lambda: tree.get(path)) == (
+        ["BatchGetItem", "GetItem", "Query", "Query"],
+        4,
+    )
+    assert tree.get(path).json == body
