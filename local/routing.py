@@ -113,6 +113,7 @@ class Router:
     def __init__(self, routes: Iterable[Route]) -> None:
         self._resources: dict[str, Resource] = {}
         self._methods: dict[str, dict[str, str]] = {}
+        self._by_length: dict[int, tuple[Resource, ...]] = {}
         for route in routes:
             resource = Resource.parse(route.path)
             self._resources.setdefault(resource.template, resource)
@@ -130,6 +131,24 @@ class Router:
                 continue
             methods.setdefault(method, route.function)
 
+    def _candidates(self, length: int) -> tuple[Resource, ...]:
+        """The resources a path of `length` segments may match, in declaration order: those
+        of that many segments, and greedy ones of at most that many (computed once a length)."""
+        found = self._by_length.get(length)
+        if found is None:
+            found = tuple(
+                resource
+                for resource in self._resources.values()
+                if len(resource.parts) == length
+                or (
+                    resource.parts
+                    and resource.parts[-1][0] == GREEDY
+                    and len(resource.parts) <= length
+                )
+            )
+            self._by_length[length] = found
+        return found
+
     def __len__(self) -> int:
         return sum(len(methods) for methods in self._methods.values())
 
@@ -137,7 +156,7 @@ class Router:
         """The route for `method` on a normalised `path`, or None (API Gateway's 404/403)."""
         segments = split_path(path)
         best: tuple[Resource, dict[str, str]] | None = None
-        for resource in self._resources.values():
+        for resource in self._candidates(len(segments)):
             params = resource.match(segments)
             if params is not None and (best is None or resource.rank > best[0].rank):
                 best = (resource, params)

@@ -44,8 +44,7 @@ def list_badges(**params: str) -> Response[str]:
     page = request.page()
     items, total = badges.list_badges(place, states, page)
     renderer = render.Renderer(place, request.base_url)
-    shaped_items = [renderer.badge_json(b) for b in items]
-    return respond(envelope("badges", shaped_items, total, page))
+    return respond(envelope("badges", renderer.badges_json(items), total, page))
 
 
 @at_every_level("POST", "/badges")

@@ -235,9 +235,9 @@ ABOUT_TEMPLATE = """\
   are the list headers and entries among them (SK `LIST#…`, a few dozen bytes each). A Scan on
   any request path stops the run, and so does a list making more calls than its bound: for
   lists of badges, and of a badge's codes, instances or applications, prefix GetItems + one
-  Query per list + one BatchGetItem per 100 members + one containers Query; the bounds of the
-  other bounded lists are given with their tables. A `/` in a cell would mean iterations
-  differed.
+  Query per list + one BatchGetItem per 100 members + one read of the page's containers; the
+  bounds of the other bounded lists are given with their tables. A `/` in a cell would mean
+  iterations differed.
 """
 ABOUT = ABOUT_TEMPLATE.format(
     threads=FAN_OUT_THREADS,
@@ -263,18 +263,20 @@ BADGE_SCALE_NOTES = """\
 Badges are listed in up to four lists each (all badges, system, issuer, program), each split
 into active and archived halves, so the default list and `archived=true` are one list and
 `archived=any` merges two (two Queries, each up to the end of the page). A page is then one
-BatchGetItem (per 100 badges); the nested `issuer`/`program` objects of issuer- and
-program-level badges come from one Query of *all* the system's issuers and programs, made once
-per request whatever the page holds. `/public/badges` reads the deployment-wide list, then per
-distinct system on the page one GSI1 Query and one GetItem (the system by id) and its
-containers Query. Page 9 is the last full page of the active badges; page 10 lies past their
-end (nothing returned, but the Query still reads every entry up to it). The DELETE row removes
-one program: its badges are deleted one transaction each (docs/data-model.md, X1), each
-followed by the Queries of its purge (its instances and their assertions, its milestone
-references, its partition: 5 Queries, and batch deletes of whatever they find), so it is the
-one request here whose calls grow with the collection (deleting the whole system would make 200
-such transactions: minutes under moto, where each copies the table). Seeded like the
-containers, in bulk through the domain functions.
+BatchGetItem (per 100 badges) that also reads, where the directory of slugs and ids knows them
+(a warm container) and the last 100 keys have room, the systems, issuers and programs the
+page's badges nest: items read are the page, the entries skipped and the page's containers,
+never all of a system's. A cold directory reads the few missing containers by id (GSI1) or,
+past two, all of the system's in one Query. A GET of the list runs its Query concurrently with
+the path's BatchGetItem. `/public/badges` reads the deployment-wide list, then the page's
+badges with their systems, issuers and programs. Page 9 is the last full page of the active
+badges; page 10 lies past their end (nothing returned, but the Query still reads every entry up
+to it). The DELETE row removes one program: its badges are deleted one transaction each
+(docs/data-model.md, X1), each followed by the Queries of its purge (its instances and their
+assertions, its milestone references, its partition: 5 Queries, and batch deletes of whatever
+they find), so it is the one request here whose calls grow with the collection (deleting the
+whole system would make 200 such transactions: minutes under moto, where each copies the
+table). Seeded like the containers, in bulk through the domain functions.
 """
 
 

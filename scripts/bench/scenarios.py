@@ -298,7 +298,8 @@ BADGE_FIXTURE = (
 
 def list_bound(depth: int, lists: int, listed: int) -> int:
     """Most calls a badge list may make: resolve the prefix, one Query per list (two for
-    `archived=any`), BatchGetItem chunks of 100 and one Query of the system's containers."""
+    `archived=any`), BatchGetItem chunks of 100 and one read of the page's containers (those
+    the directory misses: a BatchGetItem at its guesses, or the system's containers Query)."""
     return depth + lists + math.ceil(listed / 100) + 1
 
 

@@ -257,3 +257,132 @@ def test_webhook_deliveries_read_the_system_and_the_webhook_together(tree, trips
     assert trips.during(lambda: tree.get(path)) == (["BatchGetItem", "Query"], 2)
     reply = tree.get(f"{SYS}/webhooks/2/deliveries")
     assert (reply.status, reply.json) == (404, not_found("webhook", "2", "id"))
+
+
+# --- badge lists: the page's issuers and programs, not every container of the system ------------
+
+
+def nested(body: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    """(badge slug, nested issuer name, nested program name) of a badge list's items."""
+    return [
+        (
+            badge["slug"],
+            badge.get("issuer", {}).get("name"),
+            badge.get("program", {}).get("name"),
+        )
+        for badge in body["badges"]
+    ]
+
+
+def test_warm_badge_lists_read_the_page_with_its_containers(tree, trips):
+    assert tree.post(f"{ISS}/badges", minimal_badge("i-badge")).status == 201
+    expected = [
+        # the list's Query with the system (GetItem), then the page's badges with the issuer
+        # and program they nest (BatchGetItem)
+        (f"{SYS}/badges?page=1&count=10", ["BatchGetItem", "GetItem", "Query"]),
+        (f"{SYS}/badges?archived=any", ["BatchGetItem", "GetItem", "Query", "Query"]),
+        # the list's Query with the path's system and issuer, then the page's badges and the
+        # program of the program-level badge
+        (f"{ISS}/badges", ["BatchGetItem", "BatchGetItem", "Query"]),
+        # the path is the page's whole context: then only its one badge (GetItem)
+        (f"{PRG}/badges", ["BatchGetItem", "GetItem", "Query"]),
+    ]
+    for path, calls in expected:
+        body = warm(tree, path)
+        measured = trips.during(lambda p=path: tree.get(p))
+        assert measured == (calls, 2), path
+        assert tree.get(path).json == body
+    body = warm(tree, f"{SYS}/badges")
+    assert nested(body) == [
+        ("p-badge", "Library", "Scratch"),
+        ("s-badge", None, None),
+        ("i-badge", "Library", None),
+    ]
+    # every system's badges: the lists' Query, then the badges with their systems, issuers
+    # and programs
+    path = "/public/badges?page=1&count=2"
+    warm(tree, path)
+    assert trips.during(lambda: tree.get(path, sign=False)) == (["BatchGetItem", "Query"], 2)
+    assert tree.get(path, sign=False).json == {
+        "badgelist": [
+            {
+                "location": "https://badges.example.org/public/systems/chicago/issuers/library"
+                "/programs/scratch/badges/p-badge"
+            },
+            {"location": "https://badges.example.org/public/systems/chicago/badges/s-badge"},
+        ],
+        "pageData": {"page": 1, "count": 2, "total": 3},
+    }
+
+
+def test_badge_list_after_a_rename_of_its_issuer_and_program(tree, trips):
+    path = f"{SYS}/badges"
+    warm(tree, path)
+    assert tree.put(ISS, {"slug": "museum", "name": "Museum"}).status == 200
+    program = f"{SYS}/issuers/museum/programs/scratch"
+    assert tree.put(program, {"slug": "python", "name": "Python"}).status == 200
+    # the directory in this process learnt nothing of the renames (as in another container)
+    from badgekit.store import directory
+
+    directory.learn({"entity": "issuer", "id": 1, "systemId": 1, "slug": "library"})
+    directory.learn({"entity": "program", "id": 1, "systemId": 1, "issuerId": 1, "slug": "scratch"})
+    calls, _ = trips.during(lambda: tree.get(path))
+    body = tree.get(path).json
+    assert nested(body) == [("p-badge", "Museum", "Python"), ("s-badge", None, None)]
+    issuer = body["badges"][0]["issuer"]
+    assert (issuer["slug"], body["badges"][0]["program"]["slug"]) == ("museum", "python")
+    # the guesses missed: found by id (GSI1) and read at their new keys, the system's
+    # containers never queried
+    assert calls == ["BatchGetItem", "BatchGetItem", "GetItem", "Query", "Query", "Query"]
+    assert trips.during(lambda: tree.get(path)) == (["BatchGetItem", "GetItem", "Query"], 2)
+    # a name changed in place (same key) is read as it is now too
+    assert tree.put(f"{SYS}/issuers/museum", {"name": "Gallery"}).status == 200
+    assert nested(tree.get(path).json)[0] == ("p-badge", "Gallery", "Python")
+
+
+def test_cold_badge_list_reads_its_containers_by_id(tree, trips):
+    from badgekit.store import directory
+
+    path = f"{SYS}/badges"
+    body = warm(tree, path)
+    directory.clear()
+    # the system, the list's Query, the badges, then the issuer and program by id (GSI1,
+    # concurrently) and at the keys found (BatchGetItem): never every container of the system
+    assert trips.during(lambda: tree.get(path)) == (
+        ["BatchGetItem", "BatchGetItem", "GetItem", "Query", "Query", "Query"],
+        5,
+    )
+    assert tree.get(path).json == body
+    directory.clear()
+    reply = tree.get("/public/badges", sign=False)
+    assert reply.json == {
+        "badgelist": [
+            {
+                "location": "https://badges.example.org/public/systems/chicago/issuers/library"
+                "/programs/scratch/badges/p-badge"
+            },
+            {"location": "https://badges.example.org/public/systems/chicago/badges/s-badge"},
+        ]
+    }
+
+
+def test_cold_badge_list_past_two_missing_containers_reads_them_in_one_query(tree, trips):
+    from badgekit.store import directory
+
+    assert tree.post(f"{SYS}/issuers", container("museum")).status == 201
+    assert tree.post(f"{SYS}/issuers/museum/badges", minimal_badge("m-badge")).status == 201
+    path = f"{SYS}/badges"
+    body = warm(tree, path)
+    assert nested(body) == [
+        ("p-badge", "Library", "Scratch"),
+        ("s-badge", None, None),
+        ("m-badge", "Museum", None),
+    ]
+    directory.clear()
+    # the system, the list's Query, the badges, then the system's containers in one Query (3
+    # missing: library, scratch, museum), not one GSI1 Query each
+    assert trips.during(lambda: tree.get(path)) == (
+        ["BatchGetItem", "GetItem", "Query", "Query"],
+        4,
+    )
+    assert tree.get(path).json == body

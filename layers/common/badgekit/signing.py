@@ -34,7 +34,7 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    if any(c not in _B64URL_CHARS for c in text):
+    if not _B64URL_CHARS.issuperset(text):
         raise TokenDecodeError("not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -146,12 +146,12 @@ def archived_filter(values: Sequence[str] | None) -> list[bool]:
 def list_badges(
     place: Place, states: list[bool], page: db.Page | None
 ) -> tuple[list[BadgeRecord], int]:
-    return badge_store.page_of([list_scope(place, state) for state in states], page)
+    return badge_store.page_of([list_scope(place, state) for state in states], page, True)
 
 
 def list_all_badges(states: list[bool], page: db.Page | None) -> tuple[list[BadgeRecord], int]:
     """Every badge of every system (`GET /public/badges`)."""
-    return badge_store.page_of([keys.all_badges_list(state) for state in states], page)
+    return badge_store.page_of([keys.all_badges_list(state) for state in states], page, True)
 
 
 # --- input ----------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ def badge_locations(
     renderers = {
         sid: render.Renderer(Place(system), base_url) for sid, system in systems.items() if system
     }
+    for sid, renderer in renderers.items():
+        renderer.read_owners([badge for badge in members if badge["systemId"] == sid])
     locations = []
     for badge in members:
         system = systems.get(badge["systemId"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 from urllib.parse import quote
 
 from badgekit import timestamps
@@ -64,6 +64,10 @@ class Renderer:
         self.badges: dict[int, BadgeRecord] = dict(badges or {})
         self._owners: dict[tuple[str, int], OwnedRecord] | None = None
         self._badges_json: dict[int, dict[str, Any]] = {}
+        self._absent: set[tuple[str, int]] = set()  # read by `read_owners` and not found
+        # The nested system, issuer and program objects, the same in every badge rendered
+        # (shared, never changed: documents are only encoded).
+        self._nested: dict[tuple[str, int], dict[str, Any]] = {}
         for item in (place.issuer, place.program):
             if item is not None:
                 self._known(item)
@@ -83,6 +87,8 @@ class Renderer:
         if entity_id is None:
             return None
         key = (kind, entity_id)
+        if key in self._absent:
+            return None
         if self._owners is None or key not in self._owners:
             # Read ahead by this request (where the directory last saw it, same id), else the
             # Query of the system's containers.
@@ -92,6 +98,32 @@ class Renderer:
                 self._known(item)
         assert self._owners is not None
         return self._owners.get(key)
+
+    def read_owners(self, badges: Sequence[BadgeRecord]) -> None:
+        """Read at once the issuers and programs `badges` (of this system) nest and this
+        renderer does not know yet (`container_store.owners`: those read ahead with the
+        badges, else by id), not one by one nor every container of the system."""
+        wanted: dict[tuple[str, int], None] = {}
+        for badge in badges:
+            for kind, owner_id in (
+                ("issuer", badge.get("issuerId")),
+                ("program", badge.get("programId")),
+            ):
+                if owner_id is not None and (
+                    self._owners is None or (kind, owner_id) not in self._owners
+                ):
+                    wanted[(kind, owner_id)] = None
+        if not wanted:
+            return
+        found = container_store.owners(self.place.system["id"], wanted)
+        for item in found.values():
+            self._known(item)
+        self._absent.update(pair for pair in wanted if pair not in found)
+
+    def badges_json(self, badges: Sequence[BadgeRecord]) -> list[dict[str, Any]]:
+        """The Badge representations of a list's badges (`read_owners` first)."""
+        self.read_owners(badges)
+        return [self.badge_json(badge) for badge in badges]
 
     # --- badges (badges.md) ------------------------------------------------------------------
 
@@ -127,14 +159,14 @@ class Renderer:
             "imageUrl": image_url(badge, base_url),
             "type": badge.get("type", ""),
             "archived": bool(badge.get("archived", False)),
-            "system": _nested_system_json(system, base_url),
+            "system": self._nested_json("system", system),
         }
         issuer = self.owner("issuer", badge.get("issuerId"))
         if issuer is not None:
-            body["issuer"] = issuer_json(issuer, [], base_url)
+            body["issuer"] = self._nested_json("issuer", issuer)
         program = self.owner("program", badge.get("programId"))
         if program is not None:
-            body["program"] = program_json(program, base_url)
+            body["program"] = self._nested_json("program", program)
         body.update(
             {
                 "criteriaUrl": badge["criteriaUrl"],
@@ -147,6 +179,21 @@ class Renderer:
             }
         )
         return body
+
+    def _nested_json(self, kind: str, item: ContainerRecord) -> dict[str, Any]:
+        """The system (`_nested_system_json`), issuer (`issuer_json` without programs) or
+        program (`program_json`) nested in a badge, rendered once per renderer."""
+        key = (kind, item["id"])
+        nested = self._nested.get(key)
+        if nested is None:
+            if kind == "system":
+                nested = _nested_system_json(cast("SystemRecord", item), self.base_url)
+            elif kind == "issuer":
+                nested = issuer_json(cast("IssuerRecord", item), [], self.base_url)
+            else:
+                nested = program_json(item, self.base_url)
+            self._nested[key] = nested
+        return nested
 
     def class_url(self, badge: BadgeRecord) -> str:
         """Absolute URL of the public badge class, under the badge's own container (issuing.md)."""

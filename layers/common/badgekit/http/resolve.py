@@ -17,14 +17,15 @@ so a wrong guess costs the ordinary reads, never a wrong answer).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from badgekit.domain import badges, containers
 from badgekit.domain.places import Place
-from badgekit.errors import ResourceNotFound
+from badgekit.errors import InvalidParameter, ResourceNotFound
 from badgekit.http.context import ApiRequest, param
+from badgekit.http.pagination import parse_page
 from badgekit.store import badges as badge_store
 from badgekit.store import codes as code_store
 from badgekit.store import containers as container_store
@@ -59,15 +60,16 @@ def prefetch_path(request: ApiRequest, consumer_key: str | None = None) -> None:
     if _PREFETCHED in request.memo or not prefetch.active():
         return
     request.memo[_PREFETCHED] = True
-    plan = plan_of(request.path)
+    plan = plan_of(request.path, request.query)
     if consumer_key is not None:
         plan.keys.insert(0, keys.consumer(consumer_key))
     if plan.keys or plan.queries:
         prefetch.read(plan.keys, plan.queries)
 
 
-def plan_of(path: str) -> Plan:
-    """The reads a path's GET makes, as far as the directory can guess their keys."""
+def plan_of(path: str, query: Mapping[str, list[str]] | None = None) -> Plan:
+    """The reads a path's GET (with its `query` parameters) makes, as far as the directory can
+    guess their keys."""
     parts = [unquote(part) for part in path.strip("/").split("/")]
     plan = Plan()
     public = parts[:1] == ["public"]
@@ -75,6 +77,9 @@ def plan_of(path: str) -> Plan:
         parts = parts[1:]
         if len(parts) == 2 and parts[0] == "assertions" and parts[1]:
             _plan_assertion(plan, parts[1])
+            return plan
+        if parts == ["badges"]:
+            _plan_list(plan, query, lambda state: keys.all_badges_list(state))
             return plan
     if len(parts) < 2 or parts[0] != "systems" or not parts[1]:
         return plan
@@ -103,8 +108,12 @@ def plan_of(path: str) -> Plan:
         if not public:
             _plan_container(plan, level, system_id, issuer_id)
         return plan
-    if ids[level] is None:
+    level_id = ids[level]
+    if level_id is None:
         return plan  # the container's id is needed for the rest
+    if rest == ["badges"] and not public:
+        _plan_list(plan, query, lambda state: keys.badges_list(system_id, level, level_id, state))
+        return plan
     scope = keys.scope_prefix(system_id, issuer_id, program_id)
     if len(rest) == 2 and rest[0] == "codes":
         plan.query(code_store.matches_query(rest[1], scope))
@@ -117,6 +126,22 @@ def plan_of(path: str) -> Plan:
     elif len(rest) == 3 and rest[0] == "webhooks" and _WEBHOOK_ID.fullmatch(rest[1]):
         plan.keys.append(keys.webhook(system_id, int(rest[1])))  # (a webhook's deliveries)
     return plan
+
+
+def _plan_list(
+    plan: Plan, query: Mapping[str, list[str]] | None, scope: Callable[[bool], keys.ListScope]
+) -> None:
+    """A badge list's Queries (as `store.badges.page_of` makes them), for the `archived`,
+    `page` and `count` parameters; none for an invalid `archived` (the route's 400)."""
+    query = query or {}
+    try:
+        states = badges.archived_filter(query.get("archived"))
+    except InvalidParameter:
+        return
+    page, count = (query.get(name) for name in ("page", "count"))
+    parsed = parse_page(page[0] if page else None, count[0] if count else None)
+    for planned in badge_store.list_queries([scope(state) for state in states], parsed):
+        plan.query(planned)
 
 
 def _plan_container(plan: Plan, level: str, system_id: int, issuer_id: int | None) -> None:

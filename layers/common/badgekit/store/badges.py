@@ -100,13 +100,60 @@ def with_system(
     return optional(system, SystemRecord), optional(badge, BadgeRecord)
 
 
-def page_of(
+def _lists(scopes: keys.ListScope | Sequence[keys.ListScope]) -> list[keys.ListScope]:
+    return [scopes] if isinstance(scopes, keys.ListScope) else list(scopes)
+
+
+def list_queries(
     scopes: keys.ListScope | Sequence[keys.ListScope], page: db.Page | None
+) -> list[prefetch.Planned]:
+    """(name, run) of the Queries `page_of` makes: one per list (for reading them ahead)."""
+    limit = db.list_limit(page)
+    return [db.list_rows_query(scope, limit) for scope in _lists(scopes)]
+
+
+def page_of(
+    scopes: keys.ListScope | Sequence[keys.ListScope],
+    page: db.Page | None,
+    with_owners: bool = False,
 ) -> tuple[list[BadgeRecord], int]:
-    """The badges of one list (or of several merged), one page or all, and the total."""
-    items, total = db.list_members(scopes, page)
-    directory.learn_all(items)
+    """The badges of one list (or of several merged), one page or all, and the total.
+
+    One Query per list (concurrently, unless this request made them ahead), then one
+    consistent BatchGetItem of the page's badges with, `with_owners` (a list to render) and
+    where the directory knows where the badges were last seen, their systems, issuers and
+    programs (`owner_keys`; a wrong guess is a key nobody asks for)."""
+    lists = _lists(scopes)
+    rows = prefetch.queries(list_queries(lists, page))
+    entries, total = db.list_page(lists, rows, page)
+    badge_keys = [db.member_key(entry) for entry in entries]
+    # The containers only where the page's last BatchGetItem (100 keys each) has room for them.
+    room = -len(badge_keys) % db.BATCH_GET_MAX if with_owners else 0
+    if room:
+        ids = {int(str(entry["SK"]).rsplit("#", 1)[1]) for entry in entries}
+        badge_keys += owner_keys(ids)[:room]
+    found = {(item["PK"], item["SK"]): item for item in prefetch.batch_get(badge_keys)}
+    items = [item for entry in entries if (item := found.get((entry["refPK"], entry["refSK"])))]
     return [_badge(item) for item in items], total
+
+
+def owner_keys(badge_ids: Iterable[int]) -> list[keys.Key]:
+    """The keys of the systems, issuers and programs of badges (by id) where the directory last
+    saw them, each once."""
+    wanted: dict[tuple[str, int], None] = {}
+    for badge_id in badge_ids:
+        place = directory.seen("badge", badge_id)
+        if place is None:
+            continue
+        for entity, owner_id in (
+            ("system", place.system_id),
+            ("issuer", place.issuer_id),
+            ("program", place.program_id),
+        ):
+            if owner_id is not None:
+                wanted[(entity, owner_id)] = None
+    found = (directory.key_of(entity, owner_id) for entity, owner_id in wanted)
+    return [key for key in found if key is not None]
 
 
 def with_system_by_id(

@@ -3,7 +3,7 @@ transaction actions that write them (keys: `store/keys.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from badgekit.store import consumers as consumer_store
@@ -130,6 +130,46 @@ def owner_by_id(system_id: int, entity: str, entity_id: int) -> OwnedRecord | No
     """An issuer or program of `system_id` by id, if this request has read it ahead."""
     item = read_by_id(entity, entity_id, system_id)
     return None if item is None else _owned(item)
+
+
+# Up to this many issuers and programs missing from the directory are read by id (GSI1, one
+# Query each, concurrently); more take the one Query of every container of the system.
+BY_ID_MAX = 2
+
+
+def owners(system_id: int, wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], OwnedRecord]:
+    """Issuers and programs of `system_id` by (entity, id), as they are now: those this request
+    has read where the directory last saw them; else, when the directory now knows where each
+    missing one was (e.g. learnt from the badges just read), one consistent BatchGetItem at
+    those keys; and for those still missing (a cold directory, a rename elsewhere), each found
+    by id (GSI1, concurrently) and read consistently at the key found (one BatchGetItem) when
+    there are at most BY_ID_MAX, else (or if one is still missing: a create not yet in GSI1)
+    the Query of every container of the system. One absent from all of them is left out."""
+    pairs = list(dict.fromkeys(wanted))
+    found: dict[tuple[str, int], OwnedRecord] = {}
+
+    def take() -> list[tuple[str, int]]:
+        for entity, entity_id in pairs:
+            if (entity, entity_id) not in found:
+                item = read_by_id(entity, entity_id, system_id)
+                if item is not None:
+                    found[(entity, entity_id)] = _owned(item)
+        return [pair for pair in pairs if pair not in found]
+
+    missing = take()
+    if missing and prefetch.active():
+        guessed = [directory.key_of(*pair) for pair in missing]
+        if all(key is not None for key in guessed):
+            prefetch.read([key for key in guessed if key is not None])
+            missing = take()
+        if 0 < len(missing) <= BY_ID_MAX:
+            hits = db.fan_out(lambda pair: db.by_id(*pair), missing)
+            prefetch.read([{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None])
+            missing = take()
+    if missing:
+        every = {(item["entity"], item["id"]): item for item in owned_by(system_id)}
+        found.update({pair: every[pair] for pair in missing if pair in every})
+    return found
 
 
 def owned_query(system_id: int) -> prefetch.Planned:

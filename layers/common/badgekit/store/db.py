@@ -302,12 +302,15 @@ def by_id(entity: str, entity_id: int) -> Item | None:
     return items[0] if items else None
 
 
+BATCH_GET_MAX = 100  # keys per BatchGetItem
+
+
 def batch_get(key_list: Sequence[keys.Key]) -> list[Item]:
     """Strongly consistent BatchGetItem, in request order, missing items skipped."""
     name = table().name
     found: dict[tuple[str, str], Item] = {}
-    for start in range(0, len(key_list), 100):
-        pending: list[keys.Key] = list(key_list[start : start + 100])
+    for start in range(0, len(key_list), BATCH_GET_MAX):
+        pending: list[keys.Key] = list(key_list[start : start + BATCH_GET_MAX])
         for _ in range(8):  # bounded retries of unprocessed keys
             if not pending:
                 break
@@ -452,6 +455,45 @@ def list_entries(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], 
 LIST_ROW = ("SK", "total", "refPK", "refSK")
 
 
+def list_limit(page: Page | None) -> int | None:
+    """How many rows of one list a page needs: the header and the entries up to its end."""
+    return None if page is None else 1 + page.start + page.count
+
+
+def list_rows_query(
+    scope: keys.ListScope, limit: int | None
+) -> tuple[tuple[Any, ...], Callable[[], list[Item]]]:
+    """(name, run) of the Query of one list's rows that `list_members` reads: the header's
+    total, the entries' order and member (of each row only that), up to `limit` rows."""
+    name = ("list", scope.partition, scope.prefix, limit)
+    return name, lambda: list(query_prefix(scope.partition, scope.prefix, limit, LIST_ROW))
+
+
+def list_page(
+    lists: Sequence[keys.ListScope], rows: Sequence[Sequence[Item]], page: Page | None
+) -> tuple[list[Item], int]:
+    """The entries of a page (or all) of lists merged in member id order, from their rows
+    (`list_rows_query`, one result per list), and the total."""
+    entries: list[Item] = []
+    total = 0
+    for scope, found in zip(lists, rows, strict=True):
+        header = found[0] if found and found[0]["SK"] == scope.prefix else None
+        total += int(header.get("total", 0)) if header else 0
+        entries.extend(found[1:] if header else found)
+    if len(lists) > 1:  # merge by member id (the fixed-width suffix of the entry key)
+        entries.sort(key=lambda entry: str(entry["SK"]).rsplit("#", 1)[1])
+    if page is not None:
+        entries = entries[page.start : page.start + page.count]
+    else:
+        total = len(entries)
+    return entries, total
+
+
+def member_key(entry: Item) -> keys.Key:
+    """The key of the member a list entry points at."""
+    return {"PK": entry["refPK"], "SK": entry["refSK"]}
+
+
 def list_members(
     scopes: keys.ListScope | Sequence[keys.ListScope], page: Page | None
 ) -> tuple[list[Item], int]:
@@ -462,26 +504,11 @@ def list_members(
     items: the skip is cheap); one BatchGetItem then reads the page's members.
     """
     lists = [scopes] if isinstance(scopes, keys.ListScope) else list(scopes)
-    limit = None if page is None else 1 + page.start + page.count
-    entries: list[Item] = []
-    total = 0
-    # One Query per list, concurrently (e.g. every badge's codes of a container); of each row
-    # only what is read here.
-    results = fan_out(
-        lambda scope: list(query_prefix(scope.partition, scope.prefix, limit, LIST_ROW)), lists
-    )
-    for scope, rows in zip(lists, results, strict=True):
-        header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
-        total += int(header.get("total", 0)) if header else 0
-        entries.extend(rows[1:] if header else rows)
-    if len(lists) > 1:  # merge by member id (the fixed-width suffix of the entry key)
-        entries.sort(key=lambda entry: str(entry["SK"]).rsplit("#", 1)[1])
-    if page is not None:
-        entries = entries[page.start : page.start + page.count]
-    else:
-        total = len(entries)
-    members = batch_get([{"PK": e["refPK"], "SK": e["refSK"]} for e in entries])
-    return members, total
+    limit = list_limit(page)
+    # One Query per list, concurrently (e.g. every badge's codes of a container).
+    results = fan_out(lambda scope: list_rows_query(scope, limit)[1](), lists)
+    entries, total = list_page(lists, results, page)
+    return batch_get([member_key(e) for e in entries]), total
 
 
 @dataclass

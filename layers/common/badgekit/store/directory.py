@@ -44,25 +44,12 @@ class Place:
     program_id: int | None = None
 
 
-def _put(fact: tuple[Any, ...], value: Any) -> None:
-    with _lock:
-        _facts[fact] = value
-        _facts.move_to_end(fact)
-        while len(_facts) > CAPACITY:
-            _facts.popitem(last=False)
-
-
 def _get(fact: tuple[Any, ...]) -> Any:
     with _lock:
         value = _facts.get(fact)
         if value is not None:
             _facts.move_to_end(fact)
         return value
-
-
-def _forget(fact: tuple[Any, ...]) -> None:
-    with _lock:
-        _facts.pop(fact, None)
 
 
 def clear() -> None:
@@ -80,27 +67,16 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def learn(item: Mapping[str, Any] | None) -> None:
-    """Remember where `item` (a raw item or a record) lives, if it is a container, a badge or a
-    hosted assertion; anything else is ignored."""
+_FORGET = object()  # a fact's value in `_facts_of`: forget the fact
+
+
+def _facts_of(item: Mapping[str, Any] | None) -> list[tuple[tuple[Any, ...], Any]]:
+    """What `item` tells of where things are: (fact, value) pairs, value `_FORGET` to forget."""
     if not item:
-        return
+        return []
     entity = item.get("entity")
     try:
-        if entity == "system":
-            system_id, slug = int(item["id"]), str(item["slug"])
-            _put(("slug", "system", keys.slug_key(slug)), system_id)
-            _put(("id", "system", system_id), Place(slug))
-        elif entity == "issuer":
-            issuer_id, system_id, slug = int(item["id"]), int(item["systemId"]), str(item["slug"])
-            _put(("slug", "issuer", system_id, keys.slug_key(slug)), issuer_id)
-            _put(("id", "issuer", issuer_id), Place(slug, system_id))
-        elif entity == "program":
-            program_id, slug = int(item["id"]), str(item["slug"])
-            system_id, issuer_id = int(item["systemId"]), int(item["issuerId"])
-            _put(("slug", "program", issuer_id, keys.slug_key(slug)), program_id)
-            _put(("id", "program", program_id), Place(slug, system_id, issuer_id))
-        elif entity == "badge":
+        if entity == "badge":  # first: lists read many
             badge_id, slug = int(item["id"]), str(item["slug"])
             place = Place(
                 slug,
@@ -108,28 +84,65 @@ def learn(item: Mapping[str, Any] | None) -> None:
                 _int(item.get("issuerId")),
                 _int(item.get("programId")),
             )
-            _put(("slug", "badge", keys.slug_key(slug)), badge_id)
-            _put(("id", "badge", badge_id), place)
-        elif entity == "assertion":
+            return [
+                (("slug", "badge", keys.slug_key(slug)), badge_id),
+                (("id", "badge", badge_id), place),
+            ]
+        if entity == "system":
+            system_id, slug = int(item["id"]), str(item["slug"])
+            return [
+                (("slug", "system", keys.slug_key(slug)), system_id),
+                (("id", "system", system_id), Place(slug)),
+            ]
+        if entity == "issuer":
+            issuer_id, system_id, slug = int(item["id"]), int(item["systemId"]), str(item["slug"])
+            return [
+                (("slug", "issuer", system_id, keys.slug_key(slug)), issuer_id),
+                (("id", "issuer", issuer_id), Place(slug, system_id)),
+            ]
+        if entity == "program":
+            program_id, slug = int(item["id"]), str(item["slug"])
+            system_id, issuer_id = int(item["systemId"]), int(item["issuerId"])
+            return [
+                (("slug", "program", issuer_id, keys.slug_key(slug)), program_id),
+                (("id", "program", program_id), Place(slug, system_id, issuer_id)),
+            ]
+        if entity == "assertion":
             hosted = ("assertion", keys.slug_key(str(item["slug"])))
             if item.get("revoked"):  # a tombstone: its badge is no longer read with it
-                _forget(hosted)
-            else:
-                _put(hosted, (int(item["badgeId"]), int(item["systemId"])))
-        elif entity == "milestone":
+                return [(hosted, _FORGET)]
+            return [(hosted, (int(item["badgeId"]), int(item["systemId"])))]
+        if entity == "milestone":
             badge_ids = (int(item["primaryBadgeId"]), *map(int, item["supportBadgeIds"]))
             milestone_key = keys.milestone(int(item["systemId"]), int(item["id"]))
-            _put(("milestone", milestone_key["PK"], milestone_key["SK"]), badge_ids)
-        elif entity == "application":
+            return [(("milestone", milestone_key["PK"], milestone_key["SK"]), badge_ids)]
+        if entity == "application":
             fact_key = ("slug", "application", int(item["badgeId"]), keys.slug_key(item["slug"]))
-            _put(fact_key, int(item["id"]))
+            return [(fact_key, int(item["id"]))]
     except (KeyError, TypeError, ValueError):
-        return  # not the shape expected: remember nothing
+        pass  # not the shape expected: remember nothing
+    return []
+
+
+def learn(item: Mapping[str, Any] | None) -> None:
+    """Remember where `item` (a raw item or a record) lives, if it is a container, a badge or a
+    hosted assertion; anything else is ignored."""
+    learn_all([item])
 
 
 def learn_all(items: Iterable[Mapping[str, Any] | None]) -> None:
-    for item in items:
-        learn(item)
+    facts = [fact for item in items for fact in _facts_of(item)]
+    if not facts:
+        return
+    with _lock:
+        for fact, value in facts:
+            if value is _FORGET:
+                _facts.pop(fact, None)
+                continue
+            _facts[fact] = value
+            _facts.move_to_end(fact)
+        while len(_facts) > CAPACITY:
+            _facts.popitem(last=False)
 
 
 # --- guesses ---------------------------------------------------------------------------------

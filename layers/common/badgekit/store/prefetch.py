@@ -93,6 +93,19 @@ def query(name: QueryName, run: Runner) -> list[Item]:
     return result
 
 
+def queries(planned: Sequence[Planned]) -> list[list[Item]]:
+    """The items of several Queries (by name, as `query`), in order: those made ahead by this
+    request from here, the others made now, concurrently (`db.fan_out`)."""
+    reads = _reads.get()
+    missing = [(name, run) for name, run in planned if reads is None or name not in reads.queries]
+    results = db.fan_out(lambda job: list(job[1]()), missing)
+    made = {name: items for (name, _), items in zip(missing, results, strict=True)}
+    if reads is not None:
+        reads.queries.update(made)
+        return [reads.queries[name] for name, _ in planned]
+    return [made[name] for name, _ in planned]
+
+
 def read(key_list: Sequence[keys.Key], queries: Mapping[QueryName, Runner] | None = None) -> None:
     """One round trip: a BatchGetItem of those `key_list` not read yet, and the `queries` not
     made yet, concurrently; everything kept for this request (nothing when no request keeps

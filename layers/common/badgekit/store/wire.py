@@ -89,9 +89,9 @@ def deserialize(attribute: Mapping[str, Any]) -> Any:
     if kind == "N":
         return _create_decimal(value)
     if kind == "M":
-        return {name: deserialize(member) for name, member in value.items()}
+        return deserialize_item(value)
     if kind == "L":
-        return [deserialize(member) for member in value]
+        return [_value(member) for member in value]
     if kind == "BOOL":
         return value
     if kind == "NULL":
@@ -107,8 +107,17 @@ def deserialize(attribute: Mapping[str, Any]) -> Any:
     raise TypeError(f"Unknown DynamoDB type {kind!r}")
 
 
+def _value(attribute: Mapping[str, Any]) -> Any:
+    # Strings and numbers (most attributes) without the general dispatch.
+    if "S" in attribute:
+        return attribute["S"]
+    if "N" in attribute:
+        return _create_decimal(attribute["N"])
+    return deserialize(attribute)
+
+
 def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    return {name: deserialize(value) for name, value in item.items()}
+    return {name: _value(value) for name, value in item.items()}
 
 
 # --- requests and responses ---------------------------------------------------------------------
