@@ -238,6 +238,16 @@ def test_cold_directory_reads_as_before(tree, trips):
     assert directory.size() > 0
 
 
+def test_unseen_assertion_of_a_known_badge_reads_it_then_badge_and_system_together(tree, trips):
+    warm(tree, f"{SYS}/badges/s-badge")  # the directory knows the badge and the system
+    instance = tree.post(f"{SYS}/badges/s-badge/instances", {"email": EMAIL}).json["instance"]
+    hosted = f"/public/{instance['assertionUrl'].split('/public/')[1]}"
+    calls, round_trips = trips.during(lambda: tree.get(hosted, sign=False))
+    assert (calls, round_trips) == (["BatchGetItem", "GetItem"], 2)
+    document = tree.get(hosted, sign=False).json
+    assert document["badge"].endswith("/public/systems/chicago/badges/s-badge")
+
+
 def test_revoked_assertion_reads_only_its_tombstone(tree, trips):
     instance = tree.post(f"{SYS}/badges/s-badge/instances", {"email": EMAIL}).json["instance"]
     hosted = f"/public/{instance['assertionUrl'].split('/public/')[1]}"

@@ -164,6 +164,13 @@ def with_system_by_id(
     confirms both still exist (and reads their current version)."""
     known_badge = read_by_id(badge_id)
     known_system = container_store.read_by_id("system", system_id)
+    if known_badge is None or known_system is None:
+        # Not read ahead (e.g. an assertion the directory has not seen): where the directory
+        # last saw the badge and the system, in one BatchGetItem, before GSI1.
+        system_key = directory.key_of("system", system_id)
+        prefetch.read([*keys_by_id([badge_id]), *([system_key] if system_key else [])])
+        known_badge = read_by_id(badge_id)
+        known_system = container_store.read_by_id("system", system_id)
     if known_badge is not None and known_system is not None:
         return known_badge, record(known_system, SystemRecord)
     hits = db.fan_out(
