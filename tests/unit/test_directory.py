@@ -204,9 +204,10 @@ def test_warm_gets_read_their_path_in_one_round_trip(tree, trips):
     hosted = instance["assertionUrl"].split("/public/")[1]
     assert tree.post(f"{PRG}/badges/p-badge/codes", {"code": "abc"}).status == 201
     expected = [
-        # consumer, system, issuer, program and badge (+ the badge's milestones Query)
-        (frontend, f"{PRG}/badges/p-badge", ["BatchGetItem", "Query"], 1),
-        (tree, f"{SYS}/badges/p-badge", ["BatchGetItem", "Query"], 1),
+        # consumer, system, issuer, program and badge (its count of primary milestones, 0,
+        # spares the milestones Query)
+        (frontend, f"{PRG}/badges/p-badge", ["BatchGetItem"], 1),
+        (tree, f"{SYS}/badges/p-badge", ["BatchGetItem"], 1),
         (frontend, f"{SYS}", ["BatchGetItem", "Query"], 1),
         (tree, f"{ISS}", ["BatchGetItem", "Query"], 1),
         (frontend, f"{PRG}", ["BatchGetItem"], 1),
@@ -232,8 +233,8 @@ def test_cold_directory_reads_as_before(tree, trips):
 
     directory.clear()
     assert trips.during(lambda: tree.get(f"{PRG}/badges/p-badge")) == (
-        ["BatchGetItem", "GetItem", "GetItem", "Query"],
-        4,  # system and badge, issuer, program, the badge's milestones: as without it
+        ["BatchGetItem", "GetItem", "GetItem"],
+        3,  # system and badge, issuer, program: as without it (no milestones: no Query)
     )
     assert directory.size() > 0
 
@@ -396,3 +397,18 @@ def test_cold_badge_list_past_two_missing_containers_reads_them_in_one_query(tre
         4,
     )
     assert tree.get(path).json == body
+
+
+def test_badge_get_with_and_without_primary_milestones(tree, trips):
+    body = {"primaryBadgeId": 1, "numberRequired": 1, "supportBadges": [2]}
+    warm(tree, f"{SYS}/badges/s-badge")
+    # count 0: the badge with its path, nothing else
+    assert trips.during(lambda: tree.get(f"{SYS}/badges/s-badge")) == (["BatchGetItem"], 1)
+    assert tree.post(f"{SYS}/milestones", body).status == 201  # p-badge (id 1) is its primary
+    warm(tree, f"{PRG}/badges/p-badge")
+    # count 1, seen so: the Query ahead with the path, then the milestone with its badges
+    assert trips.during(lambda: tree.get(f"{PRG}/badges/p-badge")) == (
+        ["BatchGetItem", "BatchGetItem", "Query"],
+        2,
+    )
+    assert tree.get(f"{PRG}/badges/p-badge").json["badge"]["milestones"][0]["id"] == 1

@@ -481,16 +481,138 @@ def test_single_badge_get_lists_the_milestones_whose_primary_it_is(api, tree):
     assert all(b["milestones"] == [] for b in api.get(f"{SYS}/badges").json["badges"])
 
 
-def test_single_badge_get_costs_one_query_without_milestones(api, tree, calls):
-    operations = calls.during(lambda: api.get(f"{SYS}/badges/b1"))
-    assert operations == ["BatchGetItem", "Query"]
+def test_single_badge_get_queries_milestones_only_when_its_count_is_not_zero(api, tree, calls):
+    # a badge no milestone names as primary: its count (0) spares the Query
+    assert calls.during(lambda: api.get(f"{SYS}/badges/b1")) == ["BatchGetItem"]
     create(api, 1, [2, 3])
     operations = calls.during(lambda: api.get(f"{SYS}/badges/b1"))
-    # + the milestone (GetItem: not seen yet), then its two support badges (seen: by their keys)
+    # the badge (count 1, last seen at 0: no Query ahead), then the Query, the milestone
+    # (GetItem: not seen yet) and its two support badges (seen: by their keys)
     assert operations == ["BatchGetItem", "BatchGetItem", "GetItem", "Query"]
     operations = calls.during(lambda: api.get(f"{SYS}/badges/b1"))
-    # seen since: the milestone and its support badges in one BatchGetItem
+    # seen since: the Query ahead with the badge, then the milestone and its support badges
     assert operations == ["BatchGetItem", "BatchGetItem", "Query"]
+    assert api.delete(f"{MS}/1").status == 200
+    # last seen with a milestone: the Query ahead, answered empty; the count is 0 again
+    assert calls.during(lambda: api.get(f"{SYS}/badges/b1")) == ["BatchGetItem", "Query"]
+    assert calls.during(lambda: api.get(f"{SYS}/badges/b1")) == ["BatchGetItem"]
+    assert api.get(f"{SYS}/badges/b1").json["badge"] == tree[1]
+
+
+def test_a_badge_without_a_count_queries_its_milestones_as_before(api, tree, calls):
+    """A badge item written before the count was kept (no attribute): unknown, so the GET
+    queries its milestones, and milestone writes leave it without a count."""
+    from badgekit.store import db, keys
+
+    db.table().update_item(Key=keys.badge("b1"), UpdateExpression="REMOVE primaryMilestones")
+    assert calls.during(lambda: api.get(f"{SYS}/badges/b1")) == ["BatchGetItem", "Query"]
+    made = create(api, 1, [2])
+    assert primary_counts(db, keys) == {1: None, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0}
+    assert api.get(f"{SYS}/badges/b1").json["badge"]["milestones"] == [made]
+    assert api.put(f"{MS}/1", {"primaryBadgeId": 2}).status == 200
+    assert primary_counts(db, keys) == {1: None, 2: 1, 3: 0, 4: 0, 5: 0, 6: 0}
+    assert api.get(f"{SYS}/badges/b1").json["badge"]["milestones"] == []
+
+
+def primary_counts(db: Any, keys: Any) -> dict[int, int | None]:
+    """Each badge's stored count of primary milestones (None: not kept)."""
+    found: dict[int, int | None] = {}
+    for slug in ("b1", "b2", "b3", "b4", "b5", "b6"):
+        item = db.get(keys.badge(slug))
+        if item is not None:
+            count = item.get("primaryMilestones")
+            found[int(item["id"])] = None if count is None else int(count)
+    return found
+
+
+def test_counts_of_primary_milestones_follow_every_milestone_write(api, tree):
+    from badgekit.store import db, keys
+
+    zero = {1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0}
+    assert primary_counts(db, keys) == zero
+    create(api, 1, [2])
+    create(api, 1, [1, 3])  # its own support badge too
+    assert primary_counts(db, keys) == {**zero, 1: 2}
+    assert api.put(f"{MS}/1", {"numberRequired": 3, "supportBadges": [4]}).status == 200
+    assert api.post(f"{MS}/1/add-badge", {"badgeId": 5}).status == 200
+    assert api.post(f"{MS}/1/remove-badge", {"badgeId": 4}).status == 200
+    assert primary_counts(db, keys) == {**zero, 1: 2}
+    assert api.put(f"{MS}/2", {"primaryBadgeId": 3}).status == 200  # 1 -> 3
+    assert primary_counts(db, keys) == {**zero, 1: 1, 3: 1}
+    assert api.put(f"{MS}/1", {"primaryBadgeId": 5}).status == 200  # a support badge of it
+    assert primary_counts(db, keys) == {**zero, 3: 1, 5: 1}
+    assert api.delete(f"{MS}/2").status == 200
+    assert api.delete(f"{MS}/2").json == not_found("2")
+    assert primary_counts(db, keys) == {**zero, 5: 1}
+    # badge updates (a rename moves the item) keep the count; input cannot set it
+    reply = api.put(f"{ISS}/badges/b5", {"slug": "b5", "name": "Five", "primaryMilestones": 9})
+    assert reply.status == 200
+    assert "primaryMilestones" not in reply.json["badge"]
+    assert primary_counts(db, keys) == {**zero, 5: 1}
+    assert api.put(f"{ISS}/badges/b5", {"slug": "b5-renamed"}).status == 200
+    assert db.get(keys.badge("b5-renamed"))["primaryMilestones"] == 1
+    assert api.put(f"{MS}/1", {"primaryBadgeId": 4}).status == 200
+    assert db.get(keys.badge("b5-renamed"))["primaryMilestones"] == 0
+    assert primary_counts(db, keys) == {1: 0, 2: 0, 3: 0, 4: 1, 6: 0}  # (b5 renamed)
+    assert api.post(f"{ISS}/badges", badge_body("b7")).json["badge"] == {
+        **api.get(f"{ISS}/badges/b7").json["badge"],
+        "milestones": [],
+    }
+
+
+def test_deleting_a_primary_badge_leaves_the_other_counts_right(api, tree, aws):
+    from badgekit.store import db, keys
+
+    create(api, 4, [1])
+    create(api, 1, [4])
+    create(api, 4, [2])
+    assert api.delete(f"{ISS}/badges/b4").status == 200  # milestones 1 and 3 go with it
+    assert primary_counts(db, keys) == {1: 1, 2: 0, 3: 0, 5: 0, 6: 0}
+    assert [m["id"] for m in api.get(MS).json["milestones"]] == [2]
+    assert api.delete(f"{SYS}/badges/b1").status == 200
+    assert primary_counts(db, keys) == {2: 0, 3: 0, 5: 0, 6: 0}
+    assert milestone_items(aws) == []
+
+
+def test_a_badge_update_racing_a_milestone_create_keeps_the_count(api, tree):
+    """The count's change bumps the badge's version: an update prepared from the badge as it
+    was before (a stale read) fails, reads it again and keeps the new count."""
+    from badgekit.domain import badges
+    from badgekit.domain.inputs import Body
+    from badgekit.domain.places import Place
+    from badgekit.store import db, keys
+    from badgekit.store.badges import BadgeRecord
+    from badgekit.store.containers import SystemRecord
+    from badgekit.store.records import record
+
+    system = record(db.get(keys.system("chicago")), SystemRecord)
+    stale = record(db.get(keys.badge("b1")), BadgeRecord)
+    create(api, 1, [2])
+    updated = badges.update(Place(system), stale, Body({"name": "One"}), "http://x")
+    assert updated["name"] == "One"
+    assert db.get(keys.badge("b1"))["name"] == "One"
+    assert primary_counts(db, keys)[1] == 1
+    assert api.delete(f"{MS}/1").status == 200
+    assert primary_counts(db, keys)[1] == 0
+
+
+def test_a_milestone_delete_after_its_primary_moved_keeps_counts_safe(api, tree, monkeypatch):
+    """A primary badge renamed after its lookup: the count change at its old key fails, the
+    delete retries without it (a count too high only costs the badge's GET its Query)."""
+    from badgekit.domain import milestones
+    from badgekit.store import db, keys
+
+    create(api, 1, [2])
+    stale = db.by_id("badge", 1)
+    assert api.put(f"{SYS}/badges/b1", {"slug": "b1-renamed"}).status == 200
+    real = db.by_id
+    monkeypatch.setattr(
+        milestones.db, "by_id", lambda entity, i: stale if i == 1 else real(entity, i)
+    )
+    assert api.delete(f"{MS}/1").status == 200
+    assert api.get(f"{MS}/1").json == not_found("1")
+    assert db.get(keys.badge("b1-renamed"))["primaryMilestones"] == 1
+    assert api.get(f"{SYS}/badges/b1-renamed").json["badge"]["milestones"] == []
 
 
 def test_milestone_requests_cost(api, tree, calls):

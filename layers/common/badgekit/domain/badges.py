@@ -324,6 +324,7 @@ def create(place: Place, body: Body) -> BadgeRecord:
         "categories": [],
         "tags": [],
         "version": 1,
+        badge_store.PRIMARY_COUNT: 0,  # no milestone names it yet (kept by milestone writes)
     }
     _scalars(draft, {**values, "slug": slug})
     _apply_children(draft, children, ids)

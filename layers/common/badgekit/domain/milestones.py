@@ -125,8 +125,11 @@ def referenced(milestones: Iterable[MilestoneRecord]) -> set[int]:
 def of_primary(badge: BadgeRecord, system: SystemRecord) -> list[MilestoneRecord]:
     """M3: the milestones of `system` whose primary badge is `badge`, ascending id.
 
-    GSI2 (keys only) finds them; when there are any, one consistent BatchGetItem reads them.
-    A badge without milestones costs one Query."""
+    None when the badge's count of primary milestones is 0 (no call). Else (a count above 0,
+    or none kept: a badge written before it was) GSI2 (keys only) finds them; when there are
+    any, one consistent BatchGetItem reads them."""
+    if badge_store.has_no_primaries(badge):
+        return []
     badge_id, system_id = badge["id"], system["id"]
     return sorted(
         (
@@ -295,10 +298,26 @@ def _write(
         *milestone_store.support_actions(updated, sorted(old - new), sorted(new - old)),
     ]
     checks: dict[int, BadgeRecord] = {}
-    for badge_id in sorted(referenced([updated]) - before):
+    counted: set[int] = set()
+    old_primary = current["primaryBadgeId"] if current is not None else None
+    if updated["primaryBadgeId"] != old_primary:
+        # The badges' counts of primary milestones: +1 on the new primary (which checks it too),
+        # -1 on the old one where it is known (a count too high only costs a GET its Query).
+        for badge_id, delta in ((updated["primaryBadgeId"], 1), (old_primary, -1)):
+            badge = found.get(badge_id) if badge_id is not None else None
+            if badge is None or not badge_store.counts_primaries(badge):
+                continue
+            counted.add(badge["id"])
+            checks[len(actions)] = badge
+            actions.append(_count_change(badge, delta))
+    for badge_id in sorted(referenced([updated]) - before - counted):
         checks[len(actions)] = found[badge_id]
         actions.append(badge_store.still_there(found[badge_id]))
     return Write(actions, checks)
+
+
+def _count_change(badge: BadgeRecord, delta: int) -> dict[str, Any]:
+    return badge_store.primary_count_change(badge_store.key_of(badge), badge["id"], delta)
 
 
 def create(
@@ -429,13 +448,34 @@ def remove_badge(
     return _revise(milestone, change)
 
 
-def delete(milestone: MilestoneRecord) -> None:
-    """DELETE: the milestone and its support entries, atomically (instances stay)."""
+def _counted_primary(milestone: MilestoneRecord, gone: Gone) -> BadgeRecord | None:
+    """The milestone's primary badge, if it keeps a count of its primary milestones and was not
+    found gone at that key (one GSI1 Query)."""
+    badge_id = milestone["primaryBadgeId"]
+    badge = badges.indexed_by_id([badge_id]).get(badge_id)
+    if badge is None or not badge_store.counts_primaries(badge):
+        return None
+    if (badge_id, badge_store.key_of(badge)["PK"]) in gone:
+        return None
+    return badge
+
+
+def delete(milestone: MilestoneRecord, primary_gone: bool = False) -> None:
+    """DELETE: the milestone and its support entries, atomically (instances stay), with one
+    less on its primary badge's count (not when `primary_gone`: the badge-delete cascade)."""
     current = milestone
+    gone: set[tuple[int, str]] = set()
     for attempt in range(ATTEMPTS):
+        actions = milestone_store.delete_actions(current)
+        checks: dict[int, BadgeRecord] = {}
+        primary = None if primary_gone else _counted_primary(current, frozenset(gone))
+        if primary is not None:
+            checks[len(actions)] = primary
+            actions.append(_count_change(primary, -1))
         try:
-            db.transact(milestone_store.delete_actions(current))
+            db.transact(actions)
         except db.TransactionFailed as failure:
+            gone |= Write(actions, checks).gone(failure)
             db.back_off(attempt)
             current = milestone_store.reload(current, not_found(str(current["id"])), failure)
             continue
@@ -455,14 +495,14 @@ def detach_badge(badge: BadgeRecord) -> None:
     badge_id = badge["id"]
     for milestone in milestone_store.of_system(badge["systemId"]):
         if milestone["primaryBadgeId"] == badge_id:
-            _delete_if_there(milestone)
+            _delete_if_there(milestone)  # (the badge, and so its count, is gone)
     for entry in milestone_store.support_entries(badge_id):
         _drop_support(entry, badge_id)
 
 
 def _delete_if_there(milestone: MilestoneRecord) -> None:
     try:
-        delete(milestone)
+        delete(milestone, primary_gone=True)
     except ResourceNotFound:
         return  # deleted concurrently
 

@@ -159,7 +159,7 @@ def _plan_badge(plan: Plan, slug: str, rest: list[str], public: bool) -> None:
     if badge_id is None:
         return
     plan.keys.extend(directory.badge_keys(badge_id)[1:])  # its issuer and program
-    if not rest and not public:
+    if not rest and not public and directory.may_be_primary(badge_id):
         plan.query(milestone_store.primary_query(badge_id))  # the badge's milestones (M3)
     if len(rest) < 2:
         return

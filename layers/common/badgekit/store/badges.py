@@ -64,6 +64,10 @@ class BadgeRecord(TypedDict):
     tags: NotRequired[list[TagRecord]]
     created: NotRequired[int]
     version: NotRequired[int]
+    # How many milestones (any system) name this badge as their primary badge, kept by the
+    # milestone transactions (`primary_count_change`); absent on badges written before it was
+    # kept: unknown (docs/data-model.md). Never rendered, never taken from input.
+    primaryMilestones: NotRequired[int]
 
 
 def key_of(badge: BadgeRecord) -> keys.Key:
@@ -273,6 +277,35 @@ def put_new(badge: BadgeRecord) -> dict[str, Any]:
 
 def still_there(badge: BadgeRecord) -> dict[str, Any]:
     return db.still_there({**key_of(badge), "id": badge["id"]})
+
+
+PRIMARY_COUNT = "primaryMilestones"
+
+
+def counts_primaries(badge: BadgeRecord) -> bool:
+    """Whether the badge's item keeps its count of primary milestones (written since it is)."""
+    return PRIMARY_COUNT in badge
+
+
+def has_no_primaries(badge: BadgeRecord) -> bool:
+    """True only when the badge's count says no milestone names it as primary."""
+    return badge.get(PRIMARY_COUNT) == 0
+
+
+def primary_count_change(badge_key: keys.Key, badge_id: int, delta: int) -> dict[str, Any]:
+    """Update action: add `delta` to the badge's count of primary milestones, only if the badge
+    is still there (same id) and keeps the count. It also bumps the badge's `version`, so a
+    badge update that read the item before (and writes it whole, `save`) fails and reads it
+    again instead of writing back the old count."""
+    return {
+        "Update": {
+            "Key": {"PK": badge_key["PK"], "SK": badge_key["SK"]},
+            "UpdateExpression": "ADD #count :delta, version :one",
+            "ConditionExpression": "id = :id AND attribute_exists(#count)",
+            "ExpressionAttributeNames": {"#count": PRIMARY_COUNT},
+            "ExpressionAttributeValues": {":delta": delta, ":one": 1, ":id": badge_id},
+        }
+    }
 
 
 def delete_same(badge: BadgeRecord) -> dict[str, Any]:

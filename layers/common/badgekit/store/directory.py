@@ -87,6 +87,8 @@ def _facts_of(item: Mapping[str, Any] | None) -> list[tuple[tuple[Any, ...], Any
             return [
                 (("slug", "badge", keys.slug_key(slug)), badge_id),
                 (("id", "badge", badge_id), place),
+                # Whether a milestone may name it as primary (its count, absent: unknown).
+                (("primaries", badge_id), item.get("primaryMilestones") != 0),
             ]
         if entity == "system":
             system_id, slug = int(item["id"]), str(item["slug"])
@@ -171,6 +173,13 @@ def badge_id(slug: str) -> int | None:
 def application_id(badge_id: int, slug: str) -> int | None:
     found: int | None = _get(("slug", "application", badge_id, keys.slug_key(slug)))
     return found
+
+
+def may_be_primary(badge_id: int) -> bool:
+    """False when the badge's count of primary milestones was 0 when last seen (a GET of it
+    then plans no milestones Query ahead; the count it reads decides)."""
+    found: bool | None = _get(("primaries", badge_id))
+    return found is not False
 
 
 def milestone_badges(partition: str, sort_key: str) -> tuple[int, ...]:
