@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from badgekit.domain import instances, render
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
-from badgekit.http.context import current, param
+from badgekit.http.context import ApiRequest, current, param
 from badgekit.http.pagination import envelope
 from badgekit.store.instances import InstanceRecord
 
@@ -26,9 +26,9 @@ router = Router()
 at_every_level = partial(api.at_every_level, router)
 
 
-def target_of(params: dict[str, str]) -> instances.Target:
+def target_of(params: dict[str, str], request: ApiRequest | None = None) -> instances.Target:
     """The URL's container and its badge (system and badge in one BatchGetItem)."""
-    request = current()
+    request = request or current()
     place, badge = resolve.badge(request, params)
     return instances.Target.of(place, badge, request.base_url)
 
@@ -40,8 +40,14 @@ def shaped(target: instances.Target, instance: InstanceRecord) -> dict[str, Any]
 @at_every_level("POST", "/badges/<badgeSlug>/instances")
 def award(**params: str) -> Response[str]:
     request = current()
-    target = target_of(params)
-    created = instances.award(target, request.fields)
+    if instances.valid_award(request.fields):
+        # The new instance's id is reserved while the path resolves (one round trip).
+        resolving = partial(target_of, params, request)
+        target, instance_id = resolve.with_new_id(resolving, instances.ENTITY)
+        created = instances.award(target, request.fields, instance_id)
+    else:
+        target = target_of(params)  # its 404 before the body's 400
+        created = instances.award(target, request.fields)
     body = {"status": "created", "instance": shaped(target, created)}
     location = render.assertion_path(created["slug"])
     return respond(body, 201, {"Location": location})

@@ -412,3 +412,40 @@ def test_badge_get_with_and_without_primary_milestones(tree, trips):
         2,
     )
     assert tree.get(f"{PRG}/badges/p-badge").json["badge"]["milestones"][0]["id"] == 1
+
+
+def test_award_reserves_its_id_while_its_path_resolves(tree, trips):
+    from badgekit.store import db, keys
+
+    def counter() -> int:
+        item = db.get(keys.id_counters())
+        return int(item["instance"]) if item and "instance" in item else 0
+
+    path = f"{SYS}/badges/s-badge/instances"
+    replies: list[Any] = []
+    award = lambda body, p=path: replies.append(tree.post(p, body))  # noqa: E731
+    # system and badge (BatchGetItem) with the id counter (UpdateItem), then the transaction
+    assert trips.during(lambda: award({"email": EMAIL})) == (
+        ["BatchGetItem", "TransactWriteItems", "UpdateItem"],
+        2,
+    )
+    assert replies[-1].status == 201
+    assert counter() == 1
+    # an invalid body reserves nothing; with an unknown badge the 404 still comes first
+    assert trips.during(lambda: award({"email": "nope"})) == (["BatchGetItem"], 1)
+    assert replies[-1].status == 400
+    assert replies[-1].json["details"] == [
+        {"message": "Invalid email", "field": "email", "value": "nope"}
+    ]
+    award({"email": "nope"}, f"{SYS}/badges/nowhere/instances")
+    assert (replies[-1].status, replies[-1].json) == (404, not_found("badge", "nowhere"))
+    assert counter() == 1
+    # a valid award that then fails (unknown badge, already awarded) leaves a gap in the ids
+    award({"email": EMAIL}, f"{SYS}/badges/nowhere/instances")
+    assert (replies[-1].status, replies[-1].json) == (404, not_found("badge", "nowhere"))
+    award({"email": EMAIL})
+    assert replies[-1].status == 409
+    assert counter() == 3
+    award({"email": "second@example.org"})
+    assert replies[-1].status == 201
+    assert counter() == 4

@@ -37,7 +37,7 @@ from badgekit.domain.validation import (
     check_fields,
     length,
 )
-from badgekit.errors import ResourceConflict, ResourceNotFound
+from badgekit.errors import ResourceConflict, ResourceNotFound, ValidationError
 from badgekit.store import badges as badge_store
 from badgekit.store import codes as code_store
 from badgekit.store import containers as container_store
@@ -361,8 +361,21 @@ def _award(
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def award(target: Target, fields: Mapping[str, Any]) -> InstanceRecord:
-    """POST {L}/badges/{b}/instances (issuing.md flow steps 1-5)."""
+def valid_award(fields: Mapping[str, Any]) -> bool:
+    """Whether `fields` pass `parse_award` (a request that will probably create an instance:
+    its id is worth reserving while its path resolves)."""
+    try:
+        parse_award(fields)
+    except ValidationError:
+        return False
+    return True
+
+
+def award(
+    target: Target, fields: Mapping[str, Any], instance_id: int | None = None
+) -> InstanceRecord:
+    """POST {L}/badges/{b}/instances (issuing.md flow steps 1-5); `instance_id` reserved
+    already, or None (reserved here)."""
     spec = parse_award(fields)
     badge = target.badge
     code_item: CodeRecord | None = None
@@ -370,7 +383,7 @@ def award(target: Target, fields: Mapping[str, Any]) -> InstanceRecord:
         code_item = codes.get(badge, spec.claim_code)
         if codes.used_up(code_item):
             raise codes.already_used(spec.claim_code)
-    return _award(target, spec, code_item=code_item)
+    return _award(target, spec, code_item=code_item, instance_id=instance_id)
 
 
 def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[InstanceRecord]:

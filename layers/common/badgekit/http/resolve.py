@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 from urllib.parse import unquote
 
 from badgekit.domain import badges, containers
@@ -29,7 +30,7 @@ from badgekit.http.pagination import parse_page
 from badgekit.store import badges as badge_store
 from badgekit.store import codes as code_store
 from badgekit.store import containers as container_store
-from badgekit.store import directory, keys, prefetch
+from badgekit.store import db, directory, keys, prefetch
 from badgekit.store import instances as instance_store
 from badgekit.store import milestones as milestone_store
 from badgekit.store.badges import BadgeRecord
@@ -247,3 +248,15 @@ def badge(request: ApiRequest, params: Mapping[str, str]) -> tuple[Place, BadgeR
         request.memo[memo_key] = system
     place = resolve(request, **prefix)
     return place, badges.under(place, found, slug)
+
+
+def with_new_id[T](resolving: Callable[[], T], entity: str) -> tuple[T, int]:
+    """`resolving` (the reads that find what a create writes under) and the reservation of the
+    new item's id (`db.next_id(entity)`), concurrently (`db.fan_out`): one round trip instead
+    of two. For a create whose body already passed validation; an id reserved for a create
+    that then fails (a 404 of its path, a conflict) is a gap, as after a failed transaction:
+    ids are unique and increasing, never consecutive (data-model.md conventions). `resolving`
+    runs on a pool thread: it takes the request explicitly (no `current()`)."""
+    jobs: list[Callable[[], Any]] = [resolving, lambda: db.next_id(entity)]
+    found, new_id = db.fan_out(lambda job: job(), jobs)
+    return cast(T, found), int(new_id)
