@@ -288,15 +288,14 @@ def nested(body: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
 def test_warm_badge_lists_read_the_page_with_its_containers(tree, trips):
     assert tree.post(f"{ISS}/badges", minimal_badge("i-badge")).status == 201
     expected = [
-        # the list's Query with the system (GetItem), then the page's badges with the issuer
-        # and program they nest (BatchGetItem)
-        (f"{SYS}/badges?page=1&count=10", ["BatchGetItem", "GetItem", "Query"]),
-        (f"{SYS}/badges?archived=any", ["BatchGetItem", "GetItem", "Query", "Query"]),
-        # the list's Query with the path's system and issuer, then the page's badges and the
-        # program of the program-level badge
-        (f"{ISS}/badges", ["BatchGetItem", "BatchGetItem", "Query"]),
-        # the path is the page's whole context: then only its one badge (GetItem)
-        (f"{PRG}/badges", ["BatchGetItem", "GetItem", "Query"]),
+        # the list's Query (its partition from the directory), then the path's system with
+        # the page's badges and the issuer and program they nest (one BatchGetItem)
+        (f"{SYS}/badges?page=1&count=10", ["BatchGetItem", "Query"]),
+        (f"{SYS}/badges?archived=any", ["BatchGetItem", "Query", "Query"]),
+        # the same with the path's issuer
+        (f"{ISS}/badges", ["BatchGetItem", "Query"]),
+        # the path is the page's whole context: its system, issuer and program and the badge
+        (f"{PRG}/badges", ["BatchGetItem", "Query"]),
     ]
     for path, calls in expected:
         body = warm(tree, path)
@@ -344,8 +343,8 @@ def test_badge_list_after_a_rename_of_its_issuer_and_program(tree, trips):
     assert (issuer["slug"], body["badges"][0]["program"]["slug"]) == ("museum", "python")
     # the guesses missed: found by id (GSI1) and read at their new keys, the system's
     # containers never queried
-    assert calls == ["BatchGetItem", "BatchGetItem", "GetItem", "Query", "Query", "Query"]
-    assert trips.during(lambda: tree.get(path)) == (["BatchGetItem", "GetItem", "Query"], 2)
+    assert calls == ["BatchGetItem", "BatchGetItem", "Query", "Query", "Query"]
+    assert trips.during(lambda: tree.get(path)) == (["BatchGetItem", "Query"], 2)
     # a name changed in place (same key) is read as it is now too
     assert tree.put(f"{SYS}/issuers/museum", {"name": "Gallery"}).status == 200
     assert nested(tree.get(path).json)[0] == ("p-badge", "Gallery", "Python")
@@ -449,3 +448,27 @@ def test_award_reserves_its_id_while_its_path_resolves(tree, trips):
     award({"email": "second@example.org"})
     assert replies[-1].status == 201
     assert counter() == 4
+
+
+def test_badge_list_of_a_deleted_or_recreated_system_with_a_warm_directory(tree, trips):
+    """The list's Query is made in the partition the directory guesses, and the path's system
+    read with the page: a system deleted meanwhile is the 404, one re-created under its slug
+    (a new id) lists its own badges, not the old ones."""
+    path = f"{SYS}/badges"
+    assert [b["slug"] for b in warm(tree, path)["badges"]] == ["p-badge", "s-badge"]
+    assert tree.delete(SYS).status == 200
+    reply = tree.get(path)
+    assert (reply.status, reply.json) == (404, not_found("system", "chicago"))
+    assert tree.post("/systems", system_body("chicago")).status == 201
+    assert tree.post(f"{SYS}/badges", minimal_badge("new-badge")).status == 201
+    from badgekit.store import directory
+
+    directory.learn({"entity": "system", "id": 1, "slug": "chicago"})  # the old id, as before
+    replies: list[Any] = []
+    calls, _ = trips.during(lambda: replies.append(tree.get(path)))
+    assert replies[-1].status == 200
+    assert [b["slug"] for b in replies[-1].json["badges"]] == ["new-badge"]
+    assert replies[-1].json["badges"][0]["system"]["id"] == 2
+    # the guess missed: the old id's (empty) list Query, then the system (GetItem), then the
+    # list read as without the directory (its Query, its one badge: GetItem)
+    assert calls == ["GetItem", "GetItem", "Query", "Query"]

@@ -36,6 +36,7 @@ from badgekit.store import milestones as milestone_store
 from badgekit.store.badges import BadgeRecord
 from badgekit.store.containers import SystemRecord
 
+Key = keys.Key
 _PREFETCHED = ("prefetched",)
 _MILESTONE_ID = re.compile(r"[0-9]{1,12}")
 _WEBHOOK_ID = re.compile(r"(?=[0-9]{1,15}$)0*[1-9][0-9]*")  # as domain.webhooks.parse_id
@@ -47,6 +48,9 @@ class Plan:
 
     keys: list[keys.Key] = field(default_factory=list)
     queries: dict[prefetch.QueryName, prefetch.Runner] = field(default_factory=dict)
+    # Keys that only the Queries' results name (a badge list's page): read after them, with
+    # `keys` when nothing needs those first (no consumer key to check).
+    then: Callable[[], list[Key]] | None = None
 
     def query(self, planned: prefetch.Planned) -> None:
         name, run = planned
@@ -64,6 +68,12 @@ def prefetch_path(request: ApiRequest, consumer_key: str | None = None) -> None:
     plan = plan_of(request.path, request.query)
     if consumer_key is not None:
         plan.keys.insert(0, keys.consumer(consumer_key))
+    if plan.then is not None and consumer_key is None:
+        # The Queries first, then the path's items with the page's: 2 round trips as before,
+        # one call less (the system comes in the page's BatchGetItem).
+        prefetch.read([], plan.queries)
+        prefetch.read([*plan.keys, *plan.then()])
+        return
     if plan.keys or plan.queries:
         prefetch.read(plan.keys, plan.queries)
 
@@ -141,8 +151,10 @@ def _plan_list(
         return
     page, count = (query.get(name) for name in ("page", "count"))
     parsed = parse_page(page[0] if page else None, count[0] if count else None)
-    for planned in badge_store.list_queries([scope(state) for state in states], parsed):
+    scopes = [scope(state) for state in states]
+    for planned in badge_store.list_queries(scopes, parsed):
         plan.query(planned)
+    plan.then = lambda: badge_store.page_keys_ahead(scopes, parsed)
 
 
 def _plan_container(plan: Plan, level: str, system_id: int, issuer_id: int | None) -> None:

@@ -127,18 +127,34 @@ def page_of(
     consistent BatchGetItem of the page's badges with, `with_owners` (a list to render) and
     where the directory knows where the badges were last seen, their systems, issuers and
     programs (`owner_keys`; a wrong guess is a key nobody asks for)."""
-    lists = _lists(scopes)
+    entries, total, badge_keys = _page_keys(_lists(scopes), page, with_owners)
+    found = {(item["PK"], item["SK"]): item for item in prefetch.batch_get(badge_keys)}
+    items = [item for entry in entries if (item := found.get((entry["refPK"], entry["refSK"])))]
+    return [_badge(item) for item in items], total
+
+
+def _page_keys(
+    lists: list[keys.ListScope], page: db.Page | None, with_owners: bool
+) -> tuple[list[db.Item], int, list[keys.Key]]:
+    """The page's list entries, the total, and the keys `page_of` reads in its BatchGetItem:
+    the page's badges, then (`with_owners`) their containers where the directory last saw them,
+    as far as the last 100 keys have room."""
     rows = prefetch.queries(list_queries(lists, page))
     entries, total = db.list_page(lists, rows, page)
     badge_keys = [db.member_key(entry) for entry in entries]
-    # The containers only where the page's last BatchGetItem (100 keys each) has room for them.
     room = -len(badge_keys) % db.BATCH_GET_MAX if with_owners else 0
     if room:
         ids = {int(str(entry["SK"]).rsplit("#", 1)[1]) for entry in entries}
         badge_keys += owner_keys(ids)[:room]
-    found = {(item["PK"], item["SK"]): item for item in prefetch.batch_get(badge_keys)}
-    items = [item for entry in entries if (item := found.get((entry["refPK"], entry["refSK"])))]
-    return [_badge(item) for item in items], total
+    return entries, total, badge_keys
+
+
+def page_keys_ahead(
+    scopes: keys.ListScope | Sequence[keys.ListScope], page: db.Page | None
+) -> list[keys.Key]:
+    """The keys a rendered page of the lists reads (`page_of` with owners), for a request that
+    made the lists' Queries ahead and reads these with its path's items (one BatchGetItem)."""
+    return _page_keys(_lists(scopes), page, True)[2]
 
 
 def owner_keys(badge_ids: Iterable[int]) -> list[keys.Key]:
