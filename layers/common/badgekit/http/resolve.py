@@ -270,5 +270,18 @@ def with_new_id[T](resolving: Callable[[], T], entity: str) -> tuple[T, int]:
     ids are unique and increasing, never consecutive (data-model.md conventions). `resolving`
     runs on a pool thread: it takes the request explicitly (no `current()`)."""
     jobs: list[Callable[[], Any]] = [resolving, lambda: db.next_id(entity)]
-    found, new_id = db.fan_out(lambda job: job(), jobs)
+    (found, lost), (new_id, unreserved) = db.fan_out(_settled, jobs)
+    # Raised once both calls are done (none outlives the request), the path's error first.
+    if lost:
+        raise found
+    if unreserved:
+        raise new_id
     return cast(T, found), int(new_id)
+
+
+def _settled(job: Callable[[], Any]) -> tuple[Any, bool]:
+    """(result, False), or (the exception it raised, True)."""
+    try:
+        return job(), False
+    except Exception as error:  # re-raised by the caller, on the request's thread
+        return error, True
