@@ -632,6 +632,29 @@ def test_milestone_requests_cost(api, tree, calls):
     assert calls.during(lambda: api.get(MS)) == ["BatchGetItem", "GetItem", "Query"]
 
 
+def test_milestone_delete_finds_its_primary_where_last_seen(api, tree, calls):
+    from badgekit.store import db, directory, keys
+
+    create(api, 1, [2])
+    create(api, 1, [3])
+    directory.clear()
+    # the system and the milestone, the primary by id (GSI1: not seen), the transaction
+    assert calls.during(lambda: api.delete(f"{MS}/1")) == [
+        "GetItem",
+        "GetItem",
+        "Query",
+        "TransactWriteItems",
+    ]
+    assert db.get(keys.badge("b1"))["primaryMilestones"] == 1
+    assert api.get(f"{SYS}/badges/b1").status == 200  # seen, with its count
+    assert calls.during(lambda: api.delete(f"{MS}/2")) == [
+        "GetItem",
+        "GetItem",
+        "TransactWriteItems",
+    ]
+    assert db.get(keys.badge("b1"))["primaryMilestones"] == 0
+
+
 # --- badge delete cascade (badges.md DELETE) -------------------------------------------------
 
 

@@ -450,9 +450,12 @@ def remove_badge(
 
 def _counted_primary(milestone: MilestoneRecord, gone: Gone) -> BadgeRecord | None:
     """The milestone's primary badge, if it keeps a count of its primary milestones and was not
-    found gone at that key (one GSI1 Query)."""
+    found gone at that key: at the key where the directory last saw it (checked by the
+    transaction), else looked up by id (one GSI1 Query)."""
     badge_id = milestone["primaryBadgeId"]
-    badge = badges.indexed_by_id([badge_id]).get(badge_id)
+    badge = badge_store.counted_guess(badge_id)
+    if badge is None or (badge_id, badge_store.key_of(badge)["PK"]) in gone:
+        badge = badges.indexed_by_id([badge_id]).get(badge_id)
     if badge is None or not badge_store.counts_primaries(badge):
         return None
     if (badge_id, badge_store.key_of(badge)["PK"]) in gone:

@@ -308,6 +308,17 @@ def has_no_primaries(badge: BadgeRecord) -> bool:
     return badge.get(PRIMARY_COUNT) == 0
 
 
+def counted_guess(badge_id: int) -> BadgeRecord | None:
+    """The badge (by id) as the directory last saw it keeping a count of primary milestones:
+    only its id, slug and count (what `primary_count_change` and `key_of` need), None if it did
+    not see it so. A guess: the count's change is conditioned on the id at that key."""
+    count = directory.primary_count(badge_id)
+    place = directory.seen("badge", badge_id)
+    if count is None or count < 0 or place is None:
+        return None
+    return cast(BadgeRecord, {"id": badge_id, "slug": place.slug, PRIMARY_COUNT: count})
+
+
 def primary_count_change(badge_key: keys.Key, badge_id: int, delta: int) -> dict[str, Any]:
     """Update action: add `delta` to the badge's count of primary milestones, only if the badge
     is still there (same id) and keeps the count. It also bumps the badge's `version`, so a

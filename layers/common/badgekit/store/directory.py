@@ -87,8 +87,8 @@ def _facts_of(item: Mapping[str, Any] | None) -> list[tuple[tuple[Any, ...], Any
             return [
                 (("slug", "badge", keys.slug_key(slug)), badge_id),
                 (("id", "badge", badge_id), place),
-                # Whether a milestone may name it as primary (its count, absent: unknown).
-                (("primaries", badge_id), item.get("primaryMilestones") != 0),
+                # Its count of primary milestones (-1: none kept, unknown).
+                (("primaries", badge_id), _int(item.get("primaryMilestones", -1))),
             ]
         if entity == "system":
             system_id, slug = int(item["id"]), str(item["slug"])
@@ -175,11 +175,16 @@ def application_id(badge_id: int, slug: str) -> int | None:
     return found
 
 
+def primary_count(badge_id: int) -> int | None:
+    """The badge's count of primary milestones when last seen (-1: it kept none; None: not
+    seen). A guess, like everything here: a GET plans no milestones Query ahead when it was 0
+    (the count it reads decides), a milestone delete tries the count at the badge's last key."""
+    found: int | None = _get(("primaries", badge_id))
+    return found
+
+
 def may_be_primary(badge_id: int) -> bool:
-    """False when the badge's count of primary milestones was 0 when last seen (a GET of it
-    then plans no milestones Query ahead; the count it reads decides)."""
-    found: bool | None = _get(("primaries", badge_id))
-    return found is not False
+    return primary_count(badge_id) != 0
 
 
 def milestone_badges(partition: str, sort_key: str) -> tuple[int, ...]:
