@@ -129,6 +129,8 @@ def test_the_client_is_made_from_the_default_session_with_the_tuned_config(aws):
     assert config.retries == {"mode": "standard", "total_max_attempts": 5}  # 4 retries
     assert config.max_pool_connections >= 8  # the fan-out pool's threads at once
     assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    assert config.request_checksum_calculation == "when_required"
+    assert config.response_checksum_validation == "when_required"
     seen: list[str] = []
 
     def record(model: Any, **_: Any) -> None:
@@ -155,3 +157,66 @@ def test_transactional_reads(aws):
         ]
     )
     assert response["Responses"] == [{"Item": {"PK": "TEST#db", "SK": "a", "n": Decimal(1)}}, {}]
+
+
+def _record(session: Any, event: str, seen: list[Any], value: Any) -> Any:
+    def handler(**kwargs: Any) -> None:
+        seen.append(value(kwargs))
+
+    session.events.register(event, handler)
+    return handler
+
+
+def test_each_operation_and_table_resolves_its_endpoint_once_per_client(aws):
+    """botocore resolves the endpoint (announced by `before-endpoint-resolution`) on the first
+    call of each operation on its tables only; every call goes to the endpoint a client without
+    the cache sends it to (the region's)."""
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    resolutions: list[str] = []
+    urls: list[str] = []
+    hooks = [
+        (
+            "before-endpoint-resolution.dynamodb",
+            _record(
+                session,
+                "before-endpoint-resolution.dynamodb",
+                resolutions,
+                lambda k: k["model"].name,
+            ),
+        ),
+        (
+            "before-send.dynamodb",
+            _record(session, "before-send.dynamodb", urls, lambda k: k["request"].url),
+        ),
+    ]
+    db.reset_clients()
+    try:
+        key = {"PK": "TEST#db", "SK": "none"}
+        for _ in range(3):
+            db.get(key)
+            db.batch_get([key, {"PK": "TEST#db", "SK": "other"}])
+            db.transact([{"Put": {"Item": {**key, "n": 1}}}])
+        stock = session.client("dynamodb")
+        stock.get_item(TableName=TABLE_NAME, Key={"PK": {"S": "TEST#db"}, "SK": {"S": "none"}})
+    finally:
+        for event, handler in hooks:
+            session.events.unregister(event, handler)
+        db.reset_clients()
+    assert resolutions == ["GetItem", "BatchGetItem", "TransactWriteItems", "GetItem"]
+    assert urls == [f"https://dynamodb.{session.region_name}.amazonaws.com/"] * 10
+
+
+def test_counts_and_capacity_read_as_botocore_parses_them(aws):
+    db.table().put_item(Item={"PK": "TEST#db", "SK": "a", "n": 1})
+    params: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :p",
+        "ExpressionAttributeValues": {":p": "TEST#db"},
+        "ReturnConsumedCapacity": "TOTAL",
+    }
+    ours = db.table().query(**params)
+    theirs = resource_table().query(**params)
+    for member in ("Items", "Count", "ScannedCount", "ConsumedCapacity"):
+        assert ours[member] == theirs[member]
+    assert ours["Count"] == 1
+    assert ours["ResponseMetadata"]["HTTPStatusCode"] == 200

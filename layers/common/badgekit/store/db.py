@@ -50,10 +50,77 @@ def _make_client() -> Any:
         # botocore would walk every attribute of every request along the service model to check
         # its types: `wire` builds them (DynamoDB still validates what it receives).
         parameter_validation=False,
+        # DynamoDB's operations require no checksum: botocore would still look for one to add
+        # to each request and to check on each response ("when_supported", its default).
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
     )
     raw = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
     raw.meta.events.register("before-parse.dynamodb", _read_items)
+    _cache_endpoints(raw)
     return raw
+
+
+# The data-plane operations the store makes, and where their endpoint parameters come from:
+# the service model binds `TableName` to the ruleset's `ResourceArn`, or (batches and
+# transactions) the tables of the call, through a JMESPath expression, to `ResourceArnList`.
+_BY_TABLE_NAME = frozenset(("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"))
+_BY_REQUEST_ITEMS = frozenset(("BatchGetItem", "BatchWriteItem"))
+_BY_TRANSACT_ITEMS = frozenset(("TransactWriteItems", "TransactGetItems"))
+_ENDPOINTS_CACHED = 64  # (operation, tables) pairs: the store names one table
+
+
+def _endpoint_key(operation: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What a data-plane call's endpoint depends on beyond the client's settings (region,
+    FIPS, dual-stack, endpoint URL, account-id endpoint mode and the credentials' account):
+    the operation and its tables. None for any other operation (resolved every time)."""
+    if operation in _BY_TABLE_NAME:
+        return operation, params.get("TableName")
+    if operation in _BY_REQUEST_ITEMS:
+        return operation, tuple(params.get("RequestItems", ()))
+    if operation in _BY_TRANSACT_ITEMS:
+        return operation, tuple(
+            body.get("TableName")
+            for action in params.get("TransactItems", ())
+            for body in action.values()
+        )
+    return None
+
+
+def _cache_endpoints(raw: Any) -> None:
+    """Resolve each (operation, tables) pair's endpoint once per client instead of on every
+    call: botocore evaluates the endpoint ruleset's parameters per call (the builtins, the
+    credentials' account id, a JMESPath search over the parameters of a batch or a
+    transaction) to get the same answer for the same tables. The first call of a pair takes
+    botocore's whole resolution, so the endpoint stays the one botocore picks (region, FIPS,
+    dual-stack, `endpoint_url`, account-id based endpoints)."""
+    resolver = getattr(raw, "_ruleset_resolver", None)
+    if resolver is None:  # a botocore without endpoint rulesets: nothing to cache
+        return
+    construct = resolver.construct_endpoint
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    def construct_endpoint(
+        operation_model: Any, call_args: Mapping[str, Any] | None, request_context: Any
+    ) -> Any:
+        key = _endpoint_key(operation_model.name, call_args or {})
+        found = cache.get(key) if key is not None else None
+        if found is None:
+            found = construct(
+                operation_model=operation_model,
+                call_args=call_args,
+                request_context=request_context,
+            )
+            if key is not None and len(cache) < _ENDPOINTS_CACHED:
+                cache[key] = found
+        return found
+
+    resolver.construct_endpoint = construct_endpoint
+
+
+# Response members whose JSON is what botocore's parser returns for them (numbers, strings
+# and structures of them: no blobs, timestamps or attribute values).
+_PLAIN_MEMBERS = frozenset(("Count", "ScannedCount", "ConsumedCapacity"))
 
 
 def _read_items(
@@ -69,7 +136,13 @@ def _read_items(
         return
     body = json.loads(response_dict["body"] or b"{}")
     customized_response_dict.update(wire.response_items(operation_model.name, body))
-    response_dict["body"] = json.dumps(body).encode()
+    if body.keys() <= _PLAIN_MEMBERS:
+        # What is left is plain JSON botocore's parser would return unchanged: hand it over
+        # as it is, and give the parser an empty body (no second encoding and decoding).
+        customized_response_dict.update(body)
+        response_dict["body"] = b"{}"
+    else:
+        response_dict["body"] = json.dumps(body).encode()
 
 
 class Client:
