@@ -220,3 +220,22 @@ def test_counts_and_capacity_read_as_botocore_parses_them(aws):
         assert ours[member] == theirs[member]
     assert ours["Count"] == 1
     assert ours["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_requests_carry_no_sdk_telemetry_headers_and_keep_the_user_agent(aws):
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    sent: list[dict[str, Any]] = []
+    handler = _record(session, "before-send.dynamodb", sent, lambda k: dict(k["request"].headers))
+    db.reset_clients()
+    try:
+        db.get({"PK": "TEST#db", "SK": "none"})
+    finally:
+        session.events.unregister("before-send.dynamodb", handler)
+        db.reset_clients()
+    (headers,) = sent
+    assert "amz-sdk-invocation-id" not in headers
+    assert "amz-sdk-request" not in headers
+    assert headers["User-Agent"].startswith(b"Boto3/")
+    assert headers["Authorization"].startswith(b"AWS4-HMAC-SHA256 Credential=")
+    assert headers["X-Amz-Target"] == b"DynamoDB_20120810.GetItem"

@@ -17,6 +17,7 @@ import boto3
 from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.handlers import add_retry_headers
 
 from badgekit.store import keys, wire
 
@@ -58,7 +59,22 @@ def _make_client() -> Any:
     raw = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
     raw.meta.events.register("before-parse.dynamodb", _read_items)
     _cache_endpoints(raw)
+    _drop_telemetry_handlers(raw)
     return raw
+
+
+def _drop_telemetry_handlers(raw: Any) -> None:
+    """Two `request-created` handlers only report on the SDK to AWS, on every call: the retry
+    headers (`amz-sdk-invocation-id`, `amz-sdk-request`: which attempt of how many; the retries
+    themselves count attempts in the call's context, not in headers) and the rebuild of the
+    `User-Agent` header with the features the call used (the header botocore builds first is
+    sent instead). Removed from this client's own copy of the event hooks only."""
+    events = raw.meta.events
+    events.unregister("request-created", add_retry_headers)
+    creator = getattr(raw, "_user_agent_creator", None)
+    rebuild = getattr(creator, "rebuild_and_replace_user_agent_handler", None)
+    if rebuild is not None:
+        events.unregister("request-created.dynamodb", rebuild)
 
 
 # The data-plane operations the store makes, and where their endpoint parameters come from:
