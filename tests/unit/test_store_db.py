@@ -167,46 +167,6 @@ def _record(session: Any, event: str, seen: list[Any], value: Any) -> Any:
     return handler
 
 
-def test_each_operation_and_table_resolves_its_endpoint_once_per_client(aws):
-    """botocore resolves the endpoint (announced by `before-endpoint-resolution`) on the first
-    call of each operation on its tables only; every call goes to the endpoint a client without
-    the cache sends it to (the region's)."""
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
-    resolutions: list[str] = []
-    urls: list[str] = []
-    hooks = [
-        (
-            "before-endpoint-resolution.dynamodb",
-            _record(
-                session,
-                "before-endpoint-resolution.dynamodb",
-                resolutions,
-                lambda k: k["model"].name,
-            ),
-        ),
-        (
-            "before-send.dynamodb",
-            _record(session, "before-send.dynamodb", urls, lambda k: k["request"].url),
-        ),
-    ]
-    db.reset_clients()
-    try:
-        key = {"PK": "TEST#db", "SK": "none"}
-        for _ in range(3):
-            db.get(key)
-            db.batch_get([key, {"PK": "TEST#db", "SK": "other"}])
-            db.transact([{"Put": {"Item": {**key, "n": 1}}}])
-        stock = session.client("dynamodb")
-        stock.get_item(TableName=TABLE_NAME, Key={"PK": {"S": "TEST#db"}, "SK": {"S": "none"}})
-    finally:
-        for event, handler in hooks:
-            session.events.unregister(event, handler)
-        db.reset_clients()
-    assert resolutions == ["GetItem", "BatchGetItem", "TransactWriteItems", "GetItem"]
-    assert urls == [f"https://dynamodb.{session.region_name}.amazonaws.com/"] * 10
-
-
 def test_counts_and_capacity_read_as_botocore_parses_them(aws):
     db.table().put_item(Item={"PK": "TEST#db", "SK": "a", "n": 1})
     params: dict[str, Any] = {
@@ -222,7 +182,7 @@ def test_counts_and_capacity_read_as_botocore_parses_them(aws):
     assert ours["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
-def test_requests_carry_no_sdk_telemetry_headers_and_keep_the_user_agent(aws):
+def test_requests_carry_no_retry_telemetry_headers(aws):
     session = boto3.DEFAULT_SESSION
     assert session is not None
     sent: list[dict[str, Any]] = []

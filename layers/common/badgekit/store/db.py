@@ -58,80 +58,11 @@ def _make_client() -> Any:
     )
     raw = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
     raw.meta.events.register("before-parse.dynamodb", _read_items)
-    _cache_endpoints(raw)
-    _drop_telemetry_handlers(raw)
+    # The retry headers (`amz-sdk-invocation-id`, `amz-sdk-request`: which attempt of how many)
+    # only report on the SDK to AWS; the retries count their attempts in the call's context.
+    # Removed from this client's own copy of the session's hooks.
+    raw.meta.events.unregister("request-created", add_retry_headers)
     return raw
-
-
-def _drop_telemetry_handlers(raw: Any) -> None:
-    """Two `request-created` handlers only report on the SDK to AWS, on every call: the retry
-    headers (`amz-sdk-invocation-id`, `amz-sdk-request`: which attempt of how many; the retries
-    themselves count attempts in the call's context, not in headers) and the rebuild of the
-    `User-Agent` header with the features the call used (the header botocore builds first is
-    sent instead). Removed from this client's own copy of the event hooks only."""
-    events = raw.meta.events
-    events.unregister("request-created", add_retry_headers)
-    creator = getattr(raw, "_user_agent_creator", None)
-    rebuild = getattr(creator, "rebuild_and_replace_user_agent_handler", None)
-    if rebuild is not None:
-        events.unregister("request-created.dynamodb", rebuild)
-
-
-# The data-plane operations the store makes, and where their endpoint parameters come from:
-# the service model binds `TableName` to the ruleset's `ResourceArn`, or (batches and
-# transactions) the tables of the call, through a JMESPath expression, to `ResourceArnList`.
-_BY_TABLE_NAME = frozenset(("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"))
-_BY_REQUEST_ITEMS = frozenset(("BatchGetItem", "BatchWriteItem"))
-_BY_TRANSACT_ITEMS = frozenset(("TransactWriteItems", "TransactGetItems"))
-_ENDPOINTS_CACHED = 64  # (operation, tables) pairs: the store names one table
-
-
-def _endpoint_key(operation: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """What a data-plane call's endpoint depends on beyond the client's settings (region,
-    FIPS, dual-stack, endpoint URL, account-id endpoint mode and the credentials' account):
-    the operation and its tables. None for any other operation (resolved every time)."""
-    if operation in _BY_TABLE_NAME:
-        return operation, params.get("TableName")
-    if operation in _BY_REQUEST_ITEMS:
-        return operation, tuple(params.get("RequestItems", ()))
-    if operation in _BY_TRANSACT_ITEMS:
-        return operation, tuple(
-            body.get("TableName")
-            for action in params.get("TransactItems", ())
-            for body in action.values()
-        )
-    return None
-
-
-def _cache_endpoints(raw: Any) -> None:
-    """Resolve each (operation, tables) pair's endpoint once per client instead of on every
-    call: botocore evaluates the endpoint ruleset's parameters per call (the builtins, the
-    credentials' account id, a JMESPath search over the parameters of a batch or a
-    transaction) to get the same answer for the same tables. The first call of a pair takes
-    botocore's whole resolution, so the endpoint stays the one botocore picks (region, FIPS,
-    dual-stack, `endpoint_url`, account-id based endpoints)."""
-    resolver = getattr(raw, "_ruleset_resolver", None)
-    if resolver is None:  # a botocore without endpoint rulesets: nothing to cache
-        return
-    construct = resolver.construct_endpoint
-    cache: dict[tuple[Any, ...], Any] = {}
-
-    def construct_endpoint(
-        operation_model: Any, call_args: Mapping[str, Any] | None, request_context: Any
-    ) -> Any:
-        key = _endpoint_key(operation_model.name, call_args or {})
-        found = cache.get(key) if key is not None else None
-        if found is None:
-            found = construct(
-                operation_model=operation_model,
-                call_args=call_args,
-                request_context=request_context,
-            )
-            if key is not None and len(cache) < _ENDPOINTS_CACHED:
-                cache[key] = found
-        return found
-
-    resolver.construct_endpoint = construct_endpoint
 
 
 # Response members whose JSON is what botocore's parser returns for them (numbers, strings
