@@ -129,6 +129,8 @@ def test_the_client_is_made_from_the_default_session_with_the_tuned_config(aws):
     assert config.retries == {"mode": "standard", "total_max_attempts": 5}  # 4 retries
     assert config.max_pool_connections >= 8  # the fan-out pool's threads at once
     assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    assert config.request_checksum_calculation == "when_required"
+    assert config.response_checksum_validation == "when_required"
     seen: list[str] = []
 
     def record(model: Any, **_: Any) -> None:
@@ -155,3 +157,45 @@ def test_transactional_reads(aws):
         ]
     )
     assert response["Responses"] == [{"Item": {"PK": "TEST#db", "SK": "a", "n": Decimal(1)}}, {}]
+
+
+def _record(session: Any, event: str, seen: list[Any], value: Any) -> Any:
+    def handler(**kwargs: Any) -> None:
+        seen.append(value(kwargs))
+
+    session.events.register(event, handler)
+    return handler
+
+
+def test_counts_and_capacity_read_as_botocore_parses_them(aws):
+    db.table().put_item(Item={"PK": "TEST#db", "SK": "a", "n": 1})
+    params: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :p",
+        "ExpressionAttributeValues": {":p": "TEST#db"},
+        "ReturnConsumedCapacity": "TOTAL",
+    }
+    ours = db.table().query(**params)
+    theirs = resource_table().query(**params)
+    for member in ("Items", "Count", "ScannedCount", "ConsumedCapacity"):
+        assert ours[member] == theirs[member]
+    assert ours["Count"] == 1
+    assert ours["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_requests_carry_no_retry_telemetry_headers(aws):
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    sent: list[dict[str, Any]] = []
+    handler = _record(session, "before-send.dynamodb", sent, lambda k: dict(k["request"].headers))
+    db.reset_clients()
+    try:
+        db.get({"PK": "TEST#db", "SK": "none"})
+    finally:
+        session.events.unregister("before-send.dynamodb", handler)
+        db.reset_clients()
+    (headers,) = sent
+    assert "amz-sdk-invocation-id" not in headers
+    assert "amz-sdk-request" not in headers
+    assert headers["User-Agent"].startswith(b"Boto3/")
+    assert headers["Authorization"].startswith(b"AWS4-HMAC-SHA256 Credential=")
+    assert headers["X-Amz-Target"] == b"DynamoDB_20120810.GetItem"

@@ -17,6 +17,7 @@ import boto3
 from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.handlers import add_retry_headers
 
 from badgekit.store import keys, wire
 
@@ -50,10 +51,23 @@ def _make_client() -> Any:
         # botocore would walk every attribute of every request along the service model to check
         # its types: `wire` builds them (DynamoDB still validates what it receives).
         parameter_validation=False,
+        # DynamoDB's operations require no checksum: botocore would still look for one to add
+        # to each request and to check on each response ("when_supported", its default).
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
     )
     raw = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
     raw.meta.events.register("before-parse.dynamodb", _read_items)
+    # The retry headers (`amz-sdk-invocation-id`, `amz-sdk-request`: which attempt of how many)
+    # only report on the SDK to AWS; the retries count their attempts in the call's context.
+    # Removed from this client's own copy of the session's hooks.
+    raw.meta.events.unregister("request-created", add_retry_headers)
     return raw
+
+
+# Response members whose JSON is what botocore's parser returns for them (numbers, strings
+# and structures of them: no blobs, timestamps or attribute values).
+_PLAIN_MEMBERS = frozenset(("Count", "ScannedCount", "ConsumedCapacity"))
 
 
 def _read_items(
@@ -69,7 +83,13 @@ def _read_items(
         return
     body = json.loads(response_dict["body"] or b"{}")
     customized_response_dict.update(wire.response_items(operation_model.name, body))
-    response_dict["body"] = json.dumps(body).encode()
+    if body.keys() <= _PLAIN_MEMBERS:
+        # What is left is plain JSON botocore's parser would return unchanged: hand it over
+        # as it is, and give the parser an empty body (no second encoding and decoding).
+        customized_response_dict.update(body)
+        response_dict["body"] = b"{}"
+    else:
+        response_dict["body"] = json.dumps(body).encode()
 
 
 class Client:
