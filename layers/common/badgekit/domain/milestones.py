@@ -1,7 +1,8 @@
 """Milestones (spec milestones.md; data-model M1-M5) and their auto-award.
 
 A milestone lives in its system's partition at `keys.milestone(systemId, id)`, so M1 (a system's
-milestones, ascending id) is one strongly consistent Query of the `MILESTONE#` prefix and M2 one
+milestones, ascending id) is one strongly consistent Query of the `MILESTONE#` prefix (the list
+header with the exact `total` sorts first; the Query stops at the end of the page) and M2 one
 GetItem; a milestone of another system simply is not there. The item carries its support list
 (`supportBadgeIds`, ascending) and is indexed on GSI2 by its primary badge (M3). Each support
 badge also has an entry at `keys.milestone_support(badgeId, milestoneId)`: the partition
@@ -104,13 +105,9 @@ def list_milestones(
 ) -> tuple[list[MilestoneRecord], int]:
     """M1: ascending id, one page or all, and the exact total.
 
-    One strongly consistent Query reads every milestone of the system (a system has few; the
-    items are small), so the total is exact without a counter."""
-    items = list(milestone_store.of_system(system["id"]))
-    total = len(items)
-    if page is not None:
-        items = items[page.start : page.start + page.count]
-    return items, total
+    One strongly consistent Query reads the list header (its `total`, kept in the transactions
+    that create and delete milestones) and the milestones up to the end of the page."""
+    return milestone_store.page_of(system["id"], page)
 
 
 def referenced(milestones: Iterable[MilestoneRecord]) -> set[int]:
@@ -339,7 +336,11 @@ def create(
             "supportBadgeIds": parsed.support or [],
             "version": 1,
         }
-        write = _write(None, item, parsed.badges, [container_store.still_there(system)])
+        extra = [
+            container_store.still_there(system),
+            milestone_store.total_change(system["id"], 1),
+        ]
+        write = _write(None, item, parsed.badges, extra)
         try:
             db.transact(write.actions)
         except db.TransactionFailed as failure:

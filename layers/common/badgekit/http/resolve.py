@@ -131,7 +131,9 @@ def plan_of(path: str, query: Mapping[str, list[str]] | None = None) -> Plan:
     elif len(rest) == 2 and rest[0] == "instances":
         plan.query(instance_store.earner_query(rest[1], scope))
     elif rest == ["milestones"]:  # (milestones are routes of systems only)
-        plan.query(milestone_store.system_query(system_id))
+        page, count = ((query or {}).get(name) for name in ("page", "count"))
+        parsed = parse_page(page[0] if page else None, count[0] if count else None)
+        plan.query(milestone_store.page_query(system_id, parsed))
     elif len(rest) == 2 and rest[0] == "milestones" and _MILESTONE_ID.fullmatch(rest[1]):
         plan.keys.append(keys.milestone(system_id, int(rest[1])))
     elif len(rest) == 3 and rest[0] == "webhooks" and _WEBHOOK_ID.fullmatch(rest[1]):

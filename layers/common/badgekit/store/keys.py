@@ -14,6 +14,7 @@ Layout (docs/data-model.md has the full plan, including later entities):
     badge children   PK BADGEID#<badgeId>     SK CODE#<code> | INSTANCE#<email> | APP#<slug> | ...
     assertion        PK ASSERTION#<slug>      SK ASSERTION         (global instance slug; tombstone)
     milestone        PK SYS#<systemId>        SK MILESTONE#<id:012d>
+    milestone list   PK SYS#<systemId>        SK MILESTONE#        (header: attribute `total`)
     support entry    PK SUPPORT#<badgeId>     SK MILESTONE#<id:012d> (reverse index: M4)
     outbox event     PK EVENT#<eventId>       SK EVENT             (stream -> webhook sender)
     used token id    PK JTI#<sha256(key, jti)> SK JTI              (strict policy; TTL = exp)
@@ -336,6 +337,13 @@ def milestone(system_id: int, milestone_id: int) -> Key:
 
 
 MILESTONE_PREFIX = "MILESTONE#"
+
+
+def milestones_header(system_id: int) -> Key:
+    """The header of a system's milestone list (its exact `total`): its sort key is the
+    milestones' prefix itself, so it sorts first and one Query of the prefix reads the header
+    and the milestones up to the end of a page (M1)."""
+    return {"PK": system_partition(system_id), "SK": MILESTONE_PREFIX}
 
 
 def milestone_support(badge_id: int, milestone_id: int) -> Key:

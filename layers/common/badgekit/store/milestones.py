@@ -1,10 +1,12 @@
 """Milestones in the table (spec milestones.md; data-model M1-M5).
 
 A milestone lives in its system's partition at `keys.milestone(systemId, id)` (M1: one Query of
-the `MILESTONE#` prefix; M2: one GetItem) and is indexed on GSI2 by its primary badge (M3). Each
-support badge has an entry at `keys.milestone_support(badgeId, milestoneId)`: the partition
-`SUPPORT#<badgeId>` answers "milestones listing B" (M4). Every expression a milestone or a
-support entry is written with is built here; the domain composes the actions of one write.
+the `MILESTONE#` prefix, whose first item is the list header `keys.milestones_header` with the
+exact `total`, up to the end of the page; M2: one GetItem) and is indexed on GSI2 by its primary
+badge (M3). Each support badge has an entry at `keys.milestone_support(badgeId, milestoneId)`:
+the partition `SUPPORT#<badgeId>` answers "milestones listing B" (M4). Every expression a
+milestone or a support entry is written with is built here; the domain composes the actions of
+one write.
 """
 
 from __future__ import annotations
@@ -58,16 +60,39 @@ def get(system_id: int, milestone_id: int) -> MilestoneRecord | None:
     return optional(prefetch.get(key(system_id, milestone_id)), MilestoneRecord)
 
 
-def system_query(system_id: int) -> prefetch.Planned:
-    """(name, run) of the Query of `of_system`, for a request to make it ahead."""
+def page_query(system_id: int, page: db.Page | None) -> prefetch.Planned:
+    """(name, run) of M1's Query: the list header and the milestones up to the end of `page`
+    (all of them unpaged), for a request to make it ahead."""
     partition = keys.system_partition(system_id)
-    return ("milestones", system_id), lambda: db.query_prefix(partition, keys.MILESTONE_PREFIX)
+    limit = db.list_limit(page)
+    return ("milestones", system_id, limit), lambda: db.query_prefix(
+        partition, keys.MILESTONE_PREFIX, limit
+    )
+
+
+def _is_header(item: db.Item) -> bool:
+    return bool(item["SK"] == keys.MILESTONE_PREFIX)
+
+
+def page_of(system_id: int, page: db.Page | None) -> tuple[list[MilestoneRecord], int]:
+    """M1: one page (or all) of a system's milestones, ascending id, and the exact total: one
+    consistent Query of the header (`keys.milestones_header`) and the milestones up to the end
+    of the page. Unpaged, the total is the number read (the page is the collection)."""
+    rows = prefetch.query(*page_query(system_id, page))
+    header = rows[0] if rows and _is_header(rows[0]) else None
+    items = rows[1:] if header is not None else rows
+    if page is None:
+        return [record(item, MilestoneRecord) for item in items], len(items)
+    total = int(header.get("total", 0)) if header is not None else 0
+    shown = items[page.start : page.start + page.count]
+    return [record(item, MilestoneRecord) for item in shown], total
 
 
 def of_system(system_id: int) -> Iterator[MilestoneRecord]:
-    """M1: every milestone of a system, ascending id (consistent Query, page by page)."""
-    for item in prefetch.query(*system_query(system_id)):
-        yield record(item, MilestoneRecord)
+    """Every milestone of a system, ascending id (consistent Query, page by page)."""
+    for item in db.query_prefix(keys.system_partition(system_id), keys.MILESTONE_PREFIX):
+        if not _is_header(item):
+            yield record(item, MilestoneRecord)
 
 
 def primary_query(badge_id: int) -> prefetch.Planned:
@@ -162,8 +187,22 @@ def support_actions(
     return actions
 
 
+def total_change(system_id: int, delta: int) -> Action:
+    """Update action adding `delta` to the exact `total` of the system's milestone list (in the
+    transaction that creates or deletes a milestone; the first one creates the header)."""
+    return {
+        "Update": {
+            "Key": keys.milestones_header(system_id),
+            "UpdateExpression": "ADD #t :d",
+            "ExpressionAttributeNames": {"#t": "total"},
+            "ExpressionAttributeValues": {":d": delta},
+        }
+    }
+
+
 def delete_actions(milestone: MilestoneRecord) -> list[Action]:
-    """The milestone (action 0, only at the version read) and its support entries."""
+    """The milestone (action 0, only at the version read), one less on the system's list total
+    (action 1) and its support entries."""
     return [
         {
             "Delete": {
@@ -172,6 +211,7 @@ def delete_actions(milestone: MilestoneRecord) -> list[Action]:
                 "ExpressionAttributeValues": {":v": milestone.get("version", 0)},
             }
         },
+        total_change(milestone["systemId"], -1),
         *(
             {"Delete": {"Key": keys.milestone_support(badge_id, milestone["id"])}}
             for badge_id in milestone.get("supportBadgeIds", [])
