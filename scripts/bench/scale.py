@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
+from unittest import mock
 
 from badgekit.domain import assessment, badges, codes, containers, instances, milestones
 from badgekit.domain.inputs import Body
 from badgekit.domain.places import Place
+from badgekit.store.badges import BadgeRecord
 from local.inprocess import Api
 from scripts.bench.harness import (
     Result,
@@ -469,6 +471,55 @@ def issuing_scale_scenarios(master: Api) -> list[Scenario]:
     ]
 
 
+MILESTONE_SCALE = 1_000  # milestones of the system `milestones`
+MILESTONE_BADGES = 20  # its system-level badges, each the primary of every 20th milestone
+MILESTONE_PAGES = (1, 10)
+# Resolve (with the list's Query made ahead, concurrently), the list's Query (the header and
+# the milestones up to the end of the page), one BatchGetItem of the badges the page names:
+# whatever the number of milestones.
+MILESTONE_LIST_BOUND = 3
+
+
+def seed_milestone_scale() -> None:
+    """System `milestones` with MILESTONE_BADGES badges and MILESTONE_SCALE milestones (primary
+    badge n % MILESTONE_BADGES, the next SUPPORTS_PER_MILESTONE badges as support), through
+    `milestones.create` in bulk (see `bulk_writes`): the badges first, then the milestones,
+    which look them up: as the badges just created (unchanged since), not with a GSI1 Query
+    each (every moto Query visits the whole table: quadratic in the milestones written)."""
+    with bulk_writes():
+        system = containers.create(containers.system_level(), body_of("milestones"))
+        place = Place(system)
+        made = [badges.create(place, scale_badge_body(n)) for n in range(1, MILESTONE_BADGES + 1)]
+    by_id = {int(badge["id"]): badge for badge in made}
+
+    def known(badge_ids: Iterable[int]) -> dict[int, BadgeRecord]:
+        return {badge_id: by_id[badge_id] for badge_id in badge_ids if badge_id in by_id}
+
+    with bulk_writes(), mock.patch.object(badges, "indexed_by_id", known):
+        for n in range(MILESTONE_SCALE):
+            primary = n % len(made)
+            supports = [made[(primary + k) % len(made)] for k in range(1, 4)]
+            fields = {
+                "primaryBadgeId": made[primary]["id"],
+                "numberRequired": 2,
+                "supportBadges": [int(support["id"]) for support in supports],
+            }
+            milestones.create(system, fields)
+    badges.indexed_by_id(by_id)  # as the look-ups would have: the directory learns the badges
+
+
+def milestone_scale_scenarios(master: Api) -> list[Scenario]:
+    """Pages of the system's milestone list, near its start and further in."""
+    system, shown = "/systems/milestones", "/systems/{s}"
+    listing = (f"{shown}/milestones", f"{system}/milestones")
+    return [
+        replace(
+            scale_get(master, *page_of(*listing, page), PAGE_SIZE), max_calls=MILESTONE_LIST_BOUND
+        )
+        for page in MILESTONE_PAGES
+    ]
+
+
 def measure_issuing_scale(scale_iterations: int) -> list[Result]:
     note = (
         f"{ISSUING_BADGES} badges; badge-1: {CODE_SCALE:,} codes, {SPREAD_CODES:,} more over "
@@ -478,14 +529,25 @@ def measure_issuing_scale(scale_iterations: int) -> list[Result]:
         f"({APPLICATIONS_PER_BADGE} per badge, {processed_count()} processed); "
         f"{ISSUING_BADGES} milestones ({SUPPORTS_PER_MILESTONE} support badges each)"
     )
-    return measure_seeded(
-        "seeding claim codes, instances and applications",
-        seed_issuing_scale,
-        "claim codes, instances and applications at scale",
-        issuing_scale_scenarios(master_client()),
-        note,
-        scale_iterations,
-    )
+    master = master_client()
+    return [
+        *measure_seeded(
+            "seeding claim codes, instances and applications",
+            seed_issuing_scale,
+            "claim codes, instances and applications at scale",
+            issuing_scale_scenarios(master),
+            note,
+            scale_iterations,
+        ),
+        *measure_seeded(
+            f"seeding {MILESTONE_SCALE} milestones",
+            seed_milestone_scale,
+            "milestones at scale",
+            milestone_scale_scenarios(master),
+            f"{MILESTONE_SCALE:,} milestones of one system ({MILESTONE_BADGES} badges)",
+            scale_iterations,
+        ),
+    ]
 
 
 # --- a bulk award at the limit --------------------------------------------------------------------
