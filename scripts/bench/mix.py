@@ -11,10 +11,14 @@ process on 127.0.0.1 (`local.dynamodb.EmbeddedDynamoDB`), through `DYNAMODB_ENDP
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -177,12 +181,46 @@ def mix_scenarios(assertion: str) -> list[Scenario]:
     ]
 
 
+_REFERENCE_DOCUMENT = {
+    "badge": {
+        "slug": "reference",
+        "name": "A reference badge",
+        "criteria": [{"id": n, "description": "x" * 40, "required": True} for n in range(4)],
+        "tags": [{"id": n, "value": f"tag-{n}"} for n in range(4)],
+    }
+}
+
+
+def reference_ms(repeats: int = 5) -> float:
+    """CPU time of a fixed pure-Python workload (JSON both ways, HMAC-SHA256, dict and string
+    work, like a request's own), median of `repeats`: how fast this machine runs Python right
+    now. The machine's speed drifts (a shared host): the mix's CPU divided by this is
+    comparable across runs, the raw milliseconds less so."""
+    timings = []
+    key = b"reference-key"
+    for _ in range(repeats):
+        started = time.process_time()
+        for n in range(2000):
+            text = json.dumps(_REFERENCE_DOCUMENT, separators=(",", ":"))
+            decoded = json.loads(text)
+            hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+            {f"{k}#{n}": v for k, v in decoded["badge"].items()}
+        timings.append((time.process_time() - started) * 1000)
+    return statistics.median(timings)
+
+
 @dataclass(frozen=True)
 class MixResult:
     rows: Sequence[Result]
     rounds: int
     warmup: int
     load: float  # 1-minute load average when the timed rounds began
+    reference: float  # `reference_ms()` just before the timed rounds
+
+    @property
+    def relative(self) -> float:
+        """The mix's client CPU per request in units of the reference workload."""
+        return self.mean_cpu_ms / self.reference
 
     @property
     def requests(self) -> int:
@@ -214,10 +252,11 @@ def measure_mix(rounds: int = MIX_ROUNDS, warmup: int = MIX_WARMUP) -> MixResult
         timings: list[list[float]] = [[] for _ in scenarios]
         cpu: list[list[float]] = [[] for _ in scenarios]
         usages: list[list[Usage]] = [[] for _ in scenarios]
-        load = 0.0
+        load, reference = 0.0, 0.0
         for index in range(warmup + rounds):
             if index == warmup:
                 load = os.getloadavg()[0]
+                reference = reference_ms()
             for n, scenario in enumerate(scenarios):
                 run = run_once(scenario, index, METER)
                 check(scenario, index, run.usage, run.reply)
@@ -231,7 +270,8 @@ def measure_mix(rounds: int = MIX_ROUNDS, warmup: int = MIX_WARMUP) -> MixResult
             Result(scenario, tuple(timings[n]), tuple(usages[n]), None, tuple(cpu[n]))
             for n, scenario in enumerate(scenarios)
         ]
-    result = MixResult(rows, rounds, warmup, load)
+    result = MixResult(rows, rounds, warmup, load, reference)
+    print(f"  reference workload: {reference:.1f} ms CPU", file=sys.stderr)
     for row in rows:
         print(
             f"  {row.scenario.method} {row.scenario.target(0)}: {row.calls_text}, "

@@ -480,7 +480,11 @@ def mix_line(mix: MixResult) -> str:
         f"{mix.mean_cpu_ms / high:.2f}-{mix.mean_cpu_ms / low:.2f}x the original's {low}-{high} ms "
         f"(Node 20 + MariaDB), where this stack's request path took {before_low}-{before_high} ms "
         "before the performance work. Those two figures are quoted from the performance issue "
-        "(measured there, on this machine class), not measured again here."
+        "(measured there, on this machine class), not measured again here. This machine's speed "
+        "drifts: the same code measured 4.5 to 8 ms per request in different runs of one day, "
+        f"so this run also times a fixed reference workload ({mix.reference:.1f} ms of CPU; the "
+        f"mix costs {mix.relative:.3f} of it per request): compare runs by that ratio, and the "
+        "original only side by side."
     )
 
 
