@@ -34,7 +34,6 @@ FIELDS = (
     StringField("email", rules=(EMAIL, length(0, 255))),
 )
 FIELD_NAMES = tuple(spec.name for spec in FIELDS)
-_MAX_ATTEMPTS = 4  # optimistic-concurrency retries of a PUT racing another write
 
 
 @dataclass(frozen=True)

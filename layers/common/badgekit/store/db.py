@@ -565,14 +565,18 @@ def save_revision(current: Item, revision: Revision) -> None:
     )
 
 
-MAX_ATTEMPTS = 4  # optimistic-concurrency retries of an update racing another write
+# Optimistic-concurrency attempts of a write racing others on the same item: each round of a
+# race has a winner, so n writers starting together all land within n attempts (8 here).
+MAX_ATTEMPTS = 8
 BACK_OFF_BASE = 0.02  # seconds: the first retry waits up to this, each further one twice as long
+BACK_OFF_CAP = 0.25  # seconds: no single wait longer (all waits of one write: about 1 s at most)
 
 
 def back_off(attempt: int) -> None:
     """Sleep before retrying a write that lost a race: a random (full-jitter) wait of up to
-    BACK_OFF_BASE * 2**attempt, so contending writers spread out instead of colliding again."""
-    time.sleep(random.uniform(0, BACK_OFF_BASE * (2**attempt)))
+    BACK_OFF_BASE * 2**attempt (at most BACK_OFF_CAP), so contending writers spread out
+    instead of colliding again."""
+    time.sleep(random.uniform(0, min(BACK_OFF_CAP, BACK_OFF_BASE * (2**attempt))))
 
 
 def delete_keys(key_list: Iterable[keys.Key]) -> int:
