@@ -31,6 +31,7 @@ from badgekit.domain import badges, instances, render
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
     INVALID_INTEGER,
+    MILESTONE_ID_DIGITS,
     REQUIRED,
     CoercionError,
     IntegerField,
@@ -80,7 +81,7 @@ SUPPORT = "supportBadges"
 ORDER = (*(spec.name for spec in FIELDS), SUPPORT)
 BADGE_ID = IntegerField("badgeId", required=True)
 
-_ID = re.compile(r"^[0-9]{1,12}$")
+_ID = re.compile(rf"^[0-9]{{1,{MILESTONE_ID_DIGITS}}}$")
 
 
 # --- reading -------------------------------------------------------------------------------------

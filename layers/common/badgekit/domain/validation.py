@@ -65,6 +65,17 @@ def is_url(value: str) -> bool:
     return True
 
 
+MILESTONE_ID_DIGITS = 12  # the longest milestone id a path may name
+WEBHOOK_ID_DIGITS = 15  # the longest webhook or delivery id a path may name
+
+
+def path_id(value: str, max_digits: int) -> int | None:
+    """An id in a URL path: 1 to `max_digits` ASCII digits, above 0, else None (`isdigit`
+    alone accepts "²", which int() refuses)."""
+    digits = value.isascii() and value.isdigit()
+    return int(value) if digits and len(value) <= max_digits and int(value) > 0 else None
+
+
 def is_email(value: str) -> bool:
     return bool(_EMAIL.match(value))
 

@@ -30,12 +30,14 @@ from badgekit import timestamps
 from badgekit.domain.inputs import Body
 from badgekit.domain.validation import (
     INVALID_URL,
+    WEBHOOK_ID_DIGITS,
     Report,
     Rule,
     StringField,
     check_fields,
     is_url,
     length,
+    path_id,
 )
 from badgekit.errors import ResourceConflict, ResourceNotFound
 from badgekit.store import db, queue
@@ -242,9 +244,8 @@ def create(system: SystemRecord, body: Body) -> WebhookRecord:
 
 
 def parse_id(value: str) -> int | None:
-    """A path id: 1-15 ASCII digits, > 0 (`isdigit` alone accepts "²", which int() refuses)."""
-    digits = value.isascii() and value.isdigit()
-    return int(value) if digits and len(value) < 16 and int(value) > 0 else None
+    """A webhook's or delivery's id in a path (`validation.path_id`), else None."""
+    return path_id(value, WEBHOOK_ID_DIGITS)
 
 
 def get(system: SystemRecord, webhook_id: str) -> WebhookRecord:

@@ -16,7 +16,6 @@ so a wrong guess costs the ordinary reads, never a wrong answer).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -24,6 +23,7 @@ from urllib.parse import unquote
 
 from badgekit.domain import badges, containers
 from badgekit.domain.places import Place
+from badgekit.domain.validation import MILESTONE_ID_DIGITS, WEBHOOK_ID_DIGITS, path_id
 from badgekit.errors import InvalidParameter, ResourceNotFound
 from badgekit.http.context import ApiRequest, param
 from badgekit.http.pagination import parse_page
@@ -38,8 +38,6 @@ from badgekit.store.containers import SystemRecord
 
 Key = keys.Key
 _PREFETCHED = ("prefetched",)
-_MILESTONE_ID = re.compile(r"[0-9]{1,12}")
-_WEBHOOK_ID = re.compile(r"(?=[0-9]{1,15}$)0*[1-9][0-9]*")  # as domain.webhooks.parse_id
 
 
 @dataclass
@@ -134,10 +132,14 @@ def plan_of(path: str, query: Mapping[str, list[str]] | None = None) -> Plan:
         page, count = ((query or {}).get(name) for name in ("page", "count"))
         parsed = parse_page(page[0] if page else None, count[0] if count else None)
         plan.query(milestone_store.page_query(system_id, parsed))
-    elif len(rest) == 2 and rest[0] == "milestones" and _MILESTONE_ID.fullmatch(rest[1]):
-        plan.keys.append(keys.milestone(system_id, int(rest[1])))
-    elif len(rest) == 3 and rest[0] == "webhooks" and _WEBHOOK_ID.fullmatch(rest[1]):
-        plan.keys.append(keys.webhook(system_id, int(rest[1])))  # (a webhook's deliveries)
+    elif len(rest) == 2 and rest[0] == "milestones":
+        milestone_id = path_id(rest[1], MILESTONE_ID_DIGITS)
+        if milestone_id is not None:
+            plan.keys.append(keys.milestone(system_id, milestone_id))
+    elif len(rest) == 3 and rest[0] == "webhooks":
+        webhook_id = path_id(rest[1], WEBHOOK_ID_DIGITS)  # (a webhook's deliveries)
+        if webhook_id is not None:
+            plan.keys.append(keys.webhook(system_id, webhook_id))
     return plan
 
 
