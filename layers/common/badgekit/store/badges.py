@@ -4,7 +4,6 @@ write them (keys and list scopes: `store/keys.py`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict, cast
 
 from badgekit.store import containers as container_store
@@ -205,35 +204,6 @@ def with_system_by_id(
         (i for i in found if i.get("entity") == "system" and int(i["id"]) == system_id), None
     )
     return optional(badge, BadgeRecord), optional(system, SystemRecord)
-
-
-@dataclass(frozen=True)
-class BadgeRef:
-    """A badge of a list as its list entry knows it: id and item key."""
-
-    id: int
-    key: keys.Key
-
-
-def refs_of(scope: keys.ListScope) -> list[BadgeRef]:
-    """The badges of one list from its entries only (no badge item is read): one consistent
-    Query, in list order."""
-    return [
-        BadgeRef(
-            int(str(entry["SK"]).rsplit("#", 1)[1]),
-            {"PK": entry["refPK"], "SK": entry["refSK"]},
-        )
-        for entry in db.query_prefix(scope.partition, scope.prefix)
-        if entry["SK"] != scope.prefix  # the list header
-    ]
-
-
-def at(badge_keys: Sequence[keys.Key]) -> list[BadgeRecord]:
-    """The badges at `badge_keys` (from `BadgeRef`s): one consistent BatchGetItem, in request
-    order, a badge since deleted left out."""
-    items = db.batch_get(badge_keys)
-    directory.learn_all(items)
-    return [_badge(item) for item in items]
 
 
 def indexed(badge_id: int) -> BadgeRecord | None:
