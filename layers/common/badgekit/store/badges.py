@@ -178,31 +178,28 @@ def owner_keys(badge_ids: Iterable[int]) -> list[keys.Key]:
 def with_system_by_id(
     badge_id: int, system_id: int
 ) -> tuple[BadgeRecord | None, SystemRecord | None]:
-    """A badge and a system by id: as this request read them ahead (where the directory last
-    saw them, same ids), else both GSI1 lookups in parallel, then one consistent BatchGetItem
-    confirms both still exist (and reads their current version)."""
-    known_badge = read_by_id(badge_id)
-    known_system = container_store.read_by_id("system", system_id)
-    if known_badge is None or known_system is None:
-        # Not read ahead (e.g. an assertion the directory has not seen): where the directory
-        # last saw the badge and the system, in one BatchGetItem, before GSI1.
-        system_key = directory.key_of("system", system_id)
-        prefetch.read([*keys_by_id([badge_id]), *([system_key] if system_key else [])])
-        known_badge = read_by_id(badge_id)
-        known_system = container_store.read_by_id("system", system_id)
-    if known_badge is not None and known_system is not None:
-        return known_badge, record(known_system, SystemRecord)
-    hits = db.fan_out(
-        lambda pair: db.by_id(pair[0], pair[1]), [("badge", badge_id), ("system", system_id)]
-    )
-    wanted = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
-    found = prefetch.batch_get(wanted) if wanted else []
-    badge = next(
-        (i for i in found if i.get("entity") == "badge" and int(i["id"]) == badge_id), None
-    )
-    system = next(
-        (i for i in found if i.get("entity") == "system" and int(i["id"]) == system_id), None
-    )
+    """A badge and a system by id: where the directory last saw them (same ids), read ahead by
+    this request or else now, in one BatchGetItem; what that misses by its GSI1 lookup, then
+    one consistent BatchGetItem confirms it still exists (and reads its current version)."""
+    system_key = directory.key_of("system", system_id)
+    prefetch.read([*keys_by_id([badge_id]), *([system_key] if system_key else [])])
+    badge = cast("db.Item | None", read_by_id(badge_id))  # an item until `optional` below
+    system = container_store.read_by_id("system", system_id)
+    missing = [("badge", badge_id)] if badge is None else []
+    missing += [("system", system_id)] if system is None else []
+    if missing:
+        hits = db.fan_out(lambda pair: db.by_id(pair[0], pair[1]), missing)
+        wanted = [{"PK": hit["PK"], "SK": hit["SK"]} for hit in hits if hit is not None]
+        found = prefetch.batch_get(wanted) if wanted else []
+        for entity, entity_id in missing:
+            item = next(
+                (i for i in found if i.get("entity") == entity and int(i["id"]) == entity_id),
+                None,
+            )
+            if entity == "badge":
+                badge = item
+            else:
+                system = item
     return optional(badge, BadgeRecord), optional(system, SystemRecord)
 
 
