@@ -160,6 +160,7 @@ REQUIRED_ENV_VARS = {
     "TABLE_NAME",
     "IMAGES_BUCKET",
     "MASTER_SECRET_PARAMETER",
+    "MASTER_SECRET_MAX_AGE",
     "PUBLIC_BASE_URL",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
@@ -643,6 +644,7 @@ def test_every_function_runs_python313_on_arm64_with_tracing_and_the_layer(
         assert variables["TABLE_NAME"] == {"Ref": "Table"}
         assert variables["IMAGES_BUCKET"] == {"Ref": "ImagesBucket"}
         assert variables["MASTER_SECRET_PARAMETER"] == {"Ref": "MasterSecretParameterName"}
+        assert variables["MASTER_SECRET_MAX_AGE"] == {"Ref": "MasterSecretMaxAge"}
         assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
         assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
         assert variables["TOKEN_POLICY"] == {"Ref": "TokenPolicy"}

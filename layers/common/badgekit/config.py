@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from functools import cache
+import time
+from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -12,24 +14,76 @@ from badgekit import VERSION
 APP_NAME = "BadgeKit API"
 DEFAULT_TOKEN_MAX_LIFETIME = 86_400
 
+logger = logging.getLogger(__name__)
+
 
 def version() -> str:
     return os.environ.get("BADGEKIT_VERSION", VERSION)
 
 
-@cache
+DEFAULT_SECRET_MAX_AGE = 300
+# After a failed fetch, the last value read serves this long before the next attempt (so an SSM
+# outage or throttling is not multiplied by every request).
+SECRET_RETRY_AFTER = 30.0
+
+
+@dataclass
+class _Cached:
+    name: str
+    value: str | None
+    expires: float
+
+
+_secret: _Cached | None = None
+_clock = time.monotonic  # replaced in tests
+
+
+def master_secret_max_age() -> int:
+    """`MASTER_SECRET_MAX_AGE` in seconds: how long a read of the master secret is reused, so a
+    rotated secret is in use everywhere within this time (docs/deploy.md). A positive integer,
+    else the default."""
+    raw = os.environ.get("MASTER_SECRET_MAX_AGE", "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_SECRET_MAX_AGE
+    return value if value > 0 else DEFAULT_SECRET_MAX_AGE
+
+
 def master_secret() -> str | None:
     """The master secret: `MASTER_SECRET` locally, else the SSM SecureString named by
-    `MASTER_SECRET_PARAMETER`, fetched once per cold start (cached for the container's life).
-    Never logged."""
+    `MASTER_SECRET_PARAMETER`, read again once `master_secret_max_age()` has passed since the
+    last read (a warm container picks up a rotation without a cold start). If a re-read fails
+    and an earlier value exists, that value keeps serving and the read is retried after
+    `SECRET_RETRY_AFTER` seconds. Never logged."""
+    global _secret
     local = os.environ.get("MASTER_SECRET")
     if local:
         return local
     name = os.environ.get("MASTER_SECRET_PARAMETER")
     if not name:
         return None
-    value = parameters.get_parameter(name, decrypt=True, max_age=24 * 3600)
-    return str(value) if value else None
+    now = _clock()
+    cached = _secret
+    if cached is not None and cached.name == name and now < cached.expires:
+        return cached.value
+    try:
+        fetched = parameters.get_parameter(name, decrypt=True, force_fetch=True)
+    except Exception:
+        if cached is None or cached.name != name:
+            raise
+        logger.warning("master secret: re-read failed, keeping the last value", exc_info=True)
+        cached.expires = now + SECRET_RETRY_AFTER
+        return cached.value
+    value = str(fetched) if fetched else None
+    _secret = _Cached(name, value, now + master_secret_max_age())
+    return value
+
+
+def forget_master_secret() -> None:
+    """Drop the cached master secret (tests; the next call reads it again)."""
+    global _secret
+    _secret = None
 
 
 def public_base_url(host: str | None) -> str:
