@@ -8,18 +8,27 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev test venv lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
+.PHONY: dev test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
 
 venv: $(STAMP)
-$(STAMP): requirements-dev.txt layers/common/requirements.txt
+# Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
+$(STAMP): requirements-dev.lock
 	@test -x $(PY) || python3.13 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $@
 
-$(SAM_STAMP): requirements-sam.txt
+$(SAM_STAMP): requirements-sam.lock
 	@test -x $(SAM_VENV)/bin/python || python3.13 -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-sam.lock
 	@touch $@
+
+## Write the hashed lock files again from the requirement files (needs the package index).
+lock: venv
+	$(PY) -m scripts.lock
+
+## Offline: fail when a requirement file changed since its lock was written.
+lock-check: venv
+	$(PY) -m scripts.lock --check
 
 ## Start the local stack (embedded DynamoDB + API on http://127.0.0.1:$${PORT:-8080}).
 dev: venv

@@ -12,6 +12,7 @@ from pathlib import Path
 import scripts.bench
 from local.inprocess import ROOT
 from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
+from scripts.bench.layer import LIMIT_BYTES, LayerResults, layer_section, measure_layer
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
 from scripts.bench.report import (
     Results,
@@ -83,6 +84,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--mix-rounds", type=int, default=MIX_ROUNDS, help="timed rounds of the request mix"
     )
     parser.add_argument(
+        "--layer-only",
+        action="store_true",
+        help="only the built layer's size and imports with/without the SDK: print, write nothing",
+    )
+    parser.add_argument(
         "--imports-only",
         action="store_true",
         help="only each function's cold import against the floor: print it, write nothing",
@@ -94,6 +100,13 @@ def imports_verdict(results: ImportResults) -> int:
     """Nonzero (the run fails) when a function imports in more than LIMIT x the floor."""
     for name in results.over_limit:
         print(f"cold import of {name} is over {LIMIT}x the floor", file=sys.stderr)
+    return 1 if results.over_limit else 0
+
+
+def layer_verdict(results: LayerResults) -> int:
+    """Nonzero (the run fails) when the built layer is over LIMIT_BYTES unpacked."""
+    if results.over_limit:
+        print(f"the built layer is over {LIMIT_BYTES} bytes unpacked", file=sys.stderr)
     return 1 if results.over_limit else 0
 
 
@@ -113,8 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         imports = measure_imports()
         print(imports_section(imports))
         return imports_verdict(imports)
+    if args.layer_only:
+        layer = measure_layer()
+        print(layer_section(layer))
+        return layer_verdict(layer)
     started, load = time.perf_counter(), os.getloadavg()[0]
     imports = measure_imports()
+    layer = measure_layer()
     # First, while the process holds nothing of the other sections' tables.
     mix = measure_mix(args.mix_rounds)
     containers_results = measure_endpoints(args.iterations)
@@ -132,11 +150,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     elapsed_s = time.perf_counter() - started
     lines = environment_lines(args, elapsed_s, load)
-    text = "\n".join([report(results, lines).rstrip("\n"), "", imports_section(imports)])
+    text = "\n".join(
+        [
+            report(results, lines).rstrip("\n"),
+            "",
+            imports_section(imports),
+            layer_section(layer),
+        ]
+    )
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)
-    return imports_verdict(imports)
+    return imports_verdict(imports) or layer_verdict(layer)
 
 
 if __name__ == "__main__":

@@ -92,10 +92,12 @@ def child_code(name: str) -> str:
     return CHILD.format(body=body)
 
 
-def child_environment(cache: str) -> dict[str, str]:
+def child_environment(cache: str, layer: Path = LAYER) -> dict[str, str]:
+    """`layer`: the folder on `sys.path` as /opt/python is in Lambda (the sources by default, or
+    a built layer's python/ folder)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env.update(
-        PYTHONPATH=str(LAYER),
+        PYTHONPATH=str(layer),
         PYTHONPYCACHEPREFIX=cache,
         # The template's defaults: in Lambda, SDK tracing off.
         LAMBDA_TASK_ROOT=str(ROOT),
@@ -118,12 +120,14 @@ def run_child(code: str, env: dict[str, str]) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def measure_imports(runs: int = RUNS, names: Sequence[str] | None = None) -> ImportResults:
+def measure_imports(
+    runs: int = RUNS, names: Sequence[str] | None = None, layer: Path = LAYER
+) -> ImportResults:
     targets = [FLOOR, *(names or function_names())]
     codes = {name: child_code(name) for name in targets}
     samples: dict[str, list[float]] = {name: [] for name in targets}
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
-        env = child_environment(cache)
+        env = child_environment(cache, layer)
         for name in targets:  # untimed: writes the bytecode
             run_child(codes[name], env)
         for _ in range(runs):
