@@ -695,9 +695,10 @@ def test_layer_build(resources: dict[str, Any]) -> None:
 
 
 def test_layer_leaves_out_what_the_runtime_ships() -> None:
-    """The layer's build (layers/common/Makefile, as `sam build` runs it) installs the
-    requirements for the functions' platform, then removes boto3, botocore and s3transfer (the
-    Lambda runtime's own), and compiles the bytecode; shown by make's dry run."""
+    """The layer's build (layers/common/Makefile, as `sam build` runs it) installs the locked
+    requirements for the functions' platform, then removes boto3, botocore, s3transfer and their
+    dependencies (the Lambda runtime's own) and files no function reads, and compiles the
+    bytecode; shown by make's dry run."""
     layer = Path(__file__).resolve().parents[2] / "layers" / "common"
     done = subprocess.run(
         ["make", "--dry-run", "--file", "Makefile", "build-CommonLayer", "ARTIFACTS_DIR=/build"],
@@ -710,8 +711,14 @@ def test_layer_leaves_out_what_the_runtime_ships() -> None:
     install = commands.index("pip install")
     assert '--target "/build/python"' in commands
     assert "--platform manylinux2014_aarch64 --implementation cp --python-version 3.13" in commands
-    prune = commands.index("for name in boto3 botocore s3transfer; do")
-    assert 'rm -rf "$name" "$name"-*.dist-info' in commands
+    assert "--require-hashes --requirement requirements.lock" in commands
+    prune = commands.index("rm -rf boto3 boto3-*.dist-info botocore botocore-*.dist-info")
+    pruned = commands[prune:].split("\n", 1)[0].split()[2:]
+    runtime = ("boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "six")
+    for name in runtime:
+        assert f"{name}-*.dist-info" in pruned, name
+    assert {"dateutil", "six.py", "jmespath", "bin"} <= set(pruned)
+    assert "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.js" in pruned
     copy = commands.index('cp -R badgekit "/build/python/"')
     compile_all = commands.index("compileall")
     assert install < prune < copy < compile_all
