@@ -681,7 +681,7 @@ def test_stack_serves_proxy_events_over_http(stack: LocalStack) -> None:
         "ECHO_ONLY": "yes",
         "DYNAMODB_ENDPOINT": stack.endpoint,
         "MASTER_SECRET": "unit-secret",
-        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "false",  # the stack prints the EMF metrics
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }
     name, memory, has_time, request_id = payload["context"]
