@@ -401,6 +401,27 @@ def test_unhandled_error_is_logged_with_its_context(
     assert line["correlation_id"] == request.request_id
 
 
+def test_an_error_outside_the_routes_is_logged_before_lambda_reports_it(
+    tree: Api, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from badgekit.store import prefetch
+
+    def broken() -> Any:
+        raise RuntimeError("no reads today")
+
+    monkeypatch.setattr(prefetch, "begin", broken)
+    request = tree.prepare("GET", SYS)
+    assert tree.send(request).status == 502  # the gateway's answer to a raising handler
+    unhandled, line = read(capsys).logs
+    assert (unhandled["message"], unhandled["exception_name"]) == (
+        "Unhandled error",
+        "RuntimeError",
+    )
+    assert (line["level"], line["status"], line["route"]) == ("ERROR", 502, "/systems/{systemSlug}")
+    assert line["reason"] == "RuntimeError: unhandled"
+    assert line["correlation_id"] == unhandled["correlation_id"] == request.request_id
+
+
 def test_stdlib_loggers_write_the_same_json(tree: Api, capsys: Any) -> None:
     def handler(event: Any, context: Any) -> None:
         logs.set_keys(correlation_id="req-1")

@@ -189,6 +189,10 @@ def build_handler(
             result = _handle(request, event, context)
             status = int(result.get("statusCode") or 0)
             return result
+        except Exception as error:  # outside the resolver's handlers: Lambda reports it
+            request.failure = f"{type(error).__name__}: unhandled"
+            logger.exception("Unhandled error", extra=_request_fields(request))
+            raise
         finally:
             _log_request(request, status, time.perf_counter() - started)
 
