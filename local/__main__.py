@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from local.functions import LabelledStream
 from local.stack import DEFAULT_TEMPLATE, LocalStack, StackOptions
 
 
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         parameter_overrides=overrides,
     )
     configure_logging(options.log_level)
+    # The functions' JSON log lines and EMF metrics, each line labelled with its function.
+    sys.stdout = LabelledStream(sys.stdout)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

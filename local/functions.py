@@ -13,6 +13,7 @@ Concurrent requests get further instances, imported on demand (a "cold start") u
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import itertools
 import logging
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 from local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FunctionSpec
 
@@ -32,6 +33,45 @@ LOG = logging.getLogger("local.functions")
 
 MAX_INSTANCES = 8
 _instance_numbers = itertools.count(1)
+
+# The logical id of the function whose invocation runs in this context (None outside one):
+# what `LabelledStream` writes before each of its lines. Threads a function hands work to keep
+# it when they run in a copy of its context.
+invoking: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "local_function", default=None
+)
+
+
+class LabelledStream:
+    """A text stream whose lines written during an invocation start with the function's name
+    (`IssuingFunction {"level":"INFO",...}`), as CloudWatch keeps each function's output in its
+    own log group. Lines are written whole (a line is buffered per thread until its newline),
+    so lines of concurrent invocations never mix."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._pending = threading.local()
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        name = invoking.get()
+        if name is None:
+            with self._lock:
+                return self.stream.write(text)
+        buffered: str = getattr(self._pending, "text", "") + text
+        complete, newline, rest = buffered.rpartition("\n")
+        self._pending.text = rest
+        if newline:
+            lines = "".join(f"{name} {line}\n" for line in complete.split("\n"))
+            with self._lock:
+                self.stream.write(lines)
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 @dataclass
@@ -106,9 +146,11 @@ class LocalFunction:
             context.aws_request_id = request_id
         handler = self._acquire()
         started = time.monotonic()
+        label = invoking.set(self.name)
         try:
             return handler(event, context)
         finally:
+            invoking.reset(label)
             self._release(handler)
             elapsed = time.monotonic() - started
             if elapsed > self.spec.timeout_s:

@@ -41,6 +41,11 @@ DEFAULT_TABLE = "badgekit-local"
 BUCKET_PREFIX = "badgekit-local-"
 
 
+def _powertools_level(level: str) -> str:
+    """A FUNCTION_LOG_LEVEL as Powertools reads it (OFF: nothing below CRITICAL)."""
+    return "CRITICAL" if level in ("OFF", "NONE") else level
+
+
 def local_bucket_name(logical_id: str) -> str:
     """The local name of a template bucket (`!Ref ImagesBucket` → badgekit-local-imagesbucket)."""
     return f"{BUCKET_PREFIX}{logical_id.lower()}"
@@ -60,6 +65,10 @@ class StackOptions:
     master_secret: str | None = None
     public_base_url: str | None = None
     log_level: str = "WARNING"
+    # The functions' own output (JSON log lines, EMF metrics) on stdout, labelled per function:
+    # FUNCTION_LOG_LEVEL (their POWERTOOLS_LOG_LEVEL; OFF prints none) and FUNCTION_METRICS.
+    function_log_level: str = "INFO"
+    function_metrics: bool = True
     system: str | None = None
     system_name: str | None = None
     system_url: str | None = None
@@ -80,6 +89,9 @@ class StackOptions:
             master_secret=environ.get("MASTER_SECRET") or None,
             public_base_url=environ.get("PUBLIC_BASE_URL") or None,
             log_level=(environ.get("LOG_LEVEL") or "WARNING").upper(),
+            function_log_level=(environ.get("FUNCTION_LOG_LEVEL") or "INFO").upper(),
+            function_metrics=(environ.get("FUNCTION_METRICS") or "on").lower()
+            not in ("off", "false", "0", "no"),
             system=environ.get("BADGEKIT_SYSTEM") or None,
             system_name=environ.get("BADGEKIT_SYSTEM_NAME") or None,
             system_url=environ.get("BADGEKIT_SYSTEM_URL") or None,
@@ -307,8 +319,8 @@ class LocalStack:
             WEBHOOKS_ALLOW_PRIVATE=os.environ.get("WEBHOOKS_ALLOW_PRIVATE") or "loopback",
             MASTER_SECRET=self.master_secret,
             POWERTOOLS_TRACE_DISABLED="true",
-            POWERTOOLS_METRICS_DISABLED="true",
-            POWERTOOLS_LOG_LEVEL=self.options.log_level,
+            POWERTOOLS_METRICS_DISABLED="false" if self.options.function_metrics else "true",
+            POWERTOOLS_LOG_LEVEL=_powertools_level(self.options.function_log_level),
         )
         os.environ.update(merged)
 

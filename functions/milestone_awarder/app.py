@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -25,13 +24,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from badgekit import tracing
+from badgekit import logs, metrics, tracing
 from badgekit.domain import milestones
+from badgekit.logs import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 # Reads shared by the records of the batch being processed (milestone definitions, primary
@@ -53,6 +52,9 @@ def record_handler(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb is not None else {}
     if not is_request_award(record, image):
         return
+    # The event's correlation id (the request that awarded), else its own id.
+    event_id = image.get("eventId")
+    logs.set_keys(correlation_id=image.get("correlationId") or event_id, eventId=event_id)
     created = milestones.auto_award(
         int(image["badgeId"]),
         str(image["email"]),
@@ -63,14 +65,14 @@ def record_handler(record: DynamoDBRecord) -> None:
     logger.info(
         "milestone auto-award",
         extra={
-            "eventId": image.get("eventId"),
             "badgeId": int(image["badgeId"]),
             "awarded": [instance["badgeId"] for instance in created],
         },
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logs.invocation
+@metrics.invocation
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     global _memo

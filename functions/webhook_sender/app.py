@@ -17,11 +17,11 @@ simply scheduled for a retry.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     AsyncBatchProcessor,
     EventType,
@@ -30,13 +30,11 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from badgekit import tracing
+from badgekit import logs, metrics, tracing
 from badgekit.domain import delivery
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-
-logger = Logger()
 
 # The records of one batch at most (the mappings' BatchSize is 10): one thread each.
 _pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook-record")
@@ -44,8 +42,10 @@ _pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook-record")
 
 async def _on_thread(work: Callable[[], None]) -> None:
     """Run one record's blocking work (DynamoDB, SQS, HTTP) on the pool, so that the records
-    awaited together by the processor overlap."""
-    await asyncio.get_running_loop().run_in_executor(_pool, work)
+    awaited together by the processor overlap; in a copy of the invocation's context (its log
+    keys and metrics), where the record sets its own correlation id."""
+    context = contextvars.copy_context()
+    await asyncio.get_running_loop().run_in_executor(_pool, context.run, work)
 
 
 def _is_queue_batch(event: dict[str, Any]) -> bool:
@@ -53,7 +53,8 @@ def _is_queue_batch(event: dict[str, Any]) -> bool:
     return bool(records) and records[0].get("eventSource") == "aws:sqs"
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logs.invocation
+@metrics.invocation
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     handler: Callable[[Any], Coroutine[Any, Any, None]]

@@ -87,6 +87,10 @@ def start_stack(env: Mapping[str, str] | None = None) -> StackProcess:
         MASTER_SECRET=MASTER_SECRET,
         TABLE_NAME=table,
         LOG_LEVEL="WARNING",
+        # The functions' lines and metrics stay out of the tests' stack logs (403s and 5xx
+        # still show); tests that read them start a stack with FUNCTION_LOG_LEVEL=INFO.
+        FUNCTION_LOG_LEVEL="WARNING",
+        FUNCTION_METRICS="off",
         PYTHONUNBUFFERED="1",
     )
     child_env.update(env or {})

@@ -681,7 +681,7 @@ def test_stack_serves_proxy_events_over_http(stack: LocalStack) -> None:
         "ECHO_ONLY": "yes",
         "DYNAMODB_ENDPOINT": stack.endpoint,
         "MASTER_SECRET": "unit-secret",
-        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "false",  # the stack prints the EMF metrics
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }
     name, memory, has_time, request_id = payload["context"]
@@ -875,3 +875,45 @@ def test_banner_names_the_token_policy_the_functions_get(stack: LocalStack) -> N
     assert stack.token_policy().startswith("legacy")
     stack.options.parameter_overrides = {"TokenPolicy": "strict"}  # an override wins
     assert stack.token_policy().startswith("strict")
+
+
+# --- the functions' output, labelled ------------------------------------------------------------
+
+
+def test_labelled_stream_prefixes_whole_lines_with_the_invoking_function() -> None:
+    import io
+    import threading
+
+    from local.functions import LabelledStream, invoking
+
+    sink = io.StringIO()
+    stream = LabelledStream(sink)
+    stream.write("banner\n")  # outside an invocation: as written
+    both = threading.Barrier(2)
+
+    def invocation(name: str) -> None:
+        invoking.set(name)  # each thread has its own context
+        both.wait()
+        for _ in range(50):
+            stream.write('{"a":')  # print() writes a line in pieces
+            stream.write(f'"{name}"}}')
+            stream.write("\n")
+
+    threads = [threading.Thread(target=invocation, args=(n,)) for n in ("OneFunction", "Two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = sink.getvalue().splitlines()
+    assert lines[0] == "banner"
+    assert sorted(set(lines[1:])) == ['OneFunction {"a":"OneFunction"}', 'Two {"a":"Two"}']
+    assert len(lines) == 101
+
+
+def test_stack_options_for_the_functions_output() -> None:
+    assert (StackOptions.from_environ({}).function_log_level, StackOptions().function_metrics) == (
+        "INFO",
+        True,
+    )
+    quiet = StackOptions.from_environ({"FUNCTION_LOG_LEVEL": "off", "FUNCTION_METRICS": "off"})
+    assert (quiet.function_log_level, quiet.function_metrics) == ("OFF", False)

@@ -5,8 +5,8 @@
 - `domain/`: one module per resource (rules, validation, operations, rendering);
 - `store/`: DynamoDB (keys, records, expressions, transactions, pages, the outbox, the queue).
 
-The modules at this level (errors, config, timestamps, jsonutil, signing, tracing) depend on
-nothing of the package and are used by every layer.
+The modules at this level (errors, config, timestamps, jsonutil, signing, tracing, logs,
+metrics) depend on nothing of the package and are used by every layer.
 """
 
 VERSION = "0.3.0"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from badgekit import timestamps
+from badgekit import metrics, timestamps
 from badgekit.domain import badges, render
 from badgekit.domain.inputs import Body
 from badgekit.domain.places import Place
@@ -243,6 +243,7 @@ def create_application(badge: BadgeRecord, body: Body) -> ApplicationRecord:
             if "slug" in rejected.changed:
                 continue  # slug collision: draw another
             raise
+        metrics.count(metrics.APPLICATION_SUBMITTED)
         return application
     raise db.TransactionFailed(["ConditionalCheckFailed"])
 
@@ -405,6 +406,7 @@ def create_review(
             if "application" in rejected.changed:
                 current = _application_or_gone(current, rejected)
             continue  # a changed application, a slug collision or a conflict: again
+        metrics.count(metrics.REVIEW_SUBMITTED)
         return review
     raise db.TransactionFailed(["TransactionConflict"])
 

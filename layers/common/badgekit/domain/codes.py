@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from badgekit import metrics
 from badgekit.domain.inputs import Body
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
@@ -106,11 +107,13 @@ def claim(badge: BadgeRecord, code: str, body: Body) -> CodeRecord:
     values = check_fields(CLAIM_FIELDS, body.fields, report)
     _raise_report(report, badge, code)
     try:
-        return code_store.claim(badge["id"], code, values.get("email"))
+        claimed = code_store.claim(badge["id"], code, values.get("email"))
     except code_store.ClaimRefused as refused:
         if refused.exists:
             raise already_used(code) from refused
         raise not_found(code) from refused
+    metrics.count(metrics.CLAIM_CODE_CLAIMED)
+    return claimed
 
 
 def _raise_report(report: Report, badge: BadgeRecord, code: str) -> None:

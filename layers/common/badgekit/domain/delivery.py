@@ -24,6 +24,7 @@ every retry), `webhook-timestamp` and `webhook-signature`.
 from __future__ import annotations
 
 import base64
+import contextvars
 import ipaddress
 import math
 import os
@@ -40,18 +41,17 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from aws_lambda_powertools import Logger
 from requests.adapters import HTTPAdapter
 
-from badgekit import config, signing, timestamps
+from badgekit import config, logs, metrics, signing, timestamps
 from badgekit.domain import webhooks
 from badgekit.domain.webhooks import Address
 from badgekit.store import db, outbox, queue
 from badgekit.store import webhooks as webhook_store
 from badgekit.store.webhooks import DeliveryRecord, Status, WebhookRecord
 
-# Structured logs (ids as keys) through the function's Powertools logger; never the secret.
-logger = Logger(child=True)
+# Structured logs (ids as keys) through the package's Powertools logger; never the secret.
+logger = logs.logger
 
 # --- signing (§2, §4) -------------------------------------------------------------------------
 
@@ -316,12 +316,13 @@ def attempt(webhook: WebhookRecord, body: str, delivery: DeliveryRecord, token: 
         delivery["eventId"], payload, webhook["secret"], now, uuid.uuid4().hex
     )
     result = transport(webhook["url"], headers, payload)
-    if result.outcome != "delivered":
+    # One line per attempt (ids, status and error only: never the URL, body or secret).
+    extra = _log_extra(delivery, attempt=number, statusCode=result.status_code)
+    if result.outcome == "delivered":
+        logger.info("webhook delivered", extra=extra)
+    else:
         logger.warning(
-            f"webhook attempt failed: {result.error}",
-            extra=_log_extra(
-                delivery, attempt=number, statusCode=result.status_code, error=result.error
-            ),
+            f"webhook attempt failed: {result.error}", extra={**extra, "error": result.error}
         )
     record(webhook, delivery, token, number, result)
     return result
@@ -337,13 +338,16 @@ def record(
     new_token = token
     if result.outcome == "delivered":
         status = "delivered"
+        metrics.count(metrics.WEBHOOK_DELIVERED)
     elif result.outcome == "gone":
         webhooks.disable(webhook)
+        metrics.count(metrics.WEBHOOK_DISABLED)
     elif result.outcome == "retry":
         wait = retry_delay(number, result.retry_after)
         if wait is None:
             dead_letter(delivery, result)
         else:
+            metrics.count(metrics.WEBHOOK_RETRIED)
             status = "pending"
             new_token = webhooks.new_token()
             next_at = math.ceil(now + wait)
@@ -358,6 +362,8 @@ def record(
                 ),
                 wait,
             )
+    if status == "failed":
+        metrics.count(metrics.WEBHOOK_FAILED)
     _finish(delivery, token, new_token, number, status, next_at, result)
 
 
@@ -398,6 +404,8 @@ def claim(delivery: DeliveryRecord, token: str) -> bool:
 def give_up(delivery: DeliveryRecord, token: str, reason: str) -> None:
     """A pending delivery that can no longer be attempted (webhook disabled or deleted, event
     expired): failed, without an HTTP call."""
+    metrics.count(metrics.WEBHOOK_FAILED)
+    logger.info(f"delivery given up: {reason}", extra=_log_extra(delivery))
     _finish(
         delivery,
         token,
@@ -419,6 +427,7 @@ class Event:
     action: str
     body: str
     created: int
+    correlation_id: str | None = None  # the request that made it
 
 
 def event_of(record: Mapping[str, Any]) -> Event | None:
@@ -433,6 +442,7 @@ def event_of(record: Mapping[str, Any]) -> Event | None:
         action=found["action"],
         body=found["body"],
         created=found.get("created") or timestamps.now(),
+        correlation_id=found.get("correlationId"),
     )
 
 
@@ -490,6 +500,7 @@ class StreamBatch:
         event = self.events[sequence] if sequence in self.events else event_of(record)
         if event is None:
             return
+        logs.set_keys(correlation_id=event.correlation_id or event.event_id, eventId=event.event_id)
         hooks = self.recipients.get(event.system_id)
         if hooks is None:
             hooks = webhooks.enabled_webhooks(event.system_id)
@@ -497,8 +508,9 @@ class StreamBatch:
             record_no_recipients(event)
             return
         ids = self._take_ids(len(hooks))
+        # Each on a copy of this context: the invocation's log keys and metrics go with it.
         futures = [
-            send_pool().submit(start, event, hook, delivery_id)
+            send_pool().submit(contextvars.copy_context().run, start, event, hook, delivery_id)
             for hook, delivery_id in zip(hooks, ids, strict=True)
         ]
         errors = [f.exception() for f in futures]
@@ -568,6 +580,11 @@ def resume(event: Event, webhook: WebhookRecord) -> None:
 def handle_queue_message(body: str) -> None:
     """One scheduled attempt; raises only when the message must be retried by the queue."""
     message = queue.read_message(body)
+    logs.set_keys(
+        correlation_id=message.get("correlationId") or message["eventId"],
+        eventId=message["eventId"],
+        deliveryId=message["deliveryId"],
+    )
     remaining = message["notBefore"] - time.time()
     if remaining > 1:  # a long wait hops through the queue (at most 15 min per hop)
         queue.enqueue(message, remaining)

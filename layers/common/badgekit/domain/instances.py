@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from badgekit import jsonutil, timestamps
+from badgekit import jsonutil, metrics, timestamps
 from badgekit.domain import badges, codes, render
 from badgekit.domain.places import Place
 from badgekit.domain.validation import (
@@ -383,7 +383,13 @@ def award(
         code_item = codes.get(badge, spec.claim_code)
         if codes.used_up(code_item):
             raise codes.already_used(spec.claim_code)
-    return _award(target, spec, code_item=code_item, instance_id=instance_id)
+    created = _award(target, spec, code_item=code_item, instance_id=instance_id)
+    if code_item is None:
+        metrics.awarded("direct")
+    else:  # the award claimed the code
+        metrics.awarded("claimCode")
+        metrics.count(metrics.CLAIM_CODE_CLAIMED)
+    return created
 
 
 def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[InstanceRecord]:
@@ -410,7 +416,9 @@ def award_bulk(target: Target, fields: Mapping[str, Any]) -> list[InstanceRecord
     size = _chunk_size(target, pending[0], spec) if pending else 1
     while pending:
         chunk, pending = pending[:size], pending[size:]
-        created.extend(_award_chunk(target, chunk, spec))
+        awarded = _award_chunk(target, chunk, spec)
+        metrics.awarded("bulk", len(awarded))  # per chunk: a later one may fail
+        created.extend(awarded)
     return created
 
 
@@ -499,11 +507,13 @@ def award_from_milestone(
         return None
     target = Target.of(Place(system), badge, base_url)
     try:
-        return _award(
+        created = _award(
             target, AwardInput(email), origin="milestone", event_system_id=event_system_id
         )
     except (ResourceConflict, ResourceNotFound):
         return None
+    metrics.awarded("milestone")
+    return created
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -560,6 +570,7 @@ def revoke(target: Target, email: str) -> InstanceRecord:
         db.transact(actions)
     except db.TransactionFailed as failure:
         raise not_found(email) from failure
+    metrics.count(metrics.BADGE_REVOKED)
     return instance
 
 

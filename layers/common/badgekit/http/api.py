@@ -8,30 +8,30 @@ call one domain function and return `respond(...)`.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import unquote, urlencode
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from badgekit import config, jsonutil, timestamps, tracing
+from badgekit import config, jsonutil, logs, metrics, timestamps, tracing
 from badgekit.domain import consumers
 from badgekit.errors import (
     ApiError,
     InternalError,
     MethodNotAllowed,
+    NotAuthorized,
     ResourceNotFound,
 )
 from badgekit.http import auth, resolve
 from badgekit.http.context import ApiRequest, current, enter, leave
 from badgekit.http.request import normalise_path, parse_body, raw_body
+from badgekit.logs import logger
 from badgekit.store import prefetch, replay
-
-logger = Logger()
 
 JSON = "application/json"
 # README §10: every response, whatever its status or origin in the code, carries these, so no
@@ -162,32 +162,43 @@ def build_handler(
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response[str]:
+        if isinstance(error, NotAuthorized):
+            metrics.count(metrics.AUTH_REJECTED)
+        if error.status == 403 or error.status >= 500:
+            current().failure = error.message  # the request line says why
         return render_error(error)
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
-        logger.exception(
-            "Unhandled error", extra={"path": current().path, "method": current().method}
-        )
+        request = current()
+        request.failure = f"{type(error).__name__}: unhandled"
+        logger.exception("Unhandled error", extra=_request_fields(request))
         return render_error(InternalError())
 
     table = app.table
 
-    @logger.inject_lambda_context(clear_state=True)
+    @logs.invocation
+    @metrics.invocation
     @tracing.capture_lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        path = normalise_path(event.get("path") or "/")
-        method = str(event.get("httpMethod") or "GET").upper()
-        query = {
-            k: list(v) for k, v in (event.get("multiValueQueryStringParameters") or {}).items()
-        }
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None}
-        body_error: ApiError | None = None
+        started = time.perf_counter()
+        logs.set_keys(correlation_id=(event.get("requestContext") or {}).get("requestId"))
+        request = _decode(event)
+        status = 502  # what API Gateway answers when the handler raises
         try:
-            raw = raw_body(event)
-        except ApiError as error:  # a body flagged base64 that is not (never from API Gateway)
-            raw, body_error = b"", error
-        request = ApiRequest(method, path, query, headers, raw)
+            result = _handle(request, event, context)
+            status = int(result.get("statusCode") or 0)
+            return result
+        except Exception as error:  # outside the resolver's handlers: Lambda reports it
+            request.failure = f"{type(error).__name__}: unhandled"
+            logger.exception("Unhandled error", extra=_request_fields(request))
+            raise
+        finally:
+            _log_request(request, status, time.perf_counter() - started)
+
+    def _handle(request: ApiRequest, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        path, method, query = request.path, request.method, request.query
+        body_error = request.body_error
         token = enter(request)
         # A GET keeps its reads for the request (`store.prefetch`): it writes nothing it reads.
         reads = prefetch.begin() if method == "GET" else None
@@ -212,6 +223,48 @@ def build_handler(
             leave(token)
 
     return cast(Callable[[dict[str, Any], Any], dict[str, Any]], handler)
+
+
+def _decode(event: dict[str, Any]) -> ApiRequest:
+    """The request as the handlers read it (a body flagged base64 that is not, never sent by
+    API Gateway, is kept as `body_error`)."""
+    path = normalise_path(event.get("path") or "/")
+    method = str(event.get("httpMethod") or "GET").upper()
+    query = {k: list(v) for k, v in (event.get("multiValueQueryStringParameters") or {}).items()}
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None}
+    body_error: ApiError | None = None
+    try:
+        raw = raw_body(event)
+    except ApiError as error:
+        raw, body_error = b"", error
+    request = ApiRequest(method, path, query, headers, raw, route=event.get("resource"))
+    request.body_error = body_error
+    return request
+
+
+def _request_fields(request: ApiRequest) -> dict[str, Any]:
+    """What a request's lines say about it: never the path's emails, a token or a secret."""
+    return {
+        "route": request.route,
+        "method": request.method,
+        "system": _system_slug(request.path),
+        "key": request.principal.key if request.principal is not None else None,
+    }
+
+
+def _log_request(request: ApiRequest, status: int, seconds: float) -> None:
+    """The request's one line (docs/observability.md): INFO, WARNING for a 403 with its reason,
+    ERROR for a 5xx with its cause."""
+    fields = _request_fields(request)
+    fields.update(status=status, durationMs=round(seconds * 1000, 1))
+    if request.failure is not None:
+        fields["reason"] = request.failure
+    if status >= 500:
+        logger.error("request", extra=fields)
+    elif status == 403:
+        logger.warning("request", extra=fields)
+    else:
+        logger.info("request", extra=fields)
 
 
 def _as_event(response: Response[str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from badgekit import config
 from badgekit.domain.inputs import Body
-from badgekit.errors import NotAuthorized
+from badgekit.errors import ApiError, NotAuthorized
 from badgekit.http import auth
 from badgekit.http.pagination import parse_page
 from badgekit.store.db import Page
@@ -27,6 +27,9 @@ class ApiRequest:
     body: Body = field(default_factory=Body)
     principal: auth.Principal | None = None
     memo: dict[Any, Any] = field(default_factory=dict)  # request-scoped lookups (e.g. systems)
+    route: str | None = None  # the API's resource ("/systems/{systemSlug}/badges"), for logs
+    failure: str | None = None  # why a 403 or a 5xx was answered, for the request's log line
+    body_error: ApiError | None = None  # a body that could not be decoded (answered 400)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -14,7 +14,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from badgekit import jsonutil, timestamps
+from badgekit import jsonutil, logs, timestamps
 from badgekit.store import db, keys
 from badgekit.store.records import record
 
@@ -37,6 +37,7 @@ class EventRecord(TypedDict):
     badgeId: NotRequired[int]  # award events: read by the milestone awarder
     email: NotRequired[str]
     recipients: NotRequired[int]  # 0 once the sender found no webhook to deliver it to
+    correlationId: NotRequired[str]  # the id of the request (or event) that made it, for logs
 
 
 def new_event_id() -> str:
@@ -55,7 +56,8 @@ def event_put(
     """A TransactWriteItems `Put` that records one event.
 
     `attributes` are extra top-level attributes for stream consumers that must not parse the
-    body (the awarder reads `badgeId` and `email` of award events).
+    body (the awarder reads `badgeId` and `email` of award events). The current correlation id
+    (the API request's id) goes with it, so the sender's and the awarder's lines share it.
     """
     event_id = event_id or new_event_id()
     created = timestamps.now()
@@ -71,6 +73,9 @@ def event_put(
         "expiresAt": created + RETENTION_SECONDS,
         **(attributes or {}),
     }
+    correlation = logs.correlation_id()
+    if correlation:
+        item["correlationId"] = correlation
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
 
 

@@ -8,12 +8,12 @@ import math
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import boto3
 from botocore.config import Config
 
-from badgekit import jsonutil
+from badgekit import jsonutil, logs
 from badgekit.store.records import record
 
 MAX_QUEUE_DELAY = 900  # SQS DelaySeconds maximum: longer waits hop through the queue again
@@ -59,6 +59,7 @@ class QueueMessage(TypedDict):
     eventId: str
     token: str
     notBefore: float
+    correlationId: NotRequired[str]  # the request that made the event (logs)
 
 
 def queue_message(
@@ -69,7 +70,8 @@ def queue_message(
     token: str,
     not_before: float,
 ) -> QueueMessage:
-    return {
+    """The message, with the current correlation id (the attempt's logs keep the request's)."""
+    message: QueueMessage = {
         "systemId": system_id,
         "webhookId": webhook_id,
         "deliveryId": delivery_id,
@@ -77,6 +79,10 @@ def queue_message(
         "token": token,
         "notBefore": not_before,
     }
+    correlation = logs.correlation_id()
+    if correlation:
+        message["correlationId"] = correlation
+    return message
 
 
 def read_message(body: str) -> QueueMessage:
