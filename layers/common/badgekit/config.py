@@ -42,12 +42,7 @@ def master_secret_max_age() -> int:
     """`MASTER_SECRET_MAX_AGE` in seconds: how long a read of the master secret is reused, so a
     rotated secret is in use everywhere within this time (docs/deploy.md). A positive integer,
     else the default."""
-    raw = os.environ.get("MASTER_SECRET_MAX_AGE", "").strip()
-    try:
-        value = int(raw)
-    except ValueError:
-        return DEFAULT_SECRET_MAX_AGE
-    return value if value > 0 else DEFAULT_SECRET_MAX_AGE
+    return _positive_int("MASTER_SECRET_MAX_AGE", DEFAULT_SECRET_MAX_AGE)
 
 
 def master_secret() -> str | None:
@@ -102,9 +97,14 @@ def token_policy() -> str:
 
 def token_max_lifetime() -> int:
     """`TOKEN_MAX_LIFETIME` in seconds (strict policy): a positive integer, else the default."""
-    raw = os.environ.get("TOKEN_MAX_LIFETIME", "").strip()
+    return _positive_int("TOKEN_MAX_LIFETIME", DEFAULT_TOKEN_MAX_LIFETIME)
+
+
+def _positive_int(name: str, default: int) -> int:
+    """The environment variable `name` as a positive integer; unset, empty or anything else:
+    `default` (a typo never turns a limit off)."""
     try:
-        value = int(raw)
+        value = int(os.environ.get(name, "").strip())
     except ValueError:
-        return DEFAULT_TOKEN_MAX_LIFETIME
-    return value if value > 0 else DEFAULT_TOKEN_MAX_LIFETIME
+        return default
+    return value if value > 0 else default
