@@ -281,6 +281,9 @@ class LocalStack:
         merged: dict[str, str] = {}
         for spec in specs:
             for key, value in spec.environment.items():
+                # An empty default means unset (tests/template/test_environment.py): the
+                # developer's own value applies, as sam local lets the shell's win.
+                value = value or os.environ.get(key, "")
                 if merged.get(key, value) != value:
                     LOG.warning(
                         "%s=%r of %s differs from another function's %r; they share one "
