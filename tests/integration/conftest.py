@@ -88,6 +88,7 @@ def start_stack(env: Mapping[str, str] | None = None) -> StackProcess:
         TABLE_NAME=table,
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        LOCAL_SECRET_FILE="",  # never overwrite the developer's stack's secret (local.sign)
     )
     child_env.update(env or {})
     command = [sys.executable, "-m", "local", "--port", "0"]
