@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +32,12 @@ from local.routing import Route, Router
 from local.services import SAM_LOCAL_URL
 from local.template import Resolver, Template
 from tests.support.environment import declared
+from tests.support.services import Services, start_services, stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Template(REPO_ROOT / "infra" / "template.yaml")
-START_TIMEOUT_S = 60.0
-_LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
-# What sam local itself puts in every container (samcli's EnvironmentVariables): the region given
+# What sam local itself puts in every container (samcli.local.lambdafn.env_vars): the region given
 # by --region, the host's credentials (the README's dummy ones), its marker, Lambda's own.
 SAM_LOCAL_VARIABLES = {
     "AWS_SAM_LOCAL": "true",
@@ -49,72 +45,16 @@ SAM_LOCAL_VARIABLES = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_ACCOUNT_ID": "123456789012",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+    "AWS_LAMBDA_LOG_GROUP_NAME": "aws/lambda/ContainersFunction",
+    "AWS_LAMBDA_LOG_STREAM_NAME": "$LATEST",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
     "AWS_LAMBDA_FUNCTION_TIMEOUT": "29",
     "AWS_LAMBDA_FUNCTION_HANDLER": "app.lambda_handler",
     "AWS_LAMBDA_FUNCTION_NAME": "ContainersFunction",
     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
 }
-
-
-@dataclass
-class Services:
-    process: subprocess.Popen[bytes]
-    url: str
-    env_file: Path
-    log: Path
-
-    @property
-    def env_vars(self) -> dict[str, dict[str, str]]:
-        data: dict[str, dict[str, str]] = json.loads(self.env_file.read_text())
-        return data
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def start_services(tmp: Path, *options: str) -> Services:
-    """`python -m local --services-only` on a free port, in a clean environment."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp),
-        "PYTHONUNBUFFERED": "1",
-        "LOCAL_SECRET_FILE": str(tmp / "master-secret"),
-    }
-    log = tmp / "services.log"
-    env_file = tmp / "env.json"
-    command = [sys.executable, "-m", "local", "--services-only", "--services-port", "0"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "--env-file", str(env_file), *options],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    services = Services(process, "", env_file, log)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"services exited with {process.returncode}:\n{services.output()}")
-        found = _LISTENING.search(services.output())
-        if found and env_file.exists():
-            services.url = found.group(1)
-            return services
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"services did not start:\n{services.output()}")
-
-
-def stop(services: Services, signum: int = signal.SIGTERM) -> int:
-    if services.process.poll() is None:
-        services.process.send_signal(signum)
-        try:
-            services.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            services.process.kill()
-            services.process.wait(timeout=10)
-    return services.process.returncode
 
 
 @pytest.fixture(scope="module")
@@ -127,11 +67,17 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 
 
 def container_environment(env_vars: dict[str, dict[str, str]], function: str) -> dict[str, str]:
-    """What sam local gives `function`'s container: its own variables, then each variable the
-    template declares for the function, from env.json (its object, else Parameters) or else the
-    template's value (parameters at their defaults, as sam local resolves them)."""
+    """What sam local gives `function`'s container (samcli's `LocalLambdaRunner._make_env_vars`
+    and `EnvironmentVariables.resolve`): its own variables, then each variable the template
+    declares for the function, from env.json (its object, else Parameters) or else the template's
+    value (parameters at their defaults). sam local also lets the shell running it set declared
+    variables, below env.json: an empty shell is assumed here."""
     spec = next(s for s in TEMPLATE.functions(Resolver(TEMPLATE.data)) if s.logical_id == function)
-    environment = {**SAM_LOCAL_VARIABLES, "AWS_LAMBDA_FUNCTION_NAME": function}
+    environment = {
+        **SAM_LOCAL_VARIABLES,
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"aws/lambda/{function}",
+    }
     for name, value in spec.environment.items():
         overrides = {**env_vars.get("Parameters", {}), **env_vars.get(function, {})}
         environment[name] = overrides.get(name, value)
