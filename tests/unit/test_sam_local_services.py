@@ -301,3 +301,37 @@ def test_sam_command_uses_host_networking_only_for_a_loopback_address() -> None:
         "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing .venv-sam/bin/sam local "
         "start-api --env-vars local/env.json --region us-east-1"
     )
+
+
+# -- make dev with the declarations ---------------------------------------------------------------
+
+
+def test_the_local_stack_still_sets_the_declared_local_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Declared empty in the template, the local variables still get the local stack's values
+    (`make dev`), and a developer's own value of an empty-by-default one is kept."""
+    from local.stack import LocalStack, StackOptions
+
+    environ = {"WEBHOOK_RETRY_SCHEDULE": "1,2,3", "BADGEKIT_VERSION": ""}
+    monkeypatch.setattr(os, "environ", environ)
+    stack = LocalStack(StackOptions(master_secret="dev", template=TEMPLATE.path))
+    stack.endpoint = stack.s3_endpoint = stack.sqs_endpoint = "http://127.0.0.1:1"
+    specs = TEMPLATE.functions(Resolver(TEMPLATE.data, parameters={"PublicBaseUrl": "http://x"}))
+    stack._set_function_environment(specs)
+    assert {
+        name: environ[name] for name in ("DYNAMODB_ENDPOINT", "S3_ENDPOINT", "SQS_ENDPOINT")
+    } == {
+        "DYNAMODB_ENDPOINT": "http://127.0.0.1:1",
+        "S3_ENDPOINT": "http://127.0.0.1:1",
+        "SQS_ENDPOINT": "http://127.0.0.1:1",
+    }
+    assert environ["MASTER_SECRET"] == "dev"
+    assert (environ["WEBHOOKS_ALLOW_HTTP"], environ["WEBHOOKS_ALLOW_PRIVATE"]) == (
+        "true",
+        "loopback",
+    )
+    assert environ["WEBHOOK_RETRY_SCHEDULE"] == "1,2,3"  # the developer's, not the empty default
+    assert environ["WEBHOOK_RETRY_JITTER"] == ""
+    assert environ["BADGEKIT_VERSION"] == ""
+    assert environ["PUBLIC_BASE_URL"] == "http://x"
