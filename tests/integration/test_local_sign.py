@@ -9,7 +9,6 @@ checked in tests/unit/test_sam_local_services.py.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -43,35 +42,38 @@ def header(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
 
 
 def test_first_signed_request_from_a_fresh_shell_succeeds(stack_factory, tmp_path: Path) -> None:
+    """The README's example as written: `BADGEKIT_SYSTEM=chicago make dev`, then in a fresh
+    shell a signed GET of the system and a signed POST of an issuer from a file."""
     secret_file = tmp_path / "master-secret"
     # No MASTER_SECRET: the stack generates one, prints it and writes it for local.sign.
-    stack = stack_factory(MASTER_SECRET="", LOCAL_SECRET_FILE=str(secret_file))
+    stack = stack_factory(
+        MASTER_SECRET="", BADGEKIT_SYSTEM="chicago", LOCAL_SECRET_FILE=str(secret_file)
+    )
     secret = secret_file.read_text().strip()
     assert f"master secret: generated (set MASTER_SECRET to choose one): {secret}" in (
         stack.output()
     )
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
 
-    listed = requests.get(
-        f"{stack.base_url}/systems",
-        headers=header(sign_in_fresh_shell(secret_file, "GET", "/systems")),
+    shown = requests.get(
+        f"{stack.base_url}/systems/chicago",
+        headers=header(sign_in_fresh_shell(secret_file, "GET", "/systems/chicago")),
         timeout=10,
     )
-    assert listed.status_code == 200, listed.text
-    assert listed.json() == {"systems": []}
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["system"]["slug"] == "chicago"
 
-    body = json.dumps({"slug": "shell", "name": "Shell", "url": "http://example.org"})
+    issuer = tmp_path / "issuer.json"
+    issuer.write_text('{"slug":"library","name":"Library","url":"http://lib.example.org"}\n')
+    signed = sign_in_fresh_shell(secret_file, "POST", "/systems/chicago/issuers", f"@{issuer}")
     created = requests.post(
-        f"{stack.base_url}/systems",
-        data=body.encode(),
-        headers={
-            **header(sign_in_fresh_shell(secret_file, "POST", "/systems", body)),
-            "Content-Type": "application/json",
-        },
+        f"{stack.base_url}/systems/chicago/issuers",
+        data=issuer.read_bytes(),
+        headers={**header(signed), "Content-Type": "application/json"},
         timeout=10,
     )
     assert created.status_code == 201, created.text
-    assert created.json()["system"]["slug"] == "shell"
+    assert created.json()["issuer"]["slug"] == "library"
 
 
 def test_a_chosen_master_secret_is_written_too(stack_factory, tmp_path: Path) -> None:
