@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
+.PHONY: dev services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
 
 venv: $(STAMP)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
@@ -33,6 +33,10 @@ lock-check: venv
 ## Start the local stack (embedded DynamoDB + API on http://127.0.0.1:$${PORT:-8080}).
 dev: venv
 	$(PY) -m local
+
+## Only the embedded DynamoDB, S3 and SQS on $${SERVICES_PORT:-5055} for `sam local` (writes local/env.json).
+services: venv
+	$(PY) -m local --services-only
 
 ## Run everything CI runs: lint, types, unit, template and integration tests.
 test: venv lint typecheck sam-validate

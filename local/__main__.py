@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 
 from local.functions import LabelledStream
+from local.services import DEFAULT_ENV_FILE, DEFAULT_SERVICES_PORT
+from local.sign import DEFAULT_SECRET_FILE, write_secret
 from local.stack import DEFAULT_TEMPLATE, LocalStack, StackOptions
 
 
@@ -33,6 +35,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="KEY=VALUE",
         help="template parameter values, like sam's option of the same name",
+    )
+    services = parser.add_argument_group("sam local (README: Developing with sam local)")
+    services.add_argument(
+        "--services-only",
+        action="store_true",
+        help="only the embedded DynamoDB, S3 and SQS with the template's resources, and "
+        "--env-file for sam local start-api --env-vars (make services)",
+    )
+    services.add_argument(
+        "--services-port", type=int, help=f"env SERVICES_PORT, {DEFAULT_SERVICES_PORT}"
+    )
+    services.add_argument(
+        "--services-address",
+        help="address sam local's containers reach the services at, written to --env-file "
+        "(env SERVICES_ADDRESS, 127.0.0.1 for --docker-network host; host.docker.internal "
+        "for Docker Desktop)",
+    )
+    services.add_argument("--env-file", type=Path, default=DEFAULT_ENV_FILE, help="local/env.json")
+    parser.add_argument(
+        "--secret-file",
+        default=os.environ.get("LOCAL_SECRET_FILE", str(DEFAULT_SECRET_FILE)),
+        help="where to write the master secret for python -m local.sign (env LOCAL_SECRET_FILE, "
+        ".local-state/master-secret; empty: nowhere)",
     )
     return parser.parse_args(argv)
 
@@ -60,7 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         template=args.template,
         parameter_overrides=overrides,
+        services_only=args.services_only,
+        env_file=args.env_file,
     )
+    if args.services_port is not None:
+        options.services_port = args.services_port
+    if args.services_address:
+        options.services_address = args.services_address
     configure_logging(options.log_level)
     # The functions' JSON log lines and EMF metrics, each line labelled with its function.
     sys.stdout = LabelledStream(sys.stdout)
@@ -69,14 +100,19 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     try:
         stack = LocalStack(options)
-        stack.start()
+        (stack.start_services if options.services_only else stack.start)()
+        if args.secret_file:
+            write_secret(Path(args.secret_file), stack.master_secret)
     except Exception as exc:
         logging.getLogger("local").exception("the local stack could not start: %s", exc)
         return 1
     try:
         if not stop.is_set():
-            stack.serve_in_background()
+            if not options.services_only:
+                stack.serve_in_background()
             print(stack.banner(), flush=True)
+            if args.secret_file:
+                print(f"  (python -m local.sign reads the master secret from {args.secret_file})")
             stop.wait()
     finally:
         print("Stopping...", flush=True)

@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +30,14 @@ from local.queues import LocalQueue, QueuePoller, creation_order, local_queue_na
 from local.queues import queue_attributes as sqs_queue_attributes
 from local.routing import Route, Router
 from local.server import LocalHttpServer
+from local.services import (
+    DEFAULT_ENV_FILE,
+    DEFAULT_SERVICES_PORT,
+    SAM_LOCAL_URL,
+    env_vars,
+    sam_command,
+    write_env_file,
+)
 from local.streams import StreamPoller
 from local.template import DEFAULT_REGION, FunctionSpec, Resolver, Template
 
@@ -77,6 +85,12 @@ class StackOptions:
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     stream_interval: float = 0.2
     queue_interval: float = 0.1
+    # --services-only (local/services.py): the embedded services' port, the address sam local's
+    # containers reach them at (written to env_file), and the file sam local's --env-vars reads.
+    services_only: bool = False
+    services_port: int = DEFAULT_SERVICES_PORT
+    services_address: str = "127.0.0.1"
+    env_file: Path = DEFAULT_ENV_FILE
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> StackOptions:
@@ -97,6 +111,8 @@ class StackOptions:
             system_url=environ.get("BADGEKIT_SYSTEM_URL") or None,
             token_policy=environ.get("TOKEN_POLICY") or None,
             token_max_lifetime=environ.get("TOKEN_MAX_LIFETIME") or None,
+            services_port=int(environ.get("SERVICES_PORT") or DEFAULT_SERVICES_PORT),
+            services_address=environ.get("SERVICES_ADDRESS") or "127.0.0.1",
         )
         for key, value in overrides.items():
             setattr(options, key, value)
@@ -181,6 +197,40 @@ class LocalStack:
         except BaseException:
             self.stop()
             raise
+
+    def start_services(self) -> None:
+        """--services-only: the embedded moto server alone (DynamoDB, S3, SQS) on
+        `services_port` with the template's table, buckets and queues, and `env_file` for
+        `sam local start-api --env-vars`; no functions, API or pollers (local/services.py)."""
+        options = self.options
+        options.public_base_url = options.public_base_url or SAM_LOCAL_URL  # the API's URL
+        try:
+            self._set_aws_environment()
+            self.dynamodb = EmbeddedDynamoDB(host=options.host, port=options.services_port)
+            self.dynamodb.start()
+            self.dynamodb.keep_stream_records = False  # no stream reader here
+            self.endpoint = self.s3_endpoint = self.sqs_endpoint = self.services_url()
+            table = self._create_table()
+            self.buckets = self._create_buckets()
+            self.queues = self._create_queues()
+            # What the containers see: the services at their address.
+            advertised = f"http://{options.services_address}:{self.dynamodb.port}"
+            self.queues = {
+                name: replace(queue, url=advertised + queue.url.removeprefix(self.endpoint))
+                for name, queue in self.queues.items()
+            }
+            self.endpoint = self.s3_endpoint = self.sqs_endpoint = advertised
+            specs = self._function_specs(table)
+            self._set_function_environment(specs)
+            write_env_file(options.env_file, env_vars(self.template, specs, os.environ))
+        except BaseException:
+            self.stop()
+            raise
+
+    def services_url(self) -> str:
+        """Where this process reaches its embedded services."""
+        assert self.dynamodb is not None, "start first"
+        return f"http://127.0.0.1:{self.dynamodb.port}"
 
     def _set_aws_environment(self) -> None:
         env = os.environ
@@ -293,6 +343,9 @@ class LocalStack:
         merged: dict[str, str] = {}
         for spec in specs:
             for key, value in spec.environment.items():
+                # An empty default means unset (tests/template/test_environment.py): the
+                # developer's own value applies, as sam local lets the shell's win.
+                value = value or os.environ.get(key, "")
                 if merged.get(key, value) != value:
                     LOG.warning(
                         "%s=%r of %s differs from another function's %r; they share one "
@@ -456,6 +509,8 @@ class LocalStack:
         return "strict (the default; TOKEN_POLICY=legacy for the original's rules)"
 
     def banner(self) -> str:
+        if self.options.services_only:
+            return self.services_banner()
         where = "external" if self.options.dynamodb_endpoint else "embedded moto"
         s3_where = "external" if self.options.s3_endpoint else "embedded moto"
         buckets = ", ".join(self.buckets.values()) or "none"
@@ -481,6 +536,29 @@ class LocalStack:
                 f"  sign requests: {sign_env}.venv/bin/python -m local.sign GET /systems",
                 f'                 curl -H "$({sign_env}.venv/bin/python -m local.sign GET '
                 f'/systems)" {self.url}/systems',
+                "Press Ctrl-C to stop.",
+            ]
+        )
+
+    def services_banner(self) -> str:
+        buckets = ", ".join(self.buckets.values()) or "none"
+        queues = ", ".join(q.name for q in self.queues.values()) or "none"
+        generated = not self.options.master_secret
+        secret = self.master_secret_source + (f": {self.master_secret}" if generated else "")
+        command = sam_command(self.options.env_file, self.options.services_address)
+        return "\n".join(
+            [
+                f"Embedded services for sam local (moto) listening on {self.services_url()}",
+                f"  DynamoDB:      table {self.options.table_name}",
+                f"  S3:            {buckets}",
+                f"  SQS:           {queues}",
+                f"  env vars:      {self.options.env_file} (services at {self.endpoint}, API at "
+                f"{self.options.public_base_url})",
+                f"  master secret: {secret}",
+                "  then, in another shell: make sam-build, and",
+                f"                 {command}",
+                "  not in sam local: stream- and queue-triggered functions (webhook delivery, "
+                "milestone awards); make dev runs them",
                 "Press Ctrl-C to stop.",
             ]
         )

@@ -92,6 +92,7 @@ def start_stack(env: Mapping[str, str] | None = None) -> StackProcess:
         FUNCTION_LOG_LEVEL="WARNING",
         FUNCTION_METRICS="off",
         PYTHONUNBUFFERED="1",
+        LOCAL_SECRET_FILE="",  # never overwrite the developer's stack's secret (local.sign)
     )
     child_env.update(env or {})
     command = [sys.executable, "-m", "local", "--port", "0"]

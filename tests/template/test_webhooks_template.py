@@ -96,6 +96,9 @@ def test_sender_function(resources):
     assert sender["Environment"]["Variables"] == {
         "WEBHOOK_RETRY_QUEUE_URL": {"Ref": RETRY_QUEUE},
         "WEBHOOK_DEAD_LETTER_QUEUE_URL": {"Ref": DLQ},
+        # Declared for sam local's --env-vars; empty: the documented schedule and jitter.
+        "WEBHOOK_RETRY_SCHEDULE": "",
+        "WEBHOOK_RETRY_JITTER": "",
     }
     # No policy relaxation in the deployed template: https and public addresses only.
     assert not {"WEBHOOKS_ALLOW_HTTP", "WEBHOOKS_ALLOW_PRIVATE"} & set(

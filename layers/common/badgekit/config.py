@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def version() -> str:
-    return os.environ.get("BADGEKIT_VERSION", VERSION)
+    return os.environ.get("BADGEKIT_VERSION") or VERSION  # empty (the template's default): unset
 
 
 DEFAULT_SECRET_MAX_AGE = 300
