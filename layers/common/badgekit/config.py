@@ -42,7 +42,7 @@ def master_secret_max_age() -> int:
     """`MASTER_SECRET_MAX_AGE` in seconds: how long a read of the master secret is reused, so a
     rotated secret is in use everywhere within this time (docs/deploy.md). A positive integer,
     else the default."""
-    return _positive_int("MASTER_SECRET_MAX_AGE", DEFAULT_SECRET_MAX_AGE)
+    return _positive_int(os.environ.get("MASTER_SECRET_MAX_AGE", ""), DEFAULT_SECRET_MAX_AGE)
 
 
 def master_secret() -> str | None:
@@ -97,14 +97,15 @@ def token_policy() -> str:
 
 def token_max_lifetime() -> int:
     """`TOKEN_MAX_LIFETIME` in seconds (strict policy): a positive integer, else the default."""
-    return _positive_int("TOKEN_MAX_LIFETIME", DEFAULT_TOKEN_MAX_LIFETIME)
+    return _positive_int(os.environ.get("TOKEN_MAX_LIFETIME", ""), DEFAULT_TOKEN_MAX_LIFETIME)
 
 
-def _positive_int(name: str, default: int) -> int:
-    """The environment variable `name` as a positive integer; unset, empty or anything else:
-    `default` (a typo never turns a limit off)."""
+def _positive_int(raw: str, default: int) -> int:
+    """A setting as a positive integer; empty or anything else: `default` (a typo never turns a
+    limit off). Callers read the variable by its literal name (tests/template/test_environment.py
+    finds every variable the code reads)."""
     try:
-        value = int(os.environ.get(name, "").strip())
+        value = int(raw.strip())
     except ValueError:
         return default
     return value if value > 0 else default
