@@ -11,6 +11,7 @@ from pathlib import Path
 
 import scripts.bench
 from local.inprocess import ROOT
+from scripts.bench.against import main_against
 from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
 from scripts.bench.report import (
@@ -83,6 +84,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--mix-rounds", type=int, default=MIX_ROUNDS, help="timed rounds of the request mix"
     )
     parser.add_argument(
+        "--mix-against",
+        metavar="URL",
+        help="drive the request mix over HTTP against a running API at URL and report the CPU "
+        "per request of --server-pid from /proc (scripts/bench/against.py); write nothing",
+    )
+    parser.add_argument(
+        "--server-pid", type=int, action="append", default=[], help="with --mix-against"
+    )
+    parser.add_argument(
+        "--aside-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="with --mix-against: a process (a database) measured and reported apart",
+    )
+    parser.add_argument("--key", default="master", help="with --mix-against: the JWT key")
+    parser.add_argument(
+        "--secret", help="with --mix-against: the key's secret (default: env MASTER_SECRET)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="with --mix-against: runs, min and median"
+    )
+    parser.add_argument(
         "--imports-only",
         action="store_true",
         help="only each function's cold import against the floor: print it, write nothing",
@@ -106,6 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for measured in (measure_scale, measure_badge_scale, measure_issuing_scale):
             print(scale_table(measured(args.scale_iterations)), flush=True)
         return 0
+    if args.mix_against:
+        if not args.server_pid:
+            print("--mix-against needs --server-pid", file=sys.stderr)
+            return 2
+        return main_against(args)
     if args.mix_only:
         print(mix_section(measure_mix(args.mix_rounds)))
         return 0
