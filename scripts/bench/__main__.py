@@ -18,6 +18,7 @@ from scripts.bench.report import (
     Results,
     bulk_section,
     environment_lines,
+    kept_section,
     mix_section,
     report,
     scale_table,
@@ -161,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     elapsed_s = time.perf_counter() - started
     lines = environment_lines(args, elapsed_s, load)
-    text = "\n".join([report(results, lines).rstrip("\n"), "", imports_section(imports)])
+    previous = args.output.read_text() if args.output.exists() else ""
+    body = report(results, lines, kept_section(previous)).rstrip("\n")
+    text = "\n".join([body, "", imports_section(imports)])
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)
