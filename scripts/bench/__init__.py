@@ -20,8 +20,9 @@ Writes docs/benchmarks.md and prints the same tables; progress goes to stderr.
 
 # The package, by concern: `harness` (the in-process gateway, the DynamoDB and S3 call meter,
 # fresh tables, timing and checking a scenario; `accounting`: its round trip and CPU arithmetic),
-# `mix` (the request mix, moto in a child process), `scenarios` (the per-endpoint fixtures and the
-# requests of each row), `scale` (lists at scale and the bulk award at the limit), `report`
-# (docs/benchmarks.md) and `__main__` (the command). The harness is imported first: it sets up
-# the offline environment before any handler or `badgekit` module is imported.
+# `mix` (the request mix, moto in a child process), `against` (the same mix over HTTP against any
+# running API, the server process's CPU read from /proc), `scenarios` (the per-endpoint fixtures
+# and the requests of each row), `scale` (lists at scale and the bulk award at the limit),
+# `report` (docs/benchmarks.md) and `__main__` (the command). The harness is imported first: it
+# sets up the offline environment before any handler or `badgekit` module is imported.
 from scripts.bench import harness as harness

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import scripts.bench
 from local.inprocess import ROOT
+from scripts.bench.against import main_against
 from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.layer import LIMIT_BYTES, LayerResults, layer_section, measure_layer
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
@@ -18,6 +19,7 @@ from scripts.bench.report import (
     Results,
     bulk_section,
     environment_lines,
+    kept_section,
     mix_section,
     report,
     scale_table,
@@ -89,6 +91,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="only the built layer's size and imports with/without the SDK: print, write nothing",
     )
     parser.add_argument(
+        "--mix-against",
+        metavar="URL",
+        help="drive the request mix over HTTP against a running API at URL and report the CPU "
+        "per request of --server-pid from /proc (scripts/bench/against.py); write nothing",
+    )
+    parser.add_argument(
+        "--server-pid", type=int, action="append", default=[], help="with --mix-against"
+    )
+    parser.add_argument(
+        "--aside-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="with --mix-against: a process (a database) measured and reported apart",
+    )
+    parser.add_argument("--key", default="master", help="with --mix-against: the JWT key")
+    parser.add_argument(
+        "--secret", help="with --mix-against: the key's secret (default: env MASTER_SECRET)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="with --mix-against: runs, min and median"
+    )
+    parser.add_argument(
         "--imports-only",
         action="store_true",
         help="only each function's cold import against the floor: print it, write nothing",
@@ -119,6 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for measured in (measure_scale, measure_badge_scale, measure_issuing_scale):
             print(scale_table(measured(args.scale_iterations)), flush=True)
         return 0
+    if args.mix_against:
+        if not args.server_pid:
+            print("--mix-against needs --server-pid", file=sys.stderr)
+            return 2
+        return main_against(args)
     if args.mix_only:
         print(mix_section(measure_mix(args.mix_rounds)))
         return 0
@@ -150,14 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     elapsed_s = time.perf_counter() - started
     lines = environment_lines(args, elapsed_s, load)
-    text = "\n".join(
-        [
-            report(results, lines).rstrip("\n"),
-            "",
-            imports_section(imports),
-            layer_section(layer),
-        ]
-    )
+    previous = args.output.read_text() if args.output.exists() else ""
+    body = report(results, lines, kept_section(previous)).rstrip("\n")
+    text = "\n".join([body, "", imports_section(imports), layer_section(layer)])
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)

@@ -329,7 +329,21 @@ class Results:
     mix: MixResult | None = None
 
 
-def report(results: Results, lines: Sequence[str]) -> str:
+# A section measured by hand (`--mix-against`, with the original running beside this stack):
+# `make bench` cannot run the original, so it keeps the section of the previous report as it is.
+KEPT_HEADING = "## Side by side with the original"
+
+
+def kept_section(previous: str) -> str | None:
+    """The KEPT_HEADING section of a previous report (up to the next `## ` heading), if any."""
+    start = previous.find(f"\n{KEPT_HEADING}\n")
+    if start < 0:
+        return None
+    end = previous.find("\n## ", start + 1)
+    return previous[start + 1 : end if end >= 0 else len(previous)].rstrip("\n") + "\n"
+
+
+def report(results: Results, lines: Sequence[str], kept: str | None = None) -> str:
     return "\n".join(
         [
             "# Benchmarks",
@@ -339,6 +353,7 @@ def report(results: Results, lines: Sequence[str]) -> str:
             *lines,
             "",
             *([mix_section(results.mix)] if results.mix else []),
+            *([kept] if kept else []),
             ABOUT,
             "## Endpoints (containers function)",
             "",
@@ -479,8 +494,9 @@ def mix_line(mix: MixResult) -> str:
         f"and {mix.mean_round_trips:.1f} sequential round trips per request): "
         f"{mix.mean_cpu_ms / high:.2f}-{mix.mean_cpu_ms / low:.2f}x the original's {low}-{high} ms "
         f"(Node 20 + MariaDB), where this stack's request path took {before_low}-{before_high} ms "
-        "before the performance work. Those two figures are quoted from the performance issue "
-        "(measured there, on this machine class), not measured again here. This machine's speed "
+        "before the performance work. Those two figures are quoted from the performance issue; "
+        "the original and this stack measured side by side on one machine are in the next "
+        "section (measured by hand, kept by `make bench`). This machine's speed "
         "drifts: the same code measured 4.5 to 8 ms per request in different runs of one day, "
         f"so this run also times a fixed reference workload ({mix.reference:.1f} ms of CPU; the "
         f"mix costs {mix.relative:.3f} of it per request): compare runs by that ratio, and the "
