@@ -42,6 +42,7 @@ DEFAULT_TABLE = "badgekit-local"
 BUCKET_PREFIX = "badgekit-local-"
 DEFAULT_STATE_DIR = REPO_ROOT / ".local-state"
 STOP_POLLERS_SECONDS = 2.0  # how long a stop waits for the pollers' current batches
+STOP_REQUESTS_SECONDS = 1.0  # ... and for the requests being answered (within the above)
 
 
 def local_bucket_name(logical_id: str) -> str:
@@ -457,18 +458,21 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything that was started, saving the state before the embedded server
-        stops; safe to call more than once. Bounded: the pollers get STOP_POLLERS_SECONDS
-        together to finish their current batch (what a stream poller leaves unfinished is
-        saved and handed to it again on the next start)."""
+        stops; safe to call more than once. Bounded: the requests being answered and the
+        pollers' current batches get STOP_POLLERS_SECONDS together to finish (what a stream
+        poller leaves unfinished is saved and handed to it again on the next start; a request
+        still running is not waited for)."""
+        until = time.monotonic() + STOP_POLLERS_SECONDS
+        pollers = [*self.pollers, *self.queue_pollers]
+        for poller in pollers:
+            poller.request_stop()
         if self.http is not None:
             if self._serving.is_set():
                 self.http.shutdown()
                 self._serving.clear()
+            if not self.http.drain(STOP_REQUESTS_SECONDS):
+                LOG.warning("requests still running: not waited for")
             self.http.server_close()
-        pollers = [*self.pollers, *self.queue_pollers]
-        for poller in pollers:
-            poller.request_stop()
-        until = time.monotonic() + STOP_POLLERS_SECONDS
         for poller in pollers:
             if not poller.join(until - time.monotonic()):
                 LOG.warning("%s poller %s is still busy: not waited for", poller.kind, poller.name)

@@ -81,10 +81,13 @@ class StackProcess:
 
 
 def start_stack(
-    env: Mapping[str, str] | None = None, args: Sequence[str] = ("--in-memory",)
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = ("--in-memory",),
+    module: str = "local",
 ) -> StackProcess:
     """Start a stack with the test settings (plus `env`) and wait until it answers; `args` are
-    more options (by default `--in-memory`: a test stack keeps nothing)."""
+    more options (by default `--in-memory`: a test stack keeps nothing), `module` what runs
+    (`python -m local`, or a test's variant of it)."""
     table = f"badgekit-it-{uuid.uuid4().hex[:8]}"
     child_env = {k: v for k, v in os.environ.items() if k not in _CLEARED_ENV}
     child_env.update(
@@ -94,7 +97,7 @@ def start_stack(
         PYTHONUNBUFFERED="1",
     )
     child_env.update(env or {})
-    command = [sys.executable, "-m", "local", "--port", "0", *args]
+    command = [sys.executable, "-m", module, "--port", "0", *args]
     if os.environ.get("LOCAL_STACK_TEMPLATE"):
         command += ["--template", os.environ["LOCAL_STACK_TEMPLATE"]]
     fd, log_name = tempfile.mkstemp(prefix="local-stack-", suffix=".log")
