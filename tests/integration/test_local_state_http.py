@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -168,9 +169,12 @@ def test_in_memory_keeps_nothing_and_clean_starts_empty(
     try:
         assert _json(_api(stack).get("/systems"), 200) == {"systems": []}
         _json(_api(stack).post("/systems", json=body), 201)
+        stack.process.send_signal(signal.SIGINT)  # Ctrl-C saves too
+        assert stack.process.wait(timeout=10) == 0
     finally:
         _stop(stack)
-    assert (folder / "state.json").exists()
+    items = _saved(folder)["table"]["items"]
+    assert {"S": f"SYSTEM#{body['slug']}"} in [item["PK"] for item in items]
 
     stack = start_stack(args=("--state-dir", str(folder), "--clean"))
     try:
