@@ -9,7 +9,9 @@ What: one JSON file, `state.json` in the folder (default `.local-state/` at the 
 root), written atomically (a temporary file, flushed to disk, renamed over the previous one):
 
 - the table's items, as DynamoDB JSON;
-- every object of the template's buckets, with its content type, metadata and tags;
+- every object of the template's buckets, with its content type, metadata and tags (its bytes
+  in `objects/`, one file per content, named by its MD5 (its ETag): written once, not at every
+  save, and deleted once no saved state names it);
 - the pending messages of the template's queues, with what is left of their delay and their
   receive count (a message received but not deleted when the stack stopped is visible again
   at once after the restart: nobody is working on it any more);
@@ -40,13 +42,15 @@ import binascii
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import math
 import os
+import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -58,6 +62,8 @@ LOG = logging.getLogger("local.state")
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"
+OBJECTS_DIR = "objects"
+_BLOB_NAME = re.compile(r"^[0-9a-f]{32}(-[0-9]+)?$")  # an ETag: MD5, or MD5-parts (multipart)
 FORMAT = "badgekit-local-state"
 VERSION = 1
 SAVE_INTERVAL = 2.0  # seconds between checks for changes to save
@@ -168,8 +174,9 @@ def _expect(value: Any, kind: type, where: str) -> Any:
     return value
 
 
-def decode_state(document: Any) -> State:
-    """Check a parsed state file in full and decode it; StateError names what is wrong."""
+def decode_state(document: Any, read_blob: Callable[[str], bytes]) -> State:
+    """Check a parsed state file in full and decode it (objects' bytes from `read_blob`, by
+    name); StateError names what is wrong."""
     _expect(document, dict, "the file")
     if document.get("format") != FORMAT or document.get("version") != VERSION:
         raise StateError(
@@ -192,7 +199,7 @@ def decode_state(document: Any) -> State:
             buckets[name].append(
                 StoredObject(
                     key=_expect(stored.get("key"), str, f"{where} key"),
-                    body=_binary(stored.get("body"), True, where),
+                    body=read_blob(_blob_name(stored.get("blob"), where)),
                     metadata={str(k): str(v) for k, v in metadata.items()},
                     tags={str(k): str(v) for k, v in tags.items()},
                 )
@@ -238,6 +245,26 @@ def decode_state(document: Any) -> State:
         queues=queues,
         streams=streams,
     )
+
+
+def _blob_name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _BLOB_NAME.match(value):
+        raise StateError(f"{where}: blob {value!r:.80} is not an ETag")
+    return value
+
+
+def _blob_reader(directory: Path) -> Callable[[str], bytes]:
+    def read(name: str) -> bytes:
+        path = directory / name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StateError(f"the object content {path} cannot be read ({exc})") from exc
+        if "-" not in name and hashlib.md5(data, usedforsecurity=False).hexdigest() != name:
+            raise StateError(f"the object content {path} is not what was saved")
+        return data
+
+    return read
 
 
 def _message_attribute(value: Any, decode: bool, where: str) -> dict[str, Any]:
@@ -338,8 +365,10 @@ def capture(
     buckets: Sequence[str],
     queues: Sequence[str],
     pollers: Sequence[StreamPoller],
-) -> dict[str, Any]:
-    """The state document (JSON-ready). Call under the embedded server's lock (`exclusive`)."""
+    stored_blobs: Collection[str] = (),
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The state document (JSON-ready), and the objects' contents not in `stored_blobs` yet
+    (by blob name). Call under the embedded server's lock (`exclusive`)."""
     scalar = _IMMUTABLE  # most attributes: no call per attribute
     items = [
         {
@@ -349,20 +378,25 @@ def capture(
         for item in _table(table_name).all_items()
     ]
     stored_buckets: dict[str, list[dict[str, Any]]] = {}
+    blobs: dict[str, bytes] = {}
     for name in buckets:
         backend, bucket = _s3_bucket(name)
-        stored_buckets[name] = [
-            {
-                "key": key_name,
-                "body": _binary(key.value, False, name),
-                "metadata": {k: str(v) for k, v in key.metadata.items() if _kept_metadata(k)},
-                "tags": {
-                    tag["Key"]: tag["Value"]
-                    for tag in backend.get_object_tagging(key).get("Tags", [])
-                },
-            }
-            for key_name, key in _objects(bucket)
-        ]
+        stored_buckets[name] = []
+        for key_name, key in _objects(bucket):
+            blob = str(key.etag).strip('"')
+            if blob not in stored_blobs and blob not in blobs:
+                blobs[blob] = key.value
+            stored_buckets[name].append(
+                {
+                    "key": key_name,
+                    "blob": blob,
+                    "metadata": {k: str(v) for k, v in key.metadata.items() if _kept_metadata(k)},
+                    "tags": {
+                        tag["Key"]: tag["Value"]
+                        for tag in backend.get_object_tagging(key).get("Tags", [])
+                    },
+                }
+            )
     now_ms = time.time() * 1000
     stored_queues: dict[str, list[dict[str, Any]]] = {}
     for name in queues:
@@ -391,7 +425,7 @@ def capture(
                 seen.add(record.get("eventID"))
                 records.append(record)
         streams[poller.name] = records
-    return {
+    document = {
         "format": FORMAT,
         "version": VERSION,
         "savedAt": time.time(),
@@ -400,6 +434,7 @@ def capture(
         "queues": stored_queues,
         "streams": streams,
     }
+    return document, blobs
 
 
 def apply(state: State, table_name: str, buckets: Sequence[str], queues: Sequence[str]) -> None:
@@ -468,7 +503,7 @@ def read_state(path: Path) -> State | None:
     except (UnicodeDecodeError, ValueError) as exc:
         raise StateError(f"{path} is not a complete state file ({exc})") from exc
     try:
-        return decode_state(document)
+        return decode_state(document, _blob_reader(path.parent / OBJECTS_DIR))
     except StateError as exc:
         raise StateError(f"{path}: {exc}") from exc
 
@@ -480,6 +515,8 @@ def clear(directory: Path) -> bool:
     path.unlink(missing_ok=True)
     for stray in directory.glob(f".{STATE_FILE}.*.tmp"):
         stray.unlink(missing_ok=True)
+    for blob in (directory / OBJECTS_DIR).glob("*"):
+        blob.unlink(missing_ok=True)
     return existed
 
 
@@ -509,6 +546,7 @@ class StateKeeper:
         self._ready = False  # restored (or nothing to restore): saving is safe
         self._save_lock = threading.Lock()
         self._saved_at: tuple[int, int] | None = None
+        self._blobs: set[str] = set()  # the objects' contents in objects/
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -524,8 +562,10 @@ class StateKeeper:
                 f"the state folder {self.directory} is in use by another local stack "
                 f"or cannot be written ({exc})"
             ) from exc
-        for stray in self.directory.glob(f".{STATE_FILE}.*.tmp"):  # a save cut short
+        objects = self.directory / OBJECTS_DIR
+        for stray in [*self.directory.glob(".*.tmp"), *objects.glob(".*.tmp")]:  # a save cut short
             stray.unlink(missing_ok=True)
+        self._blobs = {p.name for p in objects.glob("*")}
         state = read_state(self.path)
         if state is not None:
             with self.server.exclusive():
@@ -587,10 +627,22 @@ class StateKeeper:
             with self.server.exclusive():
                 started = time.monotonic()
                 marker = self._marker()
-                document = capture(self.table_name, self.buckets, self.queues, self._pollers)
+                document, blobs = capture(
+                    self.table_name, self.buckets, self.queues, self._pollers, self._blobs
+                )
                 held = time.monotonic() - started
             data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+            objects = self.directory / OBJECTS_DIR
+            if blobs:
+                objects.mkdir(exist_ok=True)
+            for name, content in blobs.items():  # before the state that names them
+                write_atomically(objects / name, content)
+                self._blobs.add(name)
             write_atomically(self.path, data)
+            named = {o["blob"] for stored in document["buckets"].values() for o in stored}
+            for name in self._blobs - named:  # no saved state names them any more
+                (objects / name).unlink(missing_ok=True)
+            self._blobs &= named
             self._saved_at = marker
             self.saves += 1
             return held

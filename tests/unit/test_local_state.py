@@ -4,6 +4,7 @@ unprocessed records, and state files that must not be loaded."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -112,8 +113,10 @@ def _buffered(server: EmbeddedDynamoDB, table_name: str) -> int:
 def _save(server: EmbeddedDynamoDB, names: dict[str, str], pollers: Any = ()) -> Any:
     """capture → JSON text → decoded state, as a save and the next start do."""
     with server.exclusive():
-        document = capture(names["table"], [names["bucket"]], [names["queue"]], list(pollers))
-    return decode_state(json.loads(json.dumps(document)))
+        document, blobs = capture(
+            names["table"], [names["bucket"]], [names["queue"]], list(pollers)
+        )
+    return decode_state(json.loads(json.dumps(document)), blobs.__getitem__)
 
 
 def test_table_objects_and_messages_are_put_back_as_they_were(
@@ -229,18 +232,32 @@ def test_keeper_saves_on_stop_and_a_second_stack_cannot_share_the_folder(
     with pytest.raises(StateError, match="in use by another local stack"):
         _keeper(server, tmp_path, resources).restore()
     keeper.watch([])
-    dynamodb = _client("dynamodb", server)
+    dynamodb, s3 = _client("dynamodb", server), _client("s3", server)
     dynamodb.put_item(TableName=resources["table"], Item=ITEM)
+    s3.put_object(Bucket=resources["bucket"], Key="a", Body=b"first", ContentType="image/png")
     keeper.stop()
     state = read_state(tmp_path / "state.json")
     assert state is not None
     assert [item["PK"] for item in state.items] == [ITEM["PK"]]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock", "state.json"]  # no temp file
+    assert [o.body for o in state.buckets[resources["bucket"]]] == [b"first"]
+    # no temporary file left; the object's bytes in objects/, named by their MD5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock", "objects", "state.json"]
+    first = hashlib.md5(b"first").hexdigest()
+    assert [p.name for p in (tmp_path / "objects").iterdir()] == [first]
+
     again = _keeper(server, tmp_path, resources)  # the folder is free again
     assert again.restore() is not None
-    again.stop(save=False)
+    again.watch([])
+    s3.put_object(Bucket=resources["bucket"], Key="a", Body=b"second", ContentType="image/png")
+    again.stop()
+    second = hashlib.md5(b"second").hexdigest()
+    assert [p.name for p in (tmp_path / "objects").iterdir()] == [second]  # first: unnamed now
+    (tmp_path / "objects" / second).write_bytes(b"changed")
+    with pytest.raises(StateError, match="is not what was saved"):
+        read_state(tmp_path / "state.json")
     assert clear(tmp_path) is True
     assert read_state(tmp_path / "state.json") is None
+    assert list((tmp_path / "objects").iterdir()) == []
 
 
 def test_a_state_file_that_cannot_be_used_loads_nothing(
@@ -278,4 +295,6 @@ def test_a_state_file_that_cannot_be_used_loads_nothing(
 
 def _document(server: EmbeddedDynamoDB, names: dict[str, str]) -> dict[str, Any]:
     with server.exclusive():
-        return capture(names["table"], [names["bucket"]], [names["queue"]], [])
+        document, blobs = capture(names["table"], [names["bucket"]], [names["queue"]], [])
+    assert blobs == {}
+    return document
