@@ -5,8 +5,10 @@ unprocessed records, and state files that must not be loaded."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,8 @@ import pytest
 from botocore.config import Config
 
 from local.dynamodb import EmbeddedDynamoDB
+from local.events import ProxyResponse
+from local.server import LocalHttpServer
 from local.state import (
     StateError,
     StateKeeper,
@@ -298,3 +302,46 @@ def _document(server: EmbeddedDynamoDB, names: dict[str, str]) -> dict[str, Any]
         document, blobs = capture(names["table"], [names["bucket"]], [names["queue"]], [])
     assert blobs == {}
     return document
+
+
+class _SlowGateway:
+    """Answers 201 once `release` is set (a write the stack is still answering)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def dispatch(self, request: Any) -> ProxyResponse:
+        self.entered.set()
+        assert self.release.wait(10)
+        return ProxyResponse(201, [("Content-Type", "application/json")], b"{}")
+
+
+def test_a_stopping_server_finishes_the_requests_begun_and_refuses_the_next() -> None:
+    """`drain` (before the stack saves): requests begun are answered, and a client's kept-alive
+    connection gets 503 and is closed instead of being served after the save."""
+    gateway = _SlowGateway()
+    server = LocalHttpServer(("127.0.0.1", 0), gateway)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        gateway.release.set()
+        kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        kept.request("POST", "/first", body=b"{}")
+        assert kept.getresponse().read() == b"{}"  # the connection stays open
+        gateway.release.clear()
+        gateway.entered.clear()
+        busy = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        busy.request("POST", "/slow", body=b"{}")
+        assert gateway.entered.wait(10)
+        server.shutdown()
+        assert server.drain(0.2) is False  # still answering /slow
+        gateway.release.set()
+        assert server.drain(10) is True
+        assert busy.getresponse().status == 201
+        kept.request("POST", "/after", body=b"{}")
+        refused = kept.getresponse()
+        assert (refused.status, refused.will_close) == (503, True)
+    finally:
+        gateway.release.set()
+        server.server_close()
