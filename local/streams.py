@@ -152,8 +152,10 @@ class StreamPoller(Poller):
         # Lambda-format records read (or handed over as the backlog of an earlier run) and not
         # finished yet; `_progress` guards them with the iterators, `delivered` counts batches.
         self._progress = threading.Lock()
-        self._pending: list[dict[str, Any]] = [
-            {**record, "eventSourceARN": stream_arn} for record in backlog
+        self._pending: list[dict[str, Any]] = [  # (the filters may have changed since)
+            {**record, "eventSourceARN": stream_arn}
+            for record in backlog
+            if passes_filters(source.filter_patterns, record)
         ]
         self._backlog = list(self._pending)
         self.delivered = 0

@@ -210,7 +210,9 @@ def test_unprocessed_stream_records_are_saved_and_delivered_first_after_a_restar
 
     # the next run: a new poller at LATEST with the saved records as its backlog
     replayed: list[Any] = []
-    after = _poller(server, resources["stream"], replayed, backlog=pending)
+    images = {**pending[0]["dynamodb"], "NewImage": {"entity": {"S": "badge"}}}
+    filtered_out = {**pending[0], "eventID": "other", "dynamodb": images}
+    after = _poller(server, resources["stream"], replayed, backlog=[*pending, filtered_out])
     after.refresh_shards(initial=True)
     server.stream_readers = after.held_iterators
     put("EVENT#4")
