@@ -190,9 +190,9 @@ class StreamPoller(Poller):
                 shard_id = shard["ShardId"]
                 if shard_id not in self._known_shards:
                     self._known_shards.add(shard_id)
-                    self._iterators[shard_id] = self._iterator(
-                        shard_id, "LATEST" if initial else "TRIM_HORIZON"
-                    )
+                    iterator = self._iterator(shard_id, "LATEST" if initial else "TRIM_HORIZON")
+                    with self._progress:
+                        self._iterators[shard_id] = iterator
             last = description.get("LastEvaluatedShardId")
             if not last:
                 break
@@ -225,7 +225,9 @@ class StreamPoller(Poller):
             except self.client.exceptions.ExpiredIteratorException:
                 last = self._last_sequence.get(shard_id)
                 position = "AFTER_SEQUENCE_NUMBER" if last else "LATEST"
-                self._iterators[shard_id] = self._iterator(shard_id, position, last)
+                iterator = self._iterator(shard_id, position, last)
+                with self._progress:
+                    self._iterators[shard_id] = iterator
                 continue
             records = response.get("Records") or []
             events = self.lambda_records(records)
