@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
+.PHONY: dev dev-clean services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
 
 venv: $(STAMP)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
@@ -30,9 +30,14 @@ lock: venv
 lock-check: venv
 	$(PY) -m scripts.lock --check
 
-## Start the local stack (embedded DynamoDB + API on http://127.0.0.1:$${PORT:-8080}).
+## Start the local stack (embedded DynamoDB + API on http://127.0.0.1:$${PORT:-8080}); its data
+## is kept in .local-state/ (or $$LOCAL_STATE_DIR) across restarts.
 dev: venv
 	$(PY) -m local
+
+## The same, started empty: the saved data is deleted first.
+dev-clean: venv
+	$(PY) -m local --clean
 
 ## Only the embedded DynamoDB, S3 and SQS on $${SERVICES_PORT:-5055} for `sam local` (writes local/env.json).
 services: venv

@@ -10,6 +10,7 @@ Modules: `template` (reading the template), `routing` (API Gateway resource matc
 (proxy and stream event shapes), `functions` (importing and invoking handlers), `dynamodb`
 (embedded DynamoDB and the table), `streams` (stream polling), `queues` (SQS queues and their
 polling), `polling` (the pollers' shared background loop), `gateway` (one request end to end),
-`server` (HTTP), `stack` (wiring it all), `services` (`--services-only`: the embedded services
-and `local/env.json` for `sam local`), `sign` (a CLI to sign requests).
+`server` (HTTP), `state` (the data kept across restarts), `stack` (wiring it all), `services`
+(`--services-only`: the embedded services and `local/env.json` for `sam local`), `sign` (a CLI
+to sign requests).
 """

@@ -2,6 +2,10 @@
 
 Why a thin entry point: all behaviour lives in `local.stack` so tests can run the same stack
 in-process; this module only parses options, sets up logging and handles signals.
+
+Stopping: SIGINT or SIGTERM stops the stack (saving the state folder, `local.state`) and leaves
+within STOP_SECONDS; if the stop has not finished by then, or on a second signal, the process
+leaves at once (the previous state file stays whole: it is only ever replaced by a rename).
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import sys
 import threading
 from pathlib import Path
 
+from local import state
 from local.functions import LabelledStream
 from local.services import DEFAULT_ENV_FILE, DEFAULT_SERVICES_PORT
 from local.sign import DEFAULT_SECRET_FILE, write_secret
-from local.stack import DEFAULT_TEMPLATE, LocalStack, StackOptions
+from local.stack import DEFAULT_STATE_DIR, DEFAULT_TEMPLATE, LocalStack, StackOptions
+
+STOP_SECONDS = 4.5  # the whole stop, saving included
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,6 +42,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="KEY=VALUE",
         help="template parameter values, like sam's option of the same name",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("LOCAL_STATE_DIR") or DEFAULT_STATE_DIR),
+        help="where the data is kept across restarts (env LOCAL_STATE_DIR, .local-state/)",
+    )
+    parser.add_argument(
+        "--in-memory", action="store_true", help="keep nothing: start empty, save nothing"
+    )
+    parser.add_argument(
+        "--clean", action="store_true", help="delete the saved state first (start empty)"
     )
     services = parser.add_argument_group("sam local (README: Developing with sam local)")
     services.add_argument(
@@ -79,6 +98,7 @@ def configure_logging(level: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.parameter_overrides)
+    state_dir = None if args.in_memory else args.state_dir.resolve()
     options = StackOptions.from_environ(
         os.environ,
         host=args.host,
@@ -87,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         parameter_overrides=overrides,
         services_only=args.services_only,
         env_file=args.env_file,
+        state_dir=state_dir,
     )
     if args.services_port is not None:
         options.services_port = args.services_port
@@ -96,13 +117,28 @@ def main(argv: list[str] | None = None) -> int:
     # The functions' JSON log lines and EMF metrics, each line labelled with its function.
     sys.stdout = LabelledStream(sys.stdout)
     stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C: leave now
+            exit_now(128 + signum)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
+    if args.clean and state_dir is not None and state.clear(state_dir):
+        print(f"Deleted the saved state in {state_dir}: starting empty.", flush=True)
     try:
         stack = LocalStack(options)
         (stack.start_services if options.services_only else stack.start)()
         if args.secret_file:
             write_secret(Path(args.secret_file), stack.master_secret)
+    except state.StateError as exc:
+        logging.getLogger("local").error(
+            "the local stack could not start: %s. Nothing of it was loaded. Move the file away "
+            "to keep it, or start empty with `make dev-clean` (deletes it) or --in-memory.",
+            exc,
+        )
+        return 1
     except Exception as exc:
         logging.getLogger("local").exception("the local stack could not start: %s", exc)
         return 1
@@ -116,8 +152,17 @@ def main(argv: list[str] | None = None) -> int:
             stop.wait()
     finally:
         print("Stopping...", flush=True)
+        watchdog = threading.Timer(STOP_SECONDS, _stop_took_too_long)
+        watchdog.daemon = True
+        watchdog.start()
         stack.stop()
+        watchdog.cancel()
     return 0
+
+
+def _stop_took_too_long() -> None:
+    print(f"The stop took more than {STOP_SECONDS} s: leaving now.", file=sys.stderr, flush=True)
+    exit_now(1)
 
 
 def exit_now(code: int) -> None:

@@ -12,6 +12,7 @@ indexes, streams and TTL cannot drift from what is deployed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import threading
@@ -23,19 +24,51 @@ LOG = logging.getLogger("local.dynamodb")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+# Requests that change no stored data (what the state folder keeps): reads of every service;
+# a received SQS message only changes its visibility, which a restart resets anyway.
+_READ_ACTIONS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "DescribeTable",
+        "DescribeTimeToLive",
+        "ListTables",
+        "ReceiveMessage",
+        "GetQueueUrl",
+        "GetQueueAttributes",
+        "ListQueues",
+    }
+)
+
+
+def changes_data(environ: Mapping[str, Any]) -> bool:
+    """Whether a request may change stored data (a DynamoDB, SQS or S3 write); unknown
+    requests count as writes."""
+    target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
+    if target:
+        return not target.startswith("DynamoDBStreams_") and (
+            target.rpartition(".")[2] not in _READ_ACTIONS
+        )
+    return str(environ.get("REQUEST_METHOD") or "") not in ("GET", "HEAD")
+
+
 class _Serialised:
     """WSGI middleware running one request at a time (see module docstring); `after` runs
     after each request, still under the lock. `table_requests` counts the DynamoDB requests
-    (not DynamoDB Streams ones) it has answered: only those can add stream records."""
+    (not DynamoDB Streams ones) it has answered: only those can add stream records; `writes`
+    counts the requests that may have changed stored data (`changes_data`)."""
 
     def __init__(self, app: WsgiApp, after: Callable[[], None] | None = None) -> None:
         self._app = app
         self._after = after
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self.table_requests = 0
+        self.writes = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with self._lock:
+        with self.lock:
             result = self._app(environ, start_response)
             try:
                 return list(result)
@@ -47,6 +80,8 @@ class _Serialised:
                     self._after()
                 if str(environ.get("HTTP_X_AMZ_TARGET") or "").startswith("DynamoDB_"):
                     self.table_requests += 1
+                if changes_data(environ):
+                    self.writes += 1
 
 
 def _tables() -> Iterator[Any]:
@@ -146,6 +181,19 @@ def trim_stream_records(held_iterators: Collection[str], keep_recent_iterators: 
             shard.starting_sequence_number = keep_from
             dropped += count
     return dropped
+
+
+def unread_stream_records(held_iterator: str) -> list[dict[str, Any]]:
+    """The records a reader holding `held_iterator` has not read yet, as `GetRecords` would
+    return them (moto's in-process state; read under the server's lock, `exclusive`)."""
+    for backend in _stream_backends():
+        iterator = backend.shard_iterators.get(held_iterator)
+        if iterator is None:
+            continue
+        shard = iterator.stream_shard
+        start = max(int(iterator.sequence_number) - shard.starting_sequence_number, 0)
+        return [dict(record.to_json()) for record in shard.items[start:]]
+    return []
 
 
 def _dispatcher() -> WsgiApp:
@@ -259,6 +307,20 @@ class EmbeddedDynamoDB:
         far: a stream can only have new records when this has moved."""
         return self._app.table_requests if self._app is not None else 0
 
+    def writes(self) -> int:
+        """How many requests that may have changed stored data the server has answered."""
+        return self._app.writes if self._app is not None else 0
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """No request is answered inside the block (moto's state can be read or written
+        directly; no request to this server may be made from inside it)."""
+        if self._app is None:
+            yield
+            return
+        with self._app.lock:
+            yield
+
     def _after_request(self) -> None:
         if not self.keep_stream_records:
             discard_stream_records()
@@ -291,13 +353,13 @@ class EmbeddedDynamoDB:
         self._thread.start()
         return self.endpoint
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=timeout)
             self._thread = None
 
 

@@ -40,11 +40,22 @@ class Poller:
         )
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        self.request_stop()
+        self.join(timeout)
+
+    def request_stop(self) -> None:
+        """Ask the loop to end after the poll it is in (a stack stops every poller at once)."""
         self._stop.set()
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the loop to end; whether it did."""
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=max(timeout, 0.0))
+            if self._thread.is_alive():
+                return False
             self._thread = None
+        return True
 
     def _run(self) -> None:
         while not self._stop.is_set():

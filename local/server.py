@@ -8,6 +8,7 @@ full (Content-Length or chunked), capped at API Gateway's 10 MiB, then handed to
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +28,12 @@ class _BodyTooLarge(Exception):
 
 
 class LocalHttpServer(ThreadingHTTPServer):
-    """Serves a `Gateway`; request threads are daemons so shutdown never waits on a client."""
+    """Serves a `Gateway`; request threads are daemons so shutdown never waits on a client.
+
+    `drain` ends the answering: `shutdown` only stops accepting connections, and a client's
+    kept-alive connection would otherwise go on being served (after the stack saved its state,
+    an acknowledged write would be lost). Once draining, every request gets 503 and the
+    connection is closed; `drain` returns when the requests already begun have finished."""
 
     daemon_threads = True
     request_queue_size = 128  # bursts of concurrent clients (the race tests) must not be reset
@@ -35,6 +41,28 @@ class LocalHttpServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], gateway: Gateway | None = None) -> None:
         super().__init__(address, _Handler)
         self.gateway = gateway
+        self._requests = threading.Condition()
+        self._active = 0
+        self._draining = False
+
+    def begin_request(self) -> bool:
+        """Count a request in; False once draining (it must not be answered)."""
+        with self._requests:
+            if self._draining:
+                return False
+            self._active += 1
+            return True
+
+    def end_request(self) -> None:
+        with self._requests:
+            self._active -= 1
+            self._requests.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Answer no new request; wait up to `timeout` s for those begun; whether they ended."""
+        with self._requests:
+            self._draining = True
+            return self._requests.wait_for(lambda: self._active == 0, timeout=max(timeout, 0))
 
     @property
     def port(self) -> int:
@@ -55,6 +83,16 @@ class _Handler(BaseHTTPRequestHandler):
         return super().handle_expect_100()
 
     def _handle(self) -> None:
+        if not self.server.begin_request():  # the stack is stopping
+            self.close_connection = True
+            self.send_error(503, "The local stack is stopping")
+            return
+        try:
+            self._answer()
+        finally:
+            self.server.end_request()
+
+    def _answer(self) -> None:
         started = time.perf_counter()
         gateway = self.server.gateway
         if gateway is None:  # bound but not serving yet

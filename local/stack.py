@@ -38,6 +38,7 @@ from local.services import (
     sam_command,
     write_env_file,
 )
+from local.state import SAVE_INTERVAL, StateKeeper, describe
 from local.streams import StreamPoller
 from local.template import DEFAULT_REGION, FunctionSpec, Resolver, Template
 
@@ -47,6 +48,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "infra" / "template.yaml"
 DEFAULT_TABLE = "badgekit-local"
 BUCKET_PREFIX = "badgekit-local-"
+DEFAULT_STATE_DIR = REPO_ROOT / ".local-state"
+STOP_POLLERS_SECONDS = 2.0  # how long a stop waits for the pollers' current batches
+STOP_REQUESTS_SECONDS = 1.0  # ... and for the requests being answered (within the above)
 
 
 def _powertools_level(level: str) -> str:
@@ -91,6 +95,8 @@ class StackOptions:
     services_port: int = DEFAULT_SERVICES_PORT
     services_address: str = "127.0.0.1"
     env_file: Path = DEFAULT_ENV_FILE
+    state_dir: Path | None = None  # None: keep nothing (`python -m local` defaults to a folder)
+    state_interval: float = SAVE_INTERVAL
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> StackOptions:
@@ -140,6 +146,8 @@ class LocalStack:
         self.pollers: list[StreamPoller] = []
         self.queue_pollers: list[QueuePoller] = []
         self.bootstrap_result: str | None = None
+        self.state: StateKeeper | None = None
+        self.state_note = "in memory (nothing is kept when the stack stops)"
         self._serving = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -167,6 +175,7 @@ class LocalStack:
             table = self._create_table()
             self.buckets = self._create_buckets()
             self.queues = self._create_queues()
+            self._restore_state()
             specs = self._function_specs(table)
             self._set_function_environment(specs)
             self.functions = load_functions(specs)
@@ -193,6 +202,8 @@ class LocalStack:
                 self.dynamodb.stream_readers = lambda: [
                     iterator for poller in pollers for iterator in poller.held_iterators()
                 ]
+            if self.state is not None:
+                self.state.watch(self.pollers)
             self.bootstrap_result = self._bootstrap()
         except BaseException:
             self.stop()
@@ -328,6 +339,33 @@ class LocalStack:
             self.queues[logical_id] = LocalQueue(logical_id, name, url, queue_arn(name))
         return self.queues
 
+    def _restore_state(self) -> None:
+        """Load the state folder's data into the embedded server (before any function or
+        poller runs); a state file that cannot be used stops the start (`StateError`)."""
+        options = self.options
+        if options.state_dir is None:
+            return
+        external = options.dynamodb_endpoint or options.s3_endpoint or options.sqs_endpoint
+        if self.dynamodb is None or external:
+            self.state_note = "kept by the external endpoints (no state folder)"
+            LOG.warning("external endpoints: the state folder %s is not used", options.state_dir)
+            return
+        keeper = StateKeeper(
+            options.state_dir,
+            self.dynamodb,
+            options.table_name,
+            list(self.buckets.values()),
+            [queue.name for queue in self.queues.values()],
+            interval=options.state_interval,
+        )
+        try:
+            restored = keeper.restore()
+        except BaseException:
+            keeper.release()
+            raise
+        self.state = keeper
+        self.state_note = describe(restored, keeper.path)
+
     def _send_to_queue(self, arn: str, body: Mapping[str, Any]) -> None:
         """An on-failure destination: `arn` names one of the template's queues."""
         url = next((q.url for q in self.queues.values() if q.arn == arn), None)
@@ -403,6 +441,10 @@ class LocalStack:
                         functools.partial(self._send_to_queue, destination) if destination else None
                     ),
                     table_requests=self.dynamodb.table_requests if self.dynamodb else None,
+                    # what this mapping (named as its poller is) had not processed last time
+                    backlog=self.state.backlog(f"{source.function}.{source.name}")
+                    if self.state
+                    else (),
                 )
                 poller.start()
                 self.pollers.append(poller)
@@ -480,23 +522,38 @@ class LocalStack:
         return self._thread
 
     def stop(self) -> None:
-        """Stop everything that was started; safe to call more than once."""
+        """Stop everything that was started, saving the state before the embedded server
+        stops; safe to call more than once. Bounded: the requests being answered and the
+        pollers' current batches get STOP_POLLERS_SECONDS together to finish (what a stream
+        poller leaves unfinished is saved and handed to it again on the next start; a request
+        still running is not waited for)."""
+        until = time.monotonic() + STOP_POLLERS_SECONDS
+        pollers = [*self.pollers, *self.queue_pollers]
+        for poller in pollers:
+            poller.request_stop()
         if self.http is not None:
             if self._serving.is_set():
                 self.http.shutdown()
                 self._serving.clear()
+            if not self.http.drain(STOP_REQUESTS_SECONDS):
+                LOG.warning("requests still running: not waited for")
             self.http.server_close()
-        for poller in self.pollers:
-            poller.stop()
+        for poller in pollers:
+            if not poller.join(until - time.monotonic()):
+                LOG.warning("%s poller %s is still busy: not waited for", poller.kind, poller.name)
         self.pollers = []
-        for queue_poller in self.queue_pollers:
-            queue_poller.stop()
         self.queue_pollers = []
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=1)
             self._thread = None
+        if self.state is not None:
+            try:
+                self.state.stop()
+            except Exception:
+                LOG.exception("the state could not be saved to %s", self.state.path)
+            self.state = None
         if self.dynamodb is not None:
-            self.dynamodb.stop()
+            self.dynamodb.stop(timeout=1)
             self.dynamodb = None
 
     # -- reporting ------------------------------------------------------------------------------
@@ -530,6 +587,7 @@ class LocalStack:
                 f"  DynamoDB:      table {self.options.table_name} at {self.endpoint} ({where})",
                 f"  S3:            {buckets} at {self.s3_endpoint} ({s3_where})",
                 f"  SQS:           {queues} at {self.sqs_endpoint} ({sqs_where})",
+                f"  data:          {self.state_note}",
                 f"  system:        {system}",
                 f"  master secret: {secret}",
                 f"  token policy:  {self.token_policy()}",

@@ -10,11 +10,16 @@ number of times).
 Two moto differences are smoothed over: moto writes a MODIFY record even when a put changes
 nothing (DynamoDB writes no record then), and the poller starts at LATEST, so records written
 before the stack started are not replayed.
+
+Progress survives a restart through the state folder (`local.state`): a poller knows the records
+it has read but not finished (`progress`), the state keeps those and the ones it has not read
+yet, and a poller started with them as its `backlog` delivers them before anything new.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -125,6 +130,7 @@ class StreamPoller(Poller):
         shard_refresh: float = 5.0,
         on_failure: Callable[[dict[str, Any]], Any] | None = None,
         table_requests: Callable[[], int] | None = None,
+        backlog: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         super().__init__(source, interval)
         self.client = client
@@ -143,6 +149,16 @@ class StreamPoller(Poller):
         # when it has not moved since the last one would read nothing, and is skipped.
         self.table_requests = table_requests
         self._read_at: int | None = None
+        # Lambda-format records read (or handed over as the backlog of an earlier run) and not
+        # finished yet; `_progress` guards them with the iterators, `delivered` counts batches.
+        self._progress = threading.Lock()
+        self._pending: list[dict[str, Any]] = [  # (the filters may have changed since)
+            {**record, "eventSourceARN": stream_arn}
+            for record in backlog
+            if passes_filters(source.filter_patterns, record)
+        ]
+        self._backlog = list(self._pending)
+        self.delivered = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -153,7 +169,14 @@ class StreamPoller(Poller):
 
     def held_iterators(self) -> list[str]:
         """The shard iterators this poller reads next (what it has not read yet starts there)."""
-        return list(self._iterators.values())
+        with self._progress:
+            return list(self._iterators.values())
+
+    def progress(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """At one instant: the records read and not finished (Lambda format, filtered), and
+        the iterators where what is not read yet starts."""
+        with self._progress:
+            return list(self._pending), list(self._iterators.values())
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -167,9 +190,9 @@ class StreamPoller(Poller):
                 shard_id = shard["ShardId"]
                 if shard_id not in self._known_shards:
                     self._known_shards.add(shard_id)
-                    self._iterators[shard_id] = self._iterator(
-                        shard_id, "LATEST" if initial else "TRIM_HORIZON"
-                    )
+                    iterator = self._iterator(shard_id, "LATEST" if initial else "TRIM_HORIZON")
+                    with self._progress:
+                        self._iterators[shard_id] = iterator
             last = description.get("LastEvaluatedShardId")
             if not last:
                 break
@@ -183,6 +206,10 @@ class StreamPoller(Poller):
 
     def poll_once(self) -> int:
         """Read every shard once and deliver what passed the filters; returns records delivered."""
+        if self._backlog:  # an earlier run's unfinished records come first
+            backlog, self._backlog = self._backlog, []
+            self.deliver_events(backlog)
+            return len(backlog)
         refresh = time.monotonic() - self._refreshed_at > self.shard_refresh
         if self.table_requests is not None:
             seen = self.table_requests()
@@ -198,43 +225,64 @@ class StreamPoller(Poller):
             except self.client.exceptions.ExpiredIteratorException:
                 last = self._last_sequence.get(shard_id)
                 position = "AFTER_SEQUENCE_NUMBER" if last else "LATEST"
-                self._iterators[shard_id] = self._iterator(shard_id, position, last)
+                iterator = self._iterator(shard_id, position, last)
+                with self._progress:
+                    self._iterators[shard_id] = iterator
                 continue
-            next_iterator = response.get("NextShardIterator")
-            if next_iterator:
-                self._iterators[shard_id] = next_iterator
-            else:  # the shard is closed and fully read
-                del self._iterators[shard_id]
             records = response.get("Records") or []
+            events = self.lambda_records(records)
+            next_iterator = response.get("NextShardIterator")
+            with self._progress:  # pending before the iterator moves past them
+                self._pending.extend(events)
+                if next_iterator:
+                    self._iterators[shard_id] = next_iterator
+                else:  # the shard is closed and fully read
+                    del self._iterators[shard_id]
             if records:
                 self._last_sequence[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
-            delivered += self.deliver(records)
+            delivered += self.deliver_events(events)
         return delivered
 
     # -- delivering -----------------------------------------------------------------------------
 
-    def deliver(self, raw_records: Sequence[Mapping[str, Any]]) -> int:
-        """Convert, filter, batch and invoke; returns the number of records delivered."""
+    def lambda_records(self, raw_records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """`GetRecords` records in Lambda's shape, those the mapping's filters pass."""
         records = [
             stream_record_event(r, self.stream_arn, self.region)
             for r in raw_records
             if not is_noop_modify(r)
         ]
-        records = [r for r in records if passes_filters(self.source.filter_patterns, r)]
+        return [r for r in records if passes_filters(self.source.filter_patterns, r)]
+
+    def deliver(self, raw_records: Sequence[Mapping[str, Any]]) -> int:
+        """Convert, filter, batch and invoke; returns the number of records delivered."""
+        return self.deliver_events(self.lambda_records(raw_records))
+
+    def deliver_events(self, records: list[dict[str, Any]]) -> int:
+        """Batch and invoke Lambda-format records; each batch finished (succeeded, or given up
+        on) stops being pending. Once the poller is stopping, what is left stays pending."""
         size = max(1, self.source.batch_size)
         for start in range(0, len(records), size):
-            self._invoke_with_retries(records[start : start + size])
+            if self._stop.is_set():
+                break
+            batch = records[start : start + size]
+            if self._invoke_with_retries(batch):
+                with self._progress:
+                    done = {id(record) for record in batch}
+                    self._pending = [r for r in self._pending if id(r) not in done]
+                    self.delivered += 1
         return len(records)
 
-    def _invoke_with_retries(self, batch: list[dict[str, Any]]) -> None:
+    def _invoke_with_retries(self, batch: list[dict[str, Any]]) -> bool:
+        """Deliver one batch; False when the poller stopped before it was finished."""
         pending = batch
         for attempt in range(self.max_retries + 1):
             failed_from = self._failed_from(pending)
             if failed_from is None:
-                return
+                return True
             pending = pending[failed_from:]
             if self._stop.is_set():
-                break
+                return False
             LOG.warning(
                 "%s: %d record(s) failed (attempt %d of %d)",
                 self.name,
@@ -248,6 +296,7 @@ class StreamPoller(Poller):
                 self.on_failure(self.failure_record(pending, attempt + 1))
             except Exception:
                 LOG.exception("%s: could not send to the on-failure destination", self.name)
+        return True
 
     def failure_record(self, batch: list[dict[str, Any]], invocations: int) -> dict[str, Any]:
         """What Lambda sends to a stream mapping's on-failure destination: where the batch is,

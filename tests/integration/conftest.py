@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,7 @@ _CLEARED_ENV = (
     "BADGEKIT_SYSTEM_URL",
     "TOKEN_POLICY",
     "TOKEN_MAX_LIFETIME",
+    "LOCAL_STATE_DIR",
 )
 
 
@@ -79,8 +80,14 @@ class StackProcess:
                 self.process.wait(timeout=10)
 
 
-def start_stack(env: Mapping[str, str] | None = None) -> StackProcess:
-    """Start a stack with the test settings (plus `env`) and wait until it answers."""
+def start_stack(
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = ("--in-memory",),
+    module: str = "local",
+) -> StackProcess:
+    """Start a stack with the test settings (plus `env`) and wait until it answers; `args` are
+    more options (by default `--in-memory`: a test stack keeps nothing), `module` what runs
+    (`python -m local`, or a test's variant of it)."""
     table = f"badgekit-it-{uuid.uuid4().hex[:8]}"
     child_env = {k: v for k, v in os.environ.items() if k not in _CLEARED_ENV}
     child_env.update(
@@ -95,7 +102,7 @@ def start_stack(env: Mapping[str, str] | None = None) -> StackProcess:
         LOCAL_SECRET_FILE="",  # never overwrite the developer's stack's secret (local.sign)
     )
     child_env.update(env or {})
-    command = [sys.executable, "-m", "local", "--port", "0"]
+    command = [sys.executable, "-m", module, "--port", "0", *args]
     if os.environ.get("LOCAL_STACK_TEMPLATE"):
         command += ["--template", os.environ["LOCAL_STACK_TEMPLATE"]]
     fd, log_name = tempfile.mkstemp(prefix="local-stack-", suffix=".log")
@@ -141,9 +148,11 @@ def _wait_until_ready(stack: StackProcess) -> None:
 
 
 @contextmanager
-def running_stack(env: Mapping[str, str] | None = None) -> Iterator[StackProcess]:
-    """A stack (`start_stack(env)`) for the block; stopped and its log removed afterwards."""
-    running = start_stack(env)
+def running_stack(
+    env: Mapping[str, str] | None = None, args: Sequence[str] = ("--in-memory",)
+) -> Iterator[StackProcess]:
+    """A stack (`start_stack(env, args)`) for the block; stopped and its log removed afterwards."""
+    running = start_stack(env, args)
     try:
         yield running
     finally:
