@@ -167,8 +167,11 @@ def _entry_add(application: ApplicationRecord) -> list[dict[str, Any]]:
     actions = [{"Put": {"Item": entry}}, db.total_change(_list_of(application), 1)]
     processed = application.get("processed") is not None
     scopes = container_lists(application, processed)
+    owners = keys.owner_tokens(
+        application["systemId"], application.get("issuerId"), application.get("programId")
+    )
     for scope, entry_key in zip(scopes, _container_entries(application), strict=True):
-        pointer = {**entry_key, "refPK": key["PK"], "refSK": key["SK"]}
+        pointer = {**entry_key, "refPK": key["PK"], "refSK": key["SK"], db.OWNERS: owners}
         actions.extend([{"Put": {"Item": pointer}}, db.total_change(scope, 1)])
     return actions
 
@@ -274,7 +277,8 @@ def of_container(
     def read(processed: bool) -> tuple[list[tuple[str, db.Item]], int]:
         scope = keys.container_applications_list(system_id, level, level_id, processed)
         limit = None if page is None else 1 + high
-        rows = list(db.query_prefix(scope.partition, scope.prefix, limit))
+        found = list(db.query_prefix(scope.partition, scope.prefix, limit))
+        rows = db.live_rows(scope, found, limit)
         header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
         entries = rows[1:] if header else rows
         total = int(header.get("total", 0)) if header else len(entries)

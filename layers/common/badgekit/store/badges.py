@@ -258,6 +258,25 @@ def put_new(badge: BadgeRecord) -> dict[str, Any]:
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
 
 
+def put_over(badge: BadgeRecord, held_by: int) -> dict[str, Any]:
+    """Put action: the new badge at its slug's key over the badge `held_by`, whose container
+    is being purged (only if that one is still there: the purge deletes by id)."""
+    item = {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])}
+    return {
+        "Put": {
+            "Item": item,
+            "ConditionExpression": "id = :held",
+            "ExpressionAttributeValues": {":held": held_by},
+        }
+    }
+
+
+def at(key: keys.Key) -> BadgeRecord | None:
+    """The badge at a slug's key, read consistently now."""
+    item = db.get(key)
+    return None if item is None or item.get("entity") != "badge" else _badge(item)
+
+
 def still_there(badge: BadgeRecord) -> dict[str, Any]:
     return db.still_there({**key_of(badge), "id": badge["id"]})
 

@@ -28,6 +28,9 @@ class _Container(TypedDict):
 
 class SystemRecord(_Container):
     entity: Literal["system"]
+    # Its issuers and programs being purged after their delete (`keys.container_token`s):
+    # readers leave out what they owned (domain/cascade.py). Never rendered.
+    purging: NotRequired[set[str]]
 
 
 class IssuerRecord(_Container):
