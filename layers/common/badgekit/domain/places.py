@@ -36,6 +36,11 @@ class Place:
             return False
         return self.program is None or owned.get("programId") == self.program["id"]
 
+    @property
+    def purging(self) -> frozenset[str]:
+        """The system's issuers and programs being purged after their delete."""
+        return frozenset(self.system.get("purging", ()))
+
     def purged(self, owned: Mapping[str, Any]) -> bool:
         """Whether `owned` (of this system) is under an issuer or program being purged."""
         purging = self.system.get("purging")

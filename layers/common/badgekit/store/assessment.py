@@ -336,6 +336,7 @@ def of_learner(
     system_id: int,
     container_prefix: str,
     badge: BadgeRecord | None,
+    purging: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[ApplicationRecord, BadgeRecord]], int]:
     """One learner's applications in `states`, of one badge or of the container whose GSI2
     prefix is `container_prefix`, in (badge id, created, id) order, each with its badge item,
@@ -351,7 +352,7 @@ def of_learner(
         parts = str(row["GSI2SK"]).split("#")
         # S, system, I, issuer, P, program, badge, created, id, state
         state = parts[9] == "PROCESSED"
-        if state in states:
+        if state in states and not keys.purged_scope(str(row["GSI2SK"]), purging):
             order = (int(parts[6]), int(parts[7]), int(parts[8]))
             selected.append((order, {"PK": row["PK"], "SK": row["SK"]}))
     selected.sort(key=lambda pair: pair[0])

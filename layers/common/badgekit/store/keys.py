@@ -446,3 +446,15 @@ def own_list_prefixes(level: str, level_id: int) -> list[str]:
     application lists (`badges_list`, `container_codes_list`, `container_applications_list`)."""
     name = f"{level.upper()}#{level_id}#"
     return [f"LIST#BADGES#{name}", f"LIST#CODES#{name}", f"LIST#APPS#{name}"]
+
+
+def purged_scope(sort_key: str, purging: set[str] | frozenset[str]) -> bool:
+    """Whether a GSI2 sort key (`scope_sort_key` first) names an issuer or a program in
+    `purging` (a system's containers being purged)."""
+    if not purging:
+        return False
+    parts = sort_key.split("#")  # S, system, I, issuer, P, program, ...
+    issuer_id, program_id = int(parts[3]), int(parts[5])
+    return (issuer_id > 0 and container_token("issuer", issuer_id) in purging) or (
+        program_id > 0 and container_token("program", program_id) in purging
+    )
