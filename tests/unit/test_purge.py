@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from local.events import stream_record_event
 from local.streams import is_noop_modify, passes_filters
@@ -190,6 +191,12 @@ def test_readers_see_nothing_of_a_deleted_issuer_before_its_purge(held: Api) -> 
     assert sorted(a["badge"]["slug"] for a in learner["applications"]) == ["mus-1", "sys-1"]
     earner = ok(held.get(f"{SYS}/instances/e%40example.org"))
     assert sorted(i["badge"]["slug"] for i in earner["instances"]) == ["mus-1", "sys-1"]
+    # the system renders without the issuer, and an update keeps the purge's mark
+    system = ok(held.get(SYS))["system"]
+    assert [issuer["slug"] for issuer in system["issuers"]] == ["museum"]
+    assert ok(held.put(SYS, {"name": "Chicago 2"}))["system"]["name"] == "Chicago 2"
+    assert held.get(f"{SYS}/badges/prg-1").status == 404
+    assert slugs_listed(held, f"{SYS}/badges?archived=any") == (["sys-1", "mus-1"], 2)
     # a new issuer under the same slug starts empty; the badge slugs are free at once
     ok(held.post(f"{SYS}/issuers", {"slug": "library", "name": "L", "url": "http://x.org"}), 201)
     assert slugs_listed(held, f"{ISS}/badges?archived=any") == ([], 0)
@@ -309,3 +316,33 @@ def test_the_purge_moves_on_in_bounded_steps(held: Api, monkeypatch: pytest.Monk
     assert len(delivered) >= 5
     assert [i for i in table_items() if i.get("entity") == "purge"] == []
     assert slugs_listed(held, f"{SYS}/badges?archived=any") == (["sys-1", "mus-1"], 2)
+
+
+def test_a_failed_step_is_reported_and_its_retry_finishes(
+    held: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from badgekit.domain import cascade
+
+    make_tree(held, per_program=2)
+    stream = Stream(held)
+    stream.unread()
+    ok(held.delete(PRG))
+    real = cascade._purge_badge
+    failures = []
+
+    def flaky(*args: Any) -> None:
+        if not failures:
+            failures.append(args)
+            raise RuntimeError("throttled")
+        real(*args)
+
+    monkeypatch.setattr(cascade, "_purge_badge", flaky)
+    (first,) = stream.delivered()
+    # the only record failed: the invocation fails (the mapping retries it, bisecting batches)
+    with pytest.raises(BatchProcessingError, match="All records failed"):
+        stream.function.invoke({"Records": [first]})
+    assert slugs_listed(held, f"{SYS}/badges?archived=any") == (["sys-1", "lib-1", "mus-1"], 3)
+    stream.invoke([first])  # the mapping's retry of the record
+    stream.process()
+    assert [i for i in table_items() if i.get("entity") == "purge" or "purging" in i] == []
+    assert slugs_listed(held, f"{ISS}/badges?archived=any") == (["lib-1"], 1)
