@@ -346,3 +346,26 @@ def test_a_failed_step_is_reported_and_its_retry_finishes(
     stream.process()
     assert [i for i in table_items() if i.get("entity") == "purge" or "purging" in i] == []
     assert slugs_listed(held, f"{ISS}/badges?archived=any") == (["lib-1"], 1)
+
+
+def test_a_deleted_systems_consumer_keys_are_unknown_and_free_before_its_purge(
+    held: Api,
+) -> None:
+    ok(held.post("/systems", system_body("chicago")), 201)
+    consumer = ok(held.post(f"{SYS}/consumers", {"apiKey": "frontend"}), 201)["consumer"]
+    frontend = Api("frontend", consumer["apiSecret"])
+    ok(frontend.get(SYS))
+    stream = Stream(held)
+    stream.unread()
+    ok(held.delete(SYS))
+    unknown = {"code": "NotAuthorized", "message": "Could not find consumer for API key"}
+    assert frontend.get(SYS).json == unknown  # its system is gone
+    ok(held.post("/systems", system_body("chicago")), 201)
+    assert frontend.get(SYS).json == unknown  # a new system under the same slug
+    # the key is free at once: a consumer of the new system takes it over
+    fresh = ok(held.post(f"{SYS}/consumers", {"apiKey": "frontend"}), 201)["consumer"]
+    again = ok(held.post(f"{SYS}/consumers", {"apiKey": "frontend"}), 409)
+    assert again["message"] == "consumer with that `apiKey` already exists"
+    stream.process()  # the purge leaves the newcomer alone
+    ok(Api("frontend", fresh["apiSecret"]).get(SYS))
+    assert frontend.get(SYS).json == {"code": "NotAuthorized", "message": "Invalid token signature"}

@@ -286,10 +286,9 @@ def _purge_leftovers(subtree: Subtree) -> int:
     a system its whole partition and its consumer keys); the number deleted."""
     partition = keys.system_partition(subtree.system_id)
     if subtree.level == "system":
-        consumers = purge_store.consumer_keys(subtree.system_id)
-        purge_store.delete_keys(consumers)
+        consumers = purge_store.consumers_of(subtree.system_id)
         found = purge_store.keys_under(partition, [""], KEYS_PER_STEP)
-        return len(consumers) + purge_store.delete_keys(found)
+        return consumers + purge_store.delete_keys(found)
     prefixes: list[str] = []
     if subtree.level == "issuer":
         for program in container_store.programs_of(subtree.system_id, subtree.level_id):

@@ -190,8 +190,9 @@ def keys_under(partition: str, prefixes: Sequence[str], limit: int) -> list[keys
     return found
 
 
-def consumer_keys(system_id: int) -> list[keys.Key]:
-    return consumer_store.keys_of_system(system_id)
+def consumers_of(system_id: int) -> int:
+    """Delete a deleted system's consumers (not a newcomer that took a key over)."""
+    return consumer_store.purge_of_system(system_id)
 
 
 def unmark(scope_or_key: keys.ListScope | keys.Key, token: str) -> None:
