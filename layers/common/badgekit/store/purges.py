@@ -62,9 +62,9 @@ def advance(job: PurgeRecord, stage: Stage, cursor: int) -> bool:
     try:
         db.table().update_item(
             Key=key_of(job),
-            UpdateExpression="SET stage = :stage, #c = :cursor",
-            ConditionExpression="stage = :was AND #c = :at",
-            ExpressionAttributeNames={"#c": "cursor"},
+            UpdateExpression="SET #s = :stage, #c = :cursor",
+            ConditionExpression="#s = :was AND #c = :at",
+            ExpressionAttributeNames={"#s": "stage", "#c": "cursor"},
             ExpressionAttributeValues={
                 ":stage": stage,
                 ":cursor": cursor,
