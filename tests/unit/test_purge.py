@@ -206,6 +206,11 @@ def test_readers_see_nothing_of_a_deleted_issuer_before_its_purge(held: Api) -> 
     assert slugs_listed(held, f"{SYS}/badges") == (["sys-1", "mus-1", "lib-1"], 3)
     assert public_locations(held) == ["lib-1", "mus-1", "sys-1"]
     assert ok(held.post(f"{ISS}/badges", minimal_badge("mus-1")), 409)["code"] == "ResourceConflict"
+    # a rename onto a slug of the purge is free too; onto a live badge's slug it is not
+    renamed = ok(held.put(f"{SYS}/badges/sys-1", {"slug": "prg-2"}))["badge"]
+    assert renamed["slug"] == "prg-2"
+    assert ok(held.put(f"{SYS}/badges/prg-2", {"slug": "mus-1"}), 409)["code"] == "ResourceConflict"
+    assert slugs_listed(held, f"{SYS}/badges") == (["prg-2", "mus-1", "lib-1"], 3)
 
 
 def test_readers_see_nothing_of_a_deleted_system_before_its_purge(held: Api) -> None:

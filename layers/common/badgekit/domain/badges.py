@@ -382,6 +382,7 @@ def _input_form(badge: BadgeRecord) -> dict[str, Any]:
 def update(place: Place, badge: BadgeRecord, body: Body, base_url: str) -> BadgeRecord:
     """Partial update (badges.md PUT): absent fields and collections are kept; all or nothing."""
     current = badge
+    over: int | None = None  # a badge being purged that holds the new slug's item
     for _ in range(db.MAX_ATTEMPTS):
         merged = _input_form(current)
         merged.update({name: body.fields[name] for name in FIELD_NAMES if name in body.fields})
@@ -411,12 +412,16 @@ def update(place: Place, badge: BadgeRecord, body: Body, base_url: str) -> Badge
         extra.extend(prepared.actions if prepared else [])
         try:
             with images.settling(prepared):
-                badge_store.save(current, updated, extra)
+                badge_store.save(current, updated, extra, over if moved else None)
         except db.TransactionFailed as failure:
             if moved and failure.failed(1):
-                raise ResourceConflict.duplicate_slug(
-                    "badge", _conflict_details(body.fields, values)
-                ) from failure
+                holder = badge_store.at(new_key)
+                if holder is not None and not _being_purged(holder):
+                    raise ResourceConflict.duplicate_slug(
+                        "badge", _conflict_details(body.fields, values)
+                    ) from failure
+                over = None if holder is None else holder["id"]  # take its item over
+                continue
             gone = ResourceNotFound.for_field("badge", "slug", current["slug"])
             current = badge_store.reload(current, gone, failure)
             continue

@@ -325,11 +325,17 @@ def delete_same(badge: BadgeRecord) -> dict[str, Any]:
     return db.delete_same({**key_of(badge), "id": badge["id"]})
 
 
-def save(current: BadgeRecord, updated: BadgeRecord, extra: list[dict[str, Any]]) -> None:
+def save(
+    current: BadgeRecord,
+    updated: BadgeRecord,
+    extra: list[dict[str, Any]],
+    over: int | None = None,
+) -> None:
     """Write `updated` over `current` (moved on a slug change) with `extra` actions, if
-    `current` is still the stored version; on success `updated` carries its new version."""
+    `current` is still the stored version; on success `updated` carries its new version. A
+    move takes the new key over from badge `over` (being purged) if given, else needs it free."""
     item: db.Item = {**updated, **key_of(updated)}
-    db.save_revision({**current, **key_of(current)}, db.Revision(item, extra))
+    db.save_revision({**current, **key_of(current)}, db.Revision(item, extra, over))
     updated["version"] = int(item["version"])
 
 

@@ -618,6 +618,9 @@ class Revision:
 
     item: Item
     extra_actions: list[dict[str, Any]]
+    # On a move: the id of an item at the new key that may be replaced (a badge whose
+    # container is being purged: its slug is free), instead of requiring the key free.
+    over: int | None = None
 
 
 def save_revision(current: Item, revision: Revision) -> None:
@@ -640,10 +643,16 @@ def save_revision(current: Item, revision: Revision) -> None:
     transact(
         [
             {"Delete": {"Key": old_key, **same_version}},
-            {"Put": {"Item": updated, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"Item": updated, **_free_or(revision.over)}},
             *revision.extra_actions,
         ]
     )
+
+
+def _free_or(held: int | None) -> dict[str, Any]:
+    if held is None:
+        return {"ConditionExpression": "attribute_not_exists(PK)"}
+    return {"ConditionExpression": "id = :held", "ExpressionAttributeValues": {":held": held}}
 
 
 # Optimistic-concurrency attempts of a write racing others on the same item: each round of a
