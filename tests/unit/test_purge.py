@@ -374,3 +374,33 @@ def test_a_deleted_systems_consumer_keys_are_unknown_and_free_before_its_purge(
     stream.process()  # the purge leaves the newcomer alone
     ok(Api("frontend", fresh["apiSecret"]).get(SYS))
     assert frontend.get(SYS).json == {"code": "NotAuthorized", "message": "Invalid token signature"}
+
+
+def test_milestones_leave_out_support_badges_of_a_deleted_issuer_before_its_purge(
+    held: Api,
+) -> None:
+    make_tree(held)
+    ids = {
+        slug: ok(held.get(f"{prefix}/badges/{slug}"))["badge"]["id"]
+        for slug, prefix in (("sys-1", SYS), ("prg-1", PRG), ("mus-1", OTHER))
+    }
+    body = {"primaryBadgeId": ids["sys-1"], "supportBadges": [ids["prg-1"], ids["mus-1"]]}
+    milestone = ok(held.post(f"{SYS}/milestones", {**body, "numberRequired": 1}), 201)
+    milestone_id = milestone["milestone"]["id"]
+    ok(held.delete(ISS))
+    shown = ok(held.get(f"{SYS}/milestones/{milestone_id}"))["milestone"]
+    assert [b["slug"] for b in shown["supportBadges"]] == ["mus-1"]
+    listed = ok(held.get(f"{SYS}/milestones"))["milestones"]
+    assert [b["slug"] for b in listed[0]["supportBadges"]] == ["mus-1"]
+    reply = held.post(
+        f"{SYS}/milestones",
+        {"primaryBadgeId": ids["mus-1"], "supportBadges": [ids["prg-1"]], "numberRequired": 1},
+    )
+    assert reply.status == 400
+    assert [d["field"] for d in reply.json["details"]] == ["supportBadges[0]"]
+    reply = held.post(f"{SYS}/milestones/{milestone_id}/add-badge", {"badgeId": ids["prg-1"]})
+    assert reply.status == 400
+    assert [d["field"] for d in reply.json["details"]] == ["badgeId"]
+    Stream(held).process()  # the purge detaches it for good
+    shown = ok(held.get(f"{SYS}/milestones/{milestone_id}"))["milestone"]
+    assert [b["slug"] for b in shown["supportBadges"]] == ["mus-1"]
