@@ -404,3 +404,23 @@ def test_milestones_leave_out_support_badges_of_a_deleted_issuer_before_its_purg
     Stream(held).process()  # the purge detaches it for good
     shown = ok(held.get(f"{SYS}/milestones/{milestone_id}"))["milestone"]
     assert [b["slug"] for b in shown["supportBadges"]] == ["mus-1"]
+
+
+def test_pages_read_on_past_many_skipped_entries(
+    held: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each further read past skipped entries takes one row at a time here, so filling a page
+    behind the 5 skipped badges takes several Queries: the pages stay full and in order."""
+    from badgekit.store import db
+
+    monkeypatch.setattr(db, "LIVE_READ_MIN", 1)
+    make_tree(held, per_program=4)  # ids: sys-1 1, lib-1 2, mus-1 3, prg-1..4 4-7
+    ok(held.post(f"{SYS}/badges", minimal_badge("sys-2")), 201)  # id 8
+    ok(held.delete(ISS))
+    for page, slug in ((1, "sys-1"), (2, "mus-1"), (3, "sys-2")):
+        assert slugs_listed(held, f"{SYS}/badges?page={page}&count=1") == ([slug], 3)
+    assert slugs_listed(held, f"{SYS}/badges?page=2&count=2") == (["sys-2"], 3)
+    assert slugs_listed(held, f"{SYS}/badges?page=4&count=1") == ([], 3)
+    everything = ok(held.get("/public/badges?page=3&count=1", sign=False))
+    assert [b["location"].rsplit("/", 1)[1] for b in everything["badgelist"]] == ["sys-2"]
+    assert everything["pageData"] == {"page": 3, "count": 1, "total": 3}
