@@ -119,6 +119,14 @@ def container_bound(depth: int, listed: int) -> int:
     return depth + 1 + math.ceil(listed / 100) + 1
 
 
+def delete_bound(depth: int, embeds: int) -> int:
+    """Most calls a container DELETE may make, whatever the container holds: resolve the path
+    (one read per level), the Queries of what the response embeds (a system's issuers and
+    programs), one BatchGetItem (the container's own list totals) and one transaction; the
+    purge runs afterwards, from the table's stream (domain/cascade.py)."""
+    return depth + 1 + embeds + 2
+
+
 def issuer_scale_scenarios(master: Api) -> list[Scenario]:
     """Pages 1, 10 and the last one, the whole list, the system that embeds every issuer, and
     deleting that system."""
@@ -134,7 +142,8 @@ def issuer_scale_scenarios(master: Api) -> list[Scenario]:
         ),
         bounded(scale_get(master, shown, path, SCALE, iterations=WHOLE_ITERATIONS), SCALE),
         scale_get(master, "/systems/{s}", "/systems/scale", SCALE, iterations=WHOLE_ITERATIONS),
-        # Last: it removes the fixture. The subtree is purged within the request.
+        # Last: it removes the fixture. The request does a constant number of calls; the
+        # subtree is purged afterwards (not measured here).
         Scenario(
             "DELETE",
             "/systems/{s}",
@@ -144,6 +153,7 @@ def issuer_scale_scenarios(master: Api) -> list[Scenario]:
             listed=SCALE,
             iterations=1,
             warmup=0,
+            max_calls=delete_bound(0, 1),
         ),
     ]
 
@@ -300,8 +310,8 @@ def badge_scale_scenarios(master: Api) -> list[Scenario]:
             )
             for page in public_pages
         ),
-        # Last: it changes the fixture. A program's badges are deleted one transaction each;
-        # the whole system's would take minutes under moto (each transaction copies the table).
+        # Last: it changes the fixture. A constant number of calls whatever the program
+        # holds; its badges are purged afterwards (not measured here).
         Scenario(
             "DELETE",
             "/systems/{s}/issuers/{i}/programs/{p}",
@@ -311,6 +321,7 @@ def badge_scale_scenarios(master: Api) -> list[Scenario]:
             iterations=1,
             warmup=0,
             note=f"the program holds {program_badges(DOOMED_PROGRAM)} badges",
+            max_calls=delete_bound(2, 0),
         ),
     ]
 

@@ -157,7 +157,7 @@ def test_stream_consumers_ignore_used_jti_items(api):
         for name, function in api.gateway.functions.items()
         for source in function.spec.stream_events
     }
-    assert set(consumers) == {"MilestoneAwardFunction", "WebhookSenderFunction"}
+    assert set(consumers) == {"MilestoneAwardFunction", "WebhookSenderFunction", "PurgerFunction"}
     for name, patterns in consumers.items():
         assert patterns, name
         assert not passes_filters(patterns, jti_records[0]), (name, json.dumps(patterns))

@@ -191,6 +191,7 @@ def list_applications(
             system_id=place.system["id"],
             container_prefix=place.scope_prefix(),
             badge=badge,
+            purging=place.purging,
         )
     if badge is not None:
         applications, total = assessment_store.of_badge(badge["id"], states, page)

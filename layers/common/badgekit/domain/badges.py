@@ -43,6 +43,7 @@ from badgekit.errors import (
 )
 from badgekit.jsonutil import dumps
 from badgekit.store import badges as badge_store
+from badgekit.store import containers as container_store
 from badgekit.store import db, keys
 from badgekit.store.badges import AlignmentRecord, BadgeRecord, CriterionRecord
 from badgekit.store.containers import SystemRecord
@@ -108,6 +109,12 @@ def memberships(badge: BadgeRecord, archived: bool) -> list[keys.ListScope]:
     if program_id is not None:
         scopes.append(keys.badges_list(system_id, "program", program_id, archived))
     return scopes
+
+
+def owners(badge: BadgeRecord) -> list[str]:
+    """The containers a badge's list entries name (readers skip those of a container being
+    purged: domain/cascade.py)."""
+    return keys.owner_tokens(badge["systemId"], badge.get("issuerId"), badge.get("programId"))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -335,22 +342,36 @@ def create(place: Place, body: Body) -> BadgeRecord:
     key = badge_store.key_of(item)
     actions: list[dict[str, Any]] = [badge_store.put_new(item)]
     for scope in memberships(item, bool(item.get("archived", False))):
-        actions.extend(db.list_add(scope, badge_id, key))
+        actions.extend(db.list_add(scope, badge_id, key, owners(item)))
     checks = containers.parent_checks(place.parents())
     first_check = len(actions)
     actions.extend(checks)
     actions.extend(prepared.actions)
-    try:
-        with images.settling(prepared):
-            db.transact(actions)
-    except db.TransactionFailed as failure:
-        if failure.failed(0):
-            raise ResourceConflict.duplicate_slug(
-                "badge", _conflict_details(body.fields, {"slug": slug})
-            ) from failure
-        containers.raise_if_parent_gone(place.parents(), failure, first_check)
-        raise
-    return item
+    with images.settling(prepared):
+        for _ in range(db.MAX_ATTEMPTS):
+            try:
+                db.transact(actions)
+                return item
+            except db.TransactionFailed as failure:
+                holder = badge_store.at(key) if failure.failed(0) else None
+                if holder is not None and not _being_purged(holder):
+                    raise ResourceConflict.duplicate_slug(
+                        "badge", _conflict_details(body.fields, {"slug": slug})
+                    ) from failure
+                containers.raise_if_parent_gone(place.parents(), failure, first_check)
+                if not failure.failed(0):
+                    raise
+                # The slug's badge is being purged (or just went): take its item over.
+                held = None if holder is None else holder["id"]
+                actions[0] = badge_store.put_over(item, held) if held else badge_store.put_new(item)
+    raise db.TransactionFailed(["TransactionConflict"])
+
+
+def _being_purged(badge: BadgeRecord) -> bool:
+    """Whether a badge's container is deleted and its purge under way (its slug is free: a new
+    badge takes its item over, and the purge, keyed by ids, leaves the newcomer alone)."""
+    system = container_store.system_by_id(badge["systemId"])
+    return system is None or Place(system).purged(badge)
 
 
 def _input_form(badge: BadgeRecord) -> dict[str, Any]:
@@ -361,6 +382,7 @@ def _input_form(badge: BadgeRecord) -> dict[str, Any]:
 def update(place: Place, badge: BadgeRecord, body: Body, base_url: str) -> BadgeRecord:
     """Partial update (badges.md PUT): absent fields and collections are kept; all or nothing."""
     current = badge
+    over: int | None = None  # a badge being purged that holds the new slug's item
     for _ in range(db.MAX_ATTEMPTS):
         merged = _input_form(current)
         merged.update({name: body.fields[name] for name in FIELD_NAMES if name in body.fields})
@@ -390,12 +412,16 @@ def update(place: Place, badge: BadgeRecord, body: Body, base_url: str) -> Badge
         extra.extend(prepared.actions if prepared else [])
         try:
             with images.settling(prepared):
-                badge_store.save(current, updated, extra)
+                badge_store.save(current, updated, extra, over if moved else None)
         except db.TransactionFailed as failure:
             if moved and failure.failed(1):
-                raise ResourceConflict.duplicate_slug(
-                    "badge", _conflict_details(body.fields, values)
-                ) from failure
+                holder = badge_store.at(new_key)
+                if holder is not None and not _being_purged(holder):
+                    raise ResourceConflict.duplicate_slug(
+                        "badge", _conflict_details(body.fields, values)
+                    ) from failure
+                over = None if holder is None else holder["id"]  # take its item over
+                continue
             gone = ResourceNotFound.for_field("badge", "slug", current["slug"])
             current = badge_store.reload(current, gone, failure)
             continue
@@ -414,7 +440,7 @@ def _list_changes(
         for scope in memberships(current, was):
             actions.extend(db.list_remove(scope, badge_id))
         for scope in memberships(updated, now):
-            actions.extend(db.list_add(scope, badge_id, new_key))
+            actions.extend(db.list_add(scope, badge_id, new_key, owners(updated)))
         return actions
     if moved:
         return [db.list_move(scope, badge_id, new_key) for scope in memberships(current, was)]

@@ -259,7 +259,7 @@ def lookup(place: Place, code: str) -> tuple[CodeRecord, BadgeRecord]:
     rare."""
     for match in code_store.matches(code, place.scope_prefix()):
         item, badge = _code_and_badge(match)
-        if item is not None and badge is not None:
+        if item is not None and badge is not None and not place.purged(badge):
             return item, badge
     raise ResourceNotFound(f"Could not find the requested claim code {code}")
 

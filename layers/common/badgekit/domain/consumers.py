@@ -42,6 +42,12 @@ def possible_key(api_key: str) -> bool:
     return True
 
 
+def system_exists(system_id: int) -> bool:
+    """Whether a consumer's system still exists (a deleted one's keys are unknown at once,
+    before its purge removes them)."""
+    return container_store.system_by_id(system_id) is not None
+
+
 def list_consumers(system: SystemRecord, page: db.Page | None) -> tuple[list[ConsumerRecord], int]:
     return consumer_store.page_of(system["id"], page)
 
@@ -61,18 +67,25 @@ def create(system: SystemRecord, body: Body) -> ConsumerRecord:
     }
     if values.get("description") is not None:
         consumer["description"] = values["description"]
-    try:
-        db.transact([*consumer_store.add(consumer), container_store.still_there(system)])
-    except db.TransactionFailed as failure:
-        if failure.failed(0):
-            details = {k: v for k, v in values.items() if v is not None}
-            raise ResourceConflict(
-                "consumer with that `apiKey` already exists", details
-            ) from failure
-        if failure.failed(3):
-            raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
-        raise
-    return consumer
+    actions = [*consumer_store.add(consumer), container_store.still_there(system)]
+    for _ in range(db.MAX_ATTEMPTS):
+        try:
+            db.transact(actions)
+            return consumer
+        except db.TransactionFailed as failure:
+            holder = consumer_store.current(api_key) if failure.failed(0) else None
+            if holder is not None and system_exists(holder["systemId"]):
+                details = {k: v for k, v in values.items() if v is not None}
+                raise ResourceConflict(
+                    "consumer with that `apiKey` already exists", details
+                ) from failure
+            if failure.failed(3):
+                raise ResourceNotFound.for_field("system", "slug", system["slug"]) from failure
+            if not failure.failed(0):
+                raise
+            # The key's consumer belongs to a deleted system being purged: take it over.
+            actions[0] = consumer_store.put_over(consumer, holder)
+    raise db.TransactionFailed(["TransactionConflict"])
 
 
 def delete(system: SystemRecord, api_key: str) -> ConsumerRecord:

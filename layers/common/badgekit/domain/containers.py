@@ -239,22 +239,3 @@ def update[R: ContainerRecord](level: Level[R], current: R, body: Body) -> R:
             gone = ResourceNotFound.for_field(level.model, "slug", current["slug"])
             current = container_store.reload(current, level.kind, gone, failure)
     raise db.TransactionFailed(["TransactionConflict"])
-
-
-def delete[R: ContainerRecord](level: Level[R], current: R) -> None:
-    """Remove the container atomically (unreachable at once); descendants are purged after."""
-    db.transact(
-        [
-            container_store.delete_same(current),
-            *db.list_remove(level.members, current["id"]),
-        ]
-    )
-
-
-def purge_system(system: SystemRecord) -> int:
-    """Physically remove what a deleted system owned (its partition and its consumer keys)."""
-    return container_store.purge_system(system["id"])
-
-
-def purge_issuer(system: SystemRecord, issuer: IssuerRecord) -> int:
-    return container_store.purge_issuer(system["id"], issuer["id"])

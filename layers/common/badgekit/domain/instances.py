@@ -540,7 +540,7 @@ def list_for_earner(
 ) -> tuple[list[InstanceRecord], int]:
     """C8: instances held by `email` whose badge lies in the container (or below), ascending
     id, with the exact total."""
-    return instance_store.list_for_earner(email, place.scope_prefix(), page)
+    return instance_store.list_for_earner(email, place.scope_prefix(), page, place.purging)
 
 
 def with_badges(found: Sequence[InstanceRecord]) -> list[tuple[InstanceRecord, BadgeRecord]]:

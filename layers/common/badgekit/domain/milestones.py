@@ -143,9 +143,18 @@ def of_primary(badge: BadgeRecord, system: SystemRecord) -> list[MilestoneRecord
 
 
 def need(renderer: render.Renderer, milestones: Iterable[MilestoneRecord]) -> render.Renderer:
-    """Look up the badges the milestones name that the renderer does not know yet."""
+    """Look up the badges the milestones name that the renderer does not know yet. A support
+    badge under an issuer or program being purged is left out, as its purge will detach it
+    (a primary one stays until the purge deletes the milestone: docs/compatibility.md)."""
+    milestones = list(milestones)
     missing = referenced(milestones) - set(renderer.badges)
-    renderer.badges.update(badges.indexed_by_id(missing))
+    primaries = {milestone["primaryBadgeId"] for milestone in milestones}
+    found = badges.indexed_by_id(missing)
+    renderer.badges.update(
+        (badge_id, badge)
+        for badge_id, badge in found.items()
+        if badge_id in primaries or not renderer.place.purged(badge)
+    )
     return renderer
 
 
@@ -231,11 +240,16 @@ def parse(
     if current is not None:
         wanted |= referenced([current])
     found = badges.indexed_by_id(wanted)
-    system_id = system["id"]
+    system_id, place = system["id"], Place(system)
+    current_primary = None if current is None else current["primaryBadgeId"]
     ours = {
         badge_id: item
         for badge_id, item in found.items()
-        if item["systemId"] == system_id and (badge_id, badge_store.key_of(item)["PK"]) not in gone
+        if item["systemId"] == system_id
+        and (badge_id, badge_store.key_of(item)["PK"]) not in gone
+        # under an issuer or program being purged: gone (a current primary shows until the
+        # purge deletes its milestone, as `need` renders it)
+        and (not place.purged(item) or (current is not None and badge_id == current_primary))
     }
     if primary is not None and primary not in ours:
         report.add("primaryBadgeId", UNKNOWN_BADGE, fields.get("primaryBadgeId"))
@@ -421,6 +435,7 @@ def add_badge(
             badge is None
             or badge["systemId"] != system["id"]
             or (badge_id, badge_store.key_of(badge)["PK"]) in gone
+            or Place(system).purged(badge)
         ):
             report = Report()
             report.add("badgeId", UNKNOWN_BADGE, fields.get("badgeId"))

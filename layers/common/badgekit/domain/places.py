@@ -26,12 +26,32 @@ class Place:
     program: ProgramRecord | None = None
 
     def contains(self, owned: Mapping[str, Any]) -> bool:
-        """Rule 2: an item is addressable through its own container or any ancestor."""
+        """Rule 2: an item is addressable through its own container or any ancestor (and not
+        while its issuer or program is being purged after its delete: domain/cascade.py)."""
         if owned["systemId"] != self.system["id"]:
+            return False
+        if self.purged(owned):
             return False
         if self.issuer is not None and owned.get("issuerId") != self.issuer["id"]:
             return False
         return self.program is None or owned.get("programId") == self.program["id"]
+
+    @property
+    def purging(self) -> frozenset[str]:
+        """The system's issuers and programs being purged after their delete."""
+        return frozenset(self.system.get("purging", ()))
+
+    def purged(self, owned: Mapping[str, Any]) -> bool:
+        """Whether `owned` (of this system) is under an issuer or program being purged."""
+        purging = self.system.get("purging")
+        if not purging:
+            return False
+        issuer_id, program_id = owned.get("issuerId"), owned.get("programId")
+        return (
+            issuer_id is not None and keys.container_token("issuer", int(issuer_id)) in purging
+        ) or (
+            program_id is not None and keys.container_token("program", int(program_id)) in purging
+        )
 
     def owner_ids(self) -> dict[str, int]:
         ids = {"systemId": self.system["id"]}

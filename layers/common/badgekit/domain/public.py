@@ -81,7 +81,7 @@ def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[st
     if item.get("revoked"):
         return 410, render.revoked_assertion_json(url, linked_data)
     badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
-    if badge is None or system is None:
+    if badge is None or system is None or Place(system).purged(badge):
         raise assertion_not_found()  # the badge is being deleted: its cascade removes this
     badge_url = render.Renderer(Place(system), base_url).class_url(badge)
     if linked_data:

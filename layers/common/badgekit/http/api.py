@@ -155,6 +155,7 @@ def build_handler(
                 timestamps.now(),
                 policy=token_policy(),
                 consume_jti=consume_jti,
+                system_exists=consumers.system_exists,
             )
         return next_middleware(resolver)
 

@@ -84,6 +84,7 @@ def authenticate(
     *,
     policy: TokenPolicy = STRICT,
     consume_jti: JtiStore,
+    system_exists: Callable[[int], bool] = lambda _system_id: True,
 ) -> Principal:
     """Verify the request's token; raise NotAuthorized with the first failing step's message."""
     match = _HEADER.fullmatch(request.authorization or "")
@@ -131,6 +132,8 @@ def authenticate(
     if credentials.system_id is not None:
         slug = request.system_slug
         if slug is None or lookup_system(slug) != credentials.system_id:
+            if not system_exists(credentials.system_id):  # deleted: its keys are being purged
+                raise NotAuthorized("Could not find consumer for API key")
             raise NotAuthorized("Invalid token for system")
     if credentials.secret is None or not token.signature_valid(credentials.secret):
         raise NotAuthorized("Invalid token signature")

@@ -167,8 +167,11 @@ def _entry_add(application: ApplicationRecord) -> list[dict[str, Any]]:
     actions = [{"Put": {"Item": entry}}, db.total_change(_list_of(application), 1)]
     processed = application.get("processed") is not None
     scopes = container_lists(application, processed)
+    owners = keys.owner_tokens(
+        application["systemId"], application.get("issuerId"), application.get("programId")
+    )
     for scope, entry_key in zip(scopes, _container_entries(application), strict=True):
-        pointer = {**entry_key, "refPK": key["PK"], "refSK": key["SK"]}
+        pointer = {**entry_key, "refPK": key["PK"], "refSK": key["SK"], db.OWNERS: owners}
         actions.extend([{"Put": {"Item": pointer}}, db.total_change(scope, 1)])
     return actions
 
@@ -274,7 +277,8 @@ def of_container(
     def read(processed: bool) -> tuple[list[tuple[str, db.Item]], int]:
         scope = keys.container_applications_list(system_id, level, level_id, processed)
         limit = None if page is None else 1 + high
-        rows = list(db.query_prefix(scope.partition, scope.prefix, limit))
+        found = list(db.query_prefix(scope.partition, scope.prefix, limit))
+        rows = db.live_rows(scope, found, limit)
         header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
         entries = rows[1:] if header else rows
         total = int(header.get("total", 0)) if header else len(entries)
@@ -332,6 +336,7 @@ def of_learner(
     system_id: int,
     container_prefix: str,
     badge: BadgeRecord | None,
+    purging: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[ApplicationRecord, BadgeRecord]], int]:
     """One learner's applications in `states`, of one badge or of the container whose GSI2
     prefix is `container_prefix`, in (badge id, created, id) order, each with its badge item,
@@ -347,7 +352,7 @@ def of_learner(
         parts = str(row["GSI2SK"]).split("#")
         # S, system, I, issuer, P, program, badge, created, id, state
         state = parts[9] == "PROCESSED"
-        if state in states:
+        if state in states and not keys.purged_scope(str(row["GSI2SK"]), purging):
             order = (int(parts[6]), int(parts[7]), int(parts[8]))
             selected.append((order, {"PK": row["PK"], "SK": row["SK"]}))
     selected.sort(key=lambda pair: pair[0])

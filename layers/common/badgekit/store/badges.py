@@ -258,6 +258,25 @@ def put_new(badge: BadgeRecord) -> dict[str, Any]:
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
 
 
+def put_over(badge: BadgeRecord, held_by: int) -> dict[str, Any]:
+    """Put action: the new badge at its slug's key over the badge `held_by`, whose container
+    is being purged (only if that one is still there: the purge deletes by id)."""
+    item = {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])}
+    return {
+        "Put": {
+            "Item": item,
+            "ConditionExpression": "id = :held",
+            "ExpressionAttributeValues": {":held": held_by},
+        }
+    }
+
+
+def at(key: keys.Key) -> BadgeRecord | None:
+    """The badge at a slug's key, read consistently now."""
+    item = db.get(key)
+    return None if item is None or item.get("entity") != "badge" else _badge(item)
+
+
 def still_there(badge: BadgeRecord) -> dict[str, Any]:
     return db.still_there({**key_of(badge), "id": badge["id"]})
 
@@ -306,11 +325,17 @@ def delete_same(badge: BadgeRecord) -> dict[str, Any]:
     return db.delete_same({**key_of(badge), "id": badge["id"]})
 
 
-def save(current: BadgeRecord, updated: BadgeRecord, extra: list[dict[str, Any]]) -> None:
+def save(
+    current: BadgeRecord,
+    updated: BadgeRecord,
+    extra: list[dict[str, Any]],
+    over: int | None = None,
+) -> None:
     """Write `updated` over `current` (moved on a slug change) with `extra` actions, if
-    `current` is still the stored version; on success `updated` carries its new version."""
+    `current` is still the stored version; on success `updated` carries its new version. A
+    move takes the new key over from badge `over` (being purged) if given, else needs it free."""
     item: db.Item = {**updated, **key_of(updated)}
-    db.save_revision({**current, **key_of(current)}, db.Revision(item, extra))
+    db.save_revision({**current, **key_of(current)}, db.Revision(item, extra, over))
     updated["version"] = int(item["version"])
 
 

@@ -98,6 +98,14 @@ def _memberships(owner: Mapping[str, Any]) -> list[keys.ListScope]:
     )
 
 
+def _owners(owner: Mapping[str, Any]) -> list[str]:
+    return keys.owner_tokens(
+        int(owner["systemId"]),
+        db.int_or_none(owner.get("issuerId")),
+        db.int_or_none(owner.get("programId")),
+    )
+
+
 def list_for_container(
     system_id: int, level: str, level_id: int, page: db.Page | None
 ) -> tuple[list[tuple[CodeRecord, BadgeRecord]], int]:
@@ -179,6 +187,7 @@ def add_actions(code: CodeRecord) -> list[Action]:
             "refPK": code_key["PK"],
             "refSK": code_key["SK"],
             "badgeId": code["badgeId"],  # the container list reads the badges with the codes
+            db.OWNERS: _owners(code),  # skipped while one of them is purged (domain/cascade.py)
         }
         actions.extend([{"Put": {"Item": entry}}, db.total_change(scope, 1)])
     return actions

@@ -33,6 +33,46 @@ def keys_of_system(system_id: int) -> list[keys.Key]:
     return [keys.consumer(consumer["apiKey"]) for consumer in consumers]
 
 
+def current(api_key: str) -> ConsumerRecord | None:
+    """The consumer of a key as it is now (consistent read)."""
+    return optional(db.get(keys.consumer(api_key)), ConsumerRecord)
+
+
+def put_over(consumer: ConsumerRecord, held: ConsumerRecord | None) -> dict[str, Any]:
+    """Put action: the new consumer at its key, over `held` (a consumer of a deleted system,
+    only if it is still that one) or, when None, only if the key is free."""
+    item = {**consumer, **keys.consumer(consumer["apiKey"])}
+    if held is None:
+        return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    return {
+        "Put": {
+            "Item": item,
+            "ConditionExpression": "id = :held",
+            "ExpressionAttributeValues": {":held": held["id"]},
+        }
+    }
+
+
+def purge_of_system(system_id: int) -> int:
+    """Delete the consumers of a deleted system (each only if it is still that system's: a
+    key taken over by another system's consumer stays)."""
+    consumers, _ = page_of(system_id, None)
+    removed = 0
+    for consumer in consumers:
+        if consumer["systemId"] != system_id:
+            continue
+        try:
+            db.table().delete_item(
+                Key=keys.consumer(consumer["apiKey"]),
+                ConditionExpression="systemId = :system",
+                ExpressionAttributeValues={":system": system_id},
+            )
+            removed += 1
+        except db.client().exceptions.ConditionalCheckFailedException:
+            continue
+    return removed
+
+
 def add(consumer: ConsumerRecord) -> list[dict[str, Any]]:
     """Actions: put the new consumer (its key must be free: action 0) and list it in its
     system (actions 1 and 2)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
-from badgekit.store import consumers as consumer_store
 from badgekit.store import db, directory, keys, prefetch
 from badgekit.store.records import optional, record
 
@@ -28,6 +27,9 @@ class _Container(TypedDict):
 
 class SystemRecord(_Container):
     entity: Literal["system"]
+    # Its issuers and programs being purged after their delete (`keys.container_token`s):
+    # readers leave out what they owned (domain/cascade.py). Never rendered.
+    purging: NotRequired[set[str]]
 
 
 class IssuerRecord(_Container):
@@ -285,22 +287,3 @@ def save[R: ContainerRecord](current: R, updated: R, extra: list[dict[str, Any]]
     item: db.Item = {**updated, **key_of(updated)}
     db.save_revision({**current, **key_of(current)}, db.Revision(item, extra))
     updated["version"] = int(item["version"])
-
-
-# --- purges (after a committed delete) -------------------------------------------------------
-
-
-def purge_system(system_id: int) -> int:
-    """Physically remove what a deleted system owned: its partition and its consumer keys."""
-    consumer_keys = consumer_store.keys_of_system(system_id)
-    owned = list(db.partition_keys(keys.system_partition(system_id)))
-    return db.delete_keys([*consumer_keys, *owned])
-
-
-def purge_issuer(system_id: int, issuer_id: int) -> int:
-    partition = keys.system_partition(system_id)
-    owned = [
-        *db.partition_keys(partition, keys.programs_prefix(issuer_id)),
-        *db.partition_keys(partition, keys.programs_list(system_id, issuer_id).prefix),
-    ]
-    return db.delete_keys(owned)

@@ -419,16 +419,28 @@ class Page:
         return (self.number - 1) * self.count
 
 
-def list_entry(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> dict[str, Any]:
+def list_entry(
+    scope: keys.ListScope, member_id: int, member_key: keys.Key, owners: Sequence[str] = ()
+) -> dict[str, Any]:
     """Transaction action that appends a member to a list without touching its total (a caller
-    adding several members changes the total once, with `total_change`)."""
-    entry = {**scope.entry(member_id), "refPK": member_key["PK"], "refSK": member_key["SK"]}
+    adding several members changes the total once, with `total_change`). `owners`: the
+    member's containers (`keys.owner_tokens`), for lists that span containers: readers skip
+    the entries of a container being purged (`live_rows`)."""
+    entry: dict[str, Any] = {
+        **scope.entry(member_id),
+        "refPK": member_key["PK"],
+        "refSK": member_key["SK"],
+    }
+    if owners:
+        entry[OWNERS] = list(owners)
     return {"Put": {"Item": entry}}
 
 
-def list_add(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> list[dict[str, Any]]:
+def list_add(
+    scope: keys.ListScope, member_id: int, member_key: keys.Key, owners: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Transaction actions that append a member to a list and bump its total."""
-    return [list_entry(scope, member_id, member_key), total_change(scope, 1)]
+    return [list_entry(scope, member_id, member_key, owners), total_change(scope, 1)]
 
 
 def list_remove(scope: keys.ListScope, member_id: int) -> list[dict[str, Any]]:
@@ -458,11 +470,78 @@ def total_change(scope: keys.ListScope, delta: int) -> dict[str, Any]:
     }
 
 
+# --- containers being purged (domain/cascade.py) ---------------------------------------------
+# A container delete takes its subtree's members out of the totals of the lists above it at
+# once and names the container in those lists' headers (`purging`, a string set); the entries
+# (which name their containers: `owners`) leave later, with the purge. Readers skip them.
+OWNERS = "owners"
+PURGING = "purging"
+
+
+def purging_of(header: Mapping[str, Any] | None) -> set[str]:
+    """The containers being purged that a list header (or a system item) names."""
+    return set(header.get(PURGING, ())) if header else set()
+
+
+def is_purged(row: Mapping[str, Any], purging: set[str]) -> bool:
+    """Whether a list entry belongs to a container being purged."""
+    return bool(purging) and any(token in purging for token in row.get(OWNERS, ()))
+
+
+def live_rows(
+    scope: keys.ListScope,
+    rows: Sequence[Item],
+    limit: int | None,
+    attributes: Sequence[str] = (),
+) -> list[Item]:
+    """One list's rows (header first, as `query_prefix` read them up to `limit`) without the
+    entries of containers being purged; when some were left out and the Query stopped at
+    `limit`, further rows are read after the last one until `limit` rows are kept again or the
+    list ends (only while a purge is under way, and only as far as the skipped entries)."""
+    header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
+    purging = purging_of(header)
+    if not purging:
+        return list(rows)
+    kept = [row for row in rows if not is_purged(row, purging)]
+    more = limit is not None and len(rows) >= limit
+    last = rows[-1]["SK"] if rows else None
+    while more and limit is not None and len(kept) < limit and last is not None:
+        want = max(limit - len(kept), LIVE_READ_MIN)
+        start = {"PK": scope.partition, "SK": str(last)}
+        batch = list(query_from(scope.partition, scope.prefix, start, want, attributes))
+        kept.extend(row for row in batch if not is_purged(row, purging))
+        more = len(batch) >= want
+        last = batch[-1]["SK"] if batch else None
+    return kept if limit is None else kept[:limit]
+
+
+LIVE_READ_MIN = 200  # rows per further read past skipped entries (they are small)
+
+
+def query_from(
+    partition: str, prefix: str, after: keys.Key, limit: int, attributes: Sequence[str] = ()
+) -> Iterator[Item]:
+    """Up to `limit` items of one partition whose sort key starts with `prefix` and sorts after
+    `after`'s (one consistent Query)."""
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": KeyCondition("PK").eq(partition)
+        & KeyCondition("SK").begins_with(prefix),
+        "ConsistentRead": True,
+        "ExclusiveStartKey": {"PK": after["PK"], "SK": after["SK"]},
+        "Limit": limit,
+    }
+    if attributes:
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        kwargs["ProjectionExpression"] = ", ".join(names)
+        kwargs["ExpressionAttributeNames"] = names
+    yield from table().query(**kwargs)["Items"]
+
+
 def list_entries(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], int]:
     """One list's entries, one page or all, and its total: one Query (header + entries up to
     the end of the page). The caller reads the members (with whatever else it needs)."""
     limit = None if page is None else 1 + page.start + page.count
-    rows = list(query_prefix(scope.partition, scope.prefix, limit))
+    rows = live_rows(scope, list(query_prefix(scope.partition, scope.prefix, limit)), limit)
     header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
     entries = rows[1:] if header else rows
     if page is None:
@@ -472,7 +551,7 @@ def list_entries(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], 
 
 
 # What `list_members` reads of a list's rows: the header's total, the entries' order and member.
-LIST_ROW = ("SK", "total", "refPK", "refSK")
+LIST_ROW = ("SK", "total", "refPK", "refSK", OWNERS, PURGING)
 
 
 def list_limit(page: Page | None) -> int | None:
@@ -496,7 +575,9 @@ def list_page(
     (`list_rows_query`, one result per list), and the total."""
     entries: list[Item] = []
     total = 0
-    for scope, found in zip(lists, rows, strict=True):
+    limit = list_limit(page)
+    for scope, read in zip(lists, rows, strict=True):
+        found = live_rows(scope, read, limit, LIST_ROW)
         header = found[0] if found and found[0]["SK"] == scope.prefix else None
         total += int(header.get("total", 0)) if header else 0
         entries.extend(found[1:] if header else found)
@@ -537,6 +618,9 @@ class Revision:
 
     item: Item
     extra_actions: list[dict[str, Any]]
+    # On a move: the id of an item at the new key that may be replaced (a badge whose
+    # container is being purged: its slug is free), instead of requiring the key free.
+    over: int | None = None
 
 
 def save_revision(current: Item, revision: Revision) -> None:
@@ -559,10 +643,16 @@ def save_revision(current: Item, revision: Revision) -> None:
     transact(
         [
             {"Delete": {"Key": old_key, **same_version}},
-            {"Put": {"Item": updated, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"Item": updated, **_free_or(revision.over)}},
             *revision.extra_actions,
         ]
     )
+
+
+def _free_or(held: int | None) -> dict[str, Any]:
+    if held is None:
+        return {"ConditionExpression": "attribute_not_exists(PK)"}
+    return {"ConditionExpression": "id = :held", "ExpressionAttributeValues": {":held": held}}
 
 
 # Optimistic-concurrency attempts of a write racing others on the same item: each round of a

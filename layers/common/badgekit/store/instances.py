@@ -94,13 +94,17 @@ def earner_query(email: str, scope_prefix: str) -> prefetch.Planned:
 
 
 def list_for_earner(
-    email: str, scope_prefix: str, page: db.Page | None
+    email: str, scope_prefix: str, page: db.Page | None, purging: frozenset[str] = frozenset()
 ) -> tuple[list[InstanceRecord], int]:
     """C8: instances held by `email` whose badge lies in a container (`scope_prefix`), ascending
     id. GSI2 (keys only) gives the keys of the whole filtered list, so `total` is exact; one
     consistent BatchGetItem reads the page (in a GET request, with the page's badges and their
     issuers and programs where the directory guesses their keys)."""
-    entries = list(prefetch.query(*earner_query(email, scope_prefix)))
+    entries = [
+        entry
+        for entry in prefetch.query(*earner_query(email, scope_prefix))
+        if not keys.purged_scope(str(entry["GSI2SK"]), purging)  # its issuer or program is gone
+    ]
     entries.sort(key=lambda entry: str(entry["GSI2SK"]).rsplit("#", 1)[1])
     total = len(entries)
     if page is not None:

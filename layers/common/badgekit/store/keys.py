@@ -413,3 +413,48 @@ def used_jti(api_key: str, jti: str) -> Key:
     JSON-encoded before hashing), and spread over partitions instead of one hot `master` one."""
     digest = hashlib.sha256(json.dumps([api_key, jti]).encode()).hexdigest()
     return {"PK": f"JTI#{digest}", "SK": "JTI"}
+
+
+# --- container purges (domain/cascade.py) -----------------------------------------------------
+
+
+def container_token(entity: str, entity_id: int) -> str:
+    """How a list header's (or a system's) `purging` set names a container being purged, and
+    how a list entry's `owners` name its member's containers."""
+    return f"{entity}#{entity_id}"
+
+
+def owner_tokens(system_id: int, issuer_id: int | None, program_id: int | None) -> list[str]:
+    """The `owners` of a list entry whose member (a badge, or a badge's code or application)
+    is at (system, issuer, program)."""
+    tokens = [container_token("system", system_id)]
+    if issuer_id is not None:
+        tokens.append(container_token("issuer", issuer_id))
+    if program_id is not None:
+        tokens.append(container_token("program", program_id))
+    return tokens
+
+
+def purge_job(entity: str, entity_id: int) -> Key:
+    """The purge job of a deleted container (by its immutable id): its INSERT and every
+    MODIFY of its cursor reach the purger through the table's stream."""
+    return {"PK": f"PURGE#{entity}#{entity_id}", "SK": "PURGE"}
+
+
+def own_list_prefixes(level: str, level_id: int) -> list[str]:
+    """SK prefixes (in its system's partition) of a container's own badge, code and
+    application lists (`badges_list`, `container_codes_list`, `container_applications_list`)."""
+    name = f"{level.upper()}#{level_id}#"
+    return [f"LIST#BADGES#{name}", f"LIST#CODES#{name}", f"LIST#APPS#{name}"]
+
+
+def purged_scope(sort_key: str, purging: set[str] | frozenset[str]) -> bool:
+    """Whether a GSI2 sort key (`scope_sort_key` first) names an issuer or a program in
+    `purging` (a system's containers being purged)."""
+    if not purging:
+        return False
+    parts = sort_key.split("#")  # S, system, I, issuer, P, program, ...
+    issuer_id, program_id = int(parts[3]), int(parts[5])
+    return (issuer_id > 0 and container_token("issuer", issuer_id) in purging) or (
+        program_id > 0 and container_token("program", program_id) in purging
+    )
