@@ -64,6 +64,11 @@ def _defined_in(cls: ast.ClassDef) -> set[str]:
 
 # Documented public functions whose names happen to start with an underscore.
 PUBLIC_UNDERSCORED = frozenset({"os._exit"})
+# The one private access allowed, in the local stack only (never deployed): saving moto's SQS
+# queues across restarts needs their delayed and in-flight messages, which moto keeps only in
+# `Queue._messages` (its public `messages` lists the visible ones). moto is pinned by the lock
+# file; `test_the_exemptions_are_still_needed` fails once the access is gone.
+EXEMPT = {"local/state.py": frozenset({"queue._messages"})}
 
 
 def violations(source: str, filename: str = "<source>") -> list[str]:
@@ -108,6 +113,8 @@ def violations(source: str, filename: str = "<source>") -> list[str]:
             if isinstance(owner, ast.Name) and (owner.id in ("self", "cls") or owner.id in classes):
                 continue
             if ast.unparse(node) in PUBLIC_UNDERSCORED:
+                continue
+            if ast.unparse(node) in EXEMPT.get(filename, ()):
                 continue
             report(node, f"private attribute {ast.unparse(node)}")
         elif (
@@ -155,6 +162,14 @@ def test_the_scan_covers_the_code() -> None:
     assert "functions/webhook_sender/app.py" in modules
     assert "local/streams.py" in modules
     assert {"_static_routes", "_dynamic_routes", "_process_record"} <= powertools_private_names()
+
+
+def test_the_exemptions_are_still_needed() -> None:
+    for filename, names in EXEMPT.items():
+        source = (ROOT / filename).read_text(encoding="utf-8")
+        for name in names:
+            assert f"{name}" in source, f"{filename} no longer uses {name}: drop the exemption"
+            assert violations(source, "<elsewhere>") != [], "the scan must flag it elsewhere"
 
 
 def test_no_private_attribute_of_powertools_objects_is_used() -> None:
