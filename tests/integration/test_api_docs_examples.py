@@ -1,10 +1,11 @@
-"""The signing examples of docs/api/authentication.md, run as written against a local stack.
+"""The code examples of docs/api/, run as written against a local stack.
 
-The code is taken from the page itself (the fenced block after `<!-- example: python -->` and
-`<!-- example: javascript -->`), so the page and the test cannot drift: the Python example runs
-in a fresh interpreter, the JavaScript one with `node`, each with only the documented variables
+The code is taken from the pages themselves (the fenced block after `<!-- example: <name> -->`),
+so a page and its test cannot drift. authentication.md: the Python example runs in a fresh
+interpreter, the JavaScript one with `node`, each with only the documented variables
 (`BADGEKIT_URL`, `BADGEKIT_SECRET`) set; each must create a system (`201`) and list its badges
-with a signed query string (`200`), and the system must then exist.
+with a signed query string (`200`), and the system must then exist. webhooks.md: the
+verification functions accept a real webhook call and refuse it altered.
 """
 
 from __future__ import annotations
@@ -16,23 +17,27 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.integration.conftest import MASTER_SECRET, StackProcess
+from tests.support.bodies import minimal_badge
 from tests.support.client import ApiClient
+from tests.support.receiver import receiving, wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PAGE = REPO_ROOT / "docs" / "api" / "authentication.md"
+API_DOCS = REPO_ROOT / "docs" / "api"
+PAGE = API_DOCS / "authentication.md"
 RUN_TIMEOUT_S = 60
 
 
-def example(language: str) -> str:
-    """The code block that follows `<!-- example: <language> -->` on the page."""
-    text = PAGE.read_text(encoding="utf-8")
-    pattern = rf"<!-- example: {language} -->\n```{language}\n(.*?)\n```\n"
+def example(name: str, page: Path = PAGE, language: str | None = None) -> str:
+    """The `language` (default: `name`) code block that follows `<!-- example: <name> -->`."""
+    text = page.read_text(encoding="utf-8")
+    pattern = rf"<!-- example: {name} -->\n```{language or name}\n(.*?)\n```\n"
     found = re.findall(pattern, text, flags=re.DOTALL)
-    assert len(found) == 1, f"expected one {language} example in {PAGE}, found {len(found)}"
+    assert len(found) == 1, f"expected one {name} example in {page}, found {len(found)}"
     return str(found[0]) + "\n"
 
 
@@ -114,3 +119,28 @@ def test_examples_sign_with_the_secret_they_are_given(
     first = done.stdout.splitlines()[0]
     assert first.startswith("403 ")
     assert "Invalid token signature" in first
+
+
+def test_webhook_verification_snippet_accepts_a_real_call(api: ApiClient, unique: Any) -> None:
+    namespace: dict[str, Any] = {}
+    exec(example("verify", API_DOCS / "webhooks.md", "python"), namespace)
+    legacy_ok, standard_ok = namespace["legacy_ok"], namespace["standard_ok"]
+    slug, secret = unique("hooked"), "the webhook's secret"
+    system = {"slug": slug, "name": "Hooked", "url": "http://example.org"}
+    assert api.post("/systems", json=system).status_code == 201
+    assert api.post(f"/systems/{slug}/badges", json=minimal_badge(slug)).status_code == 201
+    with receiving() as receiver:
+        hook = {"url": receiver.url + "/hook", "secret": secret}
+        assert api.post(f"/systems/{slug}/webhooks", json=hook).status_code == 201
+        award = {"email": "maria@example.org"}
+        assert api.post(f"/systems/{slug}/badges/{slug}/instances", json=award).status_code == 201
+        call = wait_for(lambda: receiver.at("/hook"), "the award webhook")[0]
+
+    assert json.loads(call.body)["action"] == "award"
+    assert legacy_ok(call.headers, call.body, secret) is True
+    assert standard_ok(call.headers, call.body, secret) is True
+    altered = call.body.replace(b"maria", b"mario")
+    assert legacy_ok(call.headers, altered, secret) is False
+    assert standard_ok(call.headers, altered, secret) is False
+    assert legacy_ok(call.headers, call.body, "another secret") is False
+    assert standard_ok(call.headers, call.body, "another secret") is False
