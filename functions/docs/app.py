@@ -207,7 +207,8 @@ single-use token (HS256, see the Authentication section of the API reference). T
 never leaves the page: it is kept in this tab&rsquo;s memory, or in its session storage when
 you tick the box.</p>
 <label>Key <input id="signing-key" name="key" value="master" spellcheck="false"></label>
-<label>Secret <input id="signing-secret" name="secret" type="password" spellcheck="false"></label>
+<label>Secret <input id="signing-secret" name="secret" type="password" autocomplete="off"
+spellcheck="false"></label>
 <label class="signing-remember"><input id="signing-remember" type="checkbox">
 Keep for this tab</label>
 <button id="signing-apply" type="submit">Use</button>
