@@ -222,6 +222,41 @@ def test_create_and_read_signed_in_the_browser(
     assert docs.errors == []
 
 
+def test_form_and_multipart_bodies_are_signed_over_the_bytes_sent(
+    docs: Watched, stack: StackProcess, api: ApiClient, unique: Callable[..., str]
+) -> None:
+    """What "Try it out" sends for a form or multipart body (a FormData or URLSearchParams): the
+    page's signRequest serialises it once and signs those bytes."""
+    page = docs.page
+    sign_in(page, "master", stack.master_secret)
+    slugs = {"multipart": unique("sys"), "form": unique("sys")}
+    statuses = page.evaluate(
+        """async (slugs) => {
+            const send = async (body) => {
+                const request = await window.badgekitDocs.signRequest(
+                    {url: "/systems", method: "POST", headers: {}, body: body});
+                const response = await fetch(request.url, {
+                    method: request.method, headers: request.headers, body: request.body});
+                return [response.status, await response.text()];
+            };
+            const multipart = new FormData();
+            multipart.append("slug", slugs.multipart);
+            multipart.append("name", "Multipart \u00e9");
+            multipart.append("url", "https://example.org/m");
+            const form = new URLSearchParams(
+                {slug: slugs.form, name: "Form \u00e9", url: "https://example.org/f"});
+            return {multipart: await send(multipart), form: await send(form)};
+        }""",
+        slugs,
+    )
+    for kind, (status, text) in statuses.items():
+        assert status == 201, (kind, text)
+        reply = api.get(f"/systems/{slugs[kind]}")
+        assert reply.status_code == 200
+        assert reply.json()["system"]["name"] == f"{kind.capitalize()} \u00e9"
+    assert docs.errors == []
+
+
 def claims_of(authorization: str) -> dict[str, Any]:
     match = re.fullmatch(r'JWT token="(.+)"', authorization)
     assert match, authorization

@@ -70,9 +70,10 @@
     request.headers[name] = value;
   }
 
-  // The exact bytes the browser will send. A FormData or URLSearchParams body is serialised
-  // here, once, and sent as those bytes with the Content-Type (and multipart boundary) that
-  // goes with them, so the hash covers what the server receives.
+  // The exact bytes the browser will send. A FormData (multipart), URLSearchParams or Blob body
+  // is serialised here, once, and sent as those bytes: a Blob typed with the Content-Type (and
+  // multipart boundary) that goes with them, which the browser sends as the Content-Type
+  // (Swagger UI drops a multipart Content-Type header after this, for the browser to set).
   async function bodyBytes(request) {
     var body = request.body;
     if (body === undefined || body === null || body === "") {
@@ -82,13 +83,35 @@
       return encoder.encode(body);
     }
     var serialised = new Response(body);
-    var type = serialised.headers.get("content-type");
+    var type = serialised.headers.get("content-type") || "";
     var bytes = new Uint8Array(await serialised.arrayBuffer());
-    if (type && (body instanceof FormData || body instanceof URLSearchParams)) {
+    var boundary = /;\s*boundary=([^;]+)/i.exec(type);
+    if (boundary) {
+      // A Blob's type is lowercased: the boundary in the body must be too.
+      lowercaseAll(bytes, boundary[1]);
+      type = type.toLowerCase();
+    }
+    request.body = new Blob([bytes], { type: type });
+    if (type) {
       setHeader(request, "Content-Type", type);
     }
-    request.body = bytes;
     return bytes;
+  }
+
+  // Replace every occurrence of the ASCII `text` in `bytes` by its lowercase (same length).
+  function lowercaseAll(bytes, text) {
+    var find = encoder.encode(text);
+    var lower = encoder.encode(text.toLowerCase());
+    for (var i = 0; i + find.length <= bytes.length; i++) {
+      var j = 0;
+      while (j < find.length && bytes[i + j] === find[j]) {
+        j++;
+      }
+      if (j === find.length) {
+        bytes.set(lower, i);
+        i += find.length - 1;
+      }
+    }
   }
 
   async function hmacSha256(secret, text) {
@@ -217,6 +240,9 @@
         showError("Could not load the API document: " + error.message);
       });
   }
+
+  // For scripts of this page and its browser test: sign a request as "Try it out" does.
+  window.badgekitDocs = { signRequest: signRequest };
 
   setUpForm();
   startSwaggerUi();
