@@ -33,6 +33,7 @@ from tests.integration.conftest import StackProcess
 from tests.support.client import ApiClient
 
 CHROMIUM = Path("/usr/bin/chromium")
+DOCS_ASSETS = Path(__file__).resolve().parents[2] / "functions" / "docs" / "vendor"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -51,6 +52,8 @@ WAIT_MS = 60_000
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     """One headless Chromium with a fresh profile (--user-data-dir) for this module."""
+    if not (DOCS_ASSETS / ".installed").exists():
+        pytest.fail("functions/docs/vendor/ is missing: run `make docs-assets`", pytrace=False)
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; "

@@ -36,8 +36,15 @@ ASSET_TYPES = {
 }
 
 
+def require_docs_assets() -> None:
+    """Swagger UI's files are installed by `make docs-assets` (`make venv`, `make test`)."""
+    if not (DOCS / "vendor" / ".installed").exists():
+        pytest.fail("functions/docs/vendor/ is missing: run `make docs-assets`", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def docs_gateway() -> Gateway:
+    require_docs_assets()
     return gateway(TABLE_NAME, functions=("DocsFunction",))
 
 
