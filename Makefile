@@ -7,15 +7,23 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+# The Swagger UI files of the API reference page (/docs), from the npm package pinned in
+# functions/docs/package-lock.json, copied to functions/docs/vendor/ (git-ignored).
+DOCS_ASSETS := functions/docs/vendor/.installed
 
-.PHONY: dev dev-clean services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
+.PHONY: dev dev-clean services test venv docs-assets lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
 
-venv: $(STAMP)
+venv: $(STAMP) $(DOCS_ASSETS)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
 $(STAMP): requirements-dev.lock
 	@test -x $(PY) || python3.13 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $@
+
+## The API reference page's Swagger UI files (npm ci; run by `make venv`, so by dev and test).
+docs-assets: $(DOCS_ASSETS)
+$(DOCS_ASSETS): functions/docs/package.json functions/docs/package-lock.json
+	$(MAKE) -C functions/docs vendor
 
 $(SAM_STAMP): requirements-sam.lock
 	@test -x $(SAM_VENV)/bin/python || python3.13 -m venv $(SAM_VENV)

@@ -21,6 +21,7 @@ CODES_FUNCTION = "ClaimCodesFunction"
 MILESTONES_FUNCTION = "MilestonesFunction"
 ASSESSMENT_FUNCTION = "AssessmentFunction"
 WEBHOOKS_FUNCTION = "WebhooksFunction"
+DOCS_FUNCTION = "DocsFunction"
 
 # The three container prefixes {L} of README §1.
 PREFIXES = (
@@ -115,6 +116,12 @@ WEBHOOK_ROUTES: dict[str, set[str]] = {
     f"{_WEBHOOK}/deliveries": {"GET"},
     f"{_WEBHOOK}/deliveries/{{deliveryId}}/redeliver": {"POST"},
 }
+# The API reference, unsigned (README "API reference"; functions/docs/app.py).
+DOCS_ROUTES: dict[str, set[str]] = {
+    "/openapi.json": {"GET"},
+    "/docs": {"GET"},
+    "/docs/{asset}": {"GET"},
+}
 FUNCTION_ROUTES: dict[str, dict[str, set[str]]] = {
     FUNCTION: CONTAINER_ROUTES,
     BADGES_FUNCTION: BADGE_ROUTES,
@@ -124,6 +131,7 @@ FUNCTION_ROUTES: dict[str, dict[str, set[str]]] = {
     MILESTONES_FUNCTION: MILESTONE_ROUTES,
     ASSESSMENT_FUNCTION: ASSESSMENT_ROUTES,
     WEBHOOKS_FUNCTION: WEBHOOK_ROUTES,
+    DOCS_FUNCTION: DOCS_ROUTES,
 }
 # Functions whose paths each have one ANY event (the resource-policy budget, docs/deploy.md):
 # their methods are routed, and 405 answered, by the function's own route table.
@@ -135,7 +143,7 @@ ANY_ONLY_FUNCTIONS = {
     WEBHOOKS_FUNCTION,
 }
 # The JWT-signed API functions (read/write data, the master secret).
-API_FUNCTIONS = set(FUNCTION_ROUTES) - {PUBLIC_FUNCTION}
+API_FUNCTIONS = set(FUNCTION_ROUTES) - {PUBLIC_FUNCTION, DOCS_FUNCTION}
 METHOD_ROUTES = sorted(
     (function, method, path)
     for function, table in FUNCTION_ROUTES.items()
@@ -315,6 +323,7 @@ def test_badge_and_public_path_parameters_use_the_spec_names(
         "evidenceSlug",
         "webhookId",
         "deliveryId",
+        "asset",
     }
     for _, path in routes:
         assert set(re.findall(r"\{(\w+)\+?\}", path)) <= allowed | {"proxy"}, path
@@ -677,6 +686,7 @@ def test_the_x_ray_sdk_traces_the_handlers_only_when_asked(
         (MILESTONES_FUNCTION, "../functions/milestones/"),
         (ASSESSMENT_FUNCTION, "../functions/assessment/"),
         (WEBHOOKS_FUNCTION, "../functions/webhooks/"),
+        (DOCS_FUNCTION, "../functions/docs/"),
     ],
 )
 def test_function_sources(resources: dict[str, Any], function: str, code_uri: str) -> None:
@@ -692,6 +702,47 @@ def test_layer_build(resources: dict[str, Any]) -> None:
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
     assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+
+
+def test_docs_function_is_built_with_its_makefile(resources: dict[str, Any]) -> None:
+    assert resources[DOCS_FUNCTION]["Metadata"] == {
+        "BuildMethod": "makefile",
+        "BuildArchitecture": "arm64",
+    }
+
+
+def test_docs_build_installs_the_locked_swagger_ui_and_copies_only_what_is_served() -> None:
+    """functions/docs/Makefile as `sam build` runs it: `npm ci` (package-lock.json, integrity
+    hashes, no install scripts), then the handler, the document, the page's files and the
+    Swagger UI files the page loads; shown by make's dry run (nothing is installed here)."""
+    docs = Path(__file__).resolve().parents[2] / "functions" / "docs"
+    package = json.loads((docs / "package.json").read_text())
+    version = package["dependencies"]["swagger-ui-dist"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), "pinned to an exact version"
+    lock = json.loads((docs / "package-lock.json").read_text())
+    for name, entry in lock["packages"].items():
+        if name:
+            assert entry["integrity"].startswith("sha512-"), name
+    assert lock["packages"]["node_modules/swagger-ui-dist"]["version"] == version
+    done = subprocess.run(
+        ["make", "--dry-run", "--always-make", "build-DocsFunction", "ARTIFACTS_DIR=/build"],
+        cwd=docs,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commands = done.stdout
+    assert "npm ci --ignore-scripts" in commands
+    assert 'cp app.py openapi.json "/build/"' in commands
+    assert 'cp -R static "/build/static"' in commands
+    copied = re.search(r'^cp ((?:vendor/\S+ )+)"/build/vendor/"$', commands, re.MULTILINE)
+    assert copied, commands
+    served = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-16x16.png", "favicon-32x32.png"}
+    assert {path.removeprefix("vendor/") for path in copied.group(1).split()} == served | {
+        "LICENSE",
+        "NOTICE",
+    }
+    assert commands.index("npm ci") < commands.index("cp app.py")
 
 
 def test_layer_leaves_out_what_the_runtime_ships() -> None:
@@ -753,9 +804,10 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
 def test_function_policies_are_scoped(
     sam_output: dict[str, Any], functions: dict[str, Any]
 ) -> None:
-    # The API functions; stream- and queue-driven functions have their own checks.
+    # The API functions; stream- and queue-driven functions have their own checks, and so has
+    # DocsFunction (no data at all).
     for name, function in functions.items():
-        if name not in FUNCTION_ROUTES:
+        if name not in FUNCTION_ROUTES or name == DOCS_FUNCTION:
             continue
         statements = _role_statements(sam_output, function)
         assert statements, name
@@ -832,6 +884,17 @@ def test_api_functions_can_use_the_table_the_images_and_the_master_secret(
         | IMAGE_WRITE_ACTIONS
         | {"s3:GetObject", "ssm:GetParameter", "kms:Decrypt"}
     ) <= actions
+
+
+def test_docs_function_has_no_data_access(
+    sam_output: dict[str, Any], functions: dict[str, Any]
+) -> None:
+    """It reads only its own files: its role has nothing beyond the logging and tracing
+    policies SAM adds (no table, no bucket, no secret)."""
+    function = functions[DOCS_FUNCTION]
+    assert _role_statements(sam_output, function) == []
+    role = sam_output["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
+    assert set(role["Properties"]["ManagedPolicyArns"]) <= AWS_MANAGED_POLICIES
 
 
 def test_public_function_is_read_only_without_the_secret(

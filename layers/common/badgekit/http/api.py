@@ -53,8 +53,11 @@ def render_error(error: ApiError) -> Response[str]:
 
 
 def is_public(path: str) -> bool:
-    """auth.md §1: health endpoints and everything under /public/ need no token."""
-    return path in ("/", "/healthcheck") or path.startswith("/public/")
+    """auth.md §1: health endpoints and everything under /public/ need no token; nor does the
+    API reference (DocsFunction: /openapi.json, /docs and its assets)."""
+    return path in ("/", "/healthcheck", "/openapi.json", "/docs") or path.startswith(
+        ("/public/", "/docs/")
+    )
 
 
 # A `<name>` segment of a route matches what Powertools' REST resolver matches for it: the
