@@ -142,6 +142,7 @@ def served() -> tuple[set[tuple[str, str]], set[str]]:
         (method, p)
         for table in FUNCTION_ROUTES.values()
         for path, methods in table.items()
+        if not path.startswith(_PAGE_ASSETS)  # the docs page's own files
         for method in methods
         for p in normalised(path)
     }
