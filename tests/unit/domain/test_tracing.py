@@ -78,6 +78,7 @@ for name in %r:
     path = f"functions/{name}/app.py"
     spec = importlib.util.spec_from_file_location(f"app_{name}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as any import does (dataclasses look their module up)
     spec.loader.exec_module(module)
     loaded[name] = sorted(
         top for top in ("aws_xray_sdk", "requests") if top in sys.modules
