@@ -1,7 +1,7 @@
 """Costs of moto's DynamoDB removed without changing what moto answers. The embedded server of
 the local stack (`local.dynamodb`) installs these patches, and so do the unit tests'
 in-process moto; each holds for the whole process. The first two grew with everything stored;
-the third was most of the time of every read.
+the third and the fifth were most of the time of every read.
 
 1. TransactWriteItems, rolled back item by item instead of from whole-table copies.
 
@@ -40,6 +40,15 @@ the third was most of the time of every read.
    To find the method for an action, moto lists the response class's functions with
    `inspect.getmembers` on every request (about a quarter of a GetItem's time in moto). A
    class's functions do not change while the process runs, so the list is kept per class.
+
+5. Sizes of attribute values worked out without new objects.
+
+   moto adds up the size of every item a Query, Scan or BatchGetItem reads (for the 1 MB and
+   16 MB limits) with `DynamoType.size()`, which wraps every element of a list or map in a new
+   `DynamoType` (and that one its own elements again) on the way down: for a list of 50 badges
+   with their criteria, tags and alignments, most of moto's time. The same sum is made here
+   over the values as they are (`number_size` for numbers, `bytesize` for strings and
+   binaries, element by element for sets, lists and maps, 1 for booleans and nulls).
 
 If moto's code no longer has the shape a patch relies on, that patch is not installed and
 moto's own code stays in use.
@@ -361,7 +370,73 @@ def list_method_names_once() -> bool:
     return True
 
 
+_SIZE_SOURCE = """\
+        if self.is_number():
+            value_size = number_size(str(self.value))
+        elif self.is_set():
+            sub_type = self.type[0]
+            value_size = sum([DynamoType({sub_type: v}).size() for v in self.value])
+        elif self.is_list():
+            value_size = sum([v.size() for v in self.value])
+        elif self.is_map():
+            value_size = sum(
+                [bytesize(k) + DynamoType(v).size() for k, v in self.value.items()]
+            )
+        elif isinstance(self.value, bool):
+            value_size = 1
+        else:
+            value_size = bytesize(self.value)
+        return value_size
+"""
+
+
+def size_without_copies() -> bool:
+    """Install patch 5 (idempotent); False when moto's code is not what it expects."""
+    from moto.dynamodb.models import dynamo_type
+
+    kind = dynamo_type.DynamoType
+    if getattr(kind.size, "sizes_in_place", False):
+        return True
+    if _SIZE_SOURCE not in inspect.getsource(kind.size):
+        return False
+    number_size, bytesize = dynamo_type.number_size, dynamo_type.bytesize
+    sets = {"SS": "S", "NS": "N", "BS": "B"}
+
+    def value_size(value: Any) -> int:
+        """moto's `DynamoType.size()` of a `DynamoType` (or of the dict moto would wrap)."""
+        if type(value) is not kind:
+            value = kind(value)
+        attribute, content = value.type, value.value
+        if attribute == "N":
+            return number_size(str(content))
+        if attribute in sets:
+            if attribute == "NS":
+                return sum(number_size(str(v)) for v in content)
+            return sum(1 if isinstance(v, bool) else bytesize(v) for v in content)
+        if attribute == "L":
+            return sum(value_size(v) for v in content)
+        if attribute == "M":
+            return sum(bytesize(k) + value_size(v) for k, v in content.items())
+        if isinstance(content, bool):
+            return 1
+        return bytesize(content)
+
+    def size(self: Any) -> int:
+        return value_size(self)
+
+    size.sizes_in_place = True  # type: ignore[attr-defined]
+    size.original = kind.size  # type: ignore[attr-defined]
+    kind.size = size  # type: ignore[method-assign]
+    return True
+
+
 def install() -> list[str]:
     """Install the patches; returns the names of those moto's code did not allow."""
-    patches = (roll_back_by_item, sort_keys_once, write_attribute_values, list_method_names_once)
+    patches = (
+        roll_back_by_item,
+        sort_keys_once,
+        write_attribute_values,
+        list_method_names_once,
+        size_without_copies,
+    )
     return [patch.__name__ for patch in patches if not patch()]

@@ -241,3 +241,63 @@ def test_a_response_class_lists_the_same_method_names(aws):
     assert listed == fresh
     assert "get_item" in listed
     assert aws.describe_table(TableName=TABLE_NAME)["Table"]["TableName"] == TABLE_NAME
+
+
+_SIZED = [
+    {"S": "plain"},
+    {"S": "été ☃"},
+    {"S": ""},
+    {"N": "0"},
+    {"N": "-12.500"},
+    {"N": "123456789012345678901234567890"},
+    {"B": "aGVsbG8="},
+    {"B": b"\x00\x01\x02"},
+    {"BOOL": True},
+    {"BOOL": False},
+    {"NULL": True},
+    {"SS": ["a", "bé", ""]},
+    {"NS": ["1", "2.50", "-300"]},
+    {"BS": ["aGVsbG8=", b"\x00"]},
+    {"L": []},
+    {"M": {}},
+    {
+        "L": [
+            {"S": "x"},
+            {"N": "7"},
+            {"M": {"id": {"N": "1"}, "tags": {"L": [{"S": "t1"}, {"S": "t2"}]}}},
+            {"L": [{"BOOL": True}, {"NULL": True}, {"SS": ["p", "q"]}]},
+        ]
+    },
+    {"M": {"ü": {"M": {"deep": {"L": [{"N": "1.0"}, {"B": "AA=="}]}}}, "n": {"NS": ["5"]}}},
+]
+
+
+@pytest.mark.parametrize("value", _SIZED, ids=[next(iter(v)) for v in _SIZED])
+def test_attribute_sizes_are_moto_sizes(aws, value):
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    assert moto_patches.size_without_copies()
+    patched = DynamoType.size
+    assert patched.sizes_in_place
+    assert patched(DynamoType(value)) == patched.original(DynamoType(value))
+
+
+def test_item_sizes_are_moto_sizes_and_keep_the_limits(aws):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    attributes = {f"a{n}": value for n, value in enumerate(_SIZED)}
+    item = Item(DynamoType({"S": "pk"}), DynamoType({"S": "sk"}), attributes)
+    original = DynamoType.size.original
+    expected = sum(len(k.encode()) + original(v) for k, v in item.attrs.items())
+    assert item.size() == expected
+    # the 400 KB item limit still holds (moto checks it with these sizes)
+    with pytest.raises(ClientError) as raised:
+        aws.put_item(
+            TableName=TABLE_NAME,
+            Item={"PK": {"S": "big"}, "SK": {"S": "X"}, "v": {"L": [{"S": "x" * 1000}] * 410}},
+        )
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert (
+        raised.value.response["Error"]["Message"]
+        == "Item size has exceeded the maximum allowed size"
+    )
