@@ -61,6 +61,7 @@ import copy
 import functools
 import inspect
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -399,7 +400,9 @@ def size_without_copies() -> bool:
         return True
     if _SIZE_SOURCE not in inspect.getsource(kind.size):
         return False
-    number_size, bytesize = dynamo_type.number_size, dynamo_type.bytesize
+    namespace = vars(dynamo_type)  # what moto's `size` calls
+    number_size: Callable[[str], int] = namespace["number_size"]
+    bytesize: Callable[[str | bytes], int] = namespace["bytesize"]
     sets = {"SS": "S", "NS": "N", "BS": "B"}
 
     def value_size(value: Any) -> int:

@@ -67,10 +67,15 @@ class Poller:
             self._thread.join(timeout=5)
             self._thread = None
 
+    def pending(self) -> bool:
+        """Whether work is known to be on its way (e.g. a delayed message): the pause stays
+        short, as after work. Pollers that can tell override this."""
+        return False
+
     def next_pause(self, found: int) -> float:
-        """The pause after a poll that found `found` items: `interval` after work, else the
-        last pause doubled, at most `max_interval`."""
-        if found > 0:
+        """The pause after a poll that found `found` items: `interval` after work (or while
+        work is `pending`), else the last pause doubled, at most `max_interval`."""
+        if found > 0 or self.pending():
             self.pause = self.interval
         else:
             self.pause = min(self.pause * 2, self.max_interval)

@@ -156,6 +156,11 @@ class QueuePoller(Poller):
         # endpoint): while it does not, a receive would find nothing, and is skipped.
         self.holds_messages = holds_messages
 
+    def pending(self) -> bool:
+        """A message the last receive did not get (delayed or in flight) keeps the pause
+        short, so a retry is received as soon as it is due."""
+        return self.holds_messages is not None and self.holds_messages()
+
     def poll_once(self) -> int:
         """Receive one batch and deliver it; returns the number of messages received."""
         if self.holds_messages is not None and not self.holds_messages():

@@ -152,6 +152,24 @@ def test_queue_holds_messages_sees_the_in_process_queue(aws: Any) -> None:
     assert queue_holds_messages(url.replace("poller-test", "elsewhere")) is True  # not here
 
 
+def test_a_poller_with_work_pending_keeps_the_short_interval() -> None:
+    class Pending(ScriptedPoller):
+        def pending(self) -> bool:
+            return 2 <= self.polls <= 4  # e.g. a delayed message after the second poll
+
+    poller = Pending([0, 0, 0, 0, 0, 0])
+    poller._run()
+    assert poller.pauses == [0.2, 0.2, 0.2, 0.2, 0.4, 0.8]
+
+
+def test_a_queue_poller_waits_short_while_its_queue_holds_a_message() -> None:
+    source = QueueEvent("F", "Q", "arn:aws:sqs:us-east-1:123456789012:q")
+    held = [True]
+    poller = QueuePoller(None, "http://q", source, lambda event: None, holds_messages=held.pop)
+    assert poller.pending() is True
+    assert QueuePoller(None, "http://q", source, lambda event: None).pending() is False
+
+
 def test_a_queue_poller_skips_the_receive_while_its_queue_is_empty() -> None:
     class NoClient:
         def __getattr__(self, name: str) -> Callable[..., Any]:
