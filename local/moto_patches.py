@@ -48,7 +48,9 @@ the third and the fifth were most of the time of every read.
    `DynamoType` (and that one its own elements again) on the way down: for a list of 50 badges
    with their criteria, tags and alignments, most of moto's time. The same sum is made here
    over the values as they are (`number_size` for numbers, `bytesize` for strings and
-   binaries, element by element for sets, lists and maps, 1 for booleans and nulls).
+   binaries, element by element for sets, lists and maps, 1 for booleans and nulls). Query,
+   Scan and BatchGetItem also ask each item's size twice (once to check the limit, once to
+   add it up); within one of those requests an item's size is worked out once.
 
 If moto's code no longer has the shape a patch relies on, that patch is not installed and
 moto's own code stays in use.
@@ -430,6 +432,47 @@ def size_without_copies() -> bool:
     size.sizes_in_place = True  # type: ignore[attr-defined]
     size.original = kind.size  # type: ignore[attr-defined]
     kind.size = size  # type: ignore[method-assign]
+    return _item_size_once_per_read()
+
+
+_READS = ("query", "scan", "batch_get_item")
+_item_size: list[Callable[[Any], int]] = []  # moto's `Item.size` (a test counts its calls)
+
+
+def _item_size_once_per_read() -> bool:
+    """Within one Query, Scan or BatchGetItem (which change no item), `Item.size()` of an item
+    is worked out once; the item is kept with its size so that its id is not reused."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = Item.size
+    if any(not callable(getattr(DynamoHandler, name, None)) for name in _READS):
+        return False
+
+    def size(self: Any) -> int:
+        sizes: dict[int, tuple[Any, int]] | None = getattr(_state, "sizes", None)
+        if sizes is None:
+            return _item_size[0](self)
+        known = sizes.get(id(self))
+        if known is None:
+            known = sizes[id(self)] = (self, _item_size[0](self))
+        return known[1]
+
+    def reading(action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        @functools.wraps(action)
+        def read(self: Any) -> Any:
+            _state.sizes = {}
+            try:
+                return action(self)
+            finally:
+                _state.sizes = None
+
+        return read
+
+    _item_size[:] = [original]
+    Item.size = size  # type: ignore[method-assign]
+    for name in _READS:
+        setattr(DynamoHandler, name, reading(getattr(DynamoHandler, name)))
     return True
 
 

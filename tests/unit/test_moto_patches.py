@@ -301,3 +301,48 @@ def test_item_sizes_are_moto_sizes_and_keep_the_limits(aws):
         raised.value.response["Error"]["Message"]
         == "Item size has exceeded the maximum allowed size"
     )
+
+
+def test_reads_keep_moto_size_limits_with_sizes_worked_out_once(aws):
+    big = "x" * 100_000  # 15 items of ~100 KB: a Query page stops at 1 MB
+    for n in range(15):
+        item = {"PK": {"S": "P"}, "SK": {"S": f"{n:02}"}, "v": {"S": big}}
+        aws.put_item(TableName=TABLE_NAME, Item=item)
+    original = moto_patches._item_size[0]
+    calls: list[list[int]] = []
+
+    def counting(item):
+        calls[-1].append(id(item))
+        return original(item)
+
+    moto_patches._item_size[0] = counting
+    try:
+        pages, calls = _pages_and_batch(aws, calls)
+    finally:
+        moto_patches._item_size[0] = original
+    assert [len(p) for p in pages] == [9, 6]  # moto's own pages (the same without the patch)
+    assert [sk for p in pages for sk in p] == [f"{n:02}" for n in range(15)]
+    # the 10th item of the first page did not fit; the batch get sized its 3 items
+    assert [len(c) for c in calls] == [10, 6, 3]
+    assert all(len(c) == len(set(c)) for c in calls)  # each item's size once per request
+
+
+def _pages_and_batch(aws, calls):
+    pages, start = [], {}
+    while True:
+        calls.append([])
+        page = aws.query(
+            TableName=TABLE_NAME,
+            KeyConditionExpression="PK = :p",
+            ExpressionAttributeValues={":p": {"S": "P"}},
+            **start,
+        )
+        pages.append([item["SK"]["S"] for item in page["Items"]])
+        if "LastEvaluatedKey" not in page:
+            break
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    calls.append([])
+    keys = [{"PK": {"S": "P"}, "SK": {"S": f"{n:02}"}} for n in range(3)]
+    got = aws.batch_get_item(RequestItems={TABLE_NAME: {"Keys": keys}})
+    assert sorted(i["SK"]["S"] for i in got["Responses"][TABLE_NAME]) == ["00", "01", "02"]
+    return pages, calls
