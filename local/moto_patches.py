@@ -52,6 +52,14 @@ the third and the fifth were most of the time of every read.
    Scan and BatchGetItem also ask each item's size twice (once to check the limit, once to
    add it up); within one of those requests an item's size is worked out once.
 
+6. A projection of top-level attributes converts only those attributes.
+
+   For every path of a ProjectionExpression, moto converts the whole item to plain Python
+   (a deep copy of every attribute) to pick one attribute out of it; a BatchGetItem of 50
+   badges naming 15 attributes converted each badge 15 times. When every path is one
+   top-level name (no `.` path, no `[n]` index), only the named attributes are converted, once,
+   and picked and merged as moto does; other projections still go through moto.
+
 If moto's code no longer has the shape a patch relies on, that patch is not installed and
 moto's own code stays in use.
 """
@@ -476,6 +484,46 @@ def _item_size_once_per_read() -> bool:
     return True
 
 
+def project_named_attributes() -> bool:
+    """Install patch 6 (idempotent); False when moto's code is not what it expects."""
+    from moto.dynamodb.models import dynamo_type
+
+    item_type = dynamo_type.Item
+    original = item_type.project
+    if getattr(original, "projects_by_name", False):
+        return True
+    namespace = vars(dynamo_type)  # what moto's `project` calls
+    if "find_nested_key(expr, self.to_regular_json())" not in inspect.getsource(original) or any(
+        name not in namespace
+        for name in ("deserializer", "serializer", "find_nested_key", "merge_dicts")
+    ):
+        return False
+    deserializer, serializer = namespace["deserializer"], namespace["serializer"]
+    find_nested_key, merge_dicts = namespace["find_nested_key"], namespace["merge_dicts"]
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        if not all(len(path) == 1 and "[" not in path[0] for path in projection_expressions):
+            return original(self, projection_expressions)
+        document: dict[str, Any] = {}  # the item as plain Python, the named attributes only
+        for (name,) in projection_expressions:
+            attribute = self.attrs.get(name)
+            if attribute is not None and name not in document:
+                document[name] = deserializer.deserialize(attribute.to_regular_json())
+        result: dict[str, Any] = {}
+        for path in projection_expressions:
+            merge_dicts(result, find_nested_key(path, document))
+        return item_type(
+            hash_key=self.hash_key,
+            range_key=self.range_key,
+            attrs=serializer.serialize(result)["M"],
+        )
+
+    project.projects_by_name = True  # type: ignore[attr-defined]
+    project.original = original  # type: ignore[attr-defined]
+    item_type.project = project  # type: ignore[method-assign]
+    return True
+
+
 def install() -> list[str]:
     """Install the patches; returns the names of those moto's code did not allow."""
     patches = (
@@ -484,5 +532,6 @@ def install() -> list[str]:
         write_attribute_values,
         list_method_names_once,
         size_without_copies,
+        project_named_attributes,
     )
     return [patch.__name__ for patch in patches if not patch()]

@@ -346,3 +346,65 @@ def _pages_and_batch(aws, calls):
     got = aws.batch_get_item(RequestItems={TABLE_NAME: {"Keys": keys}})
     assert sorted(i["SK"]["S"] for i in got["Responses"][TABLE_NAME]) == ["00", "01", "02"]
     return pages, calls
+
+
+_PROJECTED_ITEM = {
+    "PK": {"S": "P"},
+    "SK": {"S": "X"},
+    "name": {"S": "A badge"},
+    "count": {"N": "1.50"},
+    "big": {"N": "1E+2"},
+    "flag": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "image": {"B": "aGVsbG8="},
+    "tags": {"SS": ["b", "a"]},
+    "scores": {"NS": ["3", "1.0"]},
+    "criteria": {"L": [{"M": {"id": {"N": "1"}, "text": {"S": "do"}}}, {"S": "x"}]},
+    "meta": {"M": {"a": {"M": {"b": {"S": "deep"}}}, "list": {"L": [{"N": "1"}, {"N": "2"}]}}},
+}
+
+
+@pytest.mark.parametrize(
+    "projection",
+    [
+        [["name"]],
+        [["name"], ["count"], ["big"], ["flag"], ["nothing"], ["image"]],
+        [["tags"], ["scores"], ["criteria"], ["meta"]],
+        [["name"], ["name"]],  # named twice
+        [["missing"]],
+        [["meta"], ["name"], ["missing"], ["PK"], ["SK"]],
+        [["meta", "a"], ["name"]],  # a path: moto's own code
+        [["criteria[0]"], ["name"]],  # an index: moto's own code
+    ],
+)
+def test_projections_are_moto_projections(aws, projection):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    assert moto_patches.project_named_attributes()
+    item = Item(DynamoType({"S": "P"}), DynamoType({"S": "X"}), dict(_PROJECTED_ITEM))
+    patched = item.project(projection)
+    expected = Item.project.original(item, projection)
+    assert patched.to_json() == expected.to_json()
+    assert list(patched.attrs) == list(expected.attrs)
+    fresh = Item(DynamoType({"S": "P"}), DynamoType({"S": "X"}), dict(_PROJECTED_ITEM))
+    assert item.to_json() == fresh.to_json()  # the projected item itself is unchanged
+
+
+def test_a_batch_get_with_a_projection_answers_as_moto(aws):
+    aws.put_item(TableName=TABLE_NAME, Item=_PROJECTED_ITEM)
+    got = aws.batch_get_item(
+        RequestItems={
+            TABLE_NAME: {
+                "Keys": [{"PK": {"S": "P"}, "SK": {"S": "X"}}],
+                "ProjectionExpression": "#n, criteria, meta, big",
+                "ExpressionAttributeNames": {"#n": "name"},
+            }
+        }
+    )
+    [item] = got["Responses"][TABLE_NAME]
+    assert item == {
+        "name": {"S": "A badge"},
+        "criteria": _PROJECTED_ITEM["criteria"],
+        "meta": _PROJECTED_ITEM["meta"],
+        "big": {"N": "1E+2"},  # moto's own answer (a number goes through Decimal)
+    }
