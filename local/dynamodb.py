@@ -54,13 +54,43 @@ def changes_data(environ: Mapping[str, Any]) -> bool:
     return str(environ.get("REQUEST_METHOD") or "") not in ("GET", "HEAD")
 
 
+# The requests after which a poller may find something new: DynamoDB writes (stream records)
+# and SQS sends (messages); `EmbeddedDynamoDB.on_write` wakes the pollers on them.
+WRITE_TARGETS = {
+    "dynamodb": frozenset(
+        f"DynamoDB_20120810.{name}"
+        for name in (
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+            "BatchWriteItem",
+            "TransactWriteItems",
+            "ExecuteStatement",
+            "BatchExecuteStatement",
+            "ExecuteTransaction",
+            "UpdateTable",
+        )
+    ),
+    "sqs": frozenset(
+        f"AmazonSQS.{name}"
+        for name in (
+            "SendMessage",
+            "SendMessageBatch",
+            "ChangeMessageVisibility",
+            "ChangeMessageVisibilityBatch",
+        )
+    ),
+}
+
+
 class _Serialised:
     """WSGI middleware running one request at a time (see module docstring); `after` runs
-    after each request, still under the lock. `table_requests` counts the DynamoDB requests
-    (not DynamoDB Streams ones) it has answered: only those can add stream records; `writes`
-    counts the requests that may have changed stored data (`changes_data`)."""
+    after each request with its `X-Amz-Target` (empty for S3), still under the lock.
+    `table_requests` counts the DynamoDB requests (not DynamoDB Streams ones) it has answered:
+    only those can add stream records; `writes` counts the requests that may have changed
+    stored data (`changes_data`)."""
 
-    def __init__(self, app: WsgiApp, after: Callable[[], None] | None = None) -> None:
+    def __init__(self, app: WsgiApp, after: Callable[[str], None] | None = None) -> None:
         self._app = app
         self._after = after
         self.lock = threading.Lock()
@@ -68,6 +98,7 @@ class _Serialised:
         self.writes = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
         with self.lock:
             result = self._app(environ, start_response)
             try:
@@ -76,12 +107,12 @@ class _Serialised:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-                if self._after is not None:
-                    self._after()
-                if str(environ.get("HTTP_X_AMZ_TARGET") or "").startswith("DynamoDB_"):
+                if target.startswith("DynamoDB_"):
                     self.table_requests += 1
                 if changes_data(environ):
                     self.writes += 1
+                if self._after is not None:
+                    self._after(target)
 
 
 def _tables() -> Iterator[Any]:
@@ -196,6 +227,23 @@ def unread_stream_records(held_iterator: str) -> list[dict[str, Any]]:
     return []
 
 
+def queue_holds_messages(queue_url: str) -> bool:
+    """Whether the in-process SQS queue at `queue_url` holds any message (visible, in flight or
+    delayed); True when it is not found here (an external endpoint: ask it).
+
+    Why: a queue poller of the embedded server can skip its `ReceiveMessage` (a request through
+    the server and moto's parsing) while its queue is empty, which is nearly always.
+    """
+    from moto.sqs.models import sqs_backends
+
+    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+    for backend in _backends(sqs_backends):
+        queue = backend.queues.get(name)
+        if queue is not None:
+            return bool(queue._messages)
+    return True
+
+
 def _dispatcher() -> WsgiApp:
     """moto's `DomainDispatcherApplication`, remembering which backend serves each host name.
 
@@ -301,6 +349,12 @@ class EmbeddedDynamoDB:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._app: _Serialised | None = None
+        self._on_write: dict[str, list[Callable[[], None]]] = {}
+
+    def on_write(self, service: str, callback: Callable[[], None]) -> None:
+        """Call `callback` (quick: it runs under the server's lock) after each write request
+        to `service` ("dynamodb": a write to a table; "sqs": a message sent or made visible)."""
+        self._on_write.setdefault(service, []).append(callback)
 
     def table_requests(self) -> int:
         """How many DynamoDB requests (not DynamoDB Streams ones) the server has answered so
@@ -321,7 +375,11 @@ class EmbeddedDynamoDB:
         with self._app.lock:
             yield
 
-    def _after_request(self) -> None:
+    def _after_request(self, target: str = "") -> None:
+        for service, targets in WRITE_TARGETS.items():
+            if target in targets:
+                for callback in self._on_write.get(service, ()):
+                    callback()
         if not self.keep_stream_records:
             discard_stream_records()
             return

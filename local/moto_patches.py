@@ -1,7 +1,7 @@
 """Costs of moto's DynamoDB removed without changing what moto answers. The embedded server of
 the local stack (`local.dynamodb`) installs these patches, and so do the unit tests'
 in-process moto; each holds for the whole process. The first two grew with everything stored;
-the third was most of the time of every read.
+the third and the fifth were most of the time of every read.
 
 1. TransactWriteItems, rolled back item by item instead of from whole-table copies.
 
@@ -41,6 +41,25 @@ the third was most of the time of every read.
    `inspect.getmembers` on every request (about a quarter of a GetItem's time in moto). A
    class's functions do not change while the process runs, so the list is kept per class.
 
+5. Sizes of attribute values worked out without new objects.
+
+   moto adds up the size of every item a Query, Scan or BatchGetItem reads (for the 1 MB and
+   16 MB limits) with `DynamoType.size()`, which wraps every element of a list or map in a new
+   `DynamoType` (and that one its own elements again) on the way down: for a list of 50 badges
+   with their criteria, tags and alignments, most of moto's time. The same sum is made here
+   over the values as they are (`number_size` for numbers, `bytesize` for strings and
+   binaries, element by element for sets, lists and maps, 1 for booleans and nulls). Query,
+   Scan and BatchGetItem also ask each item's size twice (once to check the limit, once to
+   add it up); within one of those requests an item's size is worked out once.
+
+6. A projection of top-level attributes converts only those attributes.
+
+   For every path of a ProjectionExpression, moto converts the whole item to plain Python
+   (a deep copy of every attribute) to pick one attribute out of it; a BatchGetItem of 50
+   badges naming 15 attributes converted each badge 15 times. When every path is one
+   top-level name (no `.` path, no `[n]` index), only the named attributes are converted, once,
+   and picked and merged as moto does; other projections still go through moto.
+
 If moto's code no longer has the shape a patch relies on, that patch is not installed and
 moto's own code stays in use.
 """
@@ -52,6 +71,7 @@ import copy
 import functools
 import inspect
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -361,7 +381,157 @@ def list_method_names_once() -> bool:
     return True
 
 
+_SIZE_SOURCE = """\
+        if self.is_number():
+            value_size = number_size(str(self.value))
+        elif self.is_set():
+            sub_type = self.type[0]
+            value_size = sum([DynamoType({sub_type: v}).size() for v in self.value])
+        elif self.is_list():
+            value_size = sum([v.size() for v in self.value])
+        elif self.is_map():
+            value_size = sum(
+                [bytesize(k) + DynamoType(v).size() for k, v in self.value.items()]
+            )
+        elif isinstance(self.value, bool):
+            value_size = 1
+        else:
+            value_size = bytesize(self.value)
+        return value_size
+"""
+
+
+def size_without_copies() -> bool:
+    """Install patch 5 (idempotent); False when moto's code is not what it expects."""
+    from moto.dynamodb.models import dynamo_type
+
+    kind = dynamo_type.DynamoType
+    if getattr(kind.size, "sizes_in_place", False):
+        return True
+    if _SIZE_SOURCE not in inspect.getsource(kind.size):
+        return False
+    namespace = vars(dynamo_type)  # what moto's `size` calls
+    number_size: Callable[[str], int] = namespace["number_size"]
+    bytesize: Callable[[str | bytes], int] = namespace["bytesize"]
+    sets = {"SS": "S", "NS": "N", "BS": "B"}
+
+    def value_size(value: Any) -> int:
+        """moto's `DynamoType.size()` of a `DynamoType` (or of the dict moto would wrap)."""
+        if type(value) is not kind:
+            value = kind(value)
+        attribute, content = value.type, value.value
+        if attribute == "N":
+            return number_size(str(content))
+        if attribute in sets:
+            if attribute == "NS":
+                return sum(number_size(str(v)) for v in content)
+            return sum(1 if isinstance(v, bool) else bytesize(v) for v in content)
+        if attribute == "L":
+            return sum(value_size(v) for v in content)
+        if attribute == "M":
+            return sum(bytesize(k) + value_size(v) for k, v in content.items())
+        if isinstance(content, bool):
+            return 1
+        return bytesize(content)
+
+    def size(self: Any) -> int:
+        return value_size(self)
+
+    size.sizes_in_place = True  # type: ignore[attr-defined]
+    size.original = kind.size  # type: ignore[attr-defined]
+    kind.size = size  # type: ignore[method-assign]
+    return _item_size_once_per_read()
+
+
+_READS = ("query", "scan", "batch_get_item")
+_item_size: list[Callable[[Any], int]] = []  # moto's `Item.size` (a test counts its calls)
+
+
+def _item_size_once_per_read() -> bool:
+    """Within one Query, Scan or BatchGetItem (which change no item), `Item.size()` of an item
+    is worked out once; the item is kept with its size so that its id is not reused."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = Item.size
+    if any(not callable(getattr(DynamoHandler, name, None)) for name in _READS):
+        return False
+
+    def size(self: Any) -> int:
+        sizes: dict[int, tuple[Any, int]] | None = getattr(_state, "sizes", None)
+        if sizes is None:
+            return _item_size[0](self)
+        known = sizes.get(id(self))
+        if known is None:
+            known = sizes[id(self)] = (self, _item_size[0](self))
+        return known[1]
+
+    def reading(action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        @functools.wraps(action)
+        def read(self: Any) -> Any:
+            _state.sizes = {}
+            try:
+                return action(self)
+            finally:
+                _state.sizes = None
+
+        return read
+
+    _item_size[:] = [original]
+    Item.size = size  # type: ignore[method-assign]
+    for name in _READS:
+        setattr(DynamoHandler, name, reading(getattr(DynamoHandler, name)))
+    return True
+
+
+def project_named_attributes() -> bool:
+    """Install patch 6 (idempotent); False when moto's code is not what it expects."""
+    from moto.dynamodb.models import dynamo_type
+
+    item_type = dynamo_type.Item
+    original = item_type.project
+    if getattr(original, "projects_by_name", False):
+        return True
+    namespace = vars(dynamo_type)  # what moto's `project` calls
+    if "find_nested_key(expr, self.to_regular_json())" not in inspect.getsource(original) or any(
+        name not in namespace
+        for name in ("deserializer", "serializer", "find_nested_key", "merge_dicts")
+    ):
+        return False
+    deserializer, serializer = namespace["deserializer"], namespace["serializer"]
+    find_nested_key, merge_dicts = namespace["find_nested_key"], namespace["merge_dicts"]
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        if not all(len(path) == 1 and "[" not in path[0] for path in projection_expressions):
+            return original(self, projection_expressions)
+        document: dict[str, Any] = {}  # the item as plain Python, the named attributes only
+        for (name,) in projection_expressions:
+            attribute = self.attrs.get(name)
+            if attribute is not None and name not in document:
+                document[name] = deserializer.deserialize(attribute.to_regular_json())
+        result: dict[str, Any] = {}
+        for path in projection_expressions:
+            merge_dicts(result, find_nested_key(path, document))
+        return item_type(
+            hash_key=self.hash_key,
+            range_key=self.range_key,
+            attrs=serializer.serialize(result)["M"],
+        )
+
+    project.projects_by_name = True  # type: ignore[attr-defined]
+    project.original = original  # type: ignore[attr-defined]
+    item_type.project = project  # type: ignore[method-assign]
+    return True
+
+
 def install() -> list[str]:
     """Install the patches; returns the names of those moto's code did not allow."""
-    patches = (roll_back_by_item, sort_keys_once, write_attribute_values, list_method_names_once)
+    patches = (
+        roll_back_by_item,
+        sort_keys_once,
+        write_attribute_values,
+        list_method_names_once,
+        size_without_copies,
+        project_named_attributes,
+    )
     return [patch.__name__ for patch in patches if not patch()]

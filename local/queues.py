@@ -4,7 +4,8 @@ Why: functions with a `Type: SQS` event (e.g. the webhook sender's retry queue, 
 queue) must run locally with what Lambda's SQS event source mapping gives them. The template's
 `AWS::SQS::Queue` resources are created in the embedded moto server (which honours per-message
 `DelaySeconds`, visibility timeouts and redrive policies), and one poller per mapping receives
-messages every ~100 ms and invokes the function with Lambda-format records, honouring
+messages every ~100 ms (backing off to ~1 s while the queue is empty, `local.polling`)
+and invokes the function with Lambda-format records, honouring
 `BatchSize` and `ReportBatchItemFailures`: messages that succeeded are deleted, the others
 become visible again after the queue's visibility timeout, as on AWS (and move to the
 dead-letter queue after `maxReceiveCount` receives).
@@ -144,15 +145,26 @@ class QueuePoller(Poller):
         *,
         region: str = DEFAULT_REGION,
         interval: float = 0.1,
+        holds_messages: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(source, interval)
         self.client = client
         self.queue_url = queue_url
         self.invoke = invoke
         self.region = region
+        # The embedded server's answer to "does the queue hold any message?" (None: an external
+        # endpoint): while it does not, a receive would find nothing, and is skipped.
+        self.holds_messages = holds_messages
+
+    def pending(self) -> bool:
+        """A message the last receive did not get (delayed or in flight) keeps the pause
+        short, so a retry is received as soon as it is due."""
+        return self.holds_messages is not None and self.holds_messages()
 
     def poll_once(self) -> int:
         """Receive one batch and deliver it; returns the number of messages received."""
+        if self.holds_messages is not None and not self.holds_messages():
+            return 0
         response = self.client.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max(1, min(10, self.source.batch_size)),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from local.dynamodb import EmbeddedDynamoDB, ensure_table
+from local.dynamodb import EmbeddedDynamoDB, ensure_table, queue_holds_messages
 from local.events import HttpRequest
 from local.functions import LocalFunction, load_functions
 from local.gateway import Gateway
@@ -199,6 +199,10 @@ class LocalStack:
                 # (moto keeps records forever and copies them on every transaction).
                 self.dynamodb.keep_stream_records = bool(self.pollers)
                 pollers = list(self.pollers)
+                for poller in pollers:  # a write ends an idle poller's pause (local.polling)
+                    self.dynamodb.on_write("dynamodb", poller.wake)
+                for queue_poller in self.queue_pollers:
+                    self.dynamodb.on_write("sqs", queue_poller.wake)
                 self.dynamodb.stream_readers = lambda: [
                     iterator for poller in pollers for iterator in poller.held_iterators()
                 ]
@@ -470,6 +474,11 @@ class LocalStack:
                     source,
                     self.functions[spec.logical_id].invoke,
                     interval=self.options.queue_interval,
+                    holds_messages=(
+                        functools.partial(queue_holds_messages, queue.url)
+                        if self.dynamodb
+                        else None
+                    ),
                 )
                 poller.start()
                 self.queue_pollers.append(poller)

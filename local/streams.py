@@ -2,7 +2,8 @@
 
 Why: functions with a `Type: DynamoDB` event (e.g. work triggered by writes) must run locally
 too, with the batches Lambda's event source mapping would give them. One poller per mapping reads
-the table's stream from the embedded DynamoDB every ~200 ms and invokes the function with
+the table's stream from the embedded DynamoDB every ~200 ms (backing off to ~1 s while
+nothing is written, `local.polling`) and invokes the function with
 Lambda-format records, honouring `BatchSize`, `FilterCriteria` (the common pattern forms) and
 `ReportBatchItemFailures` (retrying from the earliest failed record, as Lambda does, a bounded
 number of times).
@@ -213,8 +214,8 @@ class StreamPoller(Poller):
         refresh = time.monotonic() - self._refreshed_at > self.shard_refresh
         if self.table_requests is not None:
             seen = self.table_requests()
-            if seen == self._read_at and not refresh:
-                return 0  # nothing was written since the last read
+            if seen == self._read_at:
+                return 0  # nothing was written (no record, no new shard) since the last read
             self._read_at = seen
         if refresh:
             self.refresh_shards()

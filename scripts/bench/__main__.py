@@ -12,6 +12,7 @@ from pathlib import Path
 import scripts.bench
 from local.inprocess import ROOT
 from scripts.bench.against import main_against
+from scripts.bench.devstack import devstack_section, measure_devstack
 from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.layer import LIMIT_BYTES, LayerResults, layer_section, measure_layer
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
@@ -86,6 +87,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--mix-rounds", type=int, default=MIX_ROUNDS, help="timed rounds of the request mix"
     )
     parser.add_argument(
+        "--devstack-only",
+        action="store_true",
+        help="only the local stack from outside (mix rate, idle CPU, RSS over many writes): "
+        "print it, write nothing",
+    )
+    parser.add_argument(
+        "--devstack-writes", type=int, default=5000, help="writes of the local stack's RSS row"
+    )
+    parser.add_argument(
         "--layer-only",
         action="store_true",
         help="only the built layer's size and imports with/without the SDK: print, write nothing",
@@ -135,6 +145,13 @@ def layer_verdict(results: LayerResults) -> int:
     return 1 if results.over_limit else 0
 
 
+def devstack_verdict(failures: list[str]) -> int:
+    """Nonzero (the run fails) when the local stack misses a goal of its section."""
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.bulk_only:
@@ -152,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mix_only:
         print(mix_section(measure_mix(args.mix_rounds)))
         return 0
+    if args.devstack_only:
+        devstack = measure_devstack(args.mix_rounds, args.devstack_writes)
+        print(devstack_section(devstack))
+        return devstack_verdict(devstack.failures)
     if args.imports_only:
         imports = measure_imports()
         print(imports_section(imports))
@@ -165,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     layer = measure_layer()
     # First, while the process holds nothing of the other sections' tables.
     mix = measure_mix(args.mix_rounds)
+    devstack = measure_devstack(args.mix_rounds, args.devstack_writes)
     containers_results = measure_endpoints(args.iterations)
     badge_results, public_results = measure_badge_endpoints(args.badge_iterations)
     results = Results(
@@ -182,11 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = environment_lines(args, elapsed_s, load)
     previous = args.output.read_text() if args.output.exists() else ""
     body = report(results, lines, kept_section(previous)).rstrip("\n")
-    text = "\n".join([body, "", imports_section(imports), layer_section(layer)])
+    text = "\n".join(
+        [body, "", imports_section(imports), layer_section(layer), devstack_section(devstack)]
+    )
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)
-    return imports_verdict(imports) or layer_verdict(layer)
+    return imports_verdict(imports) or layer_verdict(layer) or devstack_verdict(devstack.failures)
 
 
 if __name__ == "__main__":

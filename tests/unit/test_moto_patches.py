@@ -241,3 +241,170 @@ def test_a_response_class_lists_the_same_method_names(aws):
     assert listed == fresh
     assert "get_item" in listed
     assert aws.describe_table(TableName=TABLE_NAME)["Table"]["TableName"] == TABLE_NAME
+
+
+_SIZED = [
+    {"S": "plain"},
+    {"S": "été ☃"},
+    {"S": ""},
+    {"N": "0"},
+    {"N": "-12.500"},
+    {"N": "123456789012345678901234567890"},
+    {"B": "aGVsbG8="},
+    {"B": b"\x00\x01\x02"},
+    {"BOOL": True},
+    {"BOOL": False},
+    {"NULL": True},
+    {"SS": ["a", "bé", ""]},
+    {"NS": ["1", "2.50", "-300"]},
+    {"BS": ["aGVsbG8=", b"\x00"]},
+    {"L": []},
+    {"M": {}},
+    {
+        "L": [
+            {"S": "x"},
+            {"N": "7"},
+            {"M": {"id": {"N": "1"}, "tags": {"L": [{"S": "t1"}, {"S": "t2"}]}}},
+            {"L": [{"BOOL": True}, {"NULL": True}, {"SS": ["p", "q"]}]},
+        ]
+    },
+    {"M": {"ü": {"M": {"deep": {"L": [{"N": "1.0"}, {"B": "AA=="}]}}}, "n": {"NS": ["5"]}}},
+]
+
+
+@pytest.mark.parametrize("value", _SIZED, ids=[next(iter(v)) for v in _SIZED])
+def test_attribute_sizes_are_moto_sizes(aws, value):
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    assert moto_patches.size_without_copies()
+    patched = DynamoType.size
+    assert patched.sizes_in_place
+    assert patched(DynamoType(value)) == patched.original(DynamoType(value))
+
+
+def test_item_sizes_are_moto_sizes_and_keep_the_limits(aws):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    attributes = {f"a{n}": value for n, value in enumerate(_SIZED)}
+    item = Item(DynamoType({"S": "pk"}), DynamoType({"S": "sk"}), attributes)
+    original = DynamoType.size.original
+    expected = sum(len(k.encode()) + original(v) for k, v in item.attrs.items())
+    assert item.size() == expected
+    # the 400 KB item limit still holds (moto checks it with these sizes)
+    with pytest.raises(ClientError) as raised:
+        aws.put_item(
+            TableName=TABLE_NAME,
+            Item={"PK": {"S": "big"}, "SK": {"S": "X"}, "v": {"L": [{"S": "x" * 1000}] * 410}},
+        )
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert (
+        raised.value.response["Error"]["Message"]
+        == "Item size has exceeded the maximum allowed size"
+    )
+
+
+def test_reads_keep_moto_size_limits_with_sizes_worked_out_once(aws):
+    big = "x" * 100_000  # 15 items of ~100 KB: a Query page stops at 1 MB
+    for n in range(15):
+        item = {"PK": {"S": "P"}, "SK": {"S": f"{n:02}"}, "v": {"S": big}}
+        aws.put_item(TableName=TABLE_NAME, Item=item)
+    original = moto_patches._item_size[0]
+    calls: list[list[int]] = []
+
+    def counting(item):
+        calls[-1].append(id(item))
+        return original(item)
+
+    moto_patches._item_size[0] = counting
+    try:
+        pages, calls = _pages_and_batch(aws, calls)
+    finally:
+        moto_patches._item_size[0] = original
+    assert [len(p) for p in pages] == [9, 6]  # moto's own pages (the same without the patch)
+    assert [sk for p in pages for sk in p] == [f"{n:02}" for n in range(15)]
+    # the 10th item of the first page did not fit; the batch get sized its 3 items
+    assert [len(c) for c in calls] == [10, 6, 3]
+    assert all(len(c) == len(set(c)) for c in calls)  # each item's size once per request
+
+
+def _pages_and_batch(aws, calls):
+    pages, start = [], {}
+    while True:
+        calls.append([])
+        page = aws.query(
+            TableName=TABLE_NAME,
+            KeyConditionExpression="PK = :p",
+            ExpressionAttributeValues={":p": {"S": "P"}},
+            **start,
+        )
+        pages.append([item["SK"]["S"] for item in page["Items"]])
+        if "LastEvaluatedKey" not in page:
+            break
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    calls.append([])
+    keys = [{"PK": {"S": "P"}, "SK": {"S": f"{n:02}"}} for n in range(3)]
+    got = aws.batch_get_item(RequestItems={TABLE_NAME: {"Keys": keys}})
+    assert sorted(i["SK"]["S"] for i in got["Responses"][TABLE_NAME]) == ["00", "01", "02"]
+    return pages, calls
+
+
+_PROJECTED_ITEM = {
+    "PK": {"S": "P"},
+    "SK": {"S": "X"},
+    "name": {"S": "A badge"},
+    "count": {"N": "1.50"},
+    "big": {"N": "1E+2"},
+    "flag": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "image": {"B": "aGVsbG8="},
+    "tags": {"SS": ["b", "a"]},
+    "scores": {"NS": ["3", "1.0"]},
+    "criteria": {"L": [{"M": {"id": {"N": "1"}, "text": {"S": "do"}}}, {"S": "x"}]},
+    "meta": {"M": {"a": {"M": {"b": {"S": "deep"}}}, "list": {"L": [{"N": "1"}, {"N": "2"}]}}},
+}
+
+
+@pytest.mark.parametrize(
+    "projection",
+    [
+        [["name"]],
+        [["name"], ["count"], ["big"], ["flag"], ["nothing"], ["image"]],
+        [["tags"], ["scores"], ["criteria"], ["meta"]],
+        [["name"], ["name"]],  # named twice
+        [["missing"]],
+        [["meta"], ["name"], ["missing"], ["PK"], ["SK"]],
+        [["meta", "a"], ["name"]],  # a path: moto's own code
+        [["criteria[0]"], ["name"]],  # an index: moto's own code
+    ],
+)
+def test_projections_are_moto_projections(aws, projection):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    assert moto_patches.project_named_attributes()
+    item = Item(DynamoType({"S": "P"}), DynamoType({"S": "X"}), dict(_PROJECTED_ITEM))
+    patched = item.project(projection)
+    expected = Item.project.original(item, projection)
+    assert patched.to_json() == expected.to_json()
+    assert list(patched.attrs) == list(expected.attrs)
+    fresh = Item(DynamoType({"S": "P"}), DynamoType({"S": "X"}), dict(_PROJECTED_ITEM))
+    assert item.to_json() == fresh.to_json()  # the projected item itself is unchanged
+
+
+def test_a_batch_get_with_a_projection_answers_as_moto(aws):
+    aws.put_item(TableName=TABLE_NAME, Item=_PROJECTED_ITEM)
+    got = aws.batch_get_item(
+        RequestItems={
+            TABLE_NAME: {
+                "Keys": [{"PK": {"S": "P"}, "SK": {"S": "X"}}],
+                "ProjectionExpression": "#n, criteria, meta, big",
+                "ExpressionAttributeNames": {"#n": "name"},
+            }
+        }
+    )
+    [item] = got["Responses"][TABLE_NAME]
+    assert item == {
+        "name": {"S": "A badge"},
+        "criteria": _PROJECTED_ITEM["criteria"],
+        "meta": _PROJECTED_ITEM["meta"],
+        "big": {"N": "1E+2"},  # moto's own answer (a number goes through Decimal)
+    }
