@@ -253,8 +253,11 @@ their programs and systems their issuers and programs: a page's members have con
 what they embed is one range of the containers index (GSI3, docs/data-model.md): one Query
 whatever the page, the whole list one Query too (of the system's programs, or of every
 container). The collections are seeded through the domain functions, in bulk (not
-timed); the DELETE row removes the seeded system with everything under it, within the request.
-At this scale a request takes seconds under moto, so few runs are timed: the counts are the
+timed); the DELETE row removes the seeded system: the request reads the path and the
+container's own list totals, then one transaction deletes it, subtracts those totals from the
+lists above and writes a purge job; `PurgerFunction` removes the rest afterwards, from the
+table's stream (docs/architecture.md, "Container deletes"), so its calls do not grow with the
+collection. At this scale a request takes seconds under moto, so few runs are timed: the counts are the
 point here.
 """
 
@@ -271,12 +274,9 @@ past two, all of the system's in one Query. A GET of the list runs its Query con
 the path's BatchGetItem. `/public/badges` reads the deployment-wide list, then the page's
 badges with their systems, issuers and programs. Page 9 is the last full page of the active
 badges; page 10 lies past their end (nothing returned, but the Query still reads every entry up
-to it). The DELETE row removes one program: its badges are deleted one transaction each
-(docs/data-model.md, X1), each followed by the Queries of its purge (its instances and their
-assertions, its milestone references, its partition: 5 Queries, and batch deletes of whatever
-they find), so it is the one request here whose calls grow with the collection (deleting the
-whole system would make 200 such transactions: minutes under moto, where each copies the
-table). Seeded like the containers, in bulk through the domain functions.
+to it). The DELETE row removes one program in a bounded number of calls, as the system's
+above (its badges are purged afterwards by `PurgerFunction`). Seeded like the containers, in
+bulk through the domain functions.
 """
 
 
