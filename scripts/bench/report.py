@@ -257,8 +257,8 @@ timed); the DELETE row removes the seeded system: the request reads the path and
 container's own list totals, then one transaction deletes it, subtracts those totals from the
 lists above and writes a purge job; `PurgerFunction` removes the rest afterwards, from the
 table's stream (docs/architecture.md, "Container deletes"), so its calls do not grow with the
-collection. At this scale a request takes seconds under moto, so few runs are timed: the counts are the
-point here.
+collection. At this scale a request takes seconds under moto, so few runs are timed: the
+counts are the point here.
 """
 
 
