@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev dev-clean services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
+.PHONY: dev dev-clean services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi clean
 
 venv: $(STAMP)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
@@ -75,6 +75,10 @@ sam-build: $(SAM_STAMP)
 
 bench: venv
 	$(PY) -m scripts.bench
+
+## Write functions/docs/openapi.json again from the template and scripts/openapi's operation table.
+openapi: venv
+	$(PY) -m scripts.openapi
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
