@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev dev-clean services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi clean
+.PHONY: dev dev-clean services test venv lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi openapi-fuzz clean
 
 venv: $(STAMP)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
@@ -79,6 +79,10 @@ bench: venv
 ## Write functions/docs/openapi.json again from the template and scripts/openapi's operation table.
 openapi: venv
 	$(PY) -m scripts.openapi
+
+## Schemathesis over every operation of the document against a local stack (part of `make test` too).
+openapi-fuzz: venv
+	$(PY) -m pytest -q tests/integration/test_openapi_fuzz_http.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

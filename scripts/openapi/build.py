@@ -100,7 +100,7 @@ ERROR_EXAMPLES: dict[str, dict[str, Any]] = {
     "InvalidParameter": {
         "code": "InvalidParameter",
         "parameter": "archived",
-        "message": "Invalid `archived` parameter. Must be one of: true, false, any, 1, 0.",
+        "message": "Invalid `archived` parameter. Expecting one of 'true', 'false' or 'any'.",
     },
     "CodeAlreadyUsed": {
         "code": "CodeAlreadyUsed",
