@@ -508,7 +508,6 @@ OPERATIONS: list[Op] = [
         request="BulkAwardInput",
         request_example={"emails": ["brian@example.org", "ann@example.org"]},
         request_required=True,
-        errors=("ResourceConflict",),
     ),
     Op(
         "GET",
@@ -802,6 +801,7 @@ OPERATIONS: list[Op] = [
         request="WebhookInput",
         request_example={"url": "https://issuer.example.org/badgekit-hook", "secret": "s3cret"},
         request_required=True,
+        errors=("ResourceConflict",),
     ),
     Op(
         "DELETE",
