@@ -54,7 +54,7 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
 QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
     "page": {
         "description": "Page number (1-based). Paging is on only when `page` and `count` are "
-        "both positive integers; otherwise the whole list is returned (README §5).",
+        "both positive integers; otherwise the whole list is returned.",
         "schema": {"type": "integer", "minimum": 1},
     },
     "count": {
@@ -126,8 +126,8 @@ ERROR_EXAMPLES: dict[str, dict[str, Any]] = {
     "InternalError": {"code": "InternalError", "message": "An internal error occurred"},
 }
 STATUS_TEXT = {
-    400: "Bad request: parse, validation or parameter error (README §7)",
-    403: "Authentication failed (auth.md)",
+    400: "Bad request: unparseable body, failed validation or a bad query parameter",
+    403: "Authentication failed (see the `jwt` security scheme)",
     404: "A resource named in the path does not exist",
     409: "Uniqueness conflict",
     413: "Body too large",
@@ -183,7 +183,7 @@ def check_routes(routes: dict[Route, tuple[Op, str]], template: TemplateRoutes) 
 
 
 def _error_response(codes: list[str], status: int) -> dict[str, Any]:
-    refs = [s.ref(f"{code}Error") for code in codes]
+    refs = [s.ref(s.error_schema(code)) for code in codes]
     schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
     examples = {code: {"value": ERROR_EXAMPLES[code]} for code in codes}
     return {
@@ -300,18 +300,18 @@ def operation(op: Op, operation_id: str, path: str) -> dict[str, Any]:
 
 
 TAGS = [
-    ("Health", "README §12"),
-    ("Systems", "The top container level (systems.md)"),
-    ("Issuers", "Issuers of a system (issuers.md)"),
-    ("Programs", "Programs of an issuer (programs.md)"),
+    ("Health", "Name and version of the API; public"),
+    ("Systems", "The top container level"),
+    ("Issuers", "Issuers of a system"),
+    ("Programs", "Programs of an issuer"),
     ("Consumers", "System-scoped API keys, managed with the master key"),
-    ("Badges", "Badge classes at the system, issuer and program levels (badges.md)"),
-    ("Claim codes", "claim-codes.md"),
-    ("Instances", "Awarded badges (issuing.md)"),
-    ("Applications", "Applications for badges and their evidence (assessment.md)"),
-    ("Reviews", "Reviews of applications (assessment.md)"),
-    ("Milestones", "Badges awarded for earning other badges (milestones.md)"),
-    ("Webhooks", "Event receivers and their delivery log (webhooks.md)"),
+    ("Badges", "Badge classes at the system, issuer and program levels"),
+    ("Claim codes", "Codes an earner claims a badge with"),
+    ("Instances", "Awarded badges (badge instances)"),
+    ("Applications", "Applications for badges and their evidence"),
+    ("Reviews", "Reviews of applications"),
+    ("Milestones", "Badges awarded for earning other badges"),
+    ("Webhooks", "Event receivers and their delivery log"),
     ("Public documents", "Unsigned Open Badges documents, public badge list and images"),
     ("Docs", "This document and its browsable page"),
 ]

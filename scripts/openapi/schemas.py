@@ -36,8 +36,7 @@ INTEGER: Schema = {"type": "integer"}
 BOOLEAN: Schema = {"type": "boolean"}
 TIMESTAMP: Schema = {
     "type": "string",
-    "description": "ISO-8601 UTC, three fractional digits (README §4), e.g. "
-    "`2014-05-21T19:22:09.000Z`",
+    "description": "ISO-8601 UTC with three fractional digits, e.g. `2014-05-21T19:22:09.000Z`",
 }
 NULLABLE_TIMESTAMP: Schema = {**TIMESTAMP, "type": ["string", "null"]}
 
@@ -45,7 +44,7 @@ NULLABLE_TIMESTAMP: Schema = {**TIMESTAMP, "type": ["string", "null"]}
 
 IN_STRING: Schema = {"type": ["string", "number", "boolean", "null"]}
 IN_INTEGER: Schema = {
-    "description": "an integer, or a string of one (README §3.1)",
+    "description": "an integer, or a string of one",
     "type": ["integer", "string", "null"],
 }
 IN_BOOLEAN: Schema = {
@@ -54,18 +53,18 @@ IN_BOOLEAN: Schema = {
 }
 IN_TIMESTAMP: Schema = {
     "description": "Unix seconds (13 digits: milliseconds), or an ISO-8601 / RFC-2822 date "
-    "string (README §6)",
+    "string (without an offset: UTC)",
     "type": ["integer", "string", "null"],
 }
 IN_IMAGE: Schema = {
-    "description": "an image URL (URL rule, README §3.2) or an inline "
-    "`data:<mimetype>;base64,<data>` upload (README §10)",
+    "description": "an image URL (`http`, `https` or `ftp`, or no scheme) or an inline "
+    "`data:<mimetype>;base64,<data>` upload",
     "type": ["string", "null"],
 }
 IMAGE_FILE: Schema = {
     "type": "string",
     "contentMediaType": "application/octet-stream",
-    "description": "the image file (PNG, JPEG, GIF, WebP or SVG; README §10)",
+    "description": "the image file (PNG, JPEG, GIF, WebP or SVG)",
 }
 
 
@@ -80,7 +79,10 @@ CONTAINER_INPUT = _input(
     {
         "slug": {**IN_STRING, "description": "1-255 characters; unique in its scope"},
         "name": {**IN_STRING, "description": "1-255 characters"},
-        "url": {**IN_STRING, "description": "URL rule (README §3.2), at most 255 characters"},
+        "url": {
+            **IN_STRING,
+            "description": "a URL (`http`, `https` or `ftp`, or no scheme), at most 255 characters",
+        },
         "description": {**IN_STRING, "description": "0-255 characters"},
         "email": {**IN_STRING, "description": "email rule, at most 255 characters"},
         "image": IN_IMAGE,
@@ -245,17 +247,17 @@ _PROGRAM_KEYS: dict[str, Schema] = {
     "name": STRING,
     "description": nullable("string"),
     "email": nullable("string"),
-    "imageUrl": nullable("string", description="README §10"),
+    "imageUrl": nullable("string", description="remote URL, or the stored image's public URL"),
 }
 
-PROGRAM = obj(_PROGRAM_KEYS, description="programs.md")
+PROGRAM = obj(_PROGRAM_KEYS, description="A program")
 ISSUER = obj(
     {**_PROGRAM_KEYS, "programs": {"type": "array", "items": ref("Program")}},
-    description="issuers.md (inside a badge, `programs` is `[]`)",
+    description="An issuer with its programs (inside a badge, `programs` is `[]`)",
 )
 SYSTEM = obj(
     {**_PROGRAM_KEYS, "issuers": {"type": "array", "items": ref("Issuer")}},
-    description="systems.md: every issuer, each with its programs",
+    description="A system with every issuer, each with its programs",
 )
 NESTED_SYSTEM = obj(
     {k: v for k, v in _PROGRAM_KEYS.items() if k != "description"}
@@ -300,7 +302,7 @@ BADGE = obj(
         },
     },
     optional=("issuer", "program"),
-    description="badges.md; `issuer` omitted for system-level badges, `program` unless "
+    description="A badge class; `issuer` omitted for system-level badges, `program` unless "
     "program-level",
 )
 
@@ -312,7 +314,7 @@ CLAIM_CODE = obj(
         "email": nullable("string"),
         "multiuse": BOOLEAN,
     },
-    description="claim-codes.md",
+    description="A claim code",
 )
 LISTED_CLAIM_CODE: Schema = {
     "allOf": [
@@ -332,7 +334,7 @@ INSTANCE = obj(
         "assertionUrl": STRING,
         "badge": ref("Badge"),
     },
-    description="issuing.md",
+    description="An awarded badge",
 )
 
 EVIDENCE = obj(
@@ -355,7 +357,7 @@ APPLICATION = obj(
         "processed": NULLABLE_TIMESTAMP,
         "evidence": {"type": "array", "items": ref("Evidence")},
     },
-    description="assessment.md",
+    description="An application for a badge",
 )
 REVIEW = obj(
     {
@@ -370,7 +372,7 @@ REVIEW = obj(
             ),
         },
     },
-    description="assessment.md",
+    description="A review of an application",
 )
 MILESTONE = obj(
     {
@@ -380,9 +382,11 @@ MILESTONE = obj(
         "primaryBadge": {"oneOf": [ref("Badge"), {"type": "null"}]},
         "supportBadges": {"type": "array", "items": ref("Badge")},
     },
-    description="milestones.md",
+    description="A milestone",
 )
-WEBHOOK = obj({"id": INTEGER, "url": STRING, "disabled": BOOLEAN}, description="webhooks.md §1")
+WEBHOOK = obj(
+    {"id": INTEGER, "url": STRING, "disabled": BOOLEAN}, description="A webhook (never its secret)"
+)
 DELIVERY = obj(
     {
         "id": {"type": ["integer", "string"]},
@@ -396,7 +400,7 @@ DELIVERY = obj(
         "created": NULLABLE_TIMESTAMP,
         "updated": NULLABLE_TIMESTAMP,
     },
-    description="webhooks.md §4",
+    description="One delivery of an event to a webhook",
 )
 CONSUMER = obj(
     {
@@ -406,11 +410,11 @@ CONSUMER = obj(
         "created": NULLABLE_TIMESTAMP,
     },
     optional=("apiSecret",),
-    description="README §13.1 (system-scoped API keys, auth.md §5)",
+    description="A system-scoped API key",
 )
 PAGE_DATA = obj(
     {"page": INTEGER, "count": INTEGER, "total": INTEGER},
-    description="present only when both `page` and `count` are positive integers (README §5)",
+    description="present only when both `page` and `count` are positive integers",
 )
 HEALTH = obj({"app": {"const": "BadgeKit API"}, "version": STRING})
 
@@ -488,7 +492,7 @@ def _error(code: str, description: str, extra: dict[str, Schema] | None = None) 
 ERRORS: dict[str, Schema] = {
     "ValidationError": _error(
         "ValidationError",
-        "body field validation failed (README §7.2)",
+        "body field validation failed: one detail per failing field",
         {
             "details": {
                 "type": "array",
@@ -504,7 +508,7 @@ ERRORS: dict[str, Schema] = {
     "CodeAlreadyUsed": _error("CodeAlreadyUsed", "single-use claim code already claimed"),
     "InvalidContent": _error("InvalidContent", "malformed JSON or form body"),
     "BadRequestError": _error("BadRequestError", "malformed multipart body"),
-    "NotAuthorized": _error("NotAuthorized", "any authentication failure (auth.md §4)"),
+    "NotAuthorized": _error("NotAuthorized", "any authentication failure"),
     "ResourceNotFound": _error("ResourceNotFound", "unknown route or resource"),
     "MethodNotAllowedError": _error("MethodNotAllowedError", "method not defined on the path"),
     "ResourceConflict": _error(
@@ -519,6 +523,12 @@ ERRORS: dict[str, Schema] = {
     "InternalError": _error("InternalError", "anything unexpected"),
 }
 ERRORS["ResourceConflict"]["required"] = ["code", "message"]
+
+
+def error_schema(code: str) -> str:
+    """The component name of an error body: the code, with `Error` appended unless it ends so."""
+    return code if code.endswith("Error") else f"{code}Error"
+
 
 SCHEMAS: dict[str, Schema] = {
     "System": SYSTEM,
@@ -558,7 +568,7 @@ SCHEMAS: dict[str, Schema] = {
     "MilestoneBadgeInput": MILESTONE_BADGE_INPUT,
     "WebhookInput": WEBHOOK_INPUT,
     "ConsumerInput": CONSUMER_INPUT,
-    **{f"{name}Error": schema for name, schema in ERRORS.items()},
+    **{error_schema(name): schema for name, schema in ERRORS.items()},
 }
 
 
@@ -587,7 +597,7 @@ SECURITY_SCHEMES: dict[str, Schema] = {
         "name": "Authorization",
         "description": (
             "Every route outside `/`, `/healthcheck`, `/public/…`, `/openapi.json` and `/docs` "
-            'needs a per-request JWT in `Authorization: JWT token="<compact JWS>"` (auth.md).\n\n'
+            'needs a per-request JWT in `Authorization: JWT token="<compact JWS>"`.\n\n'
             'The token is an HS256 JWS (header `{"typ":"JWT","alg":"HS256"}`) signed with the '
             "secret of `key`, with the claims:\n\n"
             "- `key`: `\"master\"` (the deployment's master secret) or a consumer's API key "
