@@ -129,6 +129,39 @@ def test_operations_are_documented_completely():
     assert len(ids) == len(document_routes(document))  # operationIds are unique
 
 
+def pointer(*parts: str) -> str:
+    return "/".join(["#", *(part.replace("~", "~0").replace("/", "~1") for part in parts)])
+
+
+def validator_for(document: dict[str, Any], ref: str) -> Draft202012Validator:
+    """A validator of the schema at `ref` (a JSON pointer into the document)."""
+    schema = {key: value for key, value in document.items() if key != "openapi"}
+    return Draft202012Validator({**schema, "$ref": ref})
+
+
+def test_every_example_matches_its_schema():
+    document = committed()
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            places = [
+                (("responses", status), response) for status, response in op["responses"].items()
+            ]
+            if "requestBody" in op:
+                places.append((("requestBody",), op["requestBody"]))
+            for where, holder in places:
+                for media, content in holder.get("content", {}).items():
+                    values = [content["example"]] if "example" in content else []
+                    values += [e["value"] for e in content.get("examples", {}).values()]
+                    ref = pointer("paths", path, method, *where, "content", media, "schema")
+                    validator = validator_for(document, ref)
+                    for value in values:
+                        errors = [e.message for e in validator.iter_errors(value)]
+                        assert errors == [], (method, path, where, media, errors)
+                        checked += 1
+    assert checked > 400
+
+
 # --- live responses against their documented schemas -------------------------------------------
 
 
@@ -139,14 +172,10 @@ def check(method: str, path: str, reply: Any, media: str = "application/json") -
     assert str(reply.status) in responses, f"{reply.status} not documented for {method} {path}"
     content = responses[str(reply.status)]["content"]
     assert reply.headers.get("Content-Type", "").split(";")[0] == media
-    pointer = "/".join(
-        part.replace("~", "~0").replace("/", "~1")
-        for part in ("#", "paths", path, method.lower(), "responses", str(reply.status))
-    )
-    schema = {**document, "$ref": f"{pointer}/content/{media.replace('/', '~1')}/schema"}
-    del schema["openapi"]
     assert media in content
-    errors = sorted(Draft202012Validator(schema).iter_errors(reply.json), key=str)
+    ref = pointer("paths", path, method.lower(), "responses", str(reply.status), "content", media)
+    validator = validator_for(document, f"{ref}/schema")
+    errors = sorted(validator.iter_errors(reply.json), key=str)
     assert errors == [], [e.message for e in errors]
 
 
