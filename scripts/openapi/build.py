@@ -182,6 +182,24 @@ def check_routes(routes: dict[Route, tuple[Op, str]], template: TemplateRoutes) 
         raise ValueError("operation table and template disagree:\n" + "\n".join(sorted(problems)))
 
 
+def error_response_name(codes: list[str]) -> str:
+    """The shared response of a status with these error codes, e.g. `NotAuthorized` or
+    `InvalidContent-BadRequestError-ValidationError`."""
+    return "-".join(codes)
+
+
+def error_responses(routes: dict[Route, tuple[Op, str]]) -> dict[str, Any]:
+    """`components/responses`: every error response some operation refers to."""
+    shared: dict[str, Any] = {}
+    for (_, path), (op, _) in routes.items():
+        by_status: dict[int, list[str]] = {}
+        for code in _error_codes(op, path):
+            by_status.setdefault(ERROR_STATUS[code], []).append(code)
+        for status, codes in by_status.items():
+            shared.setdefault(error_response_name(codes), _error_response(codes, status))
+    return dict(sorted(shared.items()))
+
+
 def _error_response(codes: list[str], status: int) -> dict[str, Any]:
     refs = [s.ref(s.error_schema(code)) for code in codes]
     schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
@@ -280,7 +298,7 @@ def operation(op: Op, operation_id: str, path: str) -> dict[str, Any]:
     for code in _error_codes(op, path):
         by_status.setdefault(ERROR_STATUS[code], []).append(code)
     for status, codes in sorted(by_status.items()):
-        responses[str(status)] = _error_response(codes, status)
+        responses[str(status)] = {"$ref": f"#/components/responses/{error_response_name(codes)}"}
     document: dict[str, Any] = {
         "operationId": operation_id,
         "summary": op.summary,
@@ -341,7 +359,11 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
         "servers": [{"url": "/", "description": "this API"}],
         "tags": [{"name": name, "description": text} for name, text in TAGS],
         "paths": paths,
-        "components": {"schemas": s.SCHEMAS, "securitySchemes": s.SECURITY_SCHEMES},
+        "components": {
+            "schemas": s.SCHEMAS,
+            "responses": error_responses(routes),
+            "securitySchemes": s.SECURITY_SCHEMES,
+        },
     }
 
 

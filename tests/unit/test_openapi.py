@@ -116,9 +116,10 @@ def test_operations_are_documented_completely():
             assert op["summary"], (method, path)
             declared = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
             assert declared == set(build._PARAM.findall(path)), (method, path)
+            responses = [response_at(document, path, method, s)[1] for s in op["responses"]]
             examples = [
                 media
-                for response in op["responses"].values()
+                for response in responses
                 for media in response.get("content", {}).values()
                 if "example" in media or "examples" in media
             ]
@@ -139,21 +140,28 @@ def validator_for(document: dict[str, Any], ref: str) -> Draft202012Validator:
     return Draft202012Validator({**schema, "$ref": ref})
 
 
+def response_at(document: dict[str, Any], path: str, method: str, status: str) -> tuple[str, Any]:
+    """(JSON pointer, object) of an operation's response, shared responses followed."""
+    response = document["paths"][path][method]["responses"][status]
+    if "$ref" in response:
+        name = response["$ref"].removeprefix("#/components/responses/")
+        return response["$ref"], document["components"]["responses"][name]
+    return pointer("paths", path, method, "responses", status), response
+
+
 def test_every_example_matches_its_schema():
     document = committed()
     checked = 0
     for path, item in document["paths"].items():
         for method, op in item.items():
-            places = [
-                (("responses", status), response) for status, response in op["responses"].items()
-            ]
+            places = [response_at(document, path, method, status) for status in op["responses"]]
             if "requestBody" in op:
-                places.append((("requestBody",), op["requestBody"]))
+                places.append((pointer("paths", path, method, "requestBody"), op["requestBody"]))
             for where, holder in places:
                 for media, content in holder.get("content", {}).items():
                     values = [content["example"]] if "example" in content else []
                     values += [e["value"] for e in content.get("examples", {}).values()]
-                    ref = pointer("paths", path, method, *where, "content", media, "schema")
+                    ref = "/".join([where, "content", media.replace("/", "~1"), "schema"])
                     validator = validator_for(document, ref)
                     for value in values:
                         errors = [e.message for e in validator.iter_errors(value)]
@@ -170,11 +178,11 @@ def check(method: str, path: str, reply: Any, media: str = "application/json") -
     document = committed()
     responses = document["paths"][path][method.lower()]["responses"]
     assert str(reply.status) in responses, f"{reply.status} not documented for {method} {path}"
-    content = responses[str(reply.status)]["content"]
+    where, response = response_at(document, path, method.lower(), str(reply.status))
     assert reply.headers.get("Content-Type", "").split(";")[0] == media
-    assert media in content
-    ref = pointer("paths", path, method.lower(), "responses", str(reply.status), "content", media)
-    validator = validator_for(document, f"{ref}/schema")
+    assert media in response["content"]
+    ref = "/".join([where, "content", media.replace("/", "~1"), "schema"])
+    validator = validator_for(document, ref)
     errors = sorted(validator.iter_errors(reply.json), key=str)
     assert errors == [], [e.message for e in errors]
 
