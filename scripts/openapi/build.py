@@ -33,6 +33,10 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
         {"type": "string", "minLength": 1},
     ),
     "code": ("The claim code (case-insensitive)", {"type": "string", "minLength": 1}),
+    "asset": (
+        "A file name of the reference page (e.g. `swagger-ui-bundle.js`); others answer 404",
+        {"type": "string", "minLength": 1},
+    ),
     "email": (
         "The earner's email, percent-encoded (`brian%40example.org`)",
         {"type": "string", "minLength": 1},

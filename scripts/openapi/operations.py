@@ -980,4 +980,20 @@ DOCS_OPERATIONS: list[Op] = [
         public=True,
         content={"text/html": ({"type": "string"}, "<!doctype html>…")},
     ),
+    Op(
+        "GET",
+        "/docs/{asset}",
+        "getDocsAsset",
+        "Docs",
+        "A file of the reference page: Swagger UI's script and styles, the signing script, icons",
+        200,
+        {"type": "string"},
+        None,
+        public=True,
+        content={
+            "text/javascript": ({"type": "string"}, "…"),
+            "text/css": ({"type": "string"}, "…"),
+            "image/png": ({"type": "string", "contentMediaType": "image/png"}, "…"),
+        },
+    ),
 ]
