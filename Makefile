@@ -11,7 +11,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 # functions/docs/package-lock.json, copied to functions/docs/vendor/ (git-ignored).
 DOCS_ASSETS := functions/docs/vendor/.installed
 
-.PHONY: dev dev-clean services test venv docs-assets lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench clean
+.PHONY: dev dev-clean services test venv docs-assets lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi openapi-fuzz clean
 
 venv: $(STAMP) $(DOCS_ASSETS)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
@@ -83,6 +83,14 @@ sam-build: $(SAM_STAMP)
 
 bench: venv
 	$(PY) -m scripts.bench
+
+## Write functions/docs/openapi.json again from the template and scripts/openapi's operation table.
+openapi: venv
+	$(PY) -m scripts.openapi
+
+## Schemathesis over every operation of the document against a local stack (part of `make test` too).
+openapi-fuzz: venv
+	$(PY) -m pytest -q tests/integration/test_openapi_fuzz_http.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -294,6 +294,16 @@ def test_archive_rename_and_delete(tree):
     assert tree.get(f"{SYS}/badges?archived=any&page=1&count=5").json["pageData"]["total"] == 1
 
 
+def test_a_null_slug_on_update_keeps_the_slug(tree):
+    # Found by the schema-driven fuzzing: `"slug": null` on PUT answered 500.
+    tree.post(f"{ISS}/badges", badge_body("kept"))
+    reply = tree.put(f"{SYS}/badges/kept", {"archived": True, "slug": None})
+    assert reply.status == 200
+    assert reply.json["badge"]["slug"] == "kept"
+    assert reply.json["badge"]["archived"] is True
+    assert tree.get(f"{ISS}/badges/kept").json["badge"]["archived"] is True
+
+
 def test_form_encoded_badge_with_bracket_arrays(tree):
     raw = (
         "slug=form-badge&name=Form&earnerDescription=e&consumerDescription=c&unique=1"

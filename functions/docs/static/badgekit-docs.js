@@ -213,6 +213,65 @@
     element("swagger-ui").appendChild(box);
   }
 
+  // Swagger UI (5.3x) renders a list of 150 or more tags and operations virtually: only the
+  // entries scrolled into view are in the page, so the browser's find (Ctrl+F) and anything
+  // reading the page see a handful of this API's operations. This plugin replaces its
+  // `operations` component by one that renders every tag with all its operations (collapsed
+  // until opened, as before), the way Swagger UI renders a shorter list.
+  function everyOperationPlugin(system) {
+    var h = system.React.createElement;
+    function Operations(props) {
+      var tagged = props.specSelectors.taggedOperations();
+      var methods = props.specSelectors.validOperationMethods();
+      var OperationContainer = props.getComponent("OperationContainer", true);
+      var OperationTag = props.getComponent("OperationTag");
+      if (tagged.size === 0) {
+        return h("h3", null, " No operations defined in spec!");
+      }
+      return h(
+        "div",
+        null,
+        tagged
+          .map(function (tagObj, tag) {
+            var operations = tagObj
+              .get("operations")
+              .filter(function (op) {
+                return methods.indexOf(op.get("method")) >= 0;
+              })
+              .map(function (op) {
+                return h(OperationContainer, {
+                  key: op.get("path") + "-" + op.get("method"),
+                  specPath: op.get("specPath"),
+                  op: op,
+                  path: op.get("path"),
+                  method: op.get("method"),
+                  tag: tag,
+                });
+              })
+              .toArray();
+            return h(
+              OperationTag,
+              {
+                key: "operation-" + tag,
+                tagObj: tagObj,
+                tag: tag,
+                oas3Selectors: props.oas3Selectors,
+                layoutSelectors: props.layoutSelectors,
+                layoutActions: props.layoutActions,
+                getConfigs: props.getConfigs,
+                getComponent: props.getComponent,
+                specUrl: props.specSelectors.url(),
+              },
+              h("div", { className: "operation-tag-content" }, operations)
+            );
+          })
+          .valueSeq()
+          .toArray()
+      );
+    }
+    return { components: { operations: Operations } };
+  }
+
   function startSwaggerUi() {
     window
       .fetch(documentUrl.href, { headers: { Accept: "application/json" } })
@@ -230,6 +289,7 @@
           dom_id: "#swagger-ui",
           deepLinking: true,
           presets: [window.SwaggerUIBundle.presets.apis],
+          plugins: [everyOperationPlugin],
           layout: "BaseLayout",
           validatorUrl: "none",
           displayRequestDuration: true,

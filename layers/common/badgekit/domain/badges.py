@@ -386,6 +386,8 @@ def update(place: Place, badge: BadgeRecord, body: Body, base_url: str) -> Badge
     for _ in range(db.MAX_ATTEMPTS):
         merged = _input_form(current)
         merged.update({name: body.fields[name] for name in FIELD_NAMES if name in body.fields})
+        if merged.get("slug") is None:
+            merged["slug"] = current["slug"]  # a slug cannot be cleared: `null` keeps it
         report = Report()
         values = check_fields(FIELDS, merged, report)
         current_url = images.image_url(current, base_url)
