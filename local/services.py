@@ -17,11 +17,11 @@ events stay in the table. `make dev` runs them.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from local.sign import write_private
 from local.template import DEFAULT_REGION, FunctionSpec, Template
 
 DEFAULT_SERVICES_PORT = 5055  # neither make dev's 8080 nor sam local's 3000
@@ -64,11 +64,7 @@ def env_vars(
 
 def write_env_file(path: Path, content: Mapping[str, Mapping[str, str]]) -> None:
     """Write `content` as JSON, readable by its owner only (it holds the master secret)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(content, indent=2, sort_keys=True) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)
+    write_private(path, json.dumps(content, indent=2, sort_keys=True) + "\n")
 
 
 def sam_command(env_file: Path, address: str) -> str:

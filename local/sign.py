@@ -37,12 +37,17 @@ def secret_file(environ: Mapping[str, str]) -> Path | None:
     return Path(value) if value else None
 
 
-def write_secret(path: Path, secret: str) -> None:
-    """Write the master secret, readable by its owner only."""
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` (its folder created), readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(secret + "\n")
+        file.write(text)
+
+
+def write_secret(path: Path, secret: str) -> None:
+    """Write the master secret, readable by its owner only."""
+    write_private(path, secret + "\n")
 
 
 def read_secret(path: Path | None) -> str | None:
