@@ -119,7 +119,7 @@ def _tables() -> Iterator[Any]:
     """Every table of moto's in-process DynamoDB (all accounts and regions)."""
     from moto.dynamodb.models import dynamodb_backends
 
-    for backend in _backends(dynamodb_backends):
+    for backend in moto_backends(dynamodb_backends):
         yield from list(backend.tables.values())
 
 
@@ -127,10 +127,11 @@ def _stream_backends() -> Iterator[Any]:
     """Moto's in-process DynamoDB Streams backends (all accounts and regions)."""
     from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-    return _backends(dynamodbstreams_backends)
+    return moto_backends(dynamodbstreams_backends)
 
 
-def _backends(registry: Any) -> Iterator[Any]:
+def moto_backends(registry: Any) -> Iterator[Any]:
+    """Every backend of one of moto's in-process registries (all accounts and regions)."""
     # moto's registries map account -> region -> backend (a dict subclass whose values() differs)
     for regions in list(registry.values()):
         yield from list(dict.values(regions))
@@ -237,7 +238,7 @@ def queue_holds_messages(queue_url: str) -> bool:
     from moto.sqs.models import sqs_backends
 
     name = queue_url.rstrip("/").rsplit("/", 1)[-1]
-    for backend in _backends(sqs_backends):
+    for backend in moto_backends(sqs_backends):
         queue = backend.queues.get(name)
         if queue is not None:
             return bool(queue._messages)

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from local.dynamodb import EmbeddedDynamoDB, unread_stream_records
+from local.dynamodb import EmbeddedDynamoDB, moto_backends, unread_stream_records
 from local.streams import StreamPoller
 
 LOG = logging.getLogger("local.state")
@@ -278,15 +278,10 @@ def _message_attribute(value: Any, decode: bool, where: str) -> dict[str, Any]:
 # -- moto's in-process backends -----------------------------------------------------------------
 
 
-def _backends(registry: Any) -> Iterator[Any]:
-    for regions in list(registry.values()):
-        yield from list(dict.values(regions))
-
-
 def _table(name: str) -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
-    for backend in _backends(dynamodb_backends):
+    for backend in moto_backends(dynamodb_backends):
         if name in backend.tables:
             return backend.tables[name]
     raise StateError(f"table {name} does not exist in the embedded server")
@@ -304,7 +299,7 @@ def _objects(bucket: Any) -> Iterator[tuple[str, Any]]:
 def _s3_bucket(name: str) -> tuple[Any, Any]:
     from moto.s3.models import s3_backends
 
-    for backend in _backends(s3_backends):
+    for backend in moto_backends(s3_backends):
         if name in backend.buckets:
             return backend, backend.buckets[name]
     raise StateError(f"bucket {name} does not exist in the embedded server")
@@ -313,7 +308,7 @@ def _s3_bucket(name: str) -> tuple[Any, Any]:
 def _sqs_queue(name: str) -> tuple[Any, Any]:
     from moto.sqs.models import sqs_backends
 
-    for backend in _backends(sqs_backends):
+    for backend in moto_backends(sqs_backends):
         if name in backend.queues:
             return backend, backend.queues[name]
     raise StateError(f"queue {name} does not exist in the embedded server")
