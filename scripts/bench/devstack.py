@@ -36,6 +36,7 @@ import requests
 
 from badgekit import signing
 from local.inprocess import ROOT
+from scripts.bench.against import cpu_seconds
 from scripts.bench.scenarios import badge_body, email_of, named
 
 MAX_RSS_BYTES = 1 << 30  # RSS of the stack after the writes must stay under 1 GiB
@@ -61,7 +62,6 @@ BEFORE = (
 
 SYSTEM, ISSUER, PROGRAM = "dev", "issuer-1", "program-1"
 _URL_LINE = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,7 @@ class Stack:
 
     def cpu_ms(self) -> float:
         """utime + stime of the stack process (all its threads) in milliseconds."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) * 1000 / _CLK_TCK
+        return cpu_seconds(self.process.pid) * 1000
 
 
 def _local_options() -> list[str]:
