@@ -53,7 +53,6 @@ B = "{L}/badges/{badgeSlug}"
 APP = f"{B}/applications/{{applicationSlug}}"
 MS = "/systems/{systemSlug}/milestones"
 WH = "/systems/{systemSlug}/webhooks"
-PUB = "/public/systems/{systemSlug}"
 
 SYSTEM_IN = {
     "slug": "test-system",
