@@ -138,14 +138,6 @@ class Stack:
         return cpu_seconds(self.process.pid) * 1000
 
 
-def _local_options() -> list[str]:
-    """`--in-memory` when the stack has it (so the bench never touches the developer's data)."""
-    shown = subprocess.run(
-        [sys.executable, "-m", "local", "--help"], cwd=ROOT, capture_output=True, text=True
-    )
-    return ["--in-memory"] if "--in-memory" in shown.stdout else []
-
-
 @contextmanager
 def dev_stack(secret: str) -> Iterator[Stack]:
     """`python -m local --port 0` (what `make dev` runs) until the block ends."""
@@ -164,7 +156,8 @@ def dev_stack(secret: str) -> Iterator[Stack]:
         env.pop(name, None)
     fd, name = tempfile.mkstemp(prefix="bench-devstack-", suffix=".log")
     log = Path(name)
-    command = [sys.executable, "-m", "local", "--port", "0", *_local_options()]
+    # --in-memory: the bench never touches the developer's saved data.
+    command = [sys.executable, "-m", "local", "--port", "0", "--in-memory"]
     with os.fdopen(fd, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     stack = Stack(process, log)
