@@ -309,8 +309,6 @@ def operation(op: Op, operation_id: str, path: str) -> dict[str, Any]:
         "summary": op.summary,
         "tags": [op.tag],
     }
-    if op.description:
-        document["description"] = op.description
     if op.master_only:
         document["description"] = "Needs the master key: a consumer key gets `403`."
     if parameters:

@@ -28,7 +28,6 @@ class Op:
     status: int
     response: Schema
     example: Any
-    description: str = ""
     request: str | None = None  # a component schema of schemas.SCHEMAS
     request_example: Any = None
     request_required: bool = False
