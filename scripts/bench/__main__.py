@@ -12,7 +12,7 @@ from pathlib import Path
 import scripts.bench
 from local.inprocess import ROOT
 from scripts.bench.against import main_against
-from scripts.bench.devstack import devstack_section, measure_devstack
+from scripts.bench.devstack import WRITES, devstack_section, measure_devstack
 from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.layer import LIMIT_BYTES, LayerResults, layer_section, measure_layer
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
@@ -93,7 +93,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "print it, write nothing",
     )
     parser.add_argument(
-        "--devstack-writes", type=int, default=5000, help="writes of the local stack's RSS row"
+        "--devstack-writes", type=int, default=WRITES, help="writes of the local stack's RSS row"
     )
     parser.add_argument(
         "--layer-only",

@@ -36,6 +36,7 @@ import requests
 
 from badgekit import signing
 from local.inprocess import ROOT
+from scripts.bench.against import cpu_seconds
 from scripts.bench.scenarios import badge_body, email_of, named
 
 MAX_RSS_BYTES = 1 << 30  # RSS of the stack after the writes must stay under 1 GiB
@@ -61,7 +62,6 @@ BEFORE = (
 
 SYSTEM, ISSUER, PROGRAM = "dev", "issuer-1", "program-1"
 _URL_LINE = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,7 @@ class Stack:
 
     def cpu_ms(self) -> float:
         """utime + stime of the stack process (all its threads) in milliseconds."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) * 1000 / _CLK_TCK
-
-
-def _local_options() -> list[str]:
-    """`--in-memory` when the stack has it (so the bench never touches the developer's data)."""
-    shown = subprocess.run(
-        [sys.executable, "-m", "local", "--help"], cwd=ROOT, capture_output=True, text=True
-    )
-    return ["--in-memory"] if "--in-memory" in shown.stdout else []
+        return cpu_seconds(self.process.pid) * 1000
 
 
 @contextmanager
@@ -165,7 +156,8 @@ def dev_stack(secret: str) -> Iterator[Stack]:
         env.pop(name, None)
     fd, name = tempfile.mkstemp(prefix="bench-devstack-", suffix=".log")
     log = Path(name)
-    command = [sys.executable, "-m", "local", "--port", "0", *_local_options()]
+    # --in-memory: the bench never touches the developer's saved data.
+    command = [sys.executable, "-m", "local", "--port", "0", "--in-memory"]
     with os.fdopen(fd, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     stack = Stack(process, log)

@@ -421,13 +421,6 @@ def is_single_item_get(scenario: Scenario) -> bool:
     return scenario.method == "GET" and last.startswith("{") and scenario.listed is None
 
 
-def row(scenario: Scenario) -> str:
-    """A table row's name: method, path as shown, own note and key, e.g.
-    `GET /systems/{s}/badges/{b} (program-level badge) [master]` (the same at scale)."""
-    note = f" ({scenario.note})" if scenario.note else ""
-    return f"{scenario.method} {scenario.shown}{note} [{scenario.auth}]"
-
-
 def round_trip_bound(scenario: Scenario) -> int | None:
     if is_single_item_get(scenario):
         return MAX_ITEM_ROUND_TRIPS

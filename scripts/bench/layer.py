@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from scripts.bench.imports import FLOOR, ImportResults, ImportTime, measure_imports
+from scripts.bench.imports import FLOOR, LAYER, ImportResults, ImportTime, measure_imports
 
-ROOT = Path(__file__).resolve().parents[2]
-LAYER_SOURCES = ROOT / "layers" / "common"
 LIMIT_BYTES = 12_000_000
 # What the runtime ships and the layer's build leaves out, added back for the comparison.
 SDK = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six")
@@ -61,7 +59,7 @@ def build(artifacts: Path) -> Path:
             "make",
             "--no-print-directory",
             "-C",
-            str(LAYER_SOURCES),
+            str(LAYER),
             "build-CommonLayer",
             f"ARTIFACTS_DIR={artifacts}",
             f"PYTHON={sys.executable}",

@@ -509,7 +509,9 @@ def seed_milestone_scale() -> None:
     with bulk_writes(), mock.patch.object(badges, "indexed_by_id", known):
         for n in range(MILESTONE_SCALE):
             primary = n % len(made)
-            supports = [made[(primary + k) % len(made)] for k in range(1, 4)]
+            supports = [
+                made[(primary + k) % len(made)] for k in range(1, SUPPORTS_PER_MILESTONE + 1)
+            ]
             fields = {
                 "primaryBadgeId": made[primary]["id"],
                 "numberRequired": 2,

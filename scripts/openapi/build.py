@@ -196,12 +196,17 @@ def error_responses(routes: dict[Route, tuple[Op, str]]) -> dict[str, Any]:
     """`components/responses`: every error response some operation refers to."""
     shared: dict[str, Any] = {}
     for (_, path), (op, _) in routes.items():
-        by_status: dict[int, list[str]] = {}
-        for code in _error_codes(op, path):
-            by_status.setdefault(ERROR_STATUS[code], []).append(code)
-        for status, codes in by_status.items():
+        for status, codes in _error_statuses(op, path).items():
             shared.setdefault(error_response_name(codes), _error_response(codes, status))
     return dict(sorted(shared.items()))
+
+
+def _error_statuses(op: Op, path: str) -> dict[int, list[str]]:
+    """The operation's error codes grouped by their status, in `_error_codes` order."""
+    by_status: dict[int, list[str]] = {}
+    for code in _error_codes(op, path):
+        by_status.setdefault(ERROR_STATUS[code], []).append(code)
+    return by_status
 
 
 def _error_response(codes: list[str], status: int) -> dict[str, Any]:
@@ -294,22 +299,16 @@ def operation(op: Op, operation_id: str, path: str) -> dict[str, Any]:
             body["headers"] = {
                 "Location": {"description": "the image's URL", "schema": {"type": "string"}}
             }
-            body["content"] = {JSON: {"schema": schema, "example": example}}
         if status == 410:
             body["content"]["application/ld+json"] = {"schema": schema}
         responses[str(status)] = body
-    by_status: dict[int, list[str]] = {}
-    for code in _error_codes(op, path):
-        by_status.setdefault(ERROR_STATUS[code], []).append(code)
-    for status, codes in sorted(by_status.items()):
+    for status, codes in sorted(_error_statuses(op, path).items()):
         responses[str(status)] = {"$ref": f"#/components/responses/{error_response_name(codes)}"}
     document: dict[str, Any] = {
         "operationId": operation_id,
         "summary": op.summary,
         "tags": [op.tag],
     }
-    if op.description:
-        document["description"] = op.description
     if op.master_only:
         document["description"] = "Needs the master key: a consumer key gets `403`."
     if parameters:

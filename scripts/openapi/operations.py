@@ -28,7 +28,6 @@ class Op:
     status: int
     response: Schema
     example: Any
-    description: str = ""
     request: str | None = None  # a component schema of schemas.SCHEMAS
     request_example: Any = None
     request_required: bool = False
@@ -53,7 +52,6 @@ B = "{L}/badges/{badgeSlug}"
 APP = f"{B}/applications/{{applicationSlug}}"
 MS = "/systems/{systemSlug}/milestones"
 WH = "/systems/{systemSlug}/webhooks"
-PUB = "/public/systems/{systemSlug}"
 
 SYSTEM_IN = {
     "slug": "test-system",
