@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -23,13 +22,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from badgekit import tracing
+from badgekit import logs, tracing
 from badgekit.domain import cascade
+from badgekit.logs import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -49,7 +48,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     logger.info("purge step", extra={"job": key["PK"], "movedOn": moved_on})
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logs.invocation
 @tracing.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(

@@ -64,14 +64,17 @@ class Recorder:
         groups: dict[str | None, dict[str, float]] = {}
         for (name, method), value in counts.items():
             groups.setdefault(method, {})[name] = value
+        if not groups:
+            return
+        provider = _provider()  # one for the groups: each flush clears its metrics and dimensions
+        service = _service()
         for method, metrics in groups.items():
-            provider = _provider()
             for name, value in metrics.items():
                 provider.add_metric(name=name, unit="Count", value=value)
-            provider.add_dimension(name="service", value=_service())
+            provider.add_dimension(name="service", value=service)
             if method is not None:
                 provider.add_dimension(name="method", value=method)
-                provider.add_dimensions(service=_service())  # the total, in the same object
+                provider.add_dimensions(service=service)  # the total, in the same object
             provider.flush_metrics()
 
 

@@ -174,9 +174,7 @@ def build_handler(
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
-        request = current()
-        request.failure = f"{type(error).__name__}: unhandled"
-        logger.exception("Unhandled error", extra=_request_fields(request))
+        _log_unhandled(current(), error)
         return render_error(InternalError())
 
     table = app.table
@@ -194,8 +192,7 @@ def build_handler(
             status = int(result.get("statusCode") or 0)
             return result
         except Exception as error:  # outside the resolver's handlers: Lambda reports it
-            request.failure = f"{type(error).__name__}: unhandled"
-            logger.exception("Unhandled error", extra=_request_fields(request))
+            _log_unhandled(request, error)
             raise
         finally:
             _log_request(request, status, time.perf_counter() - started)
@@ -254,6 +251,13 @@ def _request_fields(request: ApiRequest) -> dict[str, Any]:
         "system": _system_slug(request.path),
         "key": request.principal.key if request.principal is not None else None,
     }
+
+
+def _log_unhandled(request: ApiRequest, error: Exception) -> None:
+    """An unexpected exception, with its traceback (called in its `except`); the request's
+    line gives its type as the reason."""
+    request.failure = f"{type(error).__name__}: unhandled"
+    logger.exception("Unhandled error", extra=_request_fields(request))
 
 
 def _log_request(request: ApiRequest, status: int, seconds: float) -> None:
