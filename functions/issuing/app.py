@@ -40,11 +40,12 @@ def shaped(target: instances.Target, instance: InstanceRecord) -> dict[str, Any]
 @at_every_level("POST", "/badges/<badgeSlug>/instances")
 def award(**params: str) -> Response[str]:
     request = current()
-    if instances.valid_award(request.fields):
+    parsed = instances.award_input(request.fields)
+    if parsed is not None:
         # The new instance's id is reserved while the path resolves (one round trip).
         resolving = partial(target_of, params, request)
         target, instance_id = resolve.with_new_id(resolving, instances.ENTITY)
-        created = instances.award(target, request.fields, instance_id)
+        created = instances.award(target, parsed, instance_id)
     else:
         target = target_of(params)  # its 404 before the body's 400
         created = instances.award(target, request.fields)

@@ -361,22 +361,22 @@ def _award(
     raise db.TransactionFailed(["TransactionConflict"])
 
 
-def valid_award(fields: Mapping[str, Any]) -> bool:
-    """Whether `fields` pass `parse_award` (a request that will probably create an instance:
-    its id is worth reserving while its path resolves)."""
+def award_input(fields: Mapping[str, Any]) -> AwardInput | None:
+    """`fields` parsed by `parse_award`, or None when they do not pass (a request that parses
+    will probably create an instance: its id is worth reserving while its path resolves)."""
     try:
-        parse_award(fields)
+        return parse_award(fields)
     except ValidationError:
-        return False
-    return True
+        return None
 
 
 def award(
-    target: Target, fields: Mapping[str, Any], instance_id: int | None = None
+    target: Target, fields: Mapping[str, Any] | AwardInput, instance_id: int | None = None
 ) -> InstanceRecord:
-    """POST {L}/badges/{b}/instances (issuing.md flow steps 1-5); `instance_id` reserved
-    already, or None (reserved here)."""
-    spec = parse_award(fields)
+    """POST {L}/badges/{b}/instances (issuing.md flow steps 1-5): the body's fields, or the
+    `AwardInput` they were already parsed into; `instance_id` reserved already, or None
+    (reserved here)."""
+    spec = fields if isinstance(fields, AwardInput) else parse_award(fields)
     badge = target.badge
     code_item: CodeRecord | None = None
     if spec.claim_code is not None:
