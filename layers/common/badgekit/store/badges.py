@@ -258,17 +258,12 @@ def put_new(badge: BadgeRecord) -> dict[str, Any]:
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
 
 
-def put_over(badge: BadgeRecord, held_by: int) -> dict[str, Any]:
+def put_over(badge: BadgeRecord, held_by: int | None) -> dict[str, Any]:
     """Put action: the new badge at its slug's key over the badge `held_by`, whose container
-    is being purged (only if that one is still there: the purge deletes by id)."""
+    is being purged (only if that one is still there: the purge deletes by id); when None,
+    only if the key is free."""
     item = {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])}
-    return {
-        "Put": {
-            "Item": item,
-            "ConditionExpression": "id = :held",
-            "ExpressionAttributeValues": {":held": held_by},
-        }
-    }
+    return {"Put": {"Item": item, **db.free_or(held_by)}}
 
 
 def at(key: keys.Key) -> BadgeRecord | None:

@@ -540,7 +540,7 @@ def query_from(
 def list_entries(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], int]:
     """One list's entries, one page or all, and its total: one Query (header + entries up to
     the end of the page). The caller reads the members (with whatever else it needs)."""
-    limit = None if page is None else 1 + page.start + page.count
+    limit = list_limit(page)
     rows = live_rows(scope, list(query_prefix(scope.partition, scope.prefix, limit)), limit)
     header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
     entries = rows[1:] if header else rows
@@ -643,13 +643,14 @@ def save_revision(current: Item, revision: Revision) -> None:
     transact(
         [
             {"Delete": {"Key": old_key, **same_version}},
-            {"Put": {"Item": updated, **_free_or(revision.over)}},
+            {"Put": {"Item": updated, **free_or(revision.over)}},
             *revision.extra_actions,
         ]
     )
 
 
-def _free_or(held: int | None) -> dict[str, Any]:
+def free_or(held: int | None) -> dict[str, Any]:
+    """A Put's condition: the key is free or, with `held`, still holds the item of that id."""
     if held is None:
         return {"ConditionExpression": "attribute_not_exists(PK)"}
     return {"ConditionExpression": "id = :held", "ExpressionAttributeValues": {":held": held}}
