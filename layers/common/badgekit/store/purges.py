@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict
 
-from badgekit.store import consumers as consumer_store
 from badgekit.store import db, keys
 from badgekit.store.records import optional
 
@@ -160,10 +159,6 @@ def member_id(entry: Mapping[str, Any]) -> int:
     return int(str(entry["SK"]).rsplit("#", 1)[1])
 
 
-def delete_keys(key_list: Iterable[keys.Key]) -> int:
-    return db.delete_keys(key_list)
-
-
 def delete_if_same(key: keys.Key, entity_id: int) -> bool:
     """Delete the item at `key` only if it is still `entity_id` (a badge slug taken over by a
     new badge keeps the newcomer)."""
@@ -188,11 +183,6 @@ def keys_under(partition: str, prefixes: Sequence[str], limit: int) -> list[keys
             if len(found) >= limit:
                 return found
     return found
-
-
-def consumers_of(system_id: int) -> int:
-    """Delete a deleted system's consumers (not a newcomer that took a key over)."""
-    return consumer_store.purge_of_system(system_id)
 
 
 def unmark(scope_or_key: keys.ListScope | keys.Key, token: str) -> None:
