@@ -460,9 +460,14 @@ def list_move(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> di
 
 def total_change(scope: keys.ListScope, delta: int) -> dict[str, Any]:
     """Update action: add `delta` to a list's exact `total` (same transaction as its entries)."""
+    return header_total_change(scope.header(), delta)
+
+
+def header_total_change(header: keys.Key, delta: int) -> dict[str, Any]:
+    """Update action: add `delta` to the `total` of the list header at `header` (creating it)."""
     return {
         "Update": {
-            "Key": scope.header(),
+            "Key": header,
             "UpdateExpression": "ADD #t :d",
             "ExpressionAttributeNames": {"#t": "total"},
             "ExpressionAttributeValues": {":d": delta},
