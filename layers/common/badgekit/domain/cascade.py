@@ -237,9 +237,9 @@ def purge_step(job_key: keys.Key) -> bool:
     if job["stage"] == "badges":
         entries = purge_store.badge_entries(subtree.own_badges(), job["cursor"], BADGES_PER_STEP)
         for entry in entries:
-            _purge_badge(subtree, purge_store.member_id(entry), db.member_key(entry))
+            _purge_badge(subtree, db.member_id(entry), db.member_key(entry))
         if len(entries) >= BADGES_PER_STEP:
-            return purge_store.advance(job, "badges", purge_store.member_id(entries[-1]))
+            return purge_store.advance(job, "badges", db.member_id(entries[-1]))
         return purge_store.advance(job, "containers", 0)
     if _purge_leftovers(subtree) >= KEYS_PER_STEP:
         return purge_store.advance(job, "containers", job["cursor"] + 1)

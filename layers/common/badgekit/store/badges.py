@@ -143,7 +143,7 @@ def _page_keys(
     badge_keys = [db.member_key(entry) for entry in entries]
     room = -len(badge_keys) % db.BATCH_GET_MAX if with_owners else 0
     if room:
-        ids = {int(str(entry["SK"]).rsplit("#", 1)[1]) for entry in entries}
+        ids = {db.member_id(entry) for entry in entries}
         badge_keys += owner_keys(ids)[:room]
     return entries, total, badge_keys
 
@@ -254,8 +254,7 @@ def reload(current: BadgeRecord, gone: Exception, failure: Exception) -> BadgeRe
 
 def put_new(badge: BadgeRecord) -> dict[str, Any]:
     """Put action: the new badge at its slug's key, which must be free."""
-    item = {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])}
-    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    return put_over(badge, None)
 
 
 def put_over(badge: BadgeRecord, held_by: int | None) -> dict[str, Any]:

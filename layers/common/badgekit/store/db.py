@@ -600,6 +600,11 @@ def member_key(entry: Item) -> keys.Key:
     return {"PK": entry["refPK"], "SK": entry["refSK"]}
 
 
+def member_id(entry: Mapping[str, Any]) -> int:
+    """The id of the member a list entry stands for (the suffix of its sort key)."""
+    return int(str(entry["SK"]).rsplit("#", 1)[1])
+
+
 def list_members(
     scopes: keys.ListScope | Sequence[keys.ListScope], page: Page | None
 ) -> tuple[list[Item], int]:

@@ -9,7 +9,7 @@ MODIFY of its cursor reach the purger through the table's stream (the event filt
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NotRequired, TypedDict
 
 from badgekit.store import db, keys
@@ -151,12 +151,8 @@ def badge_entries(scopes: Sequence[keys.ListScope], after: int, limit: int) -> l
             for row in db.query_from(scope.partition, scope.prefix, start, limit, db.LIST_ROW)
             if row["SK"] != scope.prefix
         )
-    rows.sort(key=member_id)
+    rows.sort(key=db.member_id)
     return rows[:limit]
-
-
-def member_id(entry: Mapping[str, Any]) -> int:
-    return int(str(entry["SK"]).rsplit("#", 1)[1])
 
 
 def delete_if_same(key: keys.Key, entity_id: int) -> bool:
