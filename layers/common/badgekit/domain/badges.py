@@ -362,8 +362,7 @@ def create(place: Place, body: Body) -> BadgeRecord:
                 if not failure.failed(0):
                     raise
                 # The slug's badge is being purged (or just went): take its item over.
-                held = None if holder is None else holder["id"]
-                actions[0] = badge_store.put_over(item, held) if held else badge_store.put_new(item)
+                actions[0] = badge_store.put_over(item, None if holder is None else holder["id"])
     raise db.TransactionFailed(["TransactionConflict"])
 
 

@@ -41,6 +41,7 @@ from badgekit import timestamps
 from badgekit.domain import assessment, badges, codes, containers, instances, milestones
 from badgekit.errors import ResourceNotFound
 from badgekit.store import badges as badge_store
+from badgekit.store import consumers as consumer_store
 from badgekit.store import containers as container_store
 from badgekit.store import db, keys
 from badgekit.store import instances as instance_store
@@ -236,9 +237,9 @@ def purge_step(job_key: keys.Key) -> bool:
     if job["stage"] == "badges":
         entries = purge_store.badge_entries(subtree.own_badges(), job["cursor"], BADGES_PER_STEP)
         for entry in entries:
-            _purge_badge(subtree, purge_store.member_id(entry), db.member_key(entry))
+            _purge_badge(subtree, db.member_id(entry), db.member_key(entry))
         if len(entries) >= BADGES_PER_STEP:
-            return purge_store.advance(job, "badges", purge_store.member_id(entries[-1]))
+            return purge_store.advance(job, "badges", db.member_id(entries[-1]))
         return purge_store.advance(job, "containers", 0)
     if _purge_leftovers(subtree) >= KEYS_PER_STEP:
         return purge_store.advance(job, "containers", job["cursor"] + 1)
@@ -255,7 +256,7 @@ def _purge_badge(subtree: Subtree, badge_id: int, badge_key: keys.Key) -> None:
     children = badge_store.children(badge_id)
     instance_store.purge_assertions(badge_id)
     if subtree.level == "system":  # its milestones go with the system's partition
-        purge_store.delete_keys(db.partition_keys(keys.support_partition(badge_id)))
+        db.delete_keys(db.partition_keys(keys.support_partition(badge_id)))
     else:
         gone = cast(BadgeRecord, {"id": badge_id, "systemId": subtree.system_id})
         milestones.detach_badge(gone)
@@ -276,7 +277,7 @@ def _purge_badge(subtree: Subtree, badge_id: int, badge_key: keys.Key) -> None:
                     keys.container_application_entry(scope, badge_id, created, application_id)
                     for scope in subtree.applications_above(processed)
                 ]
-    purge_store.delete_keys(entries)
+    db.delete_keys(entries)
     badge_store.purge_children(children)
     purge_store.delete_if_same(badge_key, badge_id)
 
@@ -286,9 +287,9 @@ def _purge_leftovers(subtree: Subtree) -> int:
     a system its whole partition and its consumer keys); the number deleted."""
     partition = keys.system_partition(subtree.system_id)
     if subtree.level == "system":
-        consumers = purge_store.consumers_of(subtree.system_id)
+        consumers = consumer_store.purge_of_system(subtree.system_id)
         found = purge_store.keys_under(partition, [""], KEYS_PER_STEP)
-        return consumers + purge_store.delete_keys(found)
+        return consumers + db.delete_keys(found)
     prefixes: list[str] = []
     if subtree.level == "issuer":
         for program in container_store.programs_of(subtree.system_id, subtree.level_id):
@@ -296,7 +297,7 @@ def _purge_leftovers(subtree: Subtree) -> int:
         prefixes.append(keys.programs_list(subtree.system_id, subtree.level_id).prefix)
         prefixes.append(keys.programs_prefix(subtree.level_id))
     prefixes = [*keys.own_list_prefixes(subtree.level, subtree.level_id), *prefixes]
-    return purge_store.delete_keys(purge_store.keys_under(partition, prefixes, KEYS_PER_STEP))
+    return db.delete_keys(purge_store.keys_under(partition, prefixes, KEYS_PER_STEP))
 
 
 def _unmark(subtree: Subtree) -> None:

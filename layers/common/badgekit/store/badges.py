@@ -143,7 +143,7 @@ def _page_keys(
     badge_keys = [db.member_key(entry) for entry in entries]
     room = -len(badge_keys) % db.BATCH_GET_MAX if with_owners else 0
     if room:
-        ids = {int(str(entry["SK"]).rsplit("#", 1)[1]) for entry in entries}
+        ids = {db.member_id(entry) for entry in entries}
         badge_keys += owner_keys(ids)[:room]
     return entries, total, badge_keys
 
@@ -254,21 +254,15 @@ def reload(current: BadgeRecord, gone: Exception, failure: Exception) -> BadgeRe
 
 def put_new(badge: BadgeRecord) -> dict[str, Any]:
     """Put action: the new badge at its slug's key, which must be free."""
-    item = {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])}
-    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    return put_over(badge, None)
 
 
-def put_over(badge: BadgeRecord, held_by: int) -> dict[str, Any]:
+def put_over(badge: BadgeRecord, held_by: int | None) -> dict[str, Any]:
     """Put action: the new badge at its slug's key over the badge `held_by`, whose container
-    is being purged (only if that one is still there: the purge deletes by id)."""
+    is being purged (only if that one is still there: the purge deletes by id); when None,
+    only if the key is free."""
     item = {**badge, **key_of(badge), **keys.by_id("badge", badge["id"])}
-    return {
-        "Put": {
-            "Item": item,
-            "ConditionExpression": "id = :held",
-            "ExpressionAttributeValues": {":held": held_by},
-        }
-    }
+    return {"Put": {"Item": item, **db.free_or(held_by)}}
 
 
 def at(key: keys.Key) -> BadgeRecord | None:

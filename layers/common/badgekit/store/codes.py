@@ -220,7 +220,7 @@ def detach_badge(badge: Mapping[str, Any], children: Sequence[db.Item]) -> int:
     then done code by code (that one skipped). Returns the number of codes removed here."""
     scope = keys.codes_list(int(badge["id"]))
     found = [
-        (int(str(entry["SK"]).rsplit("#", 1)[1]), {"PK": entry["refPK"], "SK": entry["refSK"]})
+        (db.member_id(entry), db.member_key(entry))
         for entry in children
         if str(entry["SK"]).startswith(scope.prefix) and entry["SK"] != scope.prefix
     ]

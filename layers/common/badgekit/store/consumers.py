@@ -42,15 +42,7 @@ def put_over(consumer: ConsumerRecord, held: ConsumerRecord | None) -> dict[str,
     """Put action: the new consumer at its key, over `held` (a consumer of a deleted system,
     only if it is still that one) or, when None, only if the key is free."""
     item = {**consumer, **keys.consumer(consumer["apiKey"])}
-    if held is None:
-        return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
-    return {
-        "Put": {
-            "Item": item,
-            "ConditionExpression": "id = :held",
-            "ExpressionAttributeValues": {":held": held["id"]},
-        }
-    }
+    return {"Put": {"Item": item, **db.free_or(None if held is None else held["id"])}}
 
 
 def purge_of_system(system_id: int) -> int:

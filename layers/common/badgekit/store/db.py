@@ -460,9 +460,14 @@ def list_move(scope: keys.ListScope, member_id: int, member_key: keys.Key) -> di
 
 def total_change(scope: keys.ListScope, delta: int) -> dict[str, Any]:
     """Update action: add `delta` to a list's exact `total` (same transaction as its entries)."""
+    return header_total_change(scope.header(), delta)
+
+
+def header_total_change(header: keys.Key, delta: int) -> dict[str, Any]:
+    """Update action: add `delta` to the `total` of the list header at `header` (creating it)."""
     return {
         "Update": {
-            "Key": scope.header(),
+            "Key": header,
             "UpdateExpression": "ADD #t :d",
             "ExpressionAttributeNames": {"#t": "total"},
             "ExpressionAttributeValues": {":d": delta},
@@ -540,7 +545,7 @@ def query_from(
 def list_entries(scope: keys.ListScope, page: Page | None) -> tuple[list[Item], int]:
     """One list's entries, one page or all, and its total: one Query (header + entries up to
     the end of the page). The caller reads the members (with whatever else it needs)."""
-    limit = None if page is None else 1 + page.start + page.count
+    limit = list_limit(page)
     rows = live_rows(scope, list(query_prefix(scope.partition, scope.prefix, limit)), limit)
     header = rows[0] if rows and rows[0]["SK"] == scope.prefix else None
     entries = rows[1:] if header else rows
@@ -595,6 +600,11 @@ def member_key(entry: Item) -> keys.Key:
     return {"PK": entry["refPK"], "SK": entry["refSK"]}
 
 
+def member_id(entry: Mapping[str, Any]) -> int:
+    """The id of the member a list entry stands for (the suffix of its sort key)."""
+    return int(str(entry["SK"]).rsplit("#", 1)[1])
+
+
 def list_members(
     scopes: keys.ListScope | Sequence[keys.ListScope], page: Page | None
 ) -> tuple[list[Item], int]:
@@ -643,13 +653,14 @@ def save_revision(current: Item, revision: Revision) -> None:
     transact(
         [
             {"Delete": {"Key": old_key, **same_version}},
-            {"Put": {"Item": updated, **_free_or(revision.over)}},
+            {"Put": {"Item": updated, **free_or(revision.over)}},
             *revision.extra_actions,
         ]
     )
 
 
-def _free_or(held: int | None) -> dict[str, Any]:
+def free_or(held: int | None) -> dict[str, Any]:
+    """A Put's condition: the key is free or, with `held`, still holds the item of that id."""
     if held is None:
         return {"ConditionExpression": "attribute_not_exists(PK)"}
     return {"ConditionExpression": "id = :held", "ExpressionAttributeValues": {":held": held}}

@@ -190,14 +190,7 @@ def support_actions(
 def total_change(system_id: int, delta: int) -> Action:
     """Update action adding `delta` to the exact `total` of the system's milestone list (in the
     transaction that creates or deletes a milestone; the first one creates the header)."""
-    return {
-        "Update": {
-            "Key": keys.milestones_header(system_id),
-            "UpdateExpression": "ADD #t :d",
-            "ExpressionAttributeNames": {"#t": "total"},
-            "ExpressionAttributeValues": {":d": delta},
-        }
-    }
+    return db.header_total_change(keys.milestones_header(system_id), delta)
 
 
 def delete_actions(milestone: MilestoneRecord) -> list[Action]:

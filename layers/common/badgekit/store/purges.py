@@ -9,10 +9,9 @@ MODIFY of its cursor reach the purger through the table's stream (the event filt
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NotRequired, TypedDict
 
-from badgekit.store import consumers as consumer_store
 from badgekit.store import db, keys
 from badgekit.store.records import optional
 
@@ -152,16 +151,8 @@ def badge_entries(scopes: Sequence[keys.ListScope], after: int, limit: int) -> l
             for row in db.query_from(scope.partition, scope.prefix, start, limit, db.LIST_ROW)
             if row["SK"] != scope.prefix
         )
-    rows.sort(key=member_id)
+    rows.sort(key=db.member_id)
     return rows[:limit]
-
-
-def member_id(entry: Mapping[str, Any]) -> int:
-    return int(str(entry["SK"]).rsplit("#", 1)[1])
-
-
-def delete_keys(key_list: Iterable[keys.Key]) -> int:
-    return db.delete_keys(key_list)
 
 
 def delete_if_same(key: keys.Key, entity_id: int) -> bool:
@@ -188,11 +179,6 @@ def keys_under(partition: str, prefixes: Sequence[str], limit: int) -> list[keys
             if len(found) >= limit:
                 return found
     return found
-
-
-def consumers_of(system_id: int) -> int:
-    """Delete a deleted system's consumers (not a newcomer that took a key over)."""
-    return consumer_store.purge_of_system(system_id)
 
 
 def unmark(scope_or_key: keys.ListScope | keys.Key, token: str) -> None:
