@@ -388,10 +388,10 @@ def of_learner(
 # --- applications: writing ----------------------------------------------------------------------
 
 
-def insert_application(application: ApplicationRecord, badge: Mapping[str, Any]) -> None:
-    """Write a new application with its list entry and its index attributes, if the badge is
-    still there: one TransactWriteItems. Raises `Rejected` ("badge": gone, "slug": taken)."""
-    actions = [
+def new_application_actions(application: ApplicationRecord) -> list[dict[str, Any]]:
+    """Actions writing a new application (action 0, only if its key is free) with its list
+    entries and their totals (`_entry_add`)."""
+    return [
         {
             "Put": {
                 "Item": _application_item(application),
@@ -399,8 +399,13 @@ def insert_application(application: ApplicationRecord, badge: Mapping[str, Any])
             }
         },
         *_entry_add(application),
-        _badge_check(badge),
     ]
+
+
+def insert_application(application: ApplicationRecord, badge: Mapping[str, Any]) -> None:
+    """Write a new application with its list entry and its index attributes, if the badge is
+    still there: one TransactWriteItems. Raises `Rejected` ("badge": gone, "slug": taken)."""
+    actions = [*new_application_actions(application), _badge_check(badge)]
     try:
         db.transact(actions)
     except db.TransactionFailed as failure:
@@ -572,6 +577,20 @@ def reviews(
     return [record(item, ReviewRecord) for item in found], total
 
 
+def new_review_actions(review: ReviewRecord) -> list[dict[str, Any]]:
+    """Actions writing a new review (action 0, only if its key is free) with its list entry
+    and the list's total (actions 1 and 2)."""
+    badge_id, application_id = review["badgeId"], review["applicationId"]
+    return [
+        {"Put": {"Item": _review_item(review), "ConditionExpression": "attribute_not_exists(PK)"}},
+        *db.list_add(
+            keys.reviews_list(badge_id, application_id),
+            review["id"],
+            keys.review(badge_id, application_id, review["slug"]),
+        ),
+    ]
+
+
 def insert_review(
     review: ReviewRecord,
     application: ApplicationRecord,
@@ -581,14 +600,8 @@ def insert_review(
     """Write a new review with its list entry and `event` (an outbox Put), if the application
     is still that version and the badge still there: one TransactWriteItems. Raises `Rejected`
     ("badge", "application" also on a conflict; else a taken slug or a conflict)."""
-    badge_id, application_id = review["badgeId"], review["applicationId"]
     actions = [
-        {"Put": {"Item": _review_item(review), "ConditionExpression": "attribute_not_exists(PK)"}},
-        *db.list_add(
-            keys.reviews_list(badge_id, application_id),
-            review["id"],
-            keys.review(badge_id, application_id, review["slug"]),
-        ),
+        *new_review_actions(review),
         _application_check(application),
         _badge_check(badge),
         event,

@@ -406,6 +406,23 @@ def next_id(entity: str) -> int:
     return allocate_ids({entity: 1})[entity][0]
 
 
+def raise_counter(entity: str, at_least: int) -> bool:
+    """Set an entity type's id counter to `at_least` unless it is already there or above (an
+    import of ids assigned elsewhere: the next id allocated is above them). True when it was
+    raised, False when it was already high enough (nothing written)."""
+    try:
+        table().update_item(
+            Key=keys.id_counters(),
+            UpdateExpression="SET #e = :n",
+            ConditionExpression="attribute_not_exists(#e) OR #e < :n",
+            ExpressionAttributeNames={"#e": entity},
+            ExpressionAttributeValues={":n": at_least},
+        )
+    except client().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
 # --- ordered lists -------------------------------------------------------------------------
 
 

@@ -101,6 +101,12 @@ def upload_pending(key: str, data: bytes, mimetype: str) -> None:
     )
 
 
+def upload(key: str, data: bytes, mimetype: str) -> None:
+    """Upload an object untagged: for bytes whose IMAGE item is written right after by a
+    caller that re-uploads the same bytes to the same key when it is run again (the import)."""
+    s3().put_object(Bucket=bucket(), Key=key, Body=data, ContentType=mimetype)
+
+
 def mark_committed(key: str) -> None:
     s3().delete_object_tagging(Bucket=bucket(), Key=key)
 

@@ -72,11 +72,9 @@ def get(system_id: int, webhook_id: int) -> WebhookRecord | None:
     return optional(prefetch.get(keys.webhook(system_id, webhook_id)), WebhookRecord)
 
 
-def insert(
-    webhook: WebhookRecord, system_slug: str
-) -> Literal["created", "url taken", "no system"]:
-    """Write a new webhook with its URL guard, if the system (its slug, its id) is still there:
-    one TransactWriteItems. Any other failure raises `db.TransactionFailed`."""
+def new_webhook_actions(webhook: WebhookRecord) -> list[dict[str, Any]]:
+    """Actions writing a new webhook (action 0, only if its key is free) and its URL guard
+    (action 1, only if the system has no webhook with that URL)."""
     system_id, webhook_id = webhook["systemId"], webhook["id"]
     item = {**keys.webhook(system_id, webhook_id), "entity": ENTITY, **webhook}
     guard = {
@@ -84,11 +82,22 @@ def insert(
         "entity": URL_GUARD_ENTITY,
         "webhookId": webhook_id,
     }
+    return [
+        {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
+        {"Put": {"Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
+    ]
+
+
+def insert(
+    webhook: WebhookRecord, system_slug: str
+) -> Literal["created", "url taken", "no system"]:
+    """Write a new webhook with its URL guard, if the system (its slug, its id) is still there:
+    one TransactWriteItems. Any other failure raises `db.TransactionFailed`."""
+    system_id = webhook["systemId"]
     try:
         db.transact(
             [
-                {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
-                {"Put": {"Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
+                *new_webhook_actions(webhook),
                 db.still_there({**keys.system(system_slug), "id": system_id}),
             ]
         )
