@@ -679,11 +679,8 @@ class Import:
             for row in self.rows("badges"):
                 check = self.check("badges", row)
                 badge = self.badge(check, groups, primaries.get(int(row["id"]), 0))
-                if badge is None:
+                if badge is None:  # its child rows are skipped with the orphans below
                     self.report.of("badges").skipped += 1
-                    for name, grouped in groups.items():
-                        for child in grouped.get(int(row["id"]), []):
-                            self.skip(self.check(name, child), checks.DANGLING, "badge skipped")
                     continue
                 key = badge_store.key_of(badge)
                 actions = [badge_store.put_new(badge)]
@@ -691,7 +688,10 @@ class Import:
                     actions.extend(db.list_add(scope, badge["id"], key, badge_rules.owners(badge)))
                 u = unit("badges", badge["id"], actions)
                 u.children = {
-                    name: len(grouped.get(badge["id"], [])) for name, grouped in groups.items()
+                    "criteria": len(badge.get("criteria", [])),
+                    "alignments": len(badge.get("alignments", [])),
+                    "categories": len(badge.get("categories", [])),
+                    "tags": len(badge.get("tags", [])),
                 }
                 self.known.badges[badge["id"]] = BadgePlace(
                     badge["slug"], badge["systemId"], badge.get("issuerId"), badge.get("programId")
@@ -780,8 +780,8 @@ class Import:
         }
         badge.update({name: value for name, value in optional.items() if value is not None})
         badge.update(self.image_of(check))
-        if "imageUrl" not in badge and "imageSlug" not in badge:
-            check.note(checks.DANGLING, "as-is", "no image: imageUrl renders null")
+        if row.get("imageId") is None:
+            check.note(checks.DANGLING, "as-is", "imageId null: imageUrl renders null")
         badge["criteria"] = [
             {
                 "id": int(c["id"]),
@@ -821,7 +821,7 @@ class Import:
         for row in rows:
             value = row.get("value")
             if value is None or value == "" or value in seen:
-                self.findings.add(table, row.get("id"), checks.DUPLICATE, "skipped", repr(value))
+                self.skip(self.check(table, row), checks.DUPLICATE, repr(value))
                 continue
             seen.add(value)
             kept.append(row)
@@ -1106,9 +1106,12 @@ class Import:
     def raise_counters(self) -> None:
         if self.report.dry_run:
             return
+        current = db.get(keys.id_counters()) or {}
         for table, top in sorted(self.known.top.items()):
             entity = COUNTERS.get(table)
-            if entity is not None and db.raise_counter(entity, top):
+            if entity is None or int(current.get(entity, 0)) >= top:
+                continue  # already above (a re-run writes nothing)
+            if db.raise_counter(entity, top):
                 self.report.counters[entity] = top
 
 
