@@ -49,6 +49,8 @@ TAKEN = "key already taken"
 NULL_ACTION = "null milestone action"
 WEBHOOK_URL = "webhook URL refused by the sending rules"
 INCONSISTENT = "inconsistent containers"
+INVALID_VALUE = "value outside the contract's choices"
+OTHER_SYSTEM = "badge of another system"
 
 EXAMPLES_PER_CLASS = 20  # findings kept per (table, problem, action); all are counted
 

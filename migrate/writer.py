@@ -992,7 +992,7 @@ class Import:
         check = self.check("evidence", row)
         media = row.get("mediaType")
         if media is not None and media not in ("image", "link"):
-            check.note(checks.INVALID_URL, "as-is", f"mediaType {media!r}")
+            check.note(checks.INVALID_VALUE, "as-is", f"mediaType {media!r}")
         return {
             "slug": evidence_slug(int(row["id"])),
             "url": check.url("url"),
@@ -1079,6 +1079,13 @@ class Import:
                         )
                     elif int(badge_id) not in support:
                         support.append(int(badge_id))
+                strangers = [
+                    badge_id
+                    for badge_id in [int(primary), *support]
+                    if self.known.badges[badge_id].system_id != int(system_id)
+                ]
+                if strangers:
+                    check.note(checks.OTHER_SYSTEM, "as-is", f"badges {strangers}")
                 if len(support) > 32:
                     check.note(checks.TOO_LONG, "as-is", f"{len(support)} support badges (32)")
                 milestone: MilestoneRecord = {
