@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from itertools import batched
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from badgekit.domain import badges as badge_rules
 from badgekit.jsonutil import dumps
 from badgekit.store import assessment as assessment_store
@@ -276,13 +278,28 @@ class Writer:
             self._conflict(u, f"{u.key['PK']} {u.key['SK']} holds another entity")
 
     def _conflict(self, u: Unit, detail: str) -> None:
-        self.report.findings.add(u.table, u.row_id, checks.TAKEN, "skipped", detail)
+        self._refused(u, checks.TAKEN, detail)
+
+    def _refused(self, u: Unit, problem: str, detail: str) -> None:
+        self.report.findings.add(u.table, u.row_id, problem, "skipped", detail)
         self._count(u, "skipped")
 
     def _commit(self, group: list[Unit]) -> None:
         for attempt in range(db.MAX_ATTEMPTS):
             try:
                 db.transact(_merged(group))
+            except ClientError as error:
+                # A request DynamoDB refuses outright (e.g. an item it cannot hold): the units
+                # one at a time, and the one refused alone is reported, not retried forever.
+                if error.response.get("Error", {}).get("Code") != "ValidationException":
+                    raise
+                if len(group) > 1:
+                    for single in group:
+                        self._commit([single])
+                    return
+                message = str(error.response["Error"].get("Message", ""))
+                self._refused(group[0], checks.TOO_LARGE, f"refused by DynamoDB: {message}")
+                return
             except db.TransactionFailed as failure:
                 if len(group) > 1:
                     for single in group:  # one at a time: the one that cannot go stays out

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from badgekit.domain import images
 from badgekit.store import db
@@ -456,3 +457,23 @@ def test_an_entity_of_the_table_at_an_imported_key_is_a_conflict_not_overwritten
         ("systems", checks.TAKEN, "skipped")
     ]
     assert api.get(CHICAGO).json["system"]["name"] == "Mine"
+
+
+def test_a_row_dynamodb_refuses_is_reported_and_the_others_written(api, monkeypatch):
+    transact = db.transact
+
+    def refusing(actions: Any) -> None:
+        if any(a.get("Put", {}).get("Item", {}).get("slug") == "pittsburgh" for a in actions):
+            error = {"Error": {"Code": "ValidationException", "Message": "Item size too large"}}
+            raise ClientError(error, "TransactWriteItems")
+        transact(actions)
+
+    monkeypatch.setattr(db, "transact", refusing)
+    report = import_all(DictSource({"systems": tables()["systems"][:2]}), dry_run=False)
+    assert (report.of("systems").written, report.of("systems").skipped) == (1, 1)
+    refused = [f for f in report.findings.examples if f.problem == checks.TOO_LARGE]
+    assert [(f.row_id, f.action, f.detail) for f in refused] == [
+        (2, "skipped", "refused by DynamoDB: Item size too large")
+    ]
+    assert api.get("/systems").json["systems"][0]["slug"] == "chicago"
+    assert api.get("/systems?page=1&count=1").json["pageData"]["total"] == 1
