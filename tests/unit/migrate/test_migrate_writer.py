@@ -389,9 +389,13 @@ def test_a_run_stopped_half_way_is_completed_by_the_next(api, monkeypatch):
 
 
 def test_a_dry_run_writes_nothing_and_reports_what_a_run_would_do(aws):
+    seen: list[tuple[str, int, int]] = []
     with calls() as made:
-        dry = import_all(DictSource(tables()), dry_run=True)
+        dry = import_all(
+            DictSource(tables()), dry_run=True, progress=lambda *step: seen.append(step)
+        )
     assert made == []
+    assert [step for step in seen if step[0] == "badgeInstances"][-1] == ("badgeInstances", 5, 5)
     assert db.table().scan()["Items"] == []
     assert dry.of("badgeInstances").written == 4
     assert dry.counters == {}
