@@ -45,6 +45,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from badgekit.domain import badges as badge_rules
+from badgekit.domain import images as image_rules
 from badgekit.jsonutil import dumps
 from badgekit.store import assessment as assessment_store
 from badgekit.store import badges as badge_store
@@ -389,6 +390,8 @@ class Known:
     images, containers, badges and applications, never of instances."""
 
     images: dict[int, dict[str, str]] = field(default_factory=dict)  # id -> owner attributes
+    downloads: set[int] = field(default_factory=set)  # images of no stored type (downloads)
+    criteria: dict[int, set[int]] = field(default_factory=dict)  # badge id -> criterion ids
     systems: dict[int, str] = field(default_factory=dict)  # id -> slug
     issuers: dict[int, int] = field(default_factory=dict)  # id -> system id
     programs: dict[int, tuple[int, int]] = field(default_factory=dict)  # id -> (system, issuer)
@@ -508,6 +511,8 @@ class Import:
                     )
                     upload = (object_key, decision.data, decision.mimetype)
                     self.known.images[item["id"]] = {"imageSlug": slug}
+                    if decision.mimetype not in image_rules.STORED_TYPES:
+                        self.known.downloads.add(item["id"])
                 yield unit("images", row["id"], [image_store.put_new(item)], upload)
 
         self.write("images", units())
@@ -520,6 +525,8 @@ class Import:
         if found is None:
             check.note(checks.DANGLING, "changed", f"imageId {image_id}: imported without image")
             return {}
+        if int(image_id) in self.known.downloads:
+            check.note(checks.NOT_AN_IMAGE, "as-is", f"imageId {image_id}: served as a download")
         return dict(found)
 
     def container(self, check: RowCheck) -> dict[str, Any] | None:
@@ -710,6 +717,7 @@ class Import:
                     "categories": len(badge.get("categories", [])),
                     "tags": len(badge.get("tags", [])),
                 }
+                self.known.criteria[badge["id"]] = {c["id"] for c in badge.get("criteria", [])}
                 self.known.badges[badge["id"]] = BadgePlace(
                     badge["slug"], badge["systemId"], badge.get("issuerId"), badge.get("programId")
                 )
@@ -1057,6 +1065,14 @@ class Import:
                 comment = check.text("comment", TEXT)
                 if comment is not None:
                     review["comment"] = comment
+                own = self.known.criteria.get(parent[0], set())
+                for item in items.get(review_id, []):
+                    if int(item["criterionId"]) not in own:
+                        self.check("reviewItems", item).note(
+                            checks.DANGLING,
+                            "as-is",
+                            f"criterionId {item['criterionId']} is not a criterion of the badge",
+                        )
                 imported.add(review_id)
                 u = unit("reviews", review_id, assessment_store.new_review_actions(review))
                 u.children = {"reviewItems": len(review["reviewItems"])}
