@@ -481,3 +481,19 @@ def test_a_row_dynamodb_refuses_is_reported_and_the_others_written(api, monkeypa
     ]
     assert api.get("/systems").json["systems"][0]["slug"] == "chicago"
     assert api.get("/systems?page=1&count=1").json["pageData"]["total"] == 1
+
+
+def test_an_instance_whose_slug_another_holds_is_skipped_the_rest_written(original):
+    data = tables()
+    twin = {**data["badgeInstances"][2], "id": 6, "slug": "ABC", "email": "twin@example.org"}
+    data["badgeInstances"].append(twin)
+    report = import_all(DictSource(data), dry_run=False)
+    counts = report.of("badgeInstances")
+    assert (counts.present, counts.written, counts.skipped) == (4, 0, 2)
+    taken = [f for f in report.findings.examples if f.problem == checks.TAKEN]
+    assert [(f.table, f.row_id, f.action, f.detail) for f in taken] == [
+        ("badgeInstances", 6, "skipped", "ASSERTION#abc ASSERTION")
+    ]
+    listed = original.get(f"{CHICAGO}/badges/prog-badge/instances").json["instances"]
+    assert [i["slug"] for i in listed] == ["def"]
+    assert original.get("/public/assertions/ABC", sign=False).json["uid"] == "abc"
