@@ -417,6 +417,7 @@ class Import:
         self.known = Known()
         self.findings = self.report.findings
         self.available = set(source.tables())
+        self.totals: dict[str, int] = {}
 
     # rows and progress
 
@@ -436,15 +437,18 @@ class Import:
         check.note(problem, "skipped", detail)
         self.report.of(check.table).skipped += 1
 
+    def advanced(self, table: str) -> None:
+        """Report progress: rows of `table` read (and so written, skipped or found) so far."""
+        if self.progress is None:
+            return
+        total = self.totals.get(table)
+        if total is None:  # one count per table (a COUNT(*) on a MySQL source)
+            total = self.totals[table] = self.source.count(table) if table in self.available else 0
+        self.progress(table, self.report.of(table).read, total)
+
     def write(self, table: str, units: Iterable[Unit]) -> None:
-        total = self.source.count(table) if table in self.available else 0
-
-        def report(done: int) -> None:
-            if self.progress is not None:
-                self.progress(table, done, total)
-
-        self.writer.write(units, report)
-        report(self.report.of(table).read)
+        self.writer.write(units, lambda _: self.advanced(table))
+        self.advanced(table)
 
     def children(self, table: str, parent: str) -> dict[int, list[dict[str, Any]]]:
         """A child table's rows grouped by parent id, each group in id order."""
@@ -453,6 +457,7 @@ class Import:
             grouped[int(row[parent])].append(row)
         for rows in grouped.values():
             rows.sort(key=lambda r: int(r.get("id") or 0))
+        self.advanced(table)
         return grouped
 
     def orphans(self, table: str, grouped: dict[int, list[dict[str, Any]]], parents: Any) -> None:

@@ -396,6 +396,8 @@ def test_a_dry_run_writes_nothing_and_reports_what_a_run_would_do(aws):
         )
     assert made == []
     assert [step for step in seen if step[0] == "badgeInstances"][-1] == ("badgeInstances", 5, 5)
+    assert ("criteria", 3, 3) in seen
+    assert all(0 <= done <= total for _, done, total in seen)
     assert db.table().scan()["Items"] == []
     assert dry.of("badgeInstances").written == 4
     assert dry.counters == {}
