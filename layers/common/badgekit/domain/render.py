@@ -237,6 +237,8 @@ class Renderer:
             "assertionUrl": assertion_url(instance["slug"], self.base_url),
             "issuedOn": timestamps.to_seconds(instance.get("issuedOn")),
             "comment": comment,
+            # Added to the spec's payload (docs/api/webhooks.md): the award's OB 3.0 credential.
+            "credentialUrl": credential_url(instance["slug"], self.base_url),
         }
 
     def revoke_payload(self, instance: InstanceRecord, badge: BadgeRecord) -> Document:
