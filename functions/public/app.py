@@ -1,7 +1,8 @@
 """PublicFunction: the unauthenticated documents under /public (auth.md §1).
 
 The public badge list (badges.md), hosted assertions, Open Badges 1.0 badge classes and issuer
-organisations (issuing.md "Public documents") and stored images (README §10). Read-only.
+organisations (issuing.md "Public documents"), the Open Badges 3.0 credential of each award
+(docs/open-badges.md) and stored images (README §10). Read-only.
 """
 
 from __future__ import annotations
@@ -69,6 +70,23 @@ def hosted_assertion(instanceSlug: str) -> Response[str]:
     return Response(
         status_code=status,
         content_type=public.LINKED_DATA if linked_data else api.JSON,
+        body=jsonutil.dumps(document),
+        headers={"Vary": "Accept"},
+    )
+
+
+@documents.get("/public/credentials/<instanceSlug>")
+def credential(instanceSlug: str) -> Response[str]:
+    request = current()
+    resolve.prefetch_path(request)  # as the hosted assertion: one round trip when warm
+    jwt_type = public.credential_jwt_type(request.header("accept"))
+    status, document, system_slug = public.credential(param(instanceSlug), request.base_url)
+    if jwt_type is not None and system_slug is not None:
+        token = public.signed_credential(system_slug, document)
+        return Response(200, jwt_type, token, headers={"Vary": "Accept"})
+    return Response(
+        status_code=status,
+        content_type=public.CREDENTIAL,
         body=jsonutil.dumps(document),
         headers={"Vary": "Accept"},
     )

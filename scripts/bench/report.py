@@ -416,6 +416,7 @@ def report(results: Results, lines: Sequence[str], kept: str | None = None) -> s
             "its badge, system, issuer and program in one BatchGetItem (the directory knows "
             "which badge an assertion belongs to; cold, it reads the assertion first, then "
             "the rest); a revoked one answers `410` from its tombstone alone. "
+            "`/public/credentials/{slug}` (the OB 3.0 credential) reads exactly the same. "
             "Creates award new emails (revoked again, untimed); the delete revokes a "
             "fresh instance.",
             "",

@@ -814,6 +814,22 @@ def instance_scenarios(master: Api, fixture: IssuingFixture) -> list[Scenario]:
             status=410,
             note="revoked",
         ),
+        call(
+            master,
+            "GET",
+            "/public/credentials/{slug}",
+            f"/public/credentials/{fixture.assertion}",
+            auth="none",
+        ),
+        call(
+            master,
+            "GET",
+            "/public/credentials/{slug}",
+            f"/public/credentials/{fixture.revoked}",
+            auth="none",
+            status=410,
+            note="revoked",
+        ),
     ]
 
 

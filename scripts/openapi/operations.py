@@ -921,6 +921,38 @@ OPERATIONS: list[Op] = [
     ),
     Op(
         "GET",
+        "/public/credentials/{instanceSlug}",
+        "getCredential",
+        "Public documents",
+        "Open Badges 3.0 credential of an award (`application/vc+ld+json`; the compact VC-JWT "
+        "with `Accept: application/vc+jwt` or `application/jwt`)",
+        200,
+        ref("Credential"),
+        None,
+        public=True,
+        content={
+            "application/vc+ld+json": (ref("Credential"), None),
+            "application/vc+jwt": ({"type": "string", "description": "compact VC-JWT"}, None),
+            "application/jwt": ({"type": "string", "description": "compact VC-JWT"}, None),
+        },
+        extra={
+            410: (
+                "The award was revoked (tombstone)",
+                ref("RevokedCredential"),
+                {
+                    "@context": [
+                        "https://www.w3.org/ns/credentials/v2",
+                        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+                    ],
+                    "id": f"{s.BASE}/public/credentials/{INSTANCE_SLUG}",
+                    "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                    "revoked": True,
+                },
+            )
+        },
+    ),
+    Op(
+        "GET",
         "/public/images/{imageSlug}",
         "getImage",
         "Public documents",

@@ -459,6 +459,78 @@ REVOKED_ASSERTION = obj(
     {"revoked": {"const": True}},
     description="a revoked instance's tombstone (with `@context`, `id`, `type` in JSON-LD)",
 )
+TYPES: Schema = {"type": "array", "items": STRING}
+CREDENTIAL = obj(
+    {
+        "@context": TYPES,
+        "id": STRING,
+        "type": TYPES,
+        "name": STRING,
+        "issuer": obj(
+            {
+                "id": STRING,
+                "type": TYPES,
+                "name": STRING,
+                "url": STRING,
+                "email": STRING,
+                "description": STRING,
+            },
+            optional=("name", "url", "email", "description"),
+        ),
+        "validFrom": nullable("string"),
+        "validUntil": STRING,
+        "credentialSubject": obj(
+            {
+                "type": TYPES,
+                "identifier": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "type": {"const": "IdentityObject"},
+                            "identityHash": STRING,
+                            "identityType": {"const": "emailAddress"},
+                            "hashed": {"const": True},
+                            "salt": STRING,
+                        }
+                    ),
+                },
+                "achievement": obj(
+                    {
+                        "id": STRING,
+                        "type": TYPES,
+                        "name": STRING,
+                        "description": STRING,
+                        "criteria": obj(
+                            {"id": STRING, "narrative": STRING}, optional=("narrative",)
+                        ),
+                        "image": obj({"id": STRING, "type": {"const": "Image"}}),
+                        "alignment": {
+                            "type": "array",
+                            "items": obj(
+                                {
+                                    "type": TYPES,
+                                    "targetName": STRING,
+                                    "targetUrl": STRING,
+                                    "targetDescription": STRING,
+                                },
+                                optional=("targetDescription",),
+                            ),
+                        },
+                        "tag": TYPES,
+                    },
+                    optional=("image", "alignment", "tag"),
+                ),
+            }
+        ),
+        "credentialStatus": obj({"id": STRING, "type": {"const": "1EdTechRevocationList"}}),
+    },
+    optional=("validUntil",),
+    description="Open Badges 3.0 OpenBadgeCredential, unsigned (docs/open-badges.md)",
+)
+REVOKED_CREDENTIAL = obj(
+    {"@context": TYPES, "id": STRING, "type": TYPES, "revoked": {"const": True}},
+    description="a revoked award's credential tombstone",
+)
 BADGE_CLASS = obj(
     {
         "name": STRING,
@@ -553,6 +625,8 @@ SCHEMAS: dict[str, Schema] = {
     "Assertion": ASSERTION,
     "AssertionV2": ASSERTION_V2,
     "RevokedAssertion": REVOKED_ASSERTION,
+    "Credential": CREDENTIAL,
+    "RevokedCredential": REVOKED_CREDENTIAL,
     "BadgeClass": BADGE_CLASS,
     "IssuerOrganization": ORGANISATION,
     "ContainerInput": CONTAINER_INPUT,

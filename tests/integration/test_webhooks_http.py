@@ -326,6 +326,7 @@ def test_award_and_revoke_requests_send_webhooks(api, hook_stack, receiver, hook
         "assertionUrl",
         "issuedOn",
         "comment",
+        "credentialUrl",
     ]
     assert (payload["action"], payload["uid"], payload["email"]) == (
         "award",
@@ -333,6 +334,9 @@ def test_award_and_revoke_requests_send_webhooks(api, hook_stack, receiver, hook
         "brian@example.org",
     )
     assert payload["comment"] == "Well done!"
+    assert payload["credentialUrl"] == instance["assertionUrl"].replace(
+        "/assertions/", "/credentials/"
+    )
     assert payload["badge"]["slug"] == badge["slug"]
     assert_signed(award, SECRET, award.headers["webhook-id"], award.body)
     revoked = api.delete(f"{base}/{badge['slug']}/instances/brian%40example.org")

@@ -847,6 +847,7 @@ def test_award_event_record(tree):
         "assertionUrl",
         "issuedOn",
         "comment",
+        "credentialUrl",
     ]
     assert payload == {
         "action": "award",
@@ -856,6 +857,7 @@ def test_award_event_record(tree):
         "assertionUrl": instance["assertionUrl"],
         "issuedOn": 1402408977,
         "comment": "Well done!",
+        "credentialUrl": f"{BASE}/public/credentials/{instance['slug']}",
     }
     # The exact bytes a webhook sends: compact JSON, serialised once.
     assert event["body"] == json.dumps(payload, separators=(",", ":"), ensure_ascii=False)

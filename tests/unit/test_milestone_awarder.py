@@ -153,6 +153,7 @@ def test_worked_example(tree, stream):
         "assertionUrl",
         "issuedOn",
         "comment",
+        "credentialUrl",
     ]
     badge_one = tree.get(f"{SYS}/badges/b1").json["badge"]
     assert body["badge"] == {**badge_one, "milestones": []}
@@ -160,6 +161,9 @@ def test_worked_example(tree, stream):
     instance = tree.get(f"{SYS}/badges/b1/instances/{BRIAN.replace('@', '%40')}").json["instance"]
     assert body["uid"] == instance["slug"]
     assert body["assertionUrl"] == instance["assertionUrl"]
+    assert body["credentialUrl"] == instance["assertionUrl"].replace(
+        "/assertions/", "/credentials/"
+    )
     assert (instance["expires"], instance["claimCode"]) == (None, None)
 
 

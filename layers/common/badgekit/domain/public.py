@@ -5,7 +5,10 @@ rendered by `badgekit.domain.render`.
 
 Hosted assertions: by default exactly the spec's Open Badges 1.0 document; a request whose
 `Accept` prefers `application/ld+json` gets an Open Badges 2.0 Assertion (salted recipient
-hash). A revoked instance keeps a tombstone: `410` with `revoked: true` in either format."""
+hash). A revoked instance keeps a tombstone: `410` with `revoked: true` in either format.
+
+Open Badges 3.0 credentials (docs/open-badges.md "OB 3.0 credentials"): the same award as an
+`OpenBadgeCredential`, JSON by default, the compact VC-JWT when `Accept` asks for it."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 
 from badgekit.domain import badges, render
 from badgekit.domain.places import Place
-from badgekit.errors import ResourceNotFound
+from badgekit.errors import ApiError, ResourceNotFound
 from badgekit.store import badges as badge_store
 from badgekit.store import containers as container_store
 from badgekit.store import db
@@ -87,3 +90,77 @@ def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[st
     if linked_data:
         return 200, render.assertion_v2_json(item, url, badge_url)
     return 200, render.assertion_json(item, url, badge_url)
+
+
+# --- OB 3.0 credentials (GET /public/credentials/{instanceSlug}) -----------------------------
+
+# The JSON form's media type: OB 3.0 "Web Resource" (an unsigned credential is its JSON).
+CREDENTIAL = "application/vc+ld+json"
+# The compact VC-JWT form, answered with the media type asked for.
+CREDENTIAL_JWT_TYPES = ("application/vc+jwt", "application/jwt")
+_CREDENTIAL_JSON_TYPES = ("application/json", "application/ld+json", CREDENTIAL, "*/*")
+
+
+def accept_weights(accept: str | None) -> dict[str, float]:
+    """Each media type of an `Accept` header (lowercase) with its highest quality (`q`, 1 by
+    default, 0 when unreadable), as `wants_linked_data` reads them."""
+    weights: dict[str, float] = {}
+    for part in (accept or "").split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        weights[media] = max(weights.get(media, 0.0), quality)
+    return weights
+
+
+def credential_jwt_type(accept: str | None) -> str | None:
+    """The JWT media type `Accept` ranks at least as high as every JSON type (the one
+    ranked highest, `application/vc+jwt` on a tie), else None: the JSON form."""
+    weights = accept_weights(accept)
+    best = max(CREDENTIAL_JWT_TYPES, key=lambda media: weights.get(media, 0.0))
+    quality = weights.get(best, 0.0)
+    if quality > 0 and quality >= max(weights.get(m, 0.0) for m in _CREDENTIAL_JSON_TYPES):
+        return best
+    return None
+
+
+class CredentialJwtUnavailable(ApiError):
+    """Temporary (until the signing keys are in place): the VC-JWT form cannot be made."""
+
+    status = 406
+    code = "NotAcceptableError"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The signed (VC-JWT) form of credentials is not available yet: "
+            "ask for application/vc+ld+json"
+        )
+
+
+def credential(slug: str, base_url: str) -> tuple[int, dict[str, Any], str | None]:
+    """(status, document, system slug) of an award's OB 3.0 credential: 200, or 410 with a
+    small tombstone for a revoked award (system slug None)."""
+    item = instance_store.assertion(slug)
+    if item is None:
+        raise assertion_not_found()
+    if item.get("revoked"):
+        url = render.credential_url(item["slug"], base_url)
+        return 410, render.revoked_credential_json(url), None
+    badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
+    if badge is None or system is None or Place(system).purged(badge):
+        raise assertion_not_found()  # the badge is being deleted: its cascade removes this
+    renderer = render.Renderer(Place(system), base_url)
+    return 200, renderer.credential_json(item, badge), system["slug"]
+
+
+def signed_credential(system_slug: str, credential: dict[str, Any]) -> str:
+    """The compact VC-JWT of `credential`, signed with the system's key: the one call site
+    of the signing."""
+    raise CredentialJwtUnavailable()

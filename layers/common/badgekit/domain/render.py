@@ -2,7 +2,8 @@
 issuers, programs, consumers, badges, claim codes, instances, applications, evidence, reviews,
 milestones, webhooks, deliveries), the webhook event payloads (webhooks.md §3) and the public
 Open Badges documents (issuing.md "Public documents": hosted assertions 1.0 and 2.0, badge
-classes, issuer organisations).
+classes, issuer organisations) and the Open Badges 3.0 credential of each award
+(docs/open-badges.md).
 
 Names: `<thing>_json` renders one thing, `<action>_payload` an event's payload, `<thing>_url`
 an absolute URL. A document that nests badges (or the issuers and programs a badge belongs to)
@@ -236,6 +237,8 @@ class Renderer:
             "assertionUrl": assertion_url(instance["slug"], self.base_url),
             "issuedOn": timestamps.to_seconds(instance.get("issuedOn")),
             "comment": comment,
+            # Added to the spec's payload (docs/api/webhooks.md): the award's OB 3.0 credential.
+            "credentialUrl": credential_url(instance["slug"], self.base_url),
         }
 
     def revoke_payload(self, instance: InstanceRecord, badge: BadgeRecord) -> Document:
@@ -312,6 +315,75 @@ class Renderer:
             ],
             "issuer": self.organisation_url(badge),
         }
+
+    # --- Open Badges 3.0 (docs/open-badges.md "OB 3.0 credentials") -----------------------------
+
+    def credential_json(self, item: AssertionRecord, badge: BadgeRecord) -> Document:
+        """The award as an Open Badges 3.0 `OpenBadgeCredential` (unsigned; OB 3.0.3 data
+        model): the hosted assertion's record (salted email hash included), the badge as its
+        `achievement` and the badge's own container as the issuer `Profile` (the issuer
+        profile URL, with the keys of `organisation_json`)."""
+        issuer = self.owner("issuer", badge.get("issuerId"))
+        program = self.owner("program", badge.get("programId")) if issuer is not None else None
+        profile: Document = {
+            "id": self.organisation_url(badge),
+            "type": ["Profile"],
+            **organisation_json(Place(self.place.system, issuer, program)),
+        }
+        salt = item["salt"]
+        document: Document = {
+            "@context": [VC2_CONTEXT, OB3_CONTEXT],
+            "id": credential_url(item["slug"], self.base_url),
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": badge["name"],
+            "issuer": profile,
+            "validFrom": timestamps.to_iso(item.get("issuedOn")),
+        }
+        expires = timestamps.to_iso(item.get("expires"))
+        if expires is not None:
+            document["validUntil"] = expires
+        document["credentialSubject"] = {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": recipient_hash(item["email"], salt),
+                    "identityType": "emailAddress",
+                    "hashed": True,
+                    "salt": salt,
+                }
+            ],
+            "achievement": self.achievement_json(badge),
+        }
+        document["credentialStatus"] = {
+            "id": credential_status_url(self.place.system["slug"], self.base_url),
+            "type": CREDENTIAL_STATUS_TYPE,
+        }
+        return document
+
+    def achievement_json(self, badge: BadgeRecord) -> Document:
+        """The badge class as an OB 3.0 `Achievement`: its `id` is the badge class URL."""
+        criteria: Document = {"id": badge["criteriaUrl"]}
+        narrative = criteria_narrative(badge.get("criteria", []))
+        if narrative:
+            criteria["narrative"] = narrative
+        achievement: Document = {
+            "id": self.class_url(badge),
+            "type": ["Achievement"],
+            "name": badge["name"],
+            "description": badge["consumerDescription"],
+            "criteria": criteria,
+        }
+        image = image_url(badge, self.base_url)
+        if image:
+            achievement["image"] = {"id": image, "type": "Image"}
+        alignments = [_alignment_v3_json(a) for a in badge.get("alignments", [])]
+        if alignments:
+            achievement["alignment"] = alignments
+        tags = [t["value"] for t in badge.get("tags", [])]
+        if tags:
+            achievement["tag"] = tags
+        return achievement
 
 
 # --- systems, issuers, programs (systems.md, issuers.md, programs.md) ---------------------------
@@ -551,3 +623,52 @@ def assertion_v2_json(item: AssertionRecord, url: str, badge_url: str) -> dict[s
     if expires is not None:
         document["expires"] = timestamps.to_iso(expires)
     return document
+
+
+# --- Open Badges 3.0 credentials (docs/open-badges.md "OB 3.0 credentials") ---------------------
+
+VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CREDENTIAL_STATUS_TYPE = "1EdTechRevocationList"
+
+
+def credential_url(slug: str, base_url: str) -> str:
+    """The award's OB 3.0 credential: its `id`, and where it is served."""
+    return f"{base_url}/public/credentials/{quote(slug, safe='')}"
+
+
+def credential_status_url(system_slug: str, base_url: str) -> str:
+    """The system's `1EdTechRevocationList` status document (revoked credential ids)."""
+    return f"{base_url}/public/systems/{quote(system_slug, safe='')}/credentials/status"
+
+
+def criteria_narrative(criteria: Sequence[CriterionRecord]) -> str | None:
+    """The badge's criteria as a Markdown list (`criteria.narrative`), or None without any."""
+    lines = []
+    for criterion in criteria:
+        text = criterion.get("description", "")
+        if not text:
+            continue
+        lines.append(f"- {text}" + ("" if criterion.get("required") else " (optional)"))
+    return "\n".join(lines) or None
+
+
+def _alignment_v3_json(alignment: AlignmentRecord) -> Document:
+    body: Document = {
+        "type": ["Alignment"],
+        "targetName": alignment["name"],
+        "targetUrl": alignment["url"],
+    }
+    if alignment.get("description"):
+        body["targetDescription"] = alignment["description"]
+    return body
+
+
+def revoked_credential_json(url: str) -> Document:
+    """The body of a revoked award's credential `410` (as the OB 2.0 tombstone)."""
+    return {
+        "@context": [VC2_CONTEXT, OB3_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "revoked": True,
+    }

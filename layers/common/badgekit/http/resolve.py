@@ -84,7 +84,7 @@ def plan_of(path: str, query: Mapping[str, list[str]] | None = None) -> Plan:
     public = parts[:1] == ["public"]
     if public:
         parts = parts[1:]
-        if len(parts) == 2 and parts[0] == "assertions" and parts[1]:
+        if len(parts) == 2 and parts[0] in ("assertions", "credentials") and parts[1]:
             _plan_assertion(plan, parts[1])
             return plan
         if parts == ["badges"]:
