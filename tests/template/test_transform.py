@@ -61,6 +61,7 @@ PUBLIC_ROUTES: dict[str, set[str]] = {
     **{f"/public{prefix}/badges/{{badgeSlug}}": {"GET"} for prefix in PREFIXES},
     "/public/images/{imageSlug}": {"GET"},
     "/public/assertions/{instanceSlug}": {"GET"},
+    "/public/assertions/{instanceSlug}/image": {"GET"},
 }
 
 
