@@ -1,17 +1,20 @@
 # The two commands of the README: `make dev` (local stack) and `make test` (whole suite).
 SHELL := /bin/bash
 PYTHON_VERSION ?= 3.13.0
-export PYENV_VERSION := 3.11.7:$(PYTHON_VERSION)
+# 3.8: the 1EdTech Open Badges validator's own environment (OB_VENV), used by the tests.
+export PYENV_VERSION := 3.11.7:$(PYTHON_VERSION):3.8.18
 VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+OB_VENV := .venv-ob
+OB_STAMP := $(OB_VENV)/.installed
 # The Swagger UI files of the API reference page (/docs), from the npm package pinned in
 # functions/docs/package-lock.json, copied to functions/docs/vendor/ (git-ignored).
 DOCS_ASSETS := functions/docs/vendor/.installed
 
-.PHONY: dev dev-clean services test venv docs-assets lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi openapi-fuzz clean
+.PHONY: dev dev-clean services test venv validator-venv docs-assets lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi openapi-fuzz clean
 
 venv: $(STAMP) $(DOCS_ASSETS)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
@@ -24,6 +27,14 @@ $(STAMP): requirements-dev.lock
 docs-assets: $(DOCS_ASSETS)
 $(DOCS_ASSETS): functions/docs/package.json functions/docs/package-lock.json
 	$(MAKE) -C functions/docs vendor
+
+## The 1EdTech Open Badges validator (PyPI `openbadges`) in a Python 3.8 environment of its own,
+## from its hashed lock; tests/support/validator.py runs it against the local stack.
+validator-venv: $(OB_STAMP)
+$(OB_STAMP): requirements-validator.lock
+	@test -x $(OB_VENV)/bin/python || python3.8 -m venv $(OB_VENV)
+	$(OB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-validator.lock
+	@touch $@
 
 $(SAM_STAMP): requirements-sam.lock
 	@test -x $(SAM_VENV)/bin/python || python3.13 -m venv $(SAM_VENV)
@@ -52,7 +63,7 @@ services: venv
 	$(PY) -m local --services-only
 
 ## Run everything CI runs: lint, types, unit, template and integration tests.
-test: venv lint typecheck sam-validate
+test: venv $(OB_STAMP) lint typecheck sam-validate
 	$(PY) -m pytest -n 2 -q
 
 lint: venv

@@ -6,7 +6,9 @@ Three locks, each installed with pip's hash checking (every line pinned and hash
 - `requirements-dev.lock` from `requirements-dev.txt` (the `.venv` of `make dev` / `make test`);
 - `requirements-sam.lock` from `requirements-sam.txt` (the SAM CLI's own `.venv-sam`);
 - `layers/common/requirements.lock` from `layers/common/requirements.txt` (the Lambda layer,
-  resolved for the functions' runtime: Python 3.13 on arm64 Linux).
+  resolved for the functions' runtime: Python 3.13 on arm64 Linux);
+- `requirements-validator.lock` from `requirements-validator.txt` (the 1EdTech Open Badges
+  validator's `.venv-ob`, resolved for Python 3.8, the newest it runs on).
 
 Writing a lock needs the package index (it runs `uv pip compile`); checking one does not. Each
 lock records the SHA-256 of its inputs (the requirement file and the files it includes with
@@ -39,6 +41,7 @@ class Lock:
     source: str  # requirement file, relative to the root
     output: str  # lock file, relative to the root
     target: tuple[str, ...]  # how to resolve: for every platform, or for the Lambda runtime
+    python: str = PYTHON_VERSION  # the Python version resolved for
 
 
 LOCKS = (
@@ -49,6 +52,7 @@ LOCKS = (
         "layers/common/requirements.lock",
         ("--python-platform", "aarch64-manylinux_2_17"),
     ),
+    Lock("requirements-validator.txt", "requirements-validator.lock", (), python="3.8"),
 )
 
 
@@ -124,7 +128,7 @@ def write(lock: Lock) -> None:
             "--quiet",
             "--generate-hashes",
             "--python-version",
-            PYTHON_VERSION,
+            lock.python,
             *lock.target,
             "--custom-compile-command",
             "make lock",

@@ -1,8 +1,9 @@
 """PublicFunction: the unauthenticated documents under /public (auth.md §1).
 
 The public badge list (badges.md), hosted assertions, Open Badges 1.0 badge classes and issuer
-organisations (issuing.md "Public documents"), the Open Badges 3.0 credential of each award
-(docs/open-badges.md) and stored images (README §10). Read-only.
+organisations (issuing.md "Public documents"; Open Badges 2.0 with `Accept:
+application/ld+json`), the Open Badges 3.0 credential of each award (docs/open-badges.md),
+stored images (README §10) and baked award images (docs/api/openbadges.md). Read-only.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def list_public_badges() -> Response[str]:
 @documents.get(ISSUER)
 @documents.get(PROGRAM)
 def issuer_organisation(**params: str) -> Response[str]:
-    return respond(render.organisation_json(resolve.resolve(current(), **params)))
+    request = current()
+    place = resolve.resolve(request, **params)
+    if public.wants_linked_data(request.header("accept")):
+        return linked_data(public.profile_v2(place, request.base_url))
+    return respond(render.organisation_json(place), headers=VARY)
 
 
 @documents.get(f"{SYSTEM}/badges/<badgeSlug>")
@@ -58,7 +63,23 @@ def issuer_organisation(**params: str) -> Response[str]:
 def badge_class(**params: str) -> Response[str]:
     request = current()
     place, badge = resolve.badge(request, params)
-    return respond(render.Renderer(place, request.base_url).badge_class_json(badge))
+    renderer = render.Renderer(place, request.base_url)
+    if public.wants_linked_data(request.header("accept")):
+        return linked_data(renderer.badge_class_v2_json(badge))
+    return respond(renderer.badge_class_json(badge), headers=VARY)
+
+
+# Open Badges 1.0 by default, 2.0 when `Accept` prefers JSON-LD: caches keep them apart.
+VARY = {"Vary": "Accept"}
+
+
+def linked_data(document: dict[str, object], status: int = 200) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=public.LINKED_DATA,
+        body=jsonutil.dumps(document),
+        headers=VARY,
+    )
 
 
 @documents.get("/public/assertions/<instanceSlug>")
@@ -89,6 +110,27 @@ def credential(instanceSlug: str) -> Response[str]:
         content_type=public.CREDENTIAL,
         body=jsonutil.dumps(document),
         headers={"Vary": "Accept"},
+    )
+
+
+@documents.get("/public/assertions/<instanceSlug>/image")
+def baked_image(instanceSlug: str) -> Response[str] | Response[bytes]:
+    request = current()
+    resolve.prefetch_path(request)
+    status, baked = public.baked_image(param(instanceSlug), request.base_url)
+    if not isinstance(baked, public.BakedImage):
+        return respond(baked, status)
+    # The same protections as the stored image (README §10), but not cached for long: a
+    # revocation turns this URL into a 410.
+    return Response(
+        status_code=200,
+        content_type=baked.mimetype,
+        body=baked.data,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": images.IMAGE_CSP,
+            "Cache-Control": "no-cache",
+        },
     )
 
 

@@ -851,34 +851,49 @@ OPERATIONS: list[Op] = [
         "/public{L}",
         "getIssuerOrganization",
         "Public documents",
-        "Open Badges 1.0 IssuerOrganization of a container",
+        "Open Badges 1.0 IssuerOrganization of a container (2.0 Issuer Profile with "
+        "`Accept: application/ld+json`)",
         200,
         ref("IssuerOrganization"),
-        {
-            "name": "Chicago",
-            "url": "http://cityofchicago.org",
-            "description": "The City of Chicago",
-            "email": "mayor-emanuel@cityofchicago.org",
-        },
+        None,
         public=True,
+        content={
+            JSON: (
+                ref("IssuerOrganization"),
+                {
+                    "name": "Chicago",
+                    "url": "http://cityofchicago.org",
+                    "description": "The City of Chicago",
+                    "email": "mayor-emanuel@cityofchicago.org",
+                },
+            ),
+            "application/ld+json": (ref("IssuerProfileV2"), None),
+        },
     ),
     Op(
         "GET",
         "/public{L}/badges/{badgeSlug}",
         "getBadgeClass",
         "Public documents",
-        "Open Badges 1.0 BadgeClass of a badge",
+        "Open Badges 1.0 BadgeClass of a badge (2.0 with `Accept: application/ld+json`)",
         200,
         ref("BadgeClass"),
-        {
-            "name": "Chicago Badge",
-            "description": "The earner did something in Chicago.",
-            "image": "http://example.org/badge.png",
-            "criteria": "http://example.org/criteria",
-            "alignment": [],
-            "issuer": f"{s.BASE}/public/systems/chicago",
-        },
+        None,
         public=True,
+        content={
+            JSON: (
+                ref("BadgeClass"),
+                {
+                    "name": "Chicago Badge",
+                    "description": "The earner did something in Chicago.",
+                    "image": "http://example.org/badge.png",
+                    "criteria": "http://example.org/criteria",
+                    "alignment": [],
+                    "issuer": f"{s.BASE}/public/systems/chicago",
+                },
+            ),
+            "application/ld+json": (ref("BadgeClassV2"), None),
+        },
     ),
     Op(
         "GET",
@@ -948,6 +963,29 @@ OPERATIONS: list[Op] = [
                     "type": ["VerifiableCredential", "OpenBadgeCredential"],
                     "revoked": True,
                 },
+            )
+        },
+    ),
+    Op(
+        "GET",
+        "/public/assertions/{instanceSlug}/image",
+        "getBakedAssertionImage",
+        "Public documents",
+        "The badge image with the award baked in (Open Badges baking: PNG `iTXt`, SVG element)",
+        200,
+        s.IMAGE_FILE,
+        None,
+        public=True,
+        errors=("ResourceConflict",),
+        content={
+            media: ({"type": "string", "contentMediaType": media}, None)
+            for media in ("image/png", "image/svg+xml")
+        },
+        extra={
+            410: (
+                "The instance was revoked (tombstone)",
+                ref("RevokedAssertion"),
+                {"revoked": True},
             )
         },
     ),

@@ -545,6 +545,49 @@ BADGE_CLASS = obj(
     },
     description="Open Badges 1.0 BadgeClass",
 )
+BADGE_CLASS_V2 = obj(
+    {
+        "@context": STRING,
+        "type": {"const": "BadgeClass"},
+        "id": STRING,
+        "name": STRING,
+        "description": STRING,
+        "image": STRING,
+        "criteria": {
+            "oneOf": [
+                STRING,
+                obj({"id": STRING, "narrative": STRING}),
+            ]
+        },
+        "issuer": STRING,
+        "alignment": {
+            "type": "array",
+            "items": obj(
+                {"targetName": STRING, "targetUrl": STRING, "targetDescription": STRING},
+                optional=("targetDescription",),
+            ),
+        },
+        "tags": {"type": "array", "items": STRING},
+    },
+    optional=("image",),
+    description="Open Badges 2.0 BadgeClass (`Accept: application/ld+json`)",
+)
+ISSUER_PROFILE_V2: Schema = {
+    "type": "object",
+    "properties": {
+        "@context": STRING,
+        "type": {"const": "Issuer"},
+        "id": STRING,
+        "name": STRING,
+        "url": STRING,
+        "description": STRING,
+        "email": STRING,
+        "image": STRING,
+    },
+    "required": ["@context", "type", "id"],
+    "description": "Open Badges 2.0 Issuer Profile (`Accept: application/ld+json`): each of "
+    "`name`, `url`, `description`, `email`, `image` from the most specific container that has one",
+}
 ORGANISATION: Schema = {
     "type": "object",
     "properties": {"name": STRING, "url": STRING, "description": STRING, "email": STRING},
@@ -628,6 +671,8 @@ SCHEMAS: dict[str, Schema] = {
     "Credential": CREDENTIAL,
     "RevokedCredential": REVOKED_CREDENTIAL,
     "BadgeClass": BADGE_CLASS,
+    "BadgeClassV2": BADGE_CLASS_V2,
+    "IssuerProfileV2": ISSUER_PROFILE_V2,
     "IssuerOrganization": ORGANISATION,
     "ContainerInput": CONTAINER_INPUT,
     "BadgeInput": BADGE_INPUT,

@@ -7,6 +7,7 @@ build) installs only from these files, with pip's hash checking.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,9 @@ def test_the_set_up_installs_from_the_locks_only() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "--require-hashes -r requirements-dev.lock" in makefile
     assert "--require-hashes -r requirements-sam.lock" in makefile
+    assert "--require-hashes -r requirements-validator.lock" in makefile
+    # `make test` (so .ci/run) builds the validator's environment first.
+    assert re.search(r"^test: .*\$\(OB_STAMP\)", makefile, re.MULTILINE)
     layer = (ROOT / "layers" / "common" / "Makefile").read_text()
     assert "--require-hashes --requirement requirements.lock" in layer
     assert "requirements.txt" not in layer.split("build-CommonLayer:", 1)[1]

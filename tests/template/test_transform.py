@@ -62,6 +62,7 @@ PUBLIC_ROUTES: dict[str, set[str]] = {
     "/public/images/{imageSlug}": {"GET"},
     "/public/assertions/{instanceSlug}": {"GET"},
     "/public/credentials/{instanceSlug}": {"GET"},
+    "/public/assertions/{instanceSlug}/image": {"GET"},
 }
 
 

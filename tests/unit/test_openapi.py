@@ -263,3 +263,32 @@ def test_live_error_responses_match_the_document(api: Api):
     assert reply.status == 400
     assert reply.json["code"] == "InvalidContent"
     check("POST", "/systems", reply)
+
+
+def test_live_open_badges_2_and_baked_image_responses_match_the_document(api: Api):
+    system = system_body("chicago", email="mayor@example.org", description="d")
+    assert api.post("/systems", system).status == 201
+    assert api.post("/systems/chicago/badges", BADGE).status == 201
+    linked = {"Accept": "application/ld+json"}
+    reply = api.get("/public/systems/chicago/badges/chicago-badge", sign=False, headers=linked)
+    assert reply.status == 200
+    check("GET", "/public/systems/{systemSlug}/badges/{badgeSlug}", reply, "application/ld+json")
+    reply = api.get("/public/systems/chicago", sign=False, headers=linked)
+    assert reply.status == 200
+    check("GET", "/public/systems/{systemSlug}", reply, "application/ld+json")
+
+    award = api.post("/systems/chicago/badges/chicago-badge/instances", {"email": "a@example.org"})
+    slug = award.json["instance"]["slug"]
+    path = "/public/assertions/{instanceSlug}/image"
+    reply = api.get(f"/public/assertions/{slug}/image", sign=False)
+    assert reply.status == 409  # a remote image
+    check("GET", path, reply)
+    assert (
+        api.delete("/systems/chicago/badges/chicago-badge/instances/a%40example.org").status == 200
+    )
+    reply = api.get(f"/public/assertions/{slug}/image", sign=False)
+    assert reply.status == 410
+    check("GET", path, reply)
+    reply = api.get("/public/assertions/nope/image", sign=False)
+    assert reply.status == 404
+    check("GET", path, reply)

@@ -3,20 +3,23 @@
 asks for; the documents themselves (assertions, badge classes, issuer organisations) are
 rendered by `badgekit.domain.render`.
 
-Hosted assertions: by default exactly the spec's Open Badges 1.0 document; a request whose
-`Accept` prefers `application/ld+json` gets an Open Badges 2.0 Assertion (salted recipient
-hash). A revoked instance keeps a tombstone: `410` with `revoked: true` in either format.
+Hosted assertions, badge classes and issuer organisations: by default exactly the spec's Open
+Badges 1.0 documents; a request whose `Accept` prefers `application/ld+json` gets Open Badges
+2.0 (an Assertion with a salted recipient hash, a BadgeClass, an Issuer Profile, each with its
+`id`). A revoked instance keeps a tombstone: `410` with `revoked: true` in either format.
 
 Open Badges 3.0 credentials (docs/open-badges.md "OB 3.0 credentials"): the same award as an
 `OpenBadgeCredential`, JSON by default, the compact VC-JWT when `Accept` asks for it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from badgekit.domain import badges, render
+from badgekit import baking
+from badgekit.domain import badges, images, render
 from badgekit.domain.places import Place
-from badgekit.errors import ApiError, ResourceNotFound
+from badgekit.errors import ApiError, ResourceConflict, ResourceNotFound
 from badgekit.store import badges as badge_store
 from badgekit.store import containers as container_store
 from badgekit.store import db
@@ -69,6 +72,17 @@ def wants_linked_data(accept: str | None) -> bool:
         weights[media] = max(weights.get(media, 0.0), quality)
     linked = weights.get(LINKED_DATA, 0.0)
     return linked > 0 and linked >= weights.get("application/json", 0.0)
+
+
+def profile_v2(place: Place, base_url: str) -> dict[str, Any]:
+    """The Open Badges 2.0 Issuer Profile of a container (`render.profile_v2_json`)."""
+    return render.profile_v2_json(place, base_url, profile_v2_additions(place, base_url))
+
+
+def profile_v2_additions(place: Place, base_url: str) -> dict[str, Any]:
+    """Keys a profile adds after its organisation keys (none yet; the place for a profile's
+    `publicKey` and `revocationList` once assertions are signed)."""
+    return {}
 
 
 def assertion_not_found() -> ResourceNotFound:
@@ -164,3 +178,59 @@ def signed_credential(system_slug: str, credential: dict[str, Any]) -> str:
     """The compact VC-JWT of `credential`, signed with the system's key: the one call site
     of the signing."""
     raise CredentialJwtUnavailable()
+
+
+# --- baked images (GET /public/assertions/{instanceSlug}/image) ------------------------------
+
+
+@dataclass(frozen=True)
+class BakedImage:
+    """The badge's stored image with the award baked in (`badgekit.baking`)."""
+
+    mimetype: str
+    data: bytes
+
+
+def not_bakeable(message: str, image_url: str | None, **details: Any) -> ResourceConflict:
+    return ResourceConflict(message, {"imageUrl": image_url, **details})
+
+
+def baked_image(slug: str, base_url: str) -> tuple[int, BakedImage | dict[str, Any]]:
+    """(200, the baked image) of an award, or (410, the revoked tombstone). The `openbadges`
+    value baked in is the hosted assertion URL; `409 ResourceConflict` when the badge's image
+    is not one this API stores as PNG or SVG (a remote URL is never fetched)."""
+    item = instance_store.assertion(slug)
+    if item is None:
+        raise assertion_not_found()
+    url = render.assertion_url(item["slug"], base_url)
+    if item.get("revoked"):
+        return 410, render.revoked_assertion_json(url, linked_data=False)
+    badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
+    if badge is None or system is None or Place(system).purged(badge):
+        raise assertion_not_found()
+    image_url = images.image_url(badge, base_url)
+    image_slug = badge.get("imageSlug")
+    if badge.get("imageUrl") or not image_slug:
+        raise not_bakeable(
+            "Badge image is not stored by this API: only stored PNG and SVG images can be baked",
+            image_url,
+        )
+    image = images.load(image_slug)
+    if isinstance(image, images.RemoteImage):
+        raise not_bakeable(
+            "Badge image is not stored by this API: only stored PNG and SVG images can be baked",
+            image_url,
+        )
+    mimetype = images.canonical_type(image.mimetype)
+    bakeable = mimetype == images.PNG or (mimetype == images.SVG and images.is_svg(image.data))
+    try:
+        if not bakeable:
+            raise baking.NotBakeable(mimetype)
+        data = baking.bake(image.data, mimetype, assertion=url)
+    except baking.NotBakeable:
+        raise not_bakeable(
+            "Badge image cannot be baked: only stored PNG and SVG images can be baked",
+            image_url,
+            mimetype=mimetype,
+        ) from None
+    return 200, BakedImage(mimetype, data)

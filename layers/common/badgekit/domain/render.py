@@ -1,9 +1,9 @@
 """Every JSON document the API returns or publishes: the API's representations (systems,
 issuers, programs, consumers, badges, claim codes, instances, applications, evidence, reviews,
 milestones, webhooks, deliveries), the webhook event payloads (webhooks.md §3) and the public
-Open Badges documents (issuing.md "Public documents": hosted assertions 1.0 and 2.0, badge
-classes, issuer organisations) and the Open Badges 3.0 credential of each award
-(docs/open-badges.md).
+Open Badges documents (issuing.md "Public documents": hosted assertions, badge classes and
+issuer organisations / profiles, each in Open Badges 1.0 and 2.0) and the Open Badges 3.0
+credential of each award (docs/open-badges.md).
 
 Names: `<thing>_json` renders one thing, `<action>_payload` an event's payload, `<thing>_url`
 an absolute URL. A document that nests badges (or the issuers and programs a badge belongs to)
@@ -385,6 +385,47 @@ class Renderer:
             achievement["tag"] = tags
         return achievement
 
+    # --- Open Badges 2.0 (docs/api/openbadges.md): with `Accept` preferring JSON-LD ------------
+
+    def badge_class_v2_json(self, badge: BadgeRecord) -> dict[str, Any]:
+        """BadgeClass as Open Badges 2.0 publishes it: `id` is the badge's own class URL (where
+        assertions point), `issuer` its container's profile URL (`profile_v2_json`)."""
+        document: dict[str, Any] = {
+            "@context": OB2_CONTEXT,
+            "type": "BadgeClass",
+            "id": self.class_url(badge),
+            "name": badge["name"],
+            "description": badge["consumerDescription"],
+        }
+        image = image_url(badge, self.base_url)
+        if image:
+            document["image"] = image
+        document["criteria"] = _criteria_v2_json(badge)
+        document["issuer"] = self.organisation_url(badge)
+        document["alignment"] = [_alignment_v2_json(a) for a in badge.get("alignments", [])]
+        document["tags"] = [t["value"] for t in badge.get("tags", [])]
+        return document
+
+
+def _criteria_v2_json(badge: BadgeRecord) -> str | dict[str, str]:
+    """The criteria URL as an IRI; with the badge's criteria, a Criteria object whose narrative
+    lists them (Markdown, as Open Badges 2.0 reads `narrative`)."""
+    criteria = badge.get("criteria", [])
+    if not criteria:
+        return badge["criteriaUrl"]
+    lines = []
+    for criterion in criteria:
+        required = "" if criterion.get("required") else " (optional)"
+        lines.append(f"- {criterion.get('description', '')}{required}")
+    return {"id": badge["criteriaUrl"], "narrative": "\n".join(lines)}
+
+
+def _alignment_v2_json(alignment: AlignmentRecord) -> dict[str, str]:
+    document = {"targetName": alignment["name"], "targetUrl": alignment["url"]}
+    if alignment.get("description"):
+        document["targetDescription"] = alignment["description"]
+    return document
+
 
 # --- systems, issuers, programs (systems.md, issuers.md, programs.md) ---------------------------
 
@@ -565,6 +606,39 @@ def organisation_json(place: Place) -> dict[str, str]:
             if value:
                 document[key] = str(value)
                 break
+    return document
+
+
+def profile_url(place: Place, base_url: str) -> str:
+    """Absolute URL of a container's public profile (its issuer-organisation document): the
+    URL `Renderer.organisation_url` gives a badge of that container."""
+    url = f"{base_url}/public/systems/{place.system['slug']}"
+    if place.issuer is not None:
+        url += f"/issuers/{place.issuer['slug']}"
+        if place.program is not None:
+            url += f"/programs/{place.program['slug']}"
+    return url
+
+
+def profile_v2_json(
+    place: Place, base_url: str, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Open Badges 2.0 Issuer Profile of a container: `id` its profile URL, each of `name`,
+    `url`, `description`, `email` and `image` (an IRI) from the most specific container that
+    has one, as `organisation_json` does. `extra` keys (e.g. the profile's keys and revocation
+    list of signed assertions) follow."""
+    document: dict[str, Any] = {
+        "@context": OB2_CONTEXT,
+        "type": "Issuer",
+        "id": profile_url(place, base_url),
+        **organisation_json(place),
+    }
+    for container in reversed(place.parents()):
+        image = image_url(container, base_url)
+        if image:
+            document["image"] = image
+            break
+    document.update(extra or {})
     return document
 
 

@@ -84,7 +84,10 @@ def plan_of(path: str, query: Mapping[str, list[str]] | None = None) -> Plan:
     public = parts[:1] == ["public"]
     if public:
         parts = parts[1:]
-        if len(parts) == 2 and parts[0] in ("assertions", "credentials") and parts[1]:
+        # An assertion, its baked image (`/image`) or its credential: the same reads.
+        if (len(parts) == 2 and parts[0] in ("assertions", "credentials") and parts[1]) or (
+            len(parts) == 3 and parts[0] == "assertions" and parts[1] and parts[2] == "image"
+        ):
             _plan_assertion(plan, parts[1])
             return plan
         if parts == ["badges"]:
