@@ -299,9 +299,10 @@ def operation(op: Op, operation_id: str, path: str) -> dict[str, Any]:
             body["headers"] = {
                 "Location": {"description": "the image's URL", "schema": {"type": "string"}}
             }
-        if status == 410 and op.content is not None and JSON not in op.content:
-            # served as the document's own (first) media type: the OB 3.0 credential
-            body["content"] = {next(iter(op.content)): {"schema": schema, "example": example}}
+        own_media = next(iter(op.content)) if op.content else JSON
+        if status == 410 and own_media != JSON and own_media.endswith("json"):
+            # served as the document's own JSON media type: the OB 3.0 credential
+            body["content"] = {own_media: {"schema": schema, "example": example}}
         elif status == 410:
             body["content"]["application/ld+json"] = {"schema": schema}
         responses[str(status)] = body
