@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TABLE = "badgekit-local"  # local.stack.DEFAULT_TABLE
@@ -93,14 +95,26 @@ def _read_json(path: Path) -> Any:
 
 
 def running_stack(environ: Mapping[str, str]) -> dict[str, str]:
-    """The settings a running `make dev` publishes (empty when none runs)."""
+    """The settings a running `make dev` publishes (empty when none runs: no file, or a file a
+    stack that was killed left behind, whose endpoint no longer answers)."""
     folder = Path(environ.get("LOCAL_STATE_DIR") or LOCAL_STATE_DIR)
     found = _read_json(folder / SERVICES_FILE)
-    return (
-        {k: str(v) for k, v in found.items() if k in VARIABLES and v}
-        if isinstance(found, dict)
-        else {}
-    )
+    if not isinstance(found, dict):
+        return {}
+    published = {k: str(v) for k, v in found.items() if k in VARIABLES and v}
+    endpoint = published.get("DYNAMODB_ENDPOINT")
+    return published if endpoint and _answers(endpoint) else {}
+
+
+def _answers(url: str) -> bool:
+    """Whether something listens at the URL's host and port."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=1.0):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def env_file(path: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -271,30 +272,43 @@ def test_target_from_the_environment_first(environ: None, tmp_path: Path) -> Non
     assert target == Target("t", "b", "http://d", "http://s", "us-east-1", "environment")
 
 
-def test_target_from_a_running_make_dev(environ: None, tmp_path: Path) -> None:
-    """What `python -m local` publishes is what the import reads back."""
-    state = tmp_path / "state"
+@pytest.fixture
+def listening() -> Iterator[str]:
+    """An endpoint that answers (a bound, listening socket)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def publish(state: Path, endpoint: str) -> None:
     stack = SimpleNamespace(
         url="http://127.0.0.1:8080",
         options=SimpleNamespace(table_name="badgekit-local"),
         buckets={"ImagesBucket": "badgekit-local-imagesbucket"},
-        endpoint="http://127.0.0.1:40001",
-        s3_endpoint="http://127.0.0.1:40001",
+        endpoint=endpoint,
+        s3_endpoint=endpoint,
     )
     publish_services(cast(Any, stack), state / SERVICES_FILE)
+
+
+def test_target_from_a_running_make_dev(environ: None, tmp_path: Path, listening: str) -> None:
+    """What `python -m local` publishes is what the import reads back."""
+    state = tmp_path / "state"
+    publish(state, listening)
     assert json.loads((state / SERVICES_FILE).read_text()) == {
         "API_URL": "http://127.0.0.1:8080",
         "TABLE_NAME": "badgekit-local",
         "IMAGES_BUCKET": "badgekit-local-imagesbucket",
-        "DYNAMODB_ENDPOINT": "http://127.0.0.1:40001",
-        "S3_ENDPOINT": "http://127.0.0.1:40001",
+        "DYNAMODB_ENDPOINT": listening,
+        "S3_ENDPOINT": listening,
     }
     target = resolve(environ={"LOCAL_STATE_DIR": str(state)}, env_path=tmp_path / "none.json")
     assert target == Target(
         "badgekit-local",
         "badgekit-local-imagesbucket",
-        "http://127.0.0.1:40001",
-        "http://127.0.0.1:40001",
+        listening,
+        listening,
         "us-east-1",
         "running make dev",
     )
@@ -302,8 +316,22 @@ def test_target_from_a_running_make_dev(environ: None, tmp_path: Path) -> None:
     target = resolve(
         table="other", environ={"LOCAL_STATE_DIR": str(state)}, env_path=tmp_path / "none.json"
     )
-    assert (target.table, target.dynamodb_endpoint) == ("other", "http://127.0.0.1:40001")
+    assert (target.table, target.dynamodb_endpoint) == ("other", listening)
     assert target.origin == "command line, running make dev"
+
+
+def test_a_stack_that_no_longer_runs_is_not_a_target(environ: None, tmp_path: Path) -> None:
+    """A file left by a killed stack: its endpoint does not answer, so it is ignored."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"  # bound, never listening
+        publish(tmp_path / "state", dead)
+        with pytest.raises(TargetError) as raised:
+            resolve(
+                environ={"LOCAL_STATE_DIR": str(tmp_path / "state")},
+                env_path=tmp_path / "none.json",
+            )
+    assert str(raised.value).startswith("no local stack found to import into")
 
 
 def test_target_from_local_env_json(environ: None, tmp_path: Path) -> None:
