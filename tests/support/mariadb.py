@@ -61,6 +61,8 @@ class MariaDB:
         # A short path: a unix socket's path is limited to about 100 bytes.
         self.base = Path(tempfile.mkdtemp(prefix="mdb-"))
         self.datadir = self.base / "data"
+        # Private: servers (and install runs) sharing /tmp remove each other's temporary tables.
+        self.tmpdir = self.base / "tmp"
         self.socket = self.base / "mysqld.sock"
         self.log = self.base / "error.log"
         self.port = 0
@@ -72,20 +74,24 @@ class MariaDB:
     def start(self) -> None:
         began = time.monotonic()
         root = ["--user=root"] if os.geteuid() == 0 else []
-        subprocess.run(
+        self.tmpdir.mkdir()
+        installed = subprocess.run(
             [
                 INSTALL_DB,
                 "--no-defaults",
                 f"--datadir={self.datadir}",
+                f"--tmpdir={self.tmpdir}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--skip-name-resolve",
                 *root,
             ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            check=False,
+            capture_output=True,
+            text=True,
         )
+        if installed.returncode:
+            raise RuntimeError(f"mariadb-install-db failed:\n{installed.stdout}{installed.stderr}")
         for attempt in range(3):  # the free port may be taken between the probe and the bind
             self.port = _free_port()
             self.process = subprocess.Popen(
@@ -93,6 +99,7 @@ class MariaDB:
                     MARIADBD,
                     "--no-defaults",
                     f"--datadir={self.datadir}",
+                    f"--tmpdir={self.tmpdir}",
                     f"--socket={self.socket}",
                     f"--pid-file={self.base / 'mysqld.pid'}",
                     f"--log-error={self.log}",
