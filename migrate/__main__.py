@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from migrate.progress import ProgressBar
-from migrate.source import MySQLSource, connection_from_url
+from migrate.source import TABLES, MySQLSource, connection_from_url
 from migrate.target import TargetError, resolve
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -177,6 +177,12 @@ def run_import(args: argparse.Namespace) -> int:
     progress = None if args.no_progress else ProgressBar()
     try:
         with MySQLSource(connection, batch_size=args.batch_size) as source:
+            present = source.tables()
+            if not present:
+                return _fail(f"{connection.describe()} has none of the original's tables")
+            missing = [table for table in TABLES if table not in present]
+            if missing:
+                print(f"migrate: not in this database: {', '.join(missing)}", file=sys.stderr)
             report: _Report = importer()(source, dry_run=args.dry_run, progress=progress)
     except Exception as error:
         if progress is not None:

@@ -158,7 +158,7 @@ class MySQLSource:
         self.connect_timeout = connect_timeout
         self.fetches: list[int] = []  # rows per fetch of the last `rows()` (for tests and stats)
         self._shared: pymysql.Connection[Any] | None = None
-        self._tables: list[str] | None = None
+        self._names: dict[str, str] | None = None  # original's table name -> name on the server
 
     def __enter__(self) -> MySQLSource:
         return self
@@ -196,32 +196,40 @@ class MySQLSource:
             self._shared = self.connect()
         return self._shared
 
-    def tables(self) -> list[str]:
-        if self._tables is None:
+    def _server_names(self) -> dict[str, str]:
+        """The original's tables present, each with its name on the server: a server with
+        `lower_case_table_names` set (the default on Windows and macOS) lists `badgeinstances`
+        for `badgeInstances`."""
+        if self._names is None:
             with self._session().cursor() as cursor:
                 cursor.execute("SHOW TABLES")
-                present = {str(row[0]) for row in cursor.fetchall()}
-            self._tables = [table for table in TABLES if table in present]
-        return list(self._tables)
+                present = {str(row[0]).lower(): str(row[0]) for row in cursor.fetchall()}
+            self._names = {t: present[t.lower()] for t in TABLES if t.lower() in present}
+        return self._names
+
+    def tables(self) -> list[str]:
+        return list(self._server_names())
 
     def count(self, table: str) -> int:
-        if table not in self.tables():
+        name = self._server_names().get(table)
+        if name is None:
             return 0
         with self._session().cursor() as cursor:
-            # `table` is one of TABLES (checked above), never outside input.
-            cursor.execute(f"SELECT COUNT(*) FROM `{table}`")  # noqa: S608
+            # `name` is the server's own name of one of TABLES, never outside input.
+            cursor.execute(f"SELECT COUNT(*) FROM `{name}`")  # noqa: S608
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
     def rows(self, table: str) -> Iterator[dict[str, Any]]:
-        if table not in self.tables():
+        name = self._server_names().get(table)
+        if name is None:
             return
         self.fetches = []
         connection = self.connect(pymysql.cursors.SSCursor)
         try:
             with connection.cursor() as cursor:
-                # `table` is one of TABLES (checked above), never outside input.
-                cursor.execute(f"SELECT * FROM `{table}` ORDER BY `id`")  # noqa: S608
+                # `name` is the server's own name of one of TABLES, never outside input.
+                cursor.execute(f"SELECT * FROM `{name}` ORDER BY `id`")  # noqa: S608
                 names = [column[0] for column in cursor.description or ()]
                 dates = [
                     i

@@ -4,6 +4,7 @@ the source is the real MariaDB with the fixture."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -222,6 +223,44 @@ def test_no_target_found_exits_1_before_reading(
     code, out, err = run(["--source", database.url], capsys)
     assert (code, out, stand_in.calls) == (1, "", [])
     assert err.startswith("migrate: no local stack found to import into: start `make dev`")
+
+
+def test_a_database_without_the_originals_tables_exits_1(
+    environ: None, stand_in: StandIn, mariadb: MariaDB, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (
+        contextlib.closing(mariadb.root_connection()) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("CREATE DATABASE `not_badgekit`")
+    try:
+        url = f"mysql://badgekit:migration-tests@127.0.0.1:{mariadb.port}/not_badgekit"
+        code, out, err = run(["--source", url, "--dry-run"], capsys)
+    finally:
+        mariadb.drop("not_badgekit")
+    assert (code, out, stand_in.calls) == (1, "", [])
+    assert err.splitlines()[-1] == (
+        f"migrate: mysql://badgekit@127.0.0.1:{mariadb.port}/not_badgekit has none of the "
+        "original's tables"
+    )
+
+
+def test_tables_of_later_migrations_may_be_missing(
+    environ: None, stand_in: StandIn, mariadb: MariaDB, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = mariadb.database()
+    try:
+        with (
+            contextlib.closing(mariadb.root_connection(database.name)) as connection,
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DROP TABLE `alignments`")
+        code, out, err = run(["--source", database.url, "--dry-run", "--no-progress"], capsys)
+    finally:
+        mariadb.drop(database.name)
+    assert code == 0
+    assert err.splitlines()[1] == "migrate: not in this database: alignments"
+    assert "alignments" not in out
 
 
 @pytest.mark.parametrize(

@@ -356,3 +356,23 @@ def test_describe_hides_the_password() -> None:
         connection_from_url("mysql://u:secret@localhost/d?unix_socket=/s").describe()
         == "mysql://u@localhost (socket /s)/d"
     )
+
+
+def test_tables_named_in_lower_case_by_the_server_are_found(mariadb: MariaDB) -> None:
+    """A server with lower_case_table_names (Windows, macOS) lists `badgeinstances`."""
+    database = mariadb.database()
+    try:
+        with (
+            contextlib.closing(mariadb.root_connection(database.name)) as connection,
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("RENAME TABLE `badgeInstances` TO `badgeinstances`")
+        with MySQLSource(database.url) as source:
+            assert source.tables() == list(TABLES)
+            assert source.count("badgeInstances") == 11
+            assert [r["slug"] for r in source.rows("badgeInstances")][:2] == [
+                "5c1f2c63d9e3b0f6a8e4c1d2b7a9f0e3c4d5e6f7",
+                "bob-reads-100",
+            ]
+    finally:
+        mariadb.drop(database.name)
