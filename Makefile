@@ -14,7 +14,7 @@ OB_STAMP := $(OB_VENV)/.installed
 # functions/docs/package-lock.json, copied to functions/docs/vendor/ (git-ignored).
 DOCS_ASSETS := functions/docs/vendor/.installed
 
-.PHONY: dev dev-clean services test venv validator-venv docs-assets lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi openapi-fuzz clean
+.PHONY: dev dev-clean services migrate test venv validator-venv docs-assets lock lock-check lint typecheck unit unit-pure integration template-tests sam-validate sam-build bench openapi openapi-fuzz clean
 
 venv: $(STAMP) $(DOCS_ASSETS)
 # Installed from the hashed lock files only (pip refuses anything unpinned or with another hash).
@@ -61,6 +61,12 @@ dev-clean: venv
 ## Only the embedded DynamoDB, S3 and SQS on $${SERVICES_PORT:-5055} for `sam local` (writes local/env.json).
 services: venv
 	$(PY) -m local --services-only
+
+## Import an original BadgeKit API database (docs/migration.md): into the running `make dev` stack
+## by default; ARGS for more options, e.g. ARGS=--dry-run or ARGS="--stack NAME".
+migrate: venv
+	@test -n "$(SOURCE)" || { echo "usage: make migrate SOURCE=mysql://user:password@host:port/database [ARGS=--dry-run]" >&2; exit 2; }
+	@$(PY) -m migrate import --source '$(SOURCE)' $(ARGS)
 
 ## Run everything CI runs: lint, types, unit, template and integration tests.
 test: venv $(OB_STAMP) lint typecheck sam-validate

@@ -11,6 +11,7 @@ leaves at once (the previous state file stays whole: it is only ever replaced by
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -25,6 +26,9 @@ from local.sign import DEFAULT_SECRET_FILE, write_secret
 from local.stack import DEFAULT_STATE_DIR, DEFAULT_TEMPLATE, LocalStack, StackOptions
 
 STOP_SECONDS = 4.5  # the whole stop, saving included
+# Published in the state folder while the stack runs: where its table and images bucket are, so
+# that `make migrate` (migrate/target.py) can write into the running stack.
+SERVICES_FILE = "services.json"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -132,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         (stack.start_services if options.services_only else stack.start)()
         if args.secret_file:
             write_secret(Path(args.secret_file), stack.master_secret)
+        if state_dir is not None and not options.services_only:
+            publish_services(stack, state_dir / SERVICES_FILE)
     except state.StateError as exc:
         logging.getLogger("local").error(
             "the local stack could not start: %s. Nothing of it was loaded. Move the file away "
@@ -156,8 +162,24 @@ def main(argv: list[str] | None = None) -> int:
         watchdog.daemon = True
         watchdog.start()
         stack.stop()
+        if state_dir is not None:
+            (state_dir / SERVICES_FILE).unlink(missing_ok=True)
         watchdog.cancel()
     return 0
+
+
+def publish_services(stack: LocalStack, path: Path) -> None:
+    """Write where the running stack's table and images bucket are (the variables the functions
+    read), for tools run beside it (`make migrate`); deleted when the stack stops."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    services = {
+        "API_URL": stack.url,
+        "TABLE_NAME": stack.options.table_name,
+        "IMAGES_BUCKET": stack.buckets.get("ImagesBucket", ""),
+        "DYNAMODB_ENDPOINT": stack.endpoint,
+        "S3_ENDPOINT": stack.s3_endpoint,
+    }
+    path.write_text(json.dumps(services, indent=2) + "\n")
 
 
 def _stop_took_too_long() -> None:
