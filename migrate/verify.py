@@ -384,8 +384,10 @@ def strip_base(value: Any, bases: tuple[str, ...]) -> Any:
     return value
 
 
-# Keys compared as one value: a badge's criteria are judged as a whole (rule K1).
-ATOMIC_KEYS = frozenset({"criteria"})
+# Keys compared as one value: a badge's relations and an embedded issuer's programs are judged
+# as a whole (rules K1, K2, K5).
+RELATIONS = ("criteria", "alignments", "tags", "categories")
+ATOMIC_KEYS = frozenset({*RELATIONS, "programs"})
 MISSING = "<missing>"
 
 
@@ -459,46 +461,85 @@ def _r1_route_added(d: Difference, _: Context) -> bool:
     return d.route in CONTRACT_ONLY
 
 
-def _k1_other_badges_criteria(d: Difference, ctx: Context) -> bool:
-    """The original's criteria in a list or nested badge differ from its own single-badge GET
-    of that badge, and ours equal that single-badge document's criteria."""
-    if _key(d.where) != "criteria" or d.where == "$.badge.criteria":
+def _k1_other_badges_relations(d: Difference, ctx: Context) -> bool:
+    """The original's criteria/alignments/tags/categories of a badge in a list or nested in
+    another document differ from its own single-badge GET of that badge, and ours equal it."""
+    key = _key(d.where)
+    if key not in RELATIONS or d.where == f"$.badge.{key}":
         return False
-    badge = _at(ctx.ours[d.path].body, _parent(d.where))
+    badge = _at(ctx.ours.get(d.path, NOT_RECORDED).body, _parent(d.where))
     if not isinstance(badge, dict) or "id" not in badge:
         return False
-    own = _single_badge_criteria(ctx.original, badge["id"])
+    own = _single_badge(ctx.original, badge["id"]).get(key, MISSING)
     return own is not MISSING and not _same(own, d.original) and _same(own, d.ours)
 
 
-def _single_badge_criteria(answers: Mapping[str, Answer], badge_id: Any) -> Any:
-    """The criteria of the badge `badge_id` in a single-badge answer (`{L}/badges/{b}`)."""
+def _single_badge(answers: Mapping[str, Answer], badge_id: Any) -> dict[str, Any]:
+    """The badge `badge_id` as a single-badge answer (`{L}/badges/{b}`) shows it, else {}."""
     for path, answer in answers.items():
         body = answer.body
         if "/badges/" not in path or path.startswith("/public/") or not isinstance(body, dict):
             continue
         single = body.get("badge")
         if set(body) == {"badge"} and isinstance(single, dict) and single.get("id") == badge_id:
-            return single.get("criteria", MISSING)
-    return MISSING
+            return single
+    return {}
+
+
+_MILESTONE_BADGE = re.compile(r"\.(?:primaryBadge|supportBadges\[\d+\])\.([^.\[]+)$")
+BADGE_RELATIONS = frozenset({*RELATIONS, "imageUrl", "system", "issuer", "program"})
+
+
+def _k5_milestone_badges_bare(d: Difference, ctx: Context) -> bool:
+    """A milestone's primary and support badges are badge rows without their relations in the
+    original (no image, containers; empty criteria, alignments, tags, categories), while the
+    original's own single-badge GET of that badge has them and ours equal it."""
+    match = _MILESTONE_BADGE.search(d.where)
+    if not match or match.group(1) not in BADGE_RELATIONS or d.original not in ([], MISSING):
+        return False
+    badge = _at(ctx.ours.get(d.path, NOT_RECORDED).body, _parent(d.where))
+    if not isinstance(badge, dict) or "id" not in badge:
+        return False
+    own = _single_badge(ctx.original, badge["id"]).get(match.group(1), MISSING)
+    if own is MISSING and match.group(1) in RELATIONS:
+        return False
+    return own is MISSING or _same(own, d.ours) or _explained(own, d.ours, ctx)
+
+
+def _explained(original: Any, ours: Any, ctx: Context) -> bool:
+    """True when every difference between two values is explained by a rule (ours is right)."""
+    return all(
+        classify(Difference("", "", where, a, b), ctx).kind != REAL
+        for where, a, b in diff(original, ours)
+    )
 
 
 def _k2_embedded_issuer_programs(d: Difference, ctx: Context) -> bool:
     """A system's embedded issuer without its programs: the original has none (or no key),
-    ours lists exactly the programs the original's own programs list has for that issuer."""
-    if not re.search(r"\.issuers\[\d+\]\.programs$", d.where):
+    ours list exactly the programs the original's own programs list has for that issuer."""
+    match = re.search(r"^(.*)\.issuers\[\d+\]\.programs$", d.where)
+    if not match or d.original not in ([], MISSING) or not isinstance(d.ours, list):
         return False
-    if d.original not in ([], MISSING) or not isinstance(d.ours, list):
+    body = ctx.ours.get(d.path, NOT_RECORDED).body
+    system, issuer = _at(body, match.group(1)), _at(body, _parent(d.where))
+    if not isinstance(system, dict) or not isinstance(issuer, dict):
         return False
-    issuer = _at(ctx.ours[d.path].body, _parent(d.where))
-    system = d.path.split("/")[2] if d.path.startswith(("/systems/", "/public/systems/")) else ""
-    if d.path.startswith("/public/"):
-        system = d.path.split("/")[3]
-    if not isinstance(issuer, dict) or not system:
-        return False
-    listing = ctx.original.get(f"/systems/{system}/issuers/{_seg(issuer.get('slug'))}/programs")
+    listing = ctx.original.get(
+        f"/systems/{_seg(system.get('slug'))}/issuers/{_seg(issuer.get('slug'))}/programs"
+    )
     slugs = [p.get("slug") for p in _items(listing.body if listing else None, "programs")]
     return slugs == [p.get("slug") for p in d.ours if isinstance(p, dict)]
+
+
+def _b3_system_description(d: Difference, _: Context) -> bool:
+    return (
+        d.original is MISSING
+        and re.fullmatch(r"\$\.(?:system|systems\[\d+\])\.description", d.where) is not None
+    )
+
+
+def _evidence_slug(d: Difference, _: Context) -> bool:
+    return d.original is MISSING and re.search(r"\.evidence\[\d+\]\.slug$", d.where) is not None
 
 
 def _k3_booleans(d: Difference, _: Context) -> bool:
@@ -542,12 +583,36 @@ RULES: tuple[Rule, ...] = (
         _c14_image_urls,
     ),
     Rule(
+        "B3",
+        CONTRACT_DIVERGENCE,
+        "divergences.md B3",
+        "a system's `description` (in the system endpoints) which the original never rendered",
+        _b3_system_description,
+    ),
+    Rule(
+        "EV",
+        CONTRACT_DIVERGENCE,
+        "assessment.md (evidence slugs, an extension)",
+        "an evidence item's `slug`, which the original did not have",
+        _evidence_slug,
+    ),
+    Rule(
+        "K5",
+        KNOWN_DEFECT,
+        "milestones.md (`primaryBadge`, `supportBadges` are Badges)",
+        "a milestone's badges are bare rows in the original (empty criteria, alignments, tags, "
+        "categories; no `imageUrl`, `system`, `issuer`, `program`): ours equal the original's "
+        "own single-badge document",
+        _k5_milestone_badges_bare,
+    ),
+    Rule(
         "K1",
         KNOWN_DEFECT,
-        "issue #15; divergences.md (criteria per badge)",
-        "a list or nested badge carries other badges' criteria in the original: ours equal the "
-        "criteria of the original's own single-badge document for that badge",
-        _k1_other_badges_criteria,
+        "issue #15",
+        "a badge in a list or nested in another document carries other badges' criteria, "
+        "alignments, tags or categories in the original: ours equal the original's own "
+        "single-badge document for that badge",
+        _k1_other_badges_relations,
     ),
     Rule(
         "K2",
