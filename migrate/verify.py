@@ -76,6 +76,7 @@ class Answer:
 
 
 NOT_RECORDED = Answer(0, None)
+NO_ANSWER = "noAnswer"
 
 
 class Fetcher(Protocol):
@@ -135,8 +136,21 @@ class HttpFetcher:
             response = conn.getresponse()
             raw = response.read()
             return Answer(response.status, decode_body(raw, response.getheader("Content-Type", "")))
+        except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, garbage
+            return no_answer(f"{type(exc).__name__}: {exc}".rstrip(": "))
         finally:
             conn.close()
+
+
+def no_answer(reason: str) -> Answer:
+    """A request that got no HTTP answer (status 0, the reason in the body)."""
+    return Answer(0, {NO_ANSWER: reason})
+
+
+def failed(answer: Answer) -> bool:
+    """The server failed: a 5xx status, or no answer at all."""
+    got_none = answer.status == 0 and isinstance(answer.body, dict) and NO_ANSWER in answer.body
+    return answer.status >= 500 or got_none
 
 
 def recorded_file(root: Path, path: str) -> Path:
@@ -262,8 +276,11 @@ class Walk:
         self.assertions: dict[str, None] = {}
 
     def add(self, route: str, path: str) -> None:
-        if path not in self.seen:
-            self.seen.add(path)
+        # Emails match case-insensitively (divergences.md D): one earner lookup per address,
+        # which also keeps the recorded files apart on case-insensitive file systems.
+        key = path.lower() if route == "{L}/instances/{email}" else path
+        if key not in self.seen:
+            self.seen.add(key)
             self.queue.append(Request(route, path))
 
     def start(self) -> None:
@@ -293,15 +310,14 @@ class Walk:
                 level = f"{path}/{_seg(p)}"
                 self.add("/systems/{s}/issuers/{i}/programs/{p}", level)
                 self._level(level)
-        elif route == "{L}/badges":
-            level = path.removesuffix("/badges")
+        elif route in ("{L}/badges", "{L}/badges?archived=true"):
+            path = path.split("?")[0]
             for b in _values(bodies, "badges", "slug"):
                 badge = f"{path}/{_seg(b)}"
                 self.add("{L}/badges/{b}", badge)
                 self.add("/public{L}/badges/{b}", f"/public{badge}")
                 for child in ("codes", "instances", "applications"):
                     self.add(f"{{L}}/badges/{{b}}/{child}", f"{badge}/{child}")
-            del level
         elif route == "{L}/badges/{b}/codes":
             level = path.split("/badges/")[0]
             for code in _values(bodies, "claimCodes", "code"):
@@ -341,6 +357,7 @@ class Walk:
     def _level(self, level: str) -> None:
         self.add("/public{L}", f"/public{level}")
         self.add("{L}/badges", f"{level}/badges")
+        self.add("{L}/badges?archived=true", f"{level}/badges?archived=true")
         self.add("{L}/applications", f"{level}/applications")
         self.add("{L}/codes", f"{level}/codes")
 
@@ -384,10 +401,9 @@ def strip_base(value: Any, bases: tuple[str, ...]) -> Any:
     return value
 
 
-# Keys compared as one value: a badge's relations and an embedded issuer's programs are judged
-# as a whole (rules K1, K2, K5).
+# Keys compared as one value: a badge's relations are judged as a whole (rules K1, K5).
 RELATIONS = ("criteria", "alignments", "tags", "categories")
-ATOMIC_KEYS = frozenset({*RELATIONS, "programs"})
+ATOMIC_KEYS = frozenset(RELATIONS)
 MISSING = "<missing>"
 
 
@@ -461,29 +477,49 @@ def _r1_route_added(d: Difference, _: Context) -> bool:
     return d.route in CONTRACT_ONLY
 
 
+def _k6_original_fails(d: Difference, ctx: Context) -> bool:
+    """The original failed (5xx, or no answer: an exception in a callback) where ours answered."""
+    original, ours = ctx.original.get(d.path), ctx.ours.get(d.path)
+    return original is not None and ours is not None and failed(original) and not failed(ours)
+
+
 def _k1_other_badges_relations(d: Difference, ctx: Context) -> bool:
     """The original's criteria/alignments/tags/categories of a badge in a list or nested in
-    another document differ from its own single-badge GET of that badge, and ours equal it."""
+    another document are another badge's: they differ from the original's own single-badge GET
+    of that badge, and ours equal it. When the original cannot render that badge itself (K6),
+    ours must equal our own single-badge GET and the original's value another badge's."""
     key = _key(d.where)
     if key not in RELATIONS or d.where == f"$.badge.{key}":
         return False
     badge = _at(ctx.ours.get(d.path, NOT_RECORDED).body, _parent(d.where))
     if not isinstance(badge, dict) or "id" not in badge:
         return False
-    own = _single_badge(ctx.original, badge["id"]).get(key, MISSING)
-    return own is not MISSING and not _same(own, d.original) and _same(own, d.ours)
+    own = _single_badge(ctx.original, badge["id"])
+    if own:
+        return not _same(own.get(key), d.original) and _same(own.get(key), d.ours)
+    if not _same(_single_badge(ctx.ours, badge["id"]).get(key, MISSING), d.ours):
+        return False
+    return any(
+        _same(other.get(key), d.original)
+        for other in _single_badges(ctx.original)
+        if other.get("id") != badge["id"]
+    )
 
 
-def _single_badge(answers: Mapping[str, Answer], badge_id: Any) -> dict[str, Any]:
-    """The badge `badge_id` as a single-badge answer (`{L}/badges/{b}`) shows it, else {}."""
+def _single_badges(answers: Mapping[str, Answer]) -> Iterator[dict[str, Any]]:
+    """Every badge of a single-badge answer (`{L}/badges/{b}`: `{"badge": {...}}`)."""
     for path, answer in answers.items():
         body = answer.body
         if "/badges/" not in path or path.startswith("/public/") or not isinstance(body, dict):
             continue
         single = body.get("badge")
-        if set(body) == {"badge"} and isinstance(single, dict) and single.get("id") == badge_id:
-            return single
-    return {}
+        if set(body) == {"badge"} and isinstance(single, dict):
+            yield single
+
+
+def _single_badge(answers: Mapping[str, Answer], badge_id: Any) -> dict[str, Any]:
+    """The badge `badge_id` as a single-badge answer shows it, else {}."""
+    return next((b for b in _single_badges(answers) if _same(b.get("id"), badge_id)), {})
 
 
 _MILESTONE_BADGE = re.compile(r"\.(?:primaryBadge|supportBadges\[\d+\])\.([^.\[]+)$")
@@ -492,43 +528,134 @@ BADGE_RELATIONS = frozenset({*RELATIONS, "imageUrl", "system", "issuer", "progra
 
 def _k5_milestone_badges_bare(d: Difference, ctx: Context) -> bool:
     """A milestone's primary and support badges are badge rows without their relations in the
-    original (no image, containers; empty criteria, alignments, tags, categories), while the
-    original's own single-badge GET of that badge has them and ours equal it."""
+    original (no image, no containers; empty criteria, alignments, tags, categories). Confirmed
+    when ours equal our own single-badge GET of that badge and the original's own single-badge
+    GET does show that relation (or fails altogether, K6)."""
     match = _MILESTONE_BADGE.search(d.where)
-    if not match or match.group(1) not in BADGE_RELATIONS or d.original not in ([], MISSING):
+    key = match.group(1) if match else ""
+    if key not in BADGE_RELATIONS or d.original not in ([], MISSING):
         return False
     badge = _at(ctx.ours.get(d.path, NOT_RECORDED).body, _parent(d.where))
     if not isinstance(badge, dict) or "id" not in badge:
         return False
-    own = _single_badge(ctx.original, badge["id"]).get(match.group(1), MISSING)
-    if own is MISSING and match.group(1) in RELATIONS:
+    if not _same(_single_badge(ctx.ours, badge["id"]).get(key, MISSING), d.ours):
         return False
-    return own is MISSING or _same(own, d.ours) or _explained(own, d.ours, ctx)
+    own = _single_badge(ctx.original, badge["id"])
+    if not own:
+        return _original_failed_on_badge(ctx, badge)
+    return own.get(key, MISSING) not in ([], MISSING)
 
 
-def _explained(original: Any, ours: Any, ctx: Context) -> bool:
-    """True when every difference between two values is explained by a rule (ours is right)."""
-    return all(
-        classify(Difference("", "", where, a, b), ctx).kind != REAL
-        for where, a, b in diff(original, ours)
+def _original_failed_on_badge(ctx: Context, badge: dict[str, Any]) -> bool:
+    """The original failed (K6) on a single-badge GET of this badge's slug."""
+    tail = f"/badges/{_seg(badge.get('slug'))}"
+    return any(
+        path.endswith(tail) and not path.startswith("/public/") and failed(answer)
+        for path, answer in ctx.original.items()
     )
 
 
 def _k2_embedded_issuer_programs(d: Difference, ctx: Context) -> bool:
-    """A system's embedded issuer without its programs: the original has none (or no key),
-    ours list exactly the programs the original's own programs list has for that issuer."""
-    match = re.search(r"^(.*)\.issuers\[\d+\]\.programs$", d.where)
-    if not match or d.original not in ([], MISSING) or not isinstance(d.ours, list):
+    """A system's embedded issuer without its programs: the original has none, ours list the
+    programs the original's own programs list has for that issuer (same slug at that place)."""
+    match = re.search(r"^(.*)\.issuers\[\d+\]\.programs\[(\d+)\]$", d.where)
+    if not match or d.original is not MISSING or not isinstance(d.ours, dict):
         return False
     body = ctx.ours.get(d.path, NOT_RECORDED).body
-    system, issuer = _at(body, match.group(1)), _at(body, _parent(d.where))
+    system, issuer = _at(body, match.group(1)), _at(body, _parent(d.where).rsplit("[", 1)[0])
+    issuer = _at(body, d.where.rsplit(".programs[", 1)[0])
     if not isinstance(system, dict) or not isinstance(issuer, dict):
         return False
     listing = ctx.original.get(
         f"/systems/{_seg(system.get('slug'))}/issuers/{_seg(issuer.get('slug'))}/programs"
     )
-    slugs = [p.get("slug") for p in _items(listing.body if listing else None, "programs")]
-    return slugs == [p.get("slug") for p in d.ours if isinstance(p, dict)]
+    programs = _items(listing.body if listing else None, "programs")
+    index = int(match.group(2))
+    return index < len(programs) and programs[index].get("slug") == d.ours.get("slug")
+
+
+def _k7_nested_container_image(d: Difference, ctx: Context) -> bool:
+    """A system, issuer or program nested in another document (a badge's `system`/`issuer`/
+    `program`, a system's `issuers`, an issuer's `programs`) has `imageUrl` null in the
+    original while its own container GET shows the image: ours show that image (C14 applied)."""
+    if d.original is not None or not isinstance(d.ours, str):
+        return False
+    found = _container_path(ctx.ours.get(d.path, NOT_RECORDED).body, d.where, d.path)
+    answer = ctx.original.get(found[0]) if found else None
+    if found is None or answer is None or not isinstance(answer.body, dict):
+        return False
+    own = answer.body.get(found[1])
+    image = own.get("imageUrl") if isinstance(own, dict) else None
+    return isinstance(image, str) and (
+        image == d.ours or _c14_image_urls(Difference("", "", "", image, d.ours), ctx)
+    )
+
+
+def _slug(value: Any) -> str:
+    slug = value.get("slug") if isinstance(value, dict) else None
+    return _seg(slug) if isinstance(slug, str) and slug else ""
+
+
+def _container_path(body: Any, where: str, request_path: str) -> tuple[str, str] | None:
+    """(the container's own GET path, its key in that answer) for a nested `imageUrl`."""
+    here = request_path.split("/")
+    from_path = here[2] if len(here) > 2 and here[1] == "systems" else ""
+    if match := re.fullmatch(r"(.*)\.(system|issuer|program)\.imageUrl", where):
+        badge, kind = _at(body, match.group(1)), match.group(2)
+        levels = ("system", "issuer", "program")
+        depth = levels.index(kind) + 1
+        slugs = [_slug(badge.get(k)) if isinstance(badge, dict) else "" for k in levels]
+    elif match := re.fullmatch(r"(.*)\.programs\[\d+\]\.imageUrl", where):
+        kind, depth = "program", 3
+        holder = re.fullmatch(r"(.*)\.issuers\[\d+\]", match.group(1))
+        system = _slug(_at(body, holder.group(1))) if holder else from_path
+        issuer = _at(body, match.group(1))
+        slugs = [system or from_path, _slug(issuer), _slug(_at(body, _parent(where)))]
+    elif match := re.fullmatch(r"(.*)\.issuers\[\d+\]\.imageUrl", where):
+        kind, depth = "issuer", 2
+        slugs = [_slug(_at(body, match.group(1))) or from_path, _slug(_at(body, _parent(where)))]
+    else:
+        return None
+    slugs = slugs[:depth]
+    if not all(slugs):
+        return None
+    names = ("/systems/", "/issuers/", "/programs/")
+    return "".join(name + slug for name, slug in zip(names, slugs, strict=False)), kind
+
+
+def _t1_zero_dates(d: Difference, _: Context) -> bool:
+    """MySQL's zero date, which the original rendered as its raw text, is clamped to the
+    earliest timestamp (docs/compatibility.md, stored timestamps outside the range)."""
+    if d.route == "/public/assertions/{slug}" and d.where == "$.issuedOn":
+        return d.original is MISSING and _same(d.ours, 0)  # the OB 1.0 integer form
+    return _same(d.original, "0000-00-00 00:00:00") and _same(d.ours, "1970-01-01T00:00:00.000Z")
+
+
+def _al_alignment_description(d: Difference, _: Context) -> bool:
+    """An alignment stored without description: `""`, the contract's default (the original
+    rendered `null` in badge classes and crashed on every other read of that badge, K6)."""
+    where = re.search(r"\.alignments?\[\d+\]\.description$", d.where)
+    return where is not None and d.original is None and d.ours == ""
+
+
+def _i1_image_type(d: Difference, _: Context) -> bool:
+    """The original served every stored image as `application/octet-stream` (restify's
+    default for a Buffer); ours serve the stored type."""
+    return (
+        d.route == "/public/images/{slug}"
+        and d.where == "$.contentType"
+        and d.original == "application/octet-stream"
+    )
+
+
+def _u1_encoded_assertion_urls(d: Difference, _: Context) -> bool:
+    """An assertion URL whose slug ours percent-encode (docs/compatibility.md)."""
+    return (
+        isinstance(d.original, str)
+        and isinstance(d.ours, str)
+        and "/public/assertions/" in d.original
+        and unquote(d.ours) == d.original
+    )
 
 
 def _b3_system_description(d: Difference, _: Context) -> bool:
@@ -575,12 +702,51 @@ RULES: tuple[Rule, ...] = (
         _r1_route_added,
     ),
     Rule(
+        "K6",
+        KNOWN_DEFECT,
+        "divergences.md C19, C21",
+        "the original fails on data it stored (`500`, or no answer at all: e.g. every read of a "
+        "badge with an alignment without description) where ours answers; such a route is not "
+        "compared further",
+        _k6_original_fails,
+    ),
+    Rule(
         "C14",
         CONTRACT_DIVERGENCE,
         "divergences.md C14",
         "an image URL the original wrote as `/images/<slug>` (a route it never had) is "
         "`<base>/public/images/<slug>` in ours",
         _c14_image_urls,
+    ),
+    Rule(
+        "T1",
+        CONTRACT_DIVERGENCE,
+        "docs/compatibility.md (stored timestamps outside the range)",
+        "MySQL's zero date `0000-00-00 00:00:00`, rendered raw by the original, is "
+        "`1970-01-01T00:00:00.000Z`",
+        _t1_zero_dates,
+    ),
+    Rule(
+        "U1",
+        CONTRACT_DIVERGENCE,
+        "docs/compatibility.md (assertion URLs)",
+        "an assertion URL with the instance slug percent-encoded (the original wrote it raw)",
+        _u1_encoded_assertion_urls,
+    ),
+    Rule(
+        "AL",
+        CONTRACT_DIVERGENCE,
+        'badges.md (alignments: `description` defaults to `""`)',
+        'an alignment stored without description is `""`, where the original rendered `null`',
+        _al_alignment_description,
+    ),
+    Rule(
+        "I1",
+        CONTRACT_DIVERGENCE,
+        "README §10; docs/compatibility.md (`GET /public/images/{slug}`)",
+        "a stored image is served with its stored type; the original always sent "
+        "`application/octet-stream` (bytes compared by length and SHA-256)",
+        _i1_image_type,
     ),
     Rule(
         "B3",
@@ -604,6 +770,14 @@ RULES: tuple[Rule, ...] = (
         "categories; no `imageUrl`, `system`, `issuer`, `program`): ours equal the original's "
         "own single-badge document",
         _k5_milestone_badges_bare,
+    ),
+    Rule(
+        "K7",
+        KNOWN_DEFECT,
+        "README §10 (a container's `imageUrl`)",
+        "a system, issuer or program nested in another document has `imageUrl` null in the "
+        "original while its own GET shows the image: ours show that image",
+        _k7_nested_container_image,
     ),
     Rule(
         "K1",
@@ -804,6 +978,9 @@ def add_verify_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--record", metavar="DIR", type=Path, help="also write the original's answers to DIR"
     )
     parser.add_argument("--first", type=int, default=3, help="differences shown per route (3)")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for an answer (30)"
+    )
     parser.set_defaults(run=run_verify)
     return parser
 
@@ -813,7 +990,7 @@ def run_verify(args: argparse.Namespace) -> int:
         if not args.original_secret:
             raise SystemExit("verify: no secret for the original (--original-secret)")
         original: Endpoint | RecordedDir = Endpoint(
-            args.original, args.original_key, args.original_secret
+            args.original, args.original_key, args.original_secret, args.timeout
         )
     else:
         original = RecordedDir(args.original_recorded)
@@ -821,7 +998,7 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.ours is not None:
         if not args.ours_secret:
             raise SystemExit("verify: no secret for ours (--ours-secret or MASTER_SECRET)")
-        ours = Endpoint(args.ours, args.ours_key, args.ours_secret)
+        ours = Endpoint(args.ours, args.ours_key, args.ours_secret, args.timeout)
     elif args.record is None:
         raise SystemExit("verify: --ours is required unless --record is given")
     report = verify(original, ours, record_to=args.record)
