@@ -767,8 +767,9 @@ RULES: tuple[Rule, ...] = (
         KNOWN_DEFECT,
         "milestones.md (`primaryBadge`, `supportBadges` are Badges)",
         "a milestone's badges are bare rows in the original (empty criteria, alignments, tags, "
-        "categories; no `imageUrl`, `system`, `issuer`, `program`): ours equal the original's "
-        "own single-badge document",
+        "categories; no `imageUrl`, `system`, `issuer`, `program`): ours equal our own "
+        "single-badge document, whose relation the original's own single-badge document shows "
+        "too (or the original fails on that badge, K6)",
         _k5_milestone_badges_bare,
     ),
     Rule(
@@ -783,9 +784,10 @@ RULES: tuple[Rule, ...] = (
         "K1",
         KNOWN_DEFECT,
         "issue #15",
-        "a badge in a list or nested in another document carries other badges' criteria, "
+        "a badge in a list or nested in another document carries another badge's criteria, "
         "alignments, tags or categories in the original: ours equal the original's own "
-        "single-badge document for that badge",
+        "single-badge document of that badge (if the original fails on it, K6: ours equal our "
+        "own, and the original's value is another badge's)",
         _k1_other_badges_relations,
     ),
     Rule(

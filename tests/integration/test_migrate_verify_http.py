@@ -42,6 +42,7 @@ ROUTES = {
     "/systems/{s}/webhooks",
     "/systems/{s}/webhooks/{id}/deliveries",
     "{L}/badges",
+    "{L}/badges?archived=true",
     "{L}/badges/{b}",
     "{L}/badges/{b}/codes",
     "{L}/badges/{b}/codes/{code}",

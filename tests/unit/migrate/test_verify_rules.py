@@ -84,12 +84,12 @@ def test_diff_reports_leaves_missing_keys_and_items_and_bool_is_not_int() -> Non
     ]
 
 
-def test_diff_compares_badge_relations_and_embedded_programs_as_one_value() -> None:
+def test_diff_compares_badge_relations_as_one_value() -> None:
     original = {"badge": {"criteria": [{"id": 1}], "tags": [], "issuers": [{"programs": []}]}}
     ours = {"badge": {"criteria": [{"id": 2}], "tags": [], "issuers": [{"programs": [{"id": 1}]}]}}
     assert list(diff(original, ours)) == [
         ("$.badge.criteria", [{"id": 1}], [{"id": 2}]),
-        ("$.badge.issuers[0].programs", [], [{"id": 1}]),
+        ("$.badge.issuers[0].programs[0]", MISSING, {"id": 1}),
     ]
 
 
@@ -197,44 +197,146 @@ def test_k2_embedded_issuer_without_programs() -> None:
     ours = {"system": {"slug": "s", "issuers": [{"slug": "i", "programs": programs}]}}
     listing = {"programs": [{"slug": "p1"}, {"slug": "p2"}]}
     ctx = context({"/systems/s/issuers/i/programs": listing}, {"/systems/s": ours})
-    where = "$.system.issuers[0].programs"
-    assert judge("/systems/{s}", "/systems/s", where, [], programs, ctx) == f"{KNOWN_DEFECT}/K2"
-    # The original's own programs list disagrees with ours: real.
-    ctx = context(
-        {"/systems/s/issuers/i/programs": {"programs": [{"slug": "p1"}]}}, {"/systems/s": ours}
-    )
-    assert judge("/systems/{s}", "/systems/s", where, [], programs, ctx) == REAL
-    # The original did embed programs, different ones: real.
-    assert judge("/systems/{s}", "/systems/s", where, programs[:1], programs, ctx) == REAL
+    where = "$.system.issuers[0].programs[1]"
+    defect = f"{KNOWN_DEFECT}/K2"
+    assert judge("/systems/{s}", "/systems/s", where, MISSING, programs[1], ctx) == defect
+    # Not the program the original's own list has at that place: real.
+    swapped = {"programs": [{"slug": "p2"}, {"slug": "p1"}]}
+    ctx = context({"/systems/s/issuers/i/programs": swapped}, {"/systems/s": ours})
+    assert judge("/systems/{s}", "/systems/s", where, MISSING, programs[1], ctx) == REAL
+    # The original did embed a program there, a different one: real.
+    assert judge("/systems/{s}", "/systems/s", where, programs[0], programs[1], ctx) == REAL
+
+
+MILESTONE = "/systems/s/milestones/1"
+
+
+def k5_context(original_single: dict[str, Any] | None, failed: bool = False) -> Context:
+    b1 = badge(1, imageUrl="http://img.example/1.png", system={"id": 1, "slug": "s"})
+    ours = {"milestone": {"id": 1, "action": "issue", "primaryBadge": b1, "supportBadges": [b1]}}
+    original: dict[str, Answer] = {}
+    if original_single is not None:
+        original[SINGLE_1] = Answer(200, {"badge": original_single})
+    if failed:
+        original[SINGLE_1] = Answer(0, {"noAnswer": "TimeoutError: timed out"})
+    return Context(original, {MILESTONE: Answer(200, ours), SINGLE_1: Answer(200, {"badge": b1})})
 
 
 def test_k5_milestone_badges_without_relations() -> None:
     b1 = badge(1, imageUrl="http://img.example/1.png", system={"id": 1, "slug": "s"})
-    ours = {"milestone": {"id": 1, "action": "issue", "primaryBadge": b1, "supportBadges": [b1]}}
-    original_single = {**b1, "unique": 1}
-    ctx = context({SINGLE_1: {"badge": original_single}}, {"/systems/s/milestones/1": ours})
-    route, path = "/systems/{s}/milestones/{id}", "/systems/s/milestones/1"
-    assert judge(route, path, "$.milestone.primaryBadge.criteria", [], b1["criteria"], ctx) == (
-        f"{KNOWN_DEFECT}/K5"
-    )
-    assert judge(
-        route, path, "$.milestone.supportBadges[0].imageUrl", MISSING, b1["imageUrl"], ctx
-    ) == (f"{KNOWN_DEFECT}/K5")
-    assert judge(route, path, "$.milestone.primaryBadge.system", MISSING, b1["system"], ctx) == (
-        f"{KNOWN_DEFECT}/K5"
-    )
+    ctx = k5_context({**b1, "unique": 1})
+    route, defect = "/systems/{s}/milestones/{id}", f"{KNOWN_DEFECT}/K5"
+    where = "$.milestone.primaryBadge"
+    assert judge(route, MILESTONE, f"{where}.criteria", [], b1["criteria"], ctx) == defect
+    support = "$.milestone.supportBadges[0]"
+    assert judge(route, MILESTONE, f"{support}.imageUrl", MISSING, b1["imageUrl"], ctx) == defect
+    assert judge(route, MILESTONE, f"{where}.system", MISSING, b1["system"], ctx) == defect
+    # The original failing on that badge's own document (K6) confirms it as well.
+    failed = k5_context(None, failed=True)
+    assert judge(route, MILESTONE, f"{where}.tags", [], b1["tags"], failed) == defect
     # A value the original did render differently is not explained.
-    assert (
-        judge(
-            route, path, "$.milestone.primaryBadge.imageUrl", "http://x/2.png", b1["imageUrl"], ctx
-        )
-        == REAL
-    )
-    # Ours differ from the original's own badge document: real.
+    other_image = "http://x/2.png"
+    assert judge(route, MILESTONE, f"{where}.imageUrl", other_image, b1["imageUrl"], ctx) == REAL
+    # Ours differ from our own single-badge document: real.
     other = [{"id": 7, "description": "x", "required": True}]
-    assert judge(route, path, "$.milestone.primaryBadge.criteria", [], other, ctx) == REAL
+    assert judge(route, MILESTONE, f"{where}.criteria", [], other, ctx) == REAL
+    # The original's own document has no such relation either: real.
+    no_tags = k5_context({**b1, "tags": []})
+    assert judge(route, MILESTONE, f"{where}.tags", [], b1["tags"], no_tags) == REAL
+    # No single-badge answer of the original at all: real.
+    assert judge(route, MILESTONE, f"{where}.tags", [], b1["tags"], k5_context(None)) == REAL
     # Outside a milestone's badges: not K5.
-    assert judge(route, path, "$.milestone.imageUrl", MISSING, "x", ctx) == REAL
+    assert judge(route, MILESTONE, "$.milestone.imageUrl", MISSING, "x", ctx) == REAL
+
+
+def test_k1_when_the_original_fails_on_the_badge_itself() -> None:
+    b1, b2 = badge(1), badge(2)
+    listing = "/systems/s/instances/e@example.org"
+    ours = {"instances": [{"slug": "i1", "badge": b1}]}
+    ctx = Context(
+        {
+            SINGLE_1: Answer(500, {"code": "InternalError", "message": "x"}),
+            "/systems/s/badges/b2": Answer(200, {"badge": b2}),
+        },
+        {listing: Answer(200, ours), SINGLE_1: Answer(200, {"badge": b1})},
+    )
+    where = "$.instances[0].badge.criteria"
+    route = "{L}/instances/{email}"
+    assert judge(route, listing, where, b2["criteria"], b1["criteria"], ctx) == (
+        f"{KNOWN_DEFECT}/K1"
+    )
+    # The original's value is no other badge's: real.
+    assert judge(route, listing, where, [{"id": 99}], b1["criteria"], ctx) == REAL
+
+
+def test_k6_the_original_failing_where_ours_answer() -> None:
+    path = "/systems/s/badges/b1/codes"
+    ours = Answer(200, {"claimCodes": []})
+    for original in (
+        Answer(500, {"code": "InternalError", "message": "log is not defined"}),
+        Answer(0, {"noAnswer": "TimeoutError: timed out"}),
+    ):
+        ctx = Context({path: original}, {path: ours})
+        route = "{L}/badges/{b}/codes"
+        assert judge(route, path, "status", original.status, 200, ctx) == f"{KNOWN_DEFECT}/K6"
+        assert judge(route, path, "$.code", MISSING, "x", ctx) == f"{KNOWN_DEFECT}/K6"
+    # Not recorded at all, or ours failing too: real.
+    ctx = Context({path: Answer(0, None)}, {path: ours})
+    assert judge("r", path, "status", 0, 200, ctx) == REAL
+    ctx = Context({path: Answer(500, {})}, {path: Answer(500, {})})
+    assert judge("r", path, "$.message", "a", "b", ctx) == REAL
+
+
+def test_k7_nested_containers_without_their_image() -> None:
+    image = f"{BASE}/public/images/sys-image"
+    b1 = badge(1, system={"slug": "s", "imageUrl": image}, issuer={"slug": "i", "imageUrl": None})
+    path = "/systems/s/badges"
+    original = {
+        "/systems/s": {"system": {"slug": "s", "imageUrl": "/images/sys-image"}},
+        "/systems/s/issuers/i": {"issuer": {"slug": "i", "imageUrl": f"{BASE}/x.png"}},
+    }
+    ctx = context(original, {path: {"badges": [b1]}})
+    defect = f"{KNOWN_DEFECT}/K7"
+    assert judge("{L}/badges", path, "$.badges[0].system.imageUrl", None, image, ctx) == defect
+    # Ours show another image than the container's own document: real.
+    other = f"{BASE}/public/images/other"
+    assert judge("{L}/badges", path, "$.badges[0].system.imageUrl", None, other, ctx) == REAL
+    # A system's issuers and an issuer's programs.
+    system = {"slug": "s", "issuers": [{"slug": "i", "programs": [{"slug": "p"}]}]}
+    original["/systems/s/issuers/i/programs/p"] = {"program": {"slug": "p", "imageUrl": image}}
+    ctx = context(original, {"/systems": {"systems": [system]}})
+    where = "$.systems[0].issuers[0].programs[0].imageUrl"
+    assert judge("/systems", "/systems", where, None, image, ctx) == defect
+    where = "$.systems[0].issuers[0].imageUrl"
+    assert judge("/systems", "/systems", where, None, f"{BASE}/x.png", ctx) == defect
+    # The container's own document has no image either: real.
+    original["/systems/s/issuers/i"] = {"issuer": {"slug": "i", "imageUrl": None}}
+    ctx = context(original, {"/systems": {"systems": [system]}})
+    assert judge("/systems", "/systems", where, None, f"{BASE}/x.png", ctx) == REAL
+
+
+def test_t1_u1_al_i1_stored_values_the_contract_renders_otherwise() -> None:
+    zero = "0000-00-00 00:00:00"
+    epoch = "1970-01-01T00:00:00.000Z"
+    assert judge("r", "/p", "$.instance.issuedOn", zero, epoch) == f"{CONTRACT_DIVERGENCE}/T1"
+    assert judge("r", "/p", "$.instance.issuedOn", zero, "2014-01-01T00:00:00.000Z") == REAL
+    route = "/public/assertions/{slug}"
+    assert judge(route, "/p", "$.issuedOn", MISSING, 0) == f"{CONTRACT_DIVERGENCE}/T1"
+    assert judge(route, "/p", "$.issuedOn", MISSING, 5) == REAL
+    raw, encoded = f"{BASE}/public/assertions/café", f"{BASE}/public/assertions/caf%C3%A9"
+    assert judge("r", "/p", "$.verify.url", raw, encoded) == f"{CONTRACT_DIVERGENCE}/U1"
+    assert judge("r", "/p", "$.verify.url", f"{BASE}/public/assertions/cafe", encoded) == REAL
+    where = "$.alignment[0].description"
+    assert judge("r", "/p", where, None, "") == f"{CONTRACT_DIVERGENCE}/AL"
+    assert judge("r", "/p", "$.badge.alignments[1].description", None, "") == (
+        f"{CONTRACT_DIVERGENCE}/AL"
+    )
+    assert judge("r", "/p", where, None, "x") == REAL
+    images = "/public/images/{slug}"
+    octet = "application/octet-stream"
+    assert judge(images, "/p", "$.contentType", octet, "image/png") == f"{CONTRACT_DIVERGENCE}/I1"
+    assert judge(images, "/p", "$.sha256", "a", "b") == REAL
+    assert judge(images, "/p", "$.contentType", "image/gif", "image/png") == REAL
 
 
 def test_a_status_difference_is_real() -> None:
