@@ -866,6 +866,10 @@ class VerifyReport:
             detail = ", ".join(f"{rule}: {n}" for rule, n in sorted(rules.items()) if rule)
             total = sum(rules.values())
             lines.append(f"  {kind}: {total}" + (f" ({detail})" if detail else ""))
+        unanswered = sorted({d.path for d in self.differences if d.rule == "K6"})
+        if unanswered:
+            lines.append(f"not compared, the original failed (K6): {len(unanswered)} requests")
+            lines += [f"    GET {path}" for path in unanswered[:first]]
         by_route: dict[str, list[Difference]] = {}
         for d in self.real:
             by_route.setdefault(d.route, []).append(d)

@@ -371,6 +371,15 @@ def test_report_fails_only_on_real_differences_and_counts_classes() -> None:
     assert "  known original defect: 1 (K3: 1)" in text
     assert "  real difference: 0" in text
     assert "result: OK in" in text
+    assert "not compared" not in text
+    report.differences.append(
+        Difference("{L}/badges/{b}", "/systems/s/badges/b", "status", 500, 200, KNOWN_DEFECT, "K6")
+    )
+    text = report.render()
+    assert (
+        "not compared, the original failed (K6): 1 requests\n    GET /systems/s/badges/b\n" in text
+    )
+    assert report.ok
     report.differences.append(
         Difference("{L}/badges", "/systems/s/badges", "$.badges[0].name", "a", "b")
     )
