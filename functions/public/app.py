@@ -1,16 +1,20 @@
 """PublicFunction: the unauthenticated documents under /public (auth.md §1).
 
 The public badge list (badges.md), hosted assertions, Open Badges 1.0 badge classes and issuer
-organisations (issuing.md "Public documents") and stored images (README §10). Read-only.
+organisations (issuing.md "Public documents") and stored images (README §10); the signed
+assertions, the keys that verify them and the revocation lists (docs/open-badges.md). Reads
+only, but for the signing key's public half, recorded the first time a process uses a key.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from badgekit import jsonutil
-from badgekit.domain import badges, images, public, render
+from badgekit.domain import badges, credentials_signing, images, public, render, revocations
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -48,7 +52,15 @@ def list_public_badges() -> Response[str]:
 @documents.get(ISSUER)
 @documents.get(PROGRAM)
 def issuer_organisation(**params: str) -> Response[str]:
-    return respond(render.organisation_json(resolve.resolve(current(), **params)))
+    request = current()
+    place = resolve.resolve(request, **params)
+    if public.wants_linked_data(request.header("accept")):
+        # The Open Badges 2.0 profile: its signing key and revocation list join the profile.
+        profile = render.organisation_json(place)
+        return _linked_data(
+            {**profile, **credentials_signing.profile_keys(place, request.base_url)}
+        )
+    return respond(render.organisation_json(place))
 
 
 @documents.get(f"{SYSTEM}/badges/<badgeSlug>")
@@ -64,6 +76,13 @@ def badge_class(**params: str) -> Response[str]:
 def hosted_assertion(instanceSlug: str) -> Response[str]:
     request = current()
     resolve.prefetch_path(request)  # the assertion with its badge and system: one round trip
+    if public.wants_jwt(request.header("accept")):
+        status, signed = public.signed_assertion(param(instanceSlug), request.base_url)
+        if isinstance(signed, str):
+            return Response(
+                status_code=status, content_type=public.JWT, body=signed, headers={"Vary": "Accept"}
+            )
+        return _linked_data(signed, status)
     linked_data = public.wants_linked_data(request.header("accept"))
     status, document = public.assertion(param(instanceSlug), request.base_url, linked_data)
     return Response(
@@ -72,6 +91,49 @@ def hosted_assertion(instanceSlug: str) -> Response[str]:
         body=jsonutil.dumps(document),
         headers={"Vary": "Accept"},
     )
+
+
+def _linked_data(document: dict[str, Any], status: int = 200) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=public.LINKED_DATA,
+        body=jsonutil.dumps(document),
+        headers={"Vary": "Accept"},
+    )
+
+
+@documents.get(f"{SYSTEM}/keys/<keyId>")
+@documents.get(f"{ISSUER}/keys/<keyId>")
+@documents.get(f"{PROGRAM}/keys/<keyId>")
+def cryptographic_key(keyId: str, **params: str) -> Response[str]:
+    request = current()
+    place = resolve.resolve(request, **params)
+    key = credentials_signing.cryptographic_key_json(place, request.base_url, param(keyId))
+    return _linked_data(key)
+
+
+@documents.get("/public/keys")
+def signing_keys() -> Response[str]:
+    return respond(credentials_signing.jwks_json())
+
+
+@documents.get("/public/keys/<keyId>")
+def signing_key(keyId: str) -> Response[str]:
+    return respond(credentials_signing.jwk_json(param(keyId)))
+
+
+@documents.get(f"{SYSTEM}/revocations")
+def revocation_list(systemSlug: str) -> Response[str]:
+    request = current()
+    place = resolve.resolve(request, systemSlug)
+    return _linked_data(revocations.revocation_list_json(place, request.base_url))
+
+
+@documents.get(f"{SYSTEM}/credentials/status")
+def credential_status(systemSlug: str) -> Response[str]:
+    request = current()
+    place = resolve.resolve(request, systemSlug)
+    return respond(revocations.credential_status_json(place, request.base_url))
 
 
 lambda_handler = api.build_handler([documents, public_images])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from badgekit.domain import badges, render
+from badgekit.domain import badges, credentials_signing, render
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
 from badgekit.store import badges as badge_store
@@ -47,10 +47,27 @@ def badge_locations(
 # --- hosted assertions (issuing.md GET /public/assertions/{instanceSlug}) ---------------------
 
 LINKED_DATA = "application/ld+json"
+JWT = "application/jwt"
 
 
 def wants_linked_data(accept: str | None) -> bool:
     """True when the `Accept` header asks for JSON-LD at least as much as for plain JSON."""
+    weights = _weights(accept)
+    linked = weights.get(LINKED_DATA, 0.0)
+    return linked > 0 and linked >= weights.get("application/json", 0.0)
+
+
+def wants_jwt(accept: str | None) -> bool:
+    """True when the `Accept` header asks for `application/jwt` (the signed assertion) at least
+    as much as for either JSON form."""
+    weights = _weights(accept)
+    jwt = weights.get(JWT, 0.0)
+    others = max(weights.get(LINKED_DATA, 0.0), weights.get("application/json", 0.0))
+    return jwt > 0 and jwt >= others
+
+
+def _weights(accept: str | None) -> dict[str, float]:
+    """Each media type of an `Accept` header with its quality."""
     weights: dict[str, float] = {}
     for part in (accept or "").split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
@@ -64,8 +81,7 @@ def wants_linked_data(accept: str | None) -> bool:
                     quality = 0.0
         media = media.lower()
         weights[media] = max(weights.get(media, 0.0), quality)
-    linked = weights.get(LINKED_DATA, 0.0)
-    return linked > 0 and linked >= weights.get("application/json", 0.0)
+    return weights
 
 
 def assertion_not_found() -> ResourceNotFound:
@@ -74,16 +90,37 @@ def assertion_not_found() -> ResourceNotFound:
 
 def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[str, Any]]:
     """(status, document) of a hosted assertion: 200, or 410 for a revoked one (tombstone)."""
+    status, document, _ = _assertion(slug, base_url, linked_data)
+    return status, document
+
+
+def signed_assertion(slug: str, base_url: str) -> tuple[int, str | dict[str, Any]]:
+    """(200, compact JWS) of the Open Badges 2.0 assertion signed by the key its issuer
+    profile publishes (docs/open-badges.md "Signed assertions"), or (410, the 2.0 tombstone)."""
+    status, document, signer = _assertion(slug, base_url, True)
+    if signer is None:
+        return status, document
+    system_slug, profile = signer
+    return 200, credentials_signing.sign_assertion(system_slug, profile, document)
+
+
+def _assertion(
+    slug: str, base_url: str, linked_data: bool
+) -> tuple[int, dict[str, Any], tuple[str, str] | None]:
+    """(status, document, (system slug, issuer profile URL of its badge); None when revoked)."""
     item = instance_store.assertion(slug)
     if item is None:
         raise assertion_not_found()
     url = render.assertion_url(item["slug"], base_url)
     if item.get("revoked"):
-        return 410, render.revoked_assertion_json(url, linked_data)
+        return 410, render.revoked_assertion_json(url, linked_data), None
     badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
     if badge is None or system is None or Place(system).purged(badge):
         raise assertion_not_found()  # the badge is being deleted: its cascade removes this
-    badge_url = render.Renderer(Place(system), base_url).class_url(badge)
+    renderer = render.Renderer(Place(system), base_url)
+    badge_url = renderer.class_url(badge)
     if linked_data:
-        return 200, render.assertion_v2_json(item, url, badge_url)
-    return 200, render.assertion_json(item, url, badge_url)
+        document = render.assertion_v2_json(item, url, badge_url)
+    else:
+        document = render.assertion_json(item, url, badge_url)
+    return 200, document, (system["slug"], renderer.organisation_url(badge))
