@@ -165,7 +165,10 @@ def test_key_documents_answer_404_for_unknown_keys_and_containers(tree: Api) -> 
     no_issuer = tree.get(f"/public/systems/chicago/issuers/nope/keys/{kid}", sign=False)
     assert (no_issuer.status, no_issuer.json) == (
         404,
-        {"code": "ResourceNotFound", "message": "Could not find issuer field: `slug`, value: `nope`"},
+        {
+            "code": "ResourceNotFound",
+            "message": "Could not find issuer field: `slug`, value: `nope`",
+        },
     )
 
 
@@ -189,7 +192,8 @@ def test_vc_jwt_follows_the_ob3_proof_format_and_verifies_with_the_published_jwk
     token = credentials_signing.sign_credential("chicago", credential)
     header, _ = unverified(token)
     assert set(header) == {"alg", "typ", "kid"}
-    assert header["alg"] == "RS256" and header["typ"] == "JWT"
+    assert header["alg"] == "RS256"
+    assert header["typ"] == "JWT"
     assert header["kid"].startswith(f"{BASE}/public/keys/")
     jwk = public_json(tree, header["kid"])
     assert set(jwk) == {"kty", "n", "e", "kid", "alg", "use"}  # never "d"

@@ -59,10 +59,11 @@ def wants_linked_data(accept: str | None) -> bool:
 
 def wants_jwt(accept: str | None) -> bool:
     """True when the `Accept` header asks for `application/jwt` (the signed assertion) at least
-    as much as for either JSON form."""
+    as much as for either JSON form (a wildcard counts for JSON, the default)."""
     weights = _weights(accept)
     jwt = weights.get(JWT, 0.0)
-    others = max(weights.get(LINKED_DATA, 0.0), weights.get("application/json", 0.0))
+    json_forms = (LINKED_DATA, "application/json", "application/*", "*/*")
+    others = max(weights.get(media, 0.0) for media in json_forms)
     return jwt > 0 and jwt >= others
 
 
