@@ -401,3 +401,23 @@ def test_no_private_key_material_in_the_table_or_the_logs(
     for text in forbidden:
         assert text not in table_text
         assert text not in logs
+
+
+def test_a_revoke_records_its_revocation_in_its_one_transaction(tree: Api) -> None:
+    """The revocation lists cost the revoke no round trip: its one TransactWriteItems carries
+    the entry (a revoke without it would have the same calls)."""
+    from tests.support.meter import metered
+
+    slug = award(tree, SYS, "chicago-badge")
+    with metered() as meter:
+        replies = []
+        calls = meter.during(
+            lambda: replies.append(tree.delete(f"{SYS}/badges/chicago-badge/instances/{BRIAN}"))
+        )
+    assert replies[0].status == 200
+    assert calls.count("TransactWriteItems") == 1
+    assert set(calls) <= {"TransactWriteItems", "GetItem", "BatchGetItem", "Query"}
+    listed = public_json(tree, "/public/systems/chicago/revocations")["revokedAssertions"]
+    assert listed == [
+        {"id": f"{BASE}/public/assertions/{slug}", "revocationReason": "Revoked by the issuer"}
+    ]
