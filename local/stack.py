@@ -1,10 +1,10 @@
 """Wiring of the local stack: template → DynamoDB table, S3 buckets, SQS queues and KMS keys →
-environment →
-warm functions → HTTP, stream pollers and queue pollers.
+environment → warm functions → HTTP, stream pollers and queue pollers.
 
 Why this order: the HTTP socket is bound first because the port is part of the environment
 (`PUBLIC_BASE_URL` defaults to the local URL); the table is created before the functions' intrinsics
-are resolved because `!GetAtt Table.StreamArn` needs it; the environment is complete before any
+are resolved because `!GetAtt Table.StreamArn` needs it (and the KMS keys for
+`!GetAtt SigningKey.Arn`); the environment is complete before any
 function is imported because modules read it at import time (all functions share this one
 process, hence one environment).
 """
