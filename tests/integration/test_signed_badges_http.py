@@ -201,3 +201,48 @@ def test_no_private_key_material_in_the_table_or_the_logs(
     for text in ("PRIVATE KEY", '"d":', '"p":', '"q":', '"dp":', '"dq":', '"qi":'):
         assert text not in table
         assert text not in logs
+
+
+def test_a_restart_of_the_local_stack_rotates_the_key_and_keeps_the_old_one_published(
+    tmp_path: Any,
+) -> None:
+    """Locally a restart creates the template's key again (a new KMS key: a rotation); the state
+    folder keeps the table, so the first key's documents still answer and what it signed still
+    verifies, and the profile names the new key."""
+    public = "http://badges.test"
+    env = {"PUBLIC_BASE_URL": public}
+    args = ("--state-dir", str(tmp_path / "state"))
+
+    def on(stack: StackProcess, url: str) -> str:
+        return stack.base_url + url.removeprefix(public)
+
+    def verify(stack: StackProcess, token: str) -> str:
+        creator = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["verification"][
+            "creator"
+        ]
+        key = document(on(stack, creator), "application/ld+json", "application/ld+json")
+        public_key = serialization.load_pem_public_key(key["publicKeyPem"].encode())
+        jwt.decode(token, public_key, algorithms=["RS256"])  # type: ignore[arg-type]
+        return str(creator.rsplit("/", 1)[1])
+
+    with running_stack(env, args) as first:
+        api = ApiClient(first.base_url, "master", first.master_secret)
+        tree = created(
+            api.post("/systems", json={"slug": "rot", "name": "Rot", "url": "http://r.org"}),
+            "system",
+        )
+        make_badge(api, f"/systems/{tree['slug']}", "rot-badge")
+        old_token = signed(first, award(api, "/systems/rot", "rot-badge", "a@example.org"))
+        old_kid = verify(first, old_token)
+    with running_stack(env, args) as second:
+        api = ApiClient(second.base_url, "master", second.master_secret)
+        new_token = signed(second, award(api, "/systems/rot", "rot-badge", "b@example.org"))
+        new_kid = verify(second, new_token)
+        assert new_kid != old_kid
+        assert verify(second, old_token) == old_kid
+        kids = {key["kid"] for key in document(f"{second.base_url}/public/keys")["keys"]}
+        assert kids == {old_kid, new_kid}
+        profile = document(
+            f"{second.base_url}/public/systems/rot", "application/ld+json", "application/ld+json"
+        )
+        assert profile["publicKey"] == f"{public}/public/systems/rot/keys/{new_kid}"
