@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     services.add_argument(
         "--services-only",
         action="store_true",
-        help="only the embedded DynamoDB, S3 and SQS with the template's resources, and "
+        help="only the embedded DynamoDB, S3, SQS and KMS with the template's resources, and "
         "--env-file for sam local start-api --env-vars (make services)",
     )
     services.add_argument(

@@ -60,6 +60,14 @@ the third and the fifth were most of the time of every read.
    top-level name (no `.` path, no `[n]` index), only the named attributes are converted, once,
    and picked and merged as moto does; other projections still go through moto.
 
+7. KMS signs a digest (`Sign` with `MessageType=DIGEST`).
+
+   moto ignores `MessageType` and hashes whatever it is sent, so a digest sent as KMS expects
+   it (what `badgekit.store.signing_keys` sends, so that messages over KMS's 4 KB limit can be
+   signed) came back signed as if it were the message. Here a `DIGEST` request with an RSA
+   PKCS #1 v1.5 algorithm is signed as KMS signs it: the digest as it is (prehashed). Other
+   requests are moto's.
+
 If moto's code no longer has the shape a patch relies on, that patch is not installed and
 moto's own code stays in use.
 """
@@ -524,6 +532,54 @@ def project_named_attributes() -> bool:
     return True
 
 
+_PKCS1_DIGESTS = {
+    "RSASSA_PKCS1_V1_5_SHA_256": "SHA256",
+    "RSASSA_PKCS1_V1_5_SHA_384": "SHA384",
+    "RSASSA_PKCS1_V1_5_SHA_512": "SHA512",
+}
+
+
+def sign_digests() -> bool:
+    """Install patch 7 (idempotent); False when moto's code is not what it expects."""
+    import json
+
+    from moto.kms.responses import KmsResponse
+
+    original = KmsResponse.sign
+    if getattr(original, "signs_digests", False):
+        return True
+    if "self.kms_backend.sign(" not in inspect.getsource(original):
+        return False
+
+    def sign(self: Any) -> str:
+        algorithm = self._get_param("SigningAlgorithm")
+        if self._get_param("MessageType") != "DIGEST" or algorithm not in _PKCS1_DIGESTS:
+            return str(original(self))
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, utils
+
+        digest = self._get_param("Message")
+        if isinstance(digest, str):
+            digest = digest.encode("utf-8")  # as moto's own `sign` reads the message
+        key = self.kms_backend.describe_key(self._get_param("KeyId"))
+        private = getattr(key.private_key, "private_key", None)
+        if private is None or not hasattr(private, "sign"):
+            return str(original(self))
+        hash_algorithm = getattr(hashes, _PKCS1_DIGESTS[algorithm])()
+        signature = private.sign(digest, padding.PKCS1v15(), utils.Prehashed(hash_algorithm))
+        return json.dumps(
+            {
+                "KeyId": key.arn,
+                "Signature": base64.b64encode(signature).decode("ascii"),
+                "SigningAlgorithm": algorithm,
+            }
+        )
+
+    sign.signs_digests = True  # type: ignore[attr-defined]
+    KmsResponse.sign = sign  # type: ignore[method-assign]
+    return True
+
+
 def install() -> list[str]:
     """Install the patches; returns the names of those moto's code did not allow."""
     patches = (
@@ -533,5 +589,6 @@ def install() -> list[str]:
         list_method_names_once,
         size_without_copies,
         project_named_attributes,
+        sign_digests,
     )
     return [patch.__name__ for patch in patches if not patch()]

@@ -1,9 +1,10 @@
-"""Wiring of the local stack: template → DynamoDB table, S3 buckets and SQS queues → environment →
-warm functions → HTTP, stream pollers and queue pollers.
+"""Wiring of the local stack: template → DynamoDB table, S3 buckets, SQS queues and KMS keys →
+environment → warm functions → HTTP, stream pollers and queue pollers.
 
 Why this order: the HTTP socket is bound first because the port is part of the environment
 (`PUBLIC_BASE_URL` defaults to the local URL); the table is created before the functions' intrinsics
-are resolved because `!GetAtt Table.StreamArn` needs it; the environment is complete before any
+are resolved because `!GetAtt Table.StreamArn` needs it (and the KMS keys for
+`!GetAtt SigningKey.Arn`); the environment is complete before any
 function is imported because modules read it at import time (all functions share this one
 process, hence one environment).
 """
@@ -74,6 +75,7 @@ class StackOptions:
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
     sqs_endpoint: str | None = None
+    kms_endpoint: str | None = None
     master_secret: str | None = None
     public_base_url: str | None = None
     log_level: str = "WARNING"
@@ -106,6 +108,7 @@ class StackOptions:
             dynamodb_endpoint=environ.get("DYNAMODB_ENDPOINT") or None,
             s3_endpoint=environ.get("S3_ENDPOINT") or None,
             sqs_endpoint=environ.get("SQS_ENDPOINT") or None,
+            kms_endpoint=environ.get("KMS_ENDPOINT") or None,
             master_secret=environ.get("MASTER_SECRET") or None,
             public_base_url=environ.get("PUBLIC_BASE_URL") or None,
             log_level=(environ.get("LOG_LEVEL") or "WARNING").upper(),
@@ -136,6 +139,8 @@ class LocalStack:
         self.endpoint = ""
         self.s3_endpoint = ""
         self.sqs_endpoint = ""
+        self.kms_endpoint = ""
+        self.keys: dict[str, tuple[str, str]] = {}  # logical id -> (key id, ARN) of a KMS key
         self.queues: dict[str, LocalQueue] = {}  # logical id -> created queue
         self.buckets: dict[str, str] = {}  # logical id -> local bucket name
         self.master_secret = ""
@@ -165,16 +170,20 @@ class LocalStack:
         try:
             self._set_aws_environment()
             embedded = ""
-            if not (options.dynamodb_endpoint and options.s3_endpoint and options.sqs_endpoint):
-                # One moto server answers DynamoDB, S3 (path-style) and SQS, by signature scope.
+            endpoints = (options.dynamodb_endpoint, options.s3_endpoint, options.sqs_endpoint)
+            if not (all(endpoints) and options.kms_endpoint):
+                # One moto server answers DynamoDB, S3 (path-style), SQS and KMS, by signature
+                # scope.
                 self.dynamodb = EmbeddedDynamoDB(host="127.0.0.1")
                 embedded = self.dynamodb.start()
             self.endpoint = options.dynamodb_endpoint or embedded
             self.s3_endpoint = options.s3_endpoint or embedded
             self.sqs_endpoint = options.sqs_endpoint or embedded
+            self.kms_endpoint = options.kms_endpoint or embedded
             table = self._create_table()
             self.buckets = self._create_buckets()
             self.queues = self._create_queues()
+            self.keys = self._create_keys()
             self._restore_state()
             specs = self._function_specs(table)
             self._set_function_environment(specs)
@@ -225,16 +234,18 @@ class LocalStack:
             self.dynamodb.start()
             self.dynamodb.keep_stream_records = False  # no stream reader here
             self.endpoint = self.s3_endpoint = self.sqs_endpoint = self.services_url()
+            self.kms_endpoint = self.endpoint
             table = self._create_table()
             self.buckets = self._create_buckets()
             self.queues = self._create_queues()
+            self.keys = self._create_keys()
             # What the containers see: the services at their address.
             advertised = f"http://{options.services_address}:{self.dynamodb.port}"
             self.queues = {
                 name: replace(queue, url=advertised + queue.url.removeprefix(self.endpoint))
                 for name, queue in self.queues.items()
             }
-            self.endpoint = self.s3_endpoint = self.sqs_endpoint = advertised
+            self.endpoint = self.s3_endpoint = self.sqs_endpoint = self.kms_endpoint = advertised
             specs = self._function_specs(table)
             self._set_function_environment(specs)
             write_env_file(options.env_file, env_vars(self.template, specs, os.environ))
@@ -256,7 +267,7 @@ class LocalStack:
             env["AWS_ACCESS_KEY_ID"] = "testing"
             env["AWS_SECRET_ACCESS_KEY"] = "testing"  # dummy: everything is local
 
-    def _client(self, service: Literal["dynamodb", "dynamodbstreams", "s3", "sqs"]) -> Any:
+    def _client(self, service: Literal["dynamodb", "dynamodbstreams", "s3", "sqs", "kms"]) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -269,6 +280,8 @@ class LocalStack:
             )
         if service == "sqs":
             return boto3.client("sqs", endpoint_url=self.sqs_endpoint, region_name=DEFAULT_REGION)
+        if service == "kms":
+            return boto3.client("kms", endpoint_url=self.kms_endpoint, region_name=DEFAULT_REGION)
         return boto3.client(service, endpoint_url=self.endpoint, region_name=DEFAULT_REGION)
 
     def _parameters(self) -> dict[str, str]:
@@ -306,10 +319,13 @@ class LocalStack:
                     f"{name}.QueueUrl": queue.url,
                 }
             )
+        keys = {name: key_id for name, (key_id, _) in self.keys.items()}
+        for name, (key_id, arn) in self.keys.items():
+            attributes.update({f"{name}.Arn": arn, f"{name}.KeyId": key_id})
         return Resolver(
             self.template.data,
             parameters=self._parameters(),
-            refs={spec.logical_id: self.options.table_name, **buckets, **queues},
+            refs={spec.logical_id: self.options.table_name, **buckets, **queues, **keys},
             attributes=attributes,
         )
 
@@ -342,6 +358,30 @@ class LocalStack:
             url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
             self.queues[logical_id] = LocalQueue(logical_id, name, url, queue_arn(name))
         return self.queues
+
+    def _create_keys(self) -> dict[str, tuple[str, str]]:
+        """Every `AWS::KMS::Key` of the template, new at each start (the state folder keeps the
+        table, not the keys: a restart is a key rotation, and the old keys' public halves stay
+        published from the table), and its aliases."""
+        client = self._client("kms")
+        created: dict[str, tuple[str, str]] = {}
+        for logical_id, resource in self.template.keys().items():
+            properties = self._resolver().resolve(dict(resource.get("Properties") or {}))
+            metadata = client.create_key(
+                KeySpec=properties.get("KeySpec") or "SYMMETRIC_DEFAULT",
+                KeyUsage=properties.get("KeyUsage") or "ENCRYPT_DECRYPT",
+                Description=str(properties.get("Description") or logical_id),
+            )["KeyMetadata"]
+            created[logical_id] = (metadata["KeyId"], metadata["Arn"])
+        self.keys = created
+        for resource in self.template.key_aliases().values():
+            properties = self._resolver().resolve(dict(resource.get("Properties") or {}))
+            name, target = properties["AliasName"], properties["TargetKeyId"]
+            try:
+                client.create_alias(AliasName=name, TargetKeyId=target)
+            except client.exceptions.AlreadyExistsException:
+                client.update_alias(AliasName=name, TargetKeyId=target)
+        return created
 
     def _restore_state(self) -> None:
         """Load the state folder's data into the embedded server (before any function or
@@ -408,6 +448,7 @@ class LocalStack:
             DYNAMODB_ENDPOINT=self.endpoint,
             S3_ENDPOINT=self.s3_endpoint,
             SQS_ENDPOINT=self.sqs_endpoint,
+            KMS_ENDPOINT=self.kms_endpoint,
             # Webhook receivers on the developer's machine (webhooks.md §1): plain http and
             # loopback addresses are allowed locally, unless the environment says otherwise.
             WEBHOOKS_ALLOW_HTTP=os.environ.get("WEBHOOKS_ALLOW_HTTP") or "true",

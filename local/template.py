@@ -338,6 +338,14 @@ class Template:
         """The template's `AWS::SQS::Queue` resources (the local stack creates each one)."""
         return self.of_type("AWS::SQS::Queue")
 
+    def keys(self) -> dict[str, Mapping[str, Any]]:
+        """The template's `AWS::KMS::Key` resources (the local stack creates each one)."""
+        return self.of_type("AWS::KMS::Key")
+
+    def key_aliases(self) -> dict[str, Mapping[str, Any]]:
+        """The template's `AWS::KMS::Alias` resources."""
+        return self.of_type("AWS::KMS::Alias")
+
     def api_properties(self, resolver: Resolver) -> dict[str, Any]:
         """Resolved properties of the (first) `AWS::Serverless::Api`, or {} if implicit."""
         apis = self.of_type("AWS::Serverless::Api")

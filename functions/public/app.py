@@ -2,8 +2,10 @@
 
 The public badge list (badges.md), hosted assertions, Open Badges 1.0 badge classes and issuer
 organisations (issuing.md "Public documents"; Open Badges 2.0 with `Accept:
-application/ld+json`), the Open Badges 3.0 credential of each award (docs/open-badges.md),
-stored images (README §10) and baked award images (docs/api/openbadges.md). Read-only.
+application/ld+json`), the Open Badges 3.0 credential of each award, the signed assertions, the
+keys that verify them and the revocation lists (docs/open-badges.md), stored images (README §10)
+and baked award images (docs/api/openbadges.md). Reads only, but for the signing key's public
+half, recorded the first time a process uses a key.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from badgekit import jsonutil
-from badgekit.domain import badges, images, public, render
+from badgekit.domain import badges, credentials_signing, images, public, render, revocations
 from badgekit.http import api, resolve
 from badgekit.http.api import respond
 from badgekit.http.context import current, param
@@ -86,11 +88,18 @@ def linked_data(document: dict[str, object], status: int = 200) -> Response[str]
 def hosted_assertion(instanceSlug: str) -> Response[str]:
     request = current()
     resolve.prefetch_path(request)  # the assertion with its badge and system: one round trip
-    linked_data = public.wants_linked_data(request.header("accept"))
-    status, document = public.assertion(param(instanceSlug), request.base_url, linked_data)
+    if public.wants_jwt(request.header("accept")):
+        status, signed = public.signed_assertion(param(instanceSlug), request.base_url)
+        if isinstance(signed, str):
+            return Response(
+                status_code=status, content_type=public.JWT, body=signed, headers={"Vary": "Accept"}
+            )
+        return linked_data(signed, status)
+    as_linked_data = public.wants_linked_data(request.header("accept"))
+    status, document = public.assertion(param(instanceSlug), request.base_url, as_linked_data)
     return Response(
         status_code=status,
-        content_type=public.LINKED_DATA if linked_data else api.JSON,
+        content_type=public.LINKED_DATA if as_linked_data else api.JSON,
         body=jsonutil.dumps(document),
         headers={"Vary": "Accept"},
     )
@@ -104,7 +113,7 @@ def credential(instanceSlug: str) -> Response[str]:
     status, document, system_slug = public.credential(param(instanceSlug), request.base_url)
     if jwt_type is not None and system_slug is not None:
         token = public.signed_credential(system_slug, document)
-        return Response(200, jwt_type, token, headers={"Vary": "Accept"})
+        return Response(200, jwt_type, token, headers=VARY)
     return Response(
         status_code=status,
         content_type=public.CREDENTIAL,
@@ -132,6 +141,40 @@ def baked_image(instanceSlug: str) -> Response[str] | Response[bytes]:
             "Cache-Control": "no-cache",
         },
     )
+
+
+@documents.get(f"{SYSTEM}/keys/<keyId>")
+@documents.get(f"{ISSUER}/keys/<keyId>")
+@documents.get(f"{PROGRAM}/keys/<keyId>")
+def cryptographic_key(keyId: str, **params: str) -> Response[str]:
+    request = current()
+    place = resolve.resolve(request, **params)
+    key = credentials_signing.cryptographic_key_json(place, request.base_url, param(keyId))
+    return linked_data(key)
+
+
+@documents.get("/public/keys")
+def signing_keys() -> Response[str]:
+    return respond(credentials_signing.jwks_json())
+
+
+@documents.get("/public/keys/<keyId>")
+def signing_key(keyId: str) -> Response[str]:
+    return respond(credentials_signing.jwk_json(param(keyId)))
+
+
+@documents.get(f"{SYSTEM}/revocations")
+def revocation_list(systemSlug: str) -> Response[str]:
+    request = current()
+    place = resolve.resolve(request, systemSlug)
+    return linked_data(revocations.revocation_list_json(place, request.base_url))
+
+
+@documents.get(f"{SYSTEM}/credentials/status")
+def credential_status(systemSlug: str) -> Response[str]:
+    request = current()
+    place = resolve.resolve(request, systemSlug)
+    return respond(revocations.credential_status_json(place, request.base_url))
 
 
 lambda_handler = api.build_handler([documents, public_images])

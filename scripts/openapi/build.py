@@ -53,6 +53,10 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
         "The instance's slug (its assertion `uid`)",
         {"type": "string", "minLength": 1},
     ),
+    "keyId": (
+        "A signing key's `kid` (RFC 7638 thumbprint of its public JWK)",
+        {"type": "string", "minLength": 1},
+    ),
 }
 
 QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -337,7 +341,11 @@ TAGS = [
     ("Reviews", "Reviews of applications"),
     ("Milestones", "Badges awarded for earning other badges"),
     ("Webhooks", "Event receivers and their delivery log"),
-    ("Public documents", "Unsigned Open Badges documents, public badge list and images"),
+    (
+        "Public documents",
+        "Open Badges documents (hosted and signed), their keys and revocation lists, the public "
+        "badge list and images",
+    ),
     ("Docs", "This document and its browsable page"),
 ]
 

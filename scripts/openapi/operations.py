@@ -925,6 +925,14 @@ OPERATIONS: list[Op] = [
                 },
             ),
             "application/ld+json": (ref("AssertionV2"), None),
+            "application/jwt": (
+                {
+                    "type": "string",
+                    "description": "compact JWS (RS256) of the Open Badges 2.0 assertion with "
+                    "`verification: {type: SignedBadge, creator: <key URL>}`",
+                },
+                None,
+            ),
         },
         extra={
             410: (
@@ -988,6 +996,100 @@ OPERATIONS: list[Op] = [
                 {"revoked": True},
             )
         },
+    ),
+    Op(
+        "GET",
+        "/public{L}/keys/{keyId}",
+        "getCryptographicKey",
+        "Public documents",
+        "Open Badges 2.0 CryptographicKey of a signing key, owned by the container's profile",
+        200,
+        s.CRYPTOGRAPHIC_KEY,
+        None,
+        public=True,
+        content={
+            "application/ld+json": (
+                s.CRYPTOGRAPHIC_KEY,
+                {
+                    "@context": "https://w3id.org/openbadges/v2",
+                    "type": "CryptographicKey",
+                    "id": f"{s.BASE}/public/systems/chicago/keys/{s.JWK_EXAMPLE['kid']}",
+                    "owner": f"{s.BASE}/public/systems/chicago",
+                    "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh…\n"
+                    "-----END PUBLIC KEY-----\n",
+                },
+            )
+        },
+    ),
+    Op(
+        "GET",
+        "/public/keys",
+        "listSigningKeys",
+        "Public documents",
+        "Every signing key ever used, as a JWK Set",
+        200,
+        s.obj({"keys": {"type": "array", "items": s.JWK}}),
+        {"keys": [s.JWK_EXAMPLE]},
+        public=True,
+    ),
+    Op(
+        "GET",
+        "/public/keys/{keyId}",
+        "getSigningKey",
+        "Public documents",
+        "A signing key's public JWK (the `kid` of VC-JWTs)",
+        200,
+        s.JWK,
+        s.JWK_EXAMPLE,
+        public=True,
+    ),
+    Op(
+        "GET",
+        "/public/systems/{systemSlug}/revocations",
+        "getRevocationList",
+        "Public documents",
+        "Open Badges 2.0 RevocationList of a system's revoked assertions",
+        200,
+        s.REVOCATION_LIST,
+        None,
+        public=True,
+        content={
+            "application/ld+json": (
+                s.REVOCATION_LIST,
+                {
+                    "@context": "https://w3id.org/openbadges/v2",
+                    "id": f"{s.BASE}/public/systems/chicago/revocations",
+                    "type": "RevocationList",
+                    "issuer": f"{s.BASE}/public/systems/chicago",
+                    "revokedAssertions": [
+                        {
+                            "id": f"{s.BASE}/public/assertions/{INSTANCE_SLUG}",
+                            "revocationReason": "Revoked by the issuer",
+                        }
+                    ],
+                },
+            )
+        },
+    ),
+    Op(
+        "GET",
+        "/public/systems/{systemSlug}/credentials/status",
+        "getCredentialStatus",
+        "Public documents",
+        "1EdTech revocation list of a system's revoked Open Badges 3.0 credentials",
+        200,
+        s.CREDENTIAL_STATUS,
+        {
+            "id": f"{s.BASE}/public/systems/chicago/credentials/status",
+            "issuer": f"{s.BASE}/public/systems/chicago",
+            "revokedCredentials": [
+                {
+                    "id": f"{s.BASE}/public/credentials/{INSTANCE_SLUG}",
+                    "revocationReason": "Revoked by the issuer",
+                }
+            ],
+        },
+        public=True,
     ),
     Op(
         "GET",

@@ -455,6 +455,59 @@ ASSERTION_V2 = obj(
     optional=("expires",),
     description="Open Badges 2.0 assertion (`Accept: application/ld+json`)",
 )
+CRYPTOGRAPHIC_KEY = obj(
+    {
+        "@context": STRING,
+        "type": {"const": "CryptographicKey"},
+        "id": STRING,
+        "owner": STRING,
+        "publicKeyPem": STRING,
+    },
+    description="Open Badges 2.0 CryptographicKey (public half only)",
+)
+JWK = obj(
+    {
+        "kty": {"const": "RSA"},
+        "n": STRING,
+        "e": STRING,
+        "kid": STRING,
+        "alg": {"const": "RS256"},
+        "use": {"const": "sig"},
+    },
+    description="an RSA public JWK (RFC 7517)",
+)
+JWK_EXAMPLE = {
+    "kty": "RSA",
+    "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1Wl…",
+    "e": "AQAB",
+    "kid": "ZM0d2r3l1ATpQOTNrE6pXW3QUcrhP8lTTcDX9rXXyF0",
+    "alg": "RS256",
+    "use": "sig",
+}
+REVOCATION_LIST = obj(
+    {
+        "@context": STRING,
+        "id": STRING,
+        "type": {"const": "RevocationList"},
+        "issuer": STRING,
+        "revokedAssertions": {
+            "type": "array",
+            "items": obj({"id": STRING, "revocationReason": STRING}),
+        },
+    },
+    description="Open Badges 2.0 RevocationList",
+)
+CREDENTIAL_STATUS = obj(
+    {
+        "id": STRING,
+        "issuer": STRING,
+        "revokedCredentials": {
+            "type": "array",
+            "items": obj({"id": STRING, "revocationReason": STRING}),
+        },
+    },
+    description="1EdTech Revocation List (status of Open Badges 3.0 credentials)",
+)
 REVOKED_ASSERTION = obj(
     {"revoked": {"const": True}},
     description="a revoked instance's tombstone (with `@context`, `id`, `type` in JSON-LD)",

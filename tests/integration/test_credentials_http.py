@@ -9,10 +9,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 import requests
+from pyld import jsonld
 
 from tests.support.client import ApiClient
 from tests.support.receiver import receiving, wait_for
+from tests.unit.test_credentials import expand, options, terms
 
 Unique = Callable[..., str]
 VC2 = "https://www.w3.org/ns/credentials/v2"
@@ -128,9 +131,24 @@ def test_award_then_credential_then_revoke(api: ApiClient, unique: Unique) -> No
     for url in (document["issuer"]["id"], document["credentialSubject"]["achievement"]["id"]):
         assert requests.get(url, timeout=10).status_code == 200
 
-    # The VC-JWT form (406 until the signing keys are in place: docs/open-badges.md).
+    # The VC-JWT form verifies with nothing but the public JWK its `kid` names, and carries
+    # the same credential; the JSON served expands with the offline contexts, no term dropped.
     signed = requests.get(credential_url, headers={"Accept": "application/vc+jwt"}, timeout=10)
-    assert (signed.status_code, signed.json()["code"]) == (406, "NotAcceptableError")
+    assert (signed.status_code, signed.headers["Content-Type"]) == (200, "application/vc+jwt")
+    header = jwt.get_unverified_header(signed.text)
+    assert (header["alg"], header["typ"]) == ("RS256", "JWT")
+    jwk = requests.get(header["kid"], timeout=10).json()
+    public_key = jwt.PyJWK(jwk).key
+    claims = jwt.decode(
+        signed.text, public_key, algorithms=["RS256"], options={"verify_aud": False}
+    )
+    assert claims["vc"] == document
+    assert (claims["iss"], claims["jti"]) == (issuer_url, credential_url)
+    assert claims["exp"] == 1893456000  # validUntil 2030-01-01
+    compacted = jsonld.compact(expand(document), {"@context": [VC2, OB3]}, options(document))
+    assert terms(compacted) == terms(document)
+    status_url = document["credentialStatus"]["id"]
+    assert credential_url not in json.dumps(requests.get(status_url, timeout=10).json())
 
     assert api.delete(f"{badge}/instances/{EMAIL.replace('@', '%40')}").status_code == 200
     for accept in ("application/vc+ld+json", "application/jwt"):
@@ -142,6 +160,10 @@ def test_award_then_credential_then_revoke(api: ApiClient, unique: Unique) -> No
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "revoked": True,
         }
+    # Revoked: listed in the system's status list (by credential id), and verifiers reading
+    # only that list see it.
+    status = requests.get(status_url, timeout=10).json()
+    assert [entry["id"] for entry in status["revokedCredentials"]] == [credential_url]
 
 
 def test_unknown_credential_is_404(api: ApiClient) -> None:

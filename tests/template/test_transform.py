@@ -63,6 +63,12 @@ PUBLIC_ROUTES: dict[str, set[str]] = {
     "/public/assertions/{instanceSlug}": {"GET"},
     "/public/credentials/{instanceSlug}": {"GET"},
     "/public/assertions/{instanceSlug}/image": {"GET"},
+    # Signed Open Badges: key documents and revocation lists (docs/open-badges.md).
+    **{f"/public{prefix}/keys/{{keyId}}": {"GET"} for prefix in PREFIXES},
+    "/public/keys": {"GET"},
+    "/public/keys/{keyId}": {"GET"},
+    "/public/systems/{systemSlug}/revocations": {"GET"},
+    "/public/systems/{systemSlug}/credentials/status": {"GET"},
 }
 
 
@@ -184,6 +190,8 @@ PARAMETER_ARN = (
 )
 TABLE_RESOURCES = [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/*"}]
 IMAGE_OBJECTS = {"Fn::Sub": "${ImagesBucket.Arn}/images/*"}
+SIGNING_ACTIONS = {"kms:Sign", "kms:GetPublicKey", "dynamodb:PutItem"}
+SIGNING_KEYS_ONLY = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["SIGNINGKEY"]}}
 TABLE_READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 TABLE_WRITE_ACTIONS = {
     "dynamodb:PutItem",
@@ -326,6 +334,7 @@ def test_badge_and_public_path_parameters_use_the_spec_names(
         "webhookId",
         "deliveryId",
         "asset",
+        "keyId",
     }
     for _, path in routes:
         assert set(re.findall(r"\{(\w+)\+?\}", path)) <= allowed | {"proxy"}, path
@@ -828,6 +837,12 @@ def test_function_policies_are_scoped(
                 assert name == WEBHOOKS_FUNCTION, statement
                 assert actions == ["sqs:SendMessage"]
                 assert resources == [{"Fn::GetAtt": ["WebhookRetryQueue", "Arn"]}]
+            elif service == "dynamodb" and "Condition" in statement:
+                # The public function records signing keys' public halves, nothing else.
+                assert name == PUBLIC_FUNCTION, statement
+                assert actions == ["dynamodb:PutItem"]
+                assert resources == [{"Fn::GetAtt": ["Table", "Arn"]}]
+                assert statement["Condition"] == SIGNING_KEYS_ONLY
             elif service == "dynamodb":
                 assert set(actions) <= TABLE_READ_ACTIONS | TABLE_WRITE_ACTIONS, statement
                 assert resources == TABLE_RESOURCES, statement
@@ -837,6 +852,11 @@ def test_function_policies_are_scoped(
             elif service == "ssm":
                 assert set(actions) <= {"ssm:GetParameter", "ssm:GetParameters"}
                 assert resources == [{"Fn::Sub": PARAMETER_ARN}]
+            elif "kms:Sign" in actions:
+                # Signing with the one signing key (docs/open-badges.md "Keys").
+                assert name == PUBLIC_FUNCTION, statement
+                assert actions == ["kms:Sign", "kms:GetPublicKey"]
+                assert resources == [{"Fn::GetAtt": ["SigningKey", "Arn"]}]
             else:
                 assert actions == ["kms:Decrypt"]
                 conditions = statement["Condition"]["StringEquals"]
@@ -872,6 +892,7 @@ def test_policies_are_shared_managed_policies(
         "ApiDataAccessPolicy": API_FUNCTIONS,
         "MasterSecretReadPolicy": API_FUNCTIONS,
         "PublicReadPolicy": {PUBLIC_FUNCTION},
+        "SigningPolicy": {PUBLIC_FUNCTION},
     }
 
 
@@ -902,8 +923,10 @@ def test_docs_function_has_no_data_access(
 def test_public_function_is_read_only_without_the_secret(
     sam_output: dict[str, Any], functions: dict[str, Any]
 ) -> None:
+    """Reads, but for signing with the signing key and recording its public half (a put in
+    the keys' own partition: `test_function_policies_are_scoped`)."""
     statements = _role_statements(sam_output, functions[PUBLIC_FUNCTION])
-    assert _actions(statements) == TABLE_READ_ACTIONS | {"s3:GetObject"}
+    assert _actions(statements) == TABLE_READ_ACTIONS | {"s3:GetObject"} | SIGNING_ACTIONS
     resources = [resource for s in statements for resource in as_list(s["Resource"])]
     assert {"Fn::Sub": PARAMETER_ARN} not in resources
 
@@ -952,3 +975,49 @@ def test_api_functions_may_record_used_token_ids(
         and {"Fn::GetAtt": ["Table", "Arn"]} in as_list(s["Resource"])
         for s in statements
     ), function
+
+
+# --- signing key (docs/open-badges.md "Keys") ---------------------------------------------------
+
+
+def test_signing_key_is_an_rsa_sign_verify_key_named_to_every_function(
+    template: dict[str, Any],
+) -> None:
+    keys = of_type(template, "AWS::KMS::Key")
+    assert list(keys) == ["SigningKey"]
+    properties = keys["SigningKey"]["Properties"]
+    assert (properties["KeySpec"], properties["KeyUsage"]) == ("RSA_2048", "SIGN_VERIFY")
+    # The key policy leaves use to IAM (SigningPolicy); nobody outside the account.
+    (statement,) = properties["KeyPolicy"]["Statement"]
+    assert statement["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    aliases = of_type(template, "AWS::KMS::Alias")
+    assert [a["Properties"]["TargetKeyId"] for a in aliases.values()] == [{"Ref": "SigningKey"}]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["SIGNING_KEY_ID"] == {"Fn::GetAtt": ["SigningKey", "Arn"]}
+    assert variables["KMS_ENDPOINT"] == ""
+
+
+def test_only_the_public_function_can_sign(
+    sam_output: dict[str, Any], functions: dict[str, Any]
+) -> None:
+    """kms:Sign is granted in SigningPolicy alone (no role's inline policy, no other managed
+    policy), and SigningPolicy is attached to the public function's role alone."""
+    granting = set()
+    for name, resource in sam_output["Resources"].items():
+        properties = resource.get("Properties", {})
+        documents = [properties.get("PolicyDocument") or {}]
+        documents += [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+        for document in documents:
+            for statement in as_list(document.get("Statement", [])):
+                if {"kms:Sign", "kms:GetPublicKey"} & set(as_list(statement["Action"])):
+                    granting.add(name)
+    assert granting == {"SigningPolicy"}
+    holders = {
+        name
+        for name, resource in sam_output["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+        and {"Ref": "SigningPolicy"} in resource["Properties"].get("ManagedPolicyArns", [])
+    }
+    assert holders == {functions[PUBLIC_FUNCTION]["Properties"]["Role"]["Fn::GetAtt"][0]}

@@ -491,17 +491,6 @@ def test_jwt_form_is_the_signed_credential(tree, monkeypatch, accept):
     assert signed == [("chicago", get_credential(tree, instance["slug"]).json)]
 
 
-def test_jwt_form_is_not_available_without_the_signing(tree):
-    instance = award(tree, SYS, "plain")
-    reply = get_credential(tree, instance["slug"], "application/vc+jwt")
-    assert reply.status == 406
-    assert reply.json == {
-        "code": "NotAcceptableError",
-        "message": "The signed (VC-JWT) form of credentials is not available yet: "
-        "ask for application/vc+ld+json",
-    }
-
-
 def test_revoked_award_is_a_410_tombstone_in_either_form(tree):
     instance = award(tree, PRG, "coder")
     slug = instance["slug"]

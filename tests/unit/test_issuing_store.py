@@ -134,6 +134,7 @@ def test_revoke_and_update_actions_are_conditioned_on_the_same_instance(tree):
         "Delete",
         "Update",
         "Put",
+        "Put",  # the award in its system's revocation lists
         "Delete",
         "Update",
     ]
@@ -143,6 +144,7 @@ def test_revoke_and_update_actions_are_conditioned_on_the_same_instance(tree):
     assert tombstone is not None
     assert (tombstone["revoked"], tombstone["revokedAt"]) == (True, 1500000000)
     assert db.get(keys.revoked_assertion(1, created["slug"])) is not None
+    assert db.get(keys.revocation(1, created["slug"])) is not None
     with pytest.raises(db.TransactionFailed) as again:
         db.transact(instance_store.revoke_actions(instance, 1500000001))
     assert again.value.failed(0)

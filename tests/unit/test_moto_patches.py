@@ -1,7 +1,7 @@
 """The moto patches the unit tests and the local stack share (`local.moto_patches`) keep
 TransactWriteItems' all-or-nothing behaviour (a cancelled transaction leaves the table, its
 items and its stream as they were), moto's key order for queries and scans, and the exact
-JSON moto writes for item attributes."""
+JSON moto writes for item attributes; and KMS signs a digest as KMS does."""
 
 from __future__ import annotations
 
@@ -408,3 +408,31 @@ def test_a_batch_get_with_a_projection_answers_as_moto(aws):
         "meta": _PROJECTED_ITEM["meta"],
         "big": {"N": "1E+2"},  # moto's own answer (a number goes through Decimal)
     }
+
+
+def test_kms_signs_a_digest_as_kms_does_and_a_message_as_moto_did(aws):
+    """Patch 7: `MessageType=DIGEST` signs the digest as given (moto hashed it again); a RAW
+    message is still moto's own answer. Both verify against the key's public half."""
+    import hashlib
+
+    import boto3
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    assert moto_patches.sign_digests()
+    kms = boto3.client("kms")
+    arn = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    public = load_der_public_key(kms.get_public_key(KeyId=arn)["PublicKey"])
+    message = b"x" * 5000  # over KMS's 4 KB RAW limit: only its digest can be sent
+    algorithm = "RSASSA_PKCS1_V1_5_SHA_256"
+    digest = hashlib.sha256(message).digest()
+    signed = kms.sign(KeyId=arn, Message=digest, MessageType="DIGEST", SigningAlgorithm=algorithm)
+    assert signed["KeyId"] == arn
+    assert signed["SigningAlgorithm"] == algorithm
+    public.verify(signed["Signature"], message, padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(InvalidSignature):  # not a signature of the digest as a message
+        public.verify(signed["Signature"], digest, padding.PKCS1v15(), hashes.SHA256())
+    raw = kms.sign(KeyId=arn, Message=b"abc", MessageType="RAW", SigningAlgorithm=algorithm)
+    public.verify(raw["Signature"], b"abc", padding.PKCS1v15(), hashes.SHA256())

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from badgekit import baking
-from badgekit.domain import badges, images, render
+from badgekit.domain import badges, credentials_signing, images, render
 from badgekit.domain.places import Place
-from badgekit.errors import ApiError, ResourceConflict, ResourceNotFound
+from badgekit.errors import ResourceConflict, ResourceNotFound
 from badgekit.store import badges as badge_store
 from badgekit.store import containers as container_store
 from badgekit.store import db
 from badgekit.store import instances as instance_store
+from badgekit.store.badges import BadgeRecord
+from badgekit.store.containers import SystemRecord
+from badgekit.store.instances import AssertionRecord
 
 
 def badge_locations(
@@ -53,71 +56,29 @@ def badge_locations(
 # --- hosted assertions (issuing.md GET /public/assertions/{instanceSlug}) ---------------------
 
 LINKED_DATA = "application/ld+json"
+JWT = "application/jwt"
 
 
 def wants_linked_data(accept: str | None) -> bool:
     """True when the `Accept` header asks for JSON-LD at least as much as for plain JSON."""
-    weights: dict[str, float] = {}
-    for part in (accept or "").split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.lower()
-        weights[media] = max(weights.get(media, 0.0), quality)
+    weights = accept_weights(accept)
     linked = weights.get(LINKED_DATA, 0.0)
     return linked > 0 and linked >= weights.get("application/json", 0.0)
 
 
-def profile_v2(place: Place, base_url: str) -> dict[str, Any]:
-    """The Open Badges 2.0 Issuer Profile of a container (`render.profile_v2_json`)."""
-    return render.profile_v2_json(place, base_url, profile_v2_additions(place, base_url))
-
-
-def profile_v2_additions(place: Place, base_url: str) -> dict[str, Any]:
-    """Keys a profile adds after its organisation keys (none yet; the place for a profile's
-    `publicKey` and `revocationList` once assertions are signed)."""
-    return {}
-
-
-def assertion_not_found() -> ResourceNotFound:
-    return ResourceNotFound("Could not find badge instance")
-
-
-def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[str, Any]]:
-    """(status, document) of a hosted assertion: 200, or 410 for a revoked one (tombstone)."""
-    item = instance_store.assertion(slug)
-    if item is None:
-        raise assertion_not_found()
-    url = render.assertion_url(item["slug"], base_url)
-    if item.get("revoked"):
-        return 410, render.revoked_assertion_json(url, linked_data)
-    badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
-    if badge is None or system is None or Place(system).purged(badge):
-        raise assertion_not_found()  # the badge is being deleted: its cascade removes this
-    badge_url = render.Renderer(Place(system), base_url).class_url(badge)
-    if linked_data:
-        return 200, render.assertion_v2_json(item, url, badge_url)
-    return 200, render.assertion_json(item, url, badge_url)
-
-
-# --- OB 3.0 credentials (GET /public/credentials/{instanceSlug}) -----------------------------
-
-# The JSON form's media type: OB 3.0 "Web Resource" (an unsigned credential is its JSON).
-CREDENTIAL = "application/vc+ld+json"
-# The compact VC-JWT form, answered with the media type asked for.
-CREDENTIAL_JWT_TYPES = ("application/vc+jwt", "application/jwt")
-_CREDENTIAL_JSON_TYPES = ("application/json", "application/ld+json", CREDENTIAL, "*/*")
+def wants_jwt(accept: str | None) -> bool:
+    """True when the `Accept` header asks for `application/jwt` (the signed assertion) at least
+    as much as for either JSON form (a wildcard counts for JSON, the default)."""
+    weights = accept_weights(accept)
+    jwt = weights.get(JWT, 0.0)
+    json_forms = (LINKED_DATA, "application/json", "application/*", "*/*")
+    others = max(weights.get(media, 0.0) for media in json_forms)
+    return jwt > 0 and jwt >= others
 
 
 def accept_weights(accept: str | None) -> dict[str, float]:
     """Each media type of an `Accept` header (lowercase) with its highest quality (`q`, 1 by
-    default, 0 when unreadable), as `wants_linked_data` reads them."""
+    default, 0 when unreadable)."""
     weights: dict[str, float] = {}
     for part in (accept or "").split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
@@ -134,6 +95,86 @@ def accept_weights(accept: str | None) -> dict[str, float]:
     return weights
 
 
+def profile_v2(place: Place, base_url: str) -> dict[str, Any]:
+    """The Open Badges 2.0 Issuer Profile of a container (`render.profile_v2_json`)."""
+    return render.profile_v2_json(
+        place, base_url, credentials_signing.profile_keys(place, base_url)
+    )
+
+
+def assertion_not_found() -> ResourceNotFound:
+    return ResourceNotFound("Could not find badge instance")
+
+
+def assertion(slug: str, base_url: str, linked_data: bool) -> tuple[int, dict[str, Any]]:
+    """(status, document) of a hosted assertion: 200, or 410 for a revoked one (tombstone)."""
+    status, document, _ = _assertion(slug, base_url, linked_data)
+    return status, document
+
+
+def signed_assertion(slug: str, base_url: str) -> tuple[int, str | dict[str, Any]]:
+    """(200, compact JWS) of the Open Badges 2.0 assertion signed by the key its issuer
+    profile publishes (docs/open-badges.md "Signed assertions"), or (410, the 2.0 tombstone)."""
+    status, document, signer = _assertion(slug, base_url, True)
+    if signer is None:
+        return status, document
+    system_slug, profile = signer
+    return 200, credentials_signing.sign_assertion(system_slug, profile, document)
+
+
+@dataclass(frozen=True)
+class Award:
+    """A live award as the public documents read it: its assertion record, badge and system."""
+
+    item: AssertionRecord
+    badge: BadgeRecord
+    system: SystemRecord
+
+    def renderer(self, base_url: str) -> render.Renderer:
+        return render.Renderer(Place(self.system), base_url)
+
+
+def _award(slug: str) -> Award | AssertionRecord:
+    """The live award of an instance slug, or its tombstone record once revoked; 404 when
+    unknown or when its badge is being deleted (the cascade removes the award)."""
+    item = instance_store.assertion(slug)
+    if item is None:
+        raise assertion_not_found()
+    if item.get("revoked"):
+        return item
+    badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
+    if badge is None or system is None or Place(system).purged(badge):
+        raise assertion_not_found()
+    return Award(item, badge, system)
+
+
+def _assertion(
+    slug: str, base_url: str, linked_data: bool
+) -> tuple[int, dict[str, Any], tuple[str, str] | None]:
+    """(status, document, (system slug, issuer profile URL of its badge); None when revoked)."""
+    award = _award(slug)
+    if not isinstance(award, Award):
+        url = render.assertion_url(award["slug"], base_url)
+        return 410, render.revoked_assertion_json(url, linked_data), None
+    url = render.assertion_url(award.item["slug"], base_url)
+    renderer = award.renderer(base_url)
+    badge_url = renderer.class_url(award.badge)
+    if linked_data:
+        document = render.assertion_v2_json(award.item, url, badge_url)
+    else:
+        document = render.assertion_json(award.item, url, badge_url)
+    return 200, document, (award.system["slug"], renderer.organisation_url(award.badge))
+
+
+# --- OB 3.0 credentials (GET /public/credentials/{instanceSlug}) -----------------------------
+
+# The JSON form's media type: OB 3.0 "Web Resource" (an unsigned credential is its JSON).
+CREDENTIAL = "application/vc+ld+json"
+# The compact VC-JWT form, answered with the media type asked for.
+CREDENTIAL_JWT_TYPES = ("application/vc+jwt", "application/jwt")
+_CREDENTIAL_JSON_TYPES = ("application/json", "application/ld+json", CREDENTIAL, "*/*")
+
+
 def credential_jwt_type(accept: str | None) -> str | None:
     """The JWT media type `Accept` ranks at least as high as every JSON type (the one
     ranked highest, `application/vc+jwt` on a tie), else None: the JSON form."""
@@ -145,39 +186,21 @@ def credential_jwt_type(accept: str | None) -> str | None:
     return None
 
 
-class CredentialJwtUnavailable(ApiError):
-    """Temporary (until the signing keys are in place): the VC-JWT form cannot be made."""
-
-    status = 406
-    code = "NotAcceptableError"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "The signed (VC-JWT) form of credentials is not available yet: "
-            "ask for application/vc+ld+json"
-        )
-
-
 def credential(slug: str, base_url: str) -> tuple[int, dict[str, Any], str | None]:
     """(status, document, system slug) of an award's OB 3.0 credential: 200, or 410 with a
     small tombstone for a revoked award (system slug None)."""
-    item = instance_store.assertion(slug)
-    if item is None:
-        raise assertion_not_found()
-    if item.get("revoked"):
-        url = render.credential_url(item["slug"], base_url)
+    award = _award(slug)
+    if not isinstance(award, Award):
+        url = render.credential_url(award["slug"], base_url)
         return 410, render.revoked_credential_json(url), None
-    badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
-    if badge is None or system is None or Place(system).purged(badge):
-        raise assertion_not_found()  # the badge is being deleted: its cascade removes this
-    renderer = render.Renderer(Place(system), base_url)
-    return 200, renderer.credential_json(item, badge), system["slug"]
+    document = award.renderer(base_url).credential_json(award.item, award.badge)
+    return 200, document, award.system["slug"]
 
 
 def signed_credential(system_slug: str, credential: dict[str, Any]) -> str:
     """The compact VC-JWT of `credential`, signed with the system's key: the one call site
     of the signing."""
-    raise CredentialJwtUnavailable()
+    return credentials_signing.sign_credential(system_slug, credential)
 
 
 # --- baked images (GET /public/assertions/{instanceSlug}/image) ------------------------------
@@ -196,41 +219,42 @@ def not_bakeable(message: str, image_url: str | None, **details: Any) -> Resourc
 
 
 def baked_image(slug: str, base_url: str) -> tuple[int, BakedImage | dict[str, Any]]:
-    """(200, the baked image) of an award, or (410, the revoked tombstone). The `openbadges`
-    value baked in is the hosted assertion URL; `409 ResourceConflict` when the badge's image
-    is not one this API stores as PNG or SVG (a remote URL is never fetched)."""
-    item = instance_store.assertion(slug)
-    if item is None:
-        raise assertion_not_found()
-    url = render.assertion_url(item["slug"], base_url)
-    if item.get("revoked"):
+    """(200, the baked image) of an award, or (410, the revoked tombstone). Baked in: the
+    hosted assertion URL (`openbadges`) and, where this deployment signs, the award's OB 3.0
+    credential as a VC-JWT (`openbadgecredential`). `409 ResourceConflict` when the badge's
+    image is not one this API stores as PNG or SVG (a remote URL is never fetched)."""
+    award = _award(slug)
+    if not isinstance(award, Award):
+        url = render.assertion_url(award["slug"], base_url)
         return 410, render.revoked_assertion_json(url, linked_data=False)
-    badge, system = badge_store.with_system_by_id(item["badgeId"], item["systemId"])
-    if badge is None or system is None or Place(system).purged(badge):
-        raise assertion_not_found()
+    url = render.assertion_url(award.item["slug"], base_url)
+    badge = award.badge
     image_url = images.image_url(badge, base_url)
     image_slug = badge.get("imageSlug")
-    if badge.get("imageUrl") or not image_slug:
-        raise not_bakeable(
-            "Badge image is not stored by this API: only stored PNG and SVG images can be baked",
-            image_url,
-        )
-    image = images.load(image_slug)
-    if isinstance(image, images.RemoteImage):
+    image = None if badge.get("imageUrl") or not image_slug else images.load(image_slug)
+    if image is None or isinstance(image, images.RemoteImage):
         raise not_bakeable(
             "Badge image is not stored by this API: only stored PNG and SVG images can be baked",
             image_url,
         )
     mimetype = images.canonical_type(image.mimetype)
     bakeable = mimetype == images.PNG or (mimetype == images.SVG and images.is_svg(image.data))
+    if not bakeable:
+        raise _cannot_bake(image_url, mimetype)
+    credential = None
+    if credentials_signing.enabled():
+        document = award.renderer(base_url).credential_json(award.item, badge)
+        credential = signed_credential(award.system["slug"], document)
     try:
-        if not bakeable:
-            raise baking.NotBakeable(mimetype)
-        data = baking.bake(image.data, mimetype, assertion=url)
+        data = baking.bake(image.data, mimetype, assertion=url, credential=credential)
     except baking.NotBakeable:
-        raise not_bakeable(
-            "Badge image cannot be baked: only stored PNG and SVG images can be baked",
-            image_url,
-            mimetype=mimetype,
-        ) from None
+        raise _cannot_bake(image_url, mimetype) from None
     return 200, BakedImage(mimetype, data)
+
+
+def _cannot_bake(image_url: str | None, mimetype: str) -> ResourceConflict:
+    return not_bakeable(
+        "Badge image cannot be baked: only stored PNG and SVG images can be baked",
+        image_url,
+        mimetype=mimetype,
+    )

@@ -17,7 +17,7 @@ from typing import Any, NotRequired, TypedDict
 from boto3.dynamodb.conditions import Key as KeyCondition
 
 from badgekit.store import badges as badge_store
-from badgekit.store import db, keys, prefetch
+from badgekit.store import db, keys, prefetch, revocations
 from badgekit.store.badges import BadgeRecord
 from badgekit.store.codes import CodeRecord
 from badgekit.store.codes import key as code_key
@@ -224,7 +224,8 @@ def total_change(badge_id: int, delta: int) -> Action:
 def revoke_actions(instance: InstanceRecord, now: int) -> list[Action]:
     """Transaction actions of a revoke: delete the instance (action 0, only if still the same),
     turn its assertion into a tombstone (action 1, only if still this instance's), leave the
-    tombstone's reference in the badge's partition and remove the list entry."""
+    tombstone's reference in the badge's partition, record the award in its system's
+    revocation lists and remove the list entry."""
     badge_id, slug = instance["badgeId"], instance["slug"]
     return [
         db.delete_same({**_key_of(instance), "id": instance["id"]}),
@@ -245,6 +246,15 @@ def revoke_actions(instance: InstanceRecord, now: int) -> list[Action]:
                 }
             }
         },
+        revocations.put_action(
+            {
+                "slug": slug,
+                "systemId": instance["systemId"],
+                "badgeId": badge_id,
+                "revokedAt": now,
+                "reason": revocations.DEFAULT_REASON,
+            }
+        ),
         *db.list_remove(keys.instances_list(badge_id), instance["id"]),
     ]
 

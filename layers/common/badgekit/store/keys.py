@@ -18,6 +18,8 @@ Layout (docs/data-model.md has the full plan, including later entities):
     support entry    PK SUPPORT#<badgeId>     SK MILESTONE#<id:012d> (reverse index: M4)
     outbox event     PK EVENT#<eventId>       SK EVENT             (stream -> webhook sender)
     used token id    PK JTI#<sha256(key, jti)> SK JTI              (strict policy; TTL = exp)
+    signing key      PK SIGNINGKEY            SK KEY#<kid>         (public half only, by kid)
+    revocation       PK SYS#<systemId>        SK REVOCATION#<slug> (the system's revoked awards)
 
 Slugs are case-insensitive (spec README §8): keys hold a normalised copy, items keep the
 spelling first given. Items live at slug keys so that one GetItem resolves a path segment;
@@ -250,6 +252,25 @@ def revoked_assertion(badge_id: int, slug: str) -> Key:
     """A revoked instance's tombstone reference in its badge's partition (the badge-delete
     cascade finds the tombstone through it)."""
     return {"PK": badge_partition(badge_id), "SK": f"REVOKED#{slug_key(slug)}"}
+
+
+REVOCATION_PREFIX = "REVOCATION#"
+
+
+def revocation(system_id: int, slug: str) -> Key:
+    """A revoked award in its system's revocation lists (Open Badges 2.0 RevocationList and
+    3.0 status list): one Query of the system partition reads them all; a system delete's
+    purge removes them with the partition."""
+    return {"PK": system_partition(system_id), "SK": f"{REVOCATION_PREFIX}{slug_key(slug)}"}
+
+
+SIGNING_KEYS_PARTITION = "SIGNINGKEY"
+
+
+def signing_key(kid: str) -> Key:
+    """The public half of a signing key, recorded by `kid` when first used (kept after a
+    rotation so that what the key signed stays verifiable)."""
+    return {"PK": SIGNING_KEYS_PARTITION, "SK": f"KEY#{kid}"}
 
 
 def earner_lookup(email: str) -> str:
