@@ -12,6 +12,8 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+import jwt
+
 from tests.support.baked import SVG, baked_values, svg_elements, tiny_png
 from tests.support.client import ApiClient
 from tests.support.trees import created, make_badge
@@ -73,6 +75,16 @@ def award(
     return instance
 
 
+# Every document the validator reads for an award: the issuer profile names its signing key
+# (`publicKey`), which the validator fetches too.
+DOCUMENTS_2_0 = {
+    "Assertion": "2.0",
+    "BadgeClass": "2.0",
+    "Issuer": "2.0",
+    "CryptographicKey": "2.0",
+}
+
+
 def test_hosted_award_is_valid_open_badges_2_0(api, unique):
     instance = award(api, tree_with_stored_images(api, unique("ob")), unique)
     report = validate(instance["assertionUrl"])
@@ -80,7 +92,7 @@ def test_hosted_award_is_valid_open_badges_2_0(api, unique):
     assert report["valid"] is True
     assert report["openBadgesVersion"] == "2.0"
     # Every document of the award is Open Badges 2.0, not only the last one read.
-    assert versions(report) == {"Assertion": "2.0", "BadgeClass": "2.0", "Issuer": "2.0"}
+    assert versions(report) == DOCUMENTS_2_0
 
 
 def test_baked_png_award_is_valid_open_badges_2_0(api, unique):
@@ -88,12 +100,18 @@ def test_baked_png_award_is_valid_open_badges_2_0(api, unique):
     response = api.get(f"/public/assertions/{instance['slug']}/image", sign=False)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/png"
-    assert baked_values(response.content) == {"openbadges": [instance["assertionUrl"]]}
+    values = baked_values(response.content)
+    assert sorted(values) == ["openbadgecredential", "openbadges"]
+    assert values["openbadges"] == [instance["assertionUrl"]]
+    # The OB 3.0 credential of the same award, as its VC-JWT.
+    (credential,) = values["openbadgecredential"]
+    claims = jwt.decode(credential, options={"verify_signature": False})
+    assert claims["jti"] == f"{api.base_url}/public/credentials/{instance['slug']}"
     report = validate(response.content)
     assert errors(report) == []
     assert report["valid"] is True
     assert report["openBadgesVersion"] == "2.0"
-    assert versions(report) == {"Assertion": "2.0", "BadgeClass": "2.0", "Issuer": "2.0"}
+    assert versions(report) == DOCUMENTS_2_0
 
 
 def test_baked_svg_award_carries_the_assertion_url(api, unique):
@@ -109,7 +127,22 @@ def test_baked_svg_award_carries_the_assertion_url(api, unique):
     report = validate(first[2]["verify"])
     assert errors(report) == []
     assert report["valid"] is True
-    assert versions(report) == {"Assertion": "2.0", "BadgeClass": "2.0", "Issuer": "2.0"}
+    assert versions(report) == DOCUMENTS_2_0
+
+
+def test_signed_award_is_valid_open_badges_2_0(api, unique):
+    instance = award(api, tree_with_stored_images(api, unique("ob")), unique)
+    response = api.get(
+        f"/public/assertions/{instance['slug']}", sign=False, headers={"Accept": "application/jwt"}
+    )
+    assert (response.status_code, response.headers["Content-Type"]) == (200, "application/jwt")
+    report = validate(response.text)
+    assert errors(report) == []
+    assert report["valid"] is True
+    assert report["openBadgesVersion"] == "2.0"
+    # A signed assertion is checked against its issuer's revocation list too.
+    assert versions(report) == {**DOCUMENTS_2_0, "RevocationList": "2.0"}
+    assert jwt.get_unverified_header(response.text)["alg"] == "RS256"
 
 
 def test_a_revoked_award_is_reported_invalid(api, unique):
