@@ -185,7 +185,7 @@ def test_a_completed_import_exits_0_with_its_findings_in_the_report(
     stand_in.skip = 2
     code, out, _ = run(["--source", database.url, "--dry-run", "--no-progress"], capsys)
     assert code == 0
-    assert "badges 14 2" in out.splitlines()
+    assert "badges 15 2" in out.splitlines()
 
 
 def test_strict_exits_1_when_the_report_has_findings(
@@ -195,11 +195,11 @@ def test_strict_exits_1_when_the_report_has_findings(
     argv = ["--source", database.url, "--dry-run", "--no-progress", "--strict"]
     code, out, _ = run(argv, capsys)
     assert code == 1
-    assert "badges 14 2" in out.splitlines()
+    assert "badges 15 2" in out.splitlines()
     stand_in.skip = 0
     code, out, _ = run(argv, capsys)
     assert code == 0
-    assert "badges 14 0" in out.splitlines()
+    assert "badges 15 0" in out.splitlines()
 
 
 def test_a_failed_import_exits_1_with_the_reason(
