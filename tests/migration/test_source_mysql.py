@@ -266,7 +266,23 @@ def test_rows_are_streamed_in_bounded_batches(database: Database) -> None:
         assert first["id"] == 1
         assert source.fetches == [4]  # one batch fetched so far, not the table
         rest = list(rows)
-        assert [r["id"] for r in [first, *rest]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16]
+        assert [r["id"] for r in [first, *rest]] == [
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            8,
+            9,
+            10,
+            11,
+            12,
+            14,
+            15,
+            16,
+        ]
         assert source.fetches == [4, 4, 4, 3]
 
 
