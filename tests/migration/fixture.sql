@@ -14,6 +14,9 @@
 --          applications 6 (badge 77 does not exist); evidence 7 (application 60 does not exist);
 --          reviews 6 (application 60); reviewItems 10 (criterion 999 does not exist);
 --   badgeInstances 10 (issuedOn is the zero date, what MySQL stored for an unparseable date).
+-- Badge 1's alignment 2 has no description: the original fails on every read of badge 1 (and so
+-- on every list that holds it); badge 16 (system lyon) carries the same kinds of relations
+-- without that gap, so the original's lists of its system are compared in full.
 -- Gaps in ids are rows the original deleted: badge instance 9 was revoked (the original deletes
 -- the row), badge 13 and claim code 8 were deleted; counters must still end above the largest id.
 
@@ -134,7 +137,15 @@ INSERT INTO `badges` (`id`, `slug`, `name`, `strapline`, `earnerDescription`, `c
    NULL, NULL, NULL, 0, 0, '2014-06-23 08:00:00', 9, NULL, NULL, 2, 'skill', NULL),
   (15, 'jpg-alias', 'Badge With an image/jpg Image', NULL, 'Declared image/jpg.', 'JPEG alias.',
    NULL, NULL, 'https://pittsburgh.example.org/criteria/jpg', NULL, NULL, NULL, 0, 0,
-   '2014-06-23 08:30:00', 10, NULL, 3, 2, 'skill', 'Photo');
+   '2014-06-23 08:30:00', 10, NULL, 3, 2, 'skill', 'Photo'),
+  -- Relations like badge 1's (criteria, alignments, tags, categories, codes, awards, an
+  -- application with evidence and a review) but every alignment with a description: the
+  -- original fails on every read of badge 1 (its alignment 2 has none), and answers this one.
+  (16, 'lecteur-lyon', 'Lecteur de Lyon', 'Dix livres à la bibliothèque',
+   'Tu as lu dix livres à la bibliothèque municipale.', 'A lu dix livres.',
+   'https://lyon.example.fr', 'https://lyon.example.fr/grille/lecteur',
+   'https://lyon.example.fr/critères/lecteur', 4, 'weeks', 50, 0, 0,
+   '2014-07-20 10:00:00', 3, NULL, NULL, 3, 'skill', 'Text');
 
 INSERT INTO `criteria` (`id`, `badgeId`, `description`, `note`, `required`) VALUES
   (1, 1, 'Read one hundred books.', 'Any book counts, comics too.', 1),
@@ -148,25 +159,33 @@ INSERT INTO `criteria` (`id`, `badgeId`, `description`, `note`, `required`) VALU
   (9, 6, 'Draw your favourite.', '', 0),
   (10, 7, 'Retired criterion.', '', 0),
   (11, 8, 'Join the club.', '', 1),
-  (12, 77, 'Criterion of a deleted badge.', '', 0);
+  (12, 77, 'Criterion of a deleted badge.', '', 0),
+  (13, 16, 'Lire dix livres.', 'Romans et bandes dessinées.', 1),
+  (14, 16, 'Raconter ton préféré.', '', 0);
 
 INSERT INTO `alignments` (`id`, `badgeId`, `name`, `url`, `description`) VALUES
   (1, 1, 'CCSS.ELA-Literacy.RL.5.10', 'http://www.corestandards.org/ELA-Literacy/RL/5/10/',
    'Read and comprehend literature independently and proficiently.'),
   (2, 1, 'CCSS.ELA-Literacy.W.5.1', 'http://www.corestandards.org/ELA-Literacy/W/5/1/', NULL),
   (3, 6, 'NGSS MS-LS4-1', 'https://www.nextgenscience.org/pe/ms-ls4-1-biological-evolution-unity-and-diversity', 'Fossil record.'),
-  (4, 77, 'Alignment of a deleted badge', 'https://example.org/alignment', NULL);
+  (4, 77, 'Alignment of a deleted badge', 'https://example.org/alignment', NULL),
+  (5, 16, 'CCSS.ELA-Literacy.RL.4.10', 'http://www.corestandards.org/ELA-Literacy/RL/4/10/',
+   'Read and comprehend literature, grades 4-5.'),
+  (6, 16, 'CCSS.ELA-Literacy.SL.4.4', 'http://www.corestandards.org/ELA-Literacy/SL/4/4/',
+   'Report on a text.');
 
 INSERT INTO `tags` (`id`, `badgeId`, `value`) VALUES
   (1, 1, 'reading'), (2, 1, 'books'), (3, 1, 'summer'),
   (4, 5, 'ünïcödé'), (5, 5, '学习'),
   (6, 6, 'science'), (7, 8, 'reading'),
-  (8, 77, 'orphan-tag');
+  (8, 77, 'orphan-tag'),
+  (9, 16, 'lecture'), (10, 16, 'été');
 
 INSERT INTO `categories` (`id`, `badgeId`, `value`) VALUES
   (1, 1, 'literacy'), (2, 2, 'exploration'), (3, 2, 'library'),
   (4, 6, 'science'), (5, 5, 'catégorie'),
-  (6, 77, 'orphan-category');
+  (6, 77, 'orphan-category'),
+  (7, 16, 'lecture');
 
 -- Claim codes: single-use used and unused, multi-use, the same code on two badges, a code of an
 -- archived badge, one of a deleted badge.
@@ -179,7 +198,8 @@ INSERT INTO `claimCodes` (`id`, `code`, `claimed`, `email`, `multiuse`, `badgeId
   (6, 'MUSEUM-DAY', 0, NULL, 1, 6),
   (7, 'MAKER-2013', 0, 'erin@example.org', 0, 4),
   (9, 'ORPHAN-CODE', 0, NULL, 0, 77),
-  (10, 'a1b2c3d4e5', 1, 'dave.smith@example.com', 0, 2);
+  (10, 'a1b2c3d4e5', 1, 'dave.smith@example.com', 0, 2),
+  (11, 'LYON-LIT', 1, 'zoe@example.fr', 0, 16);
 
 -- Instances: generated (40 hex) and custom slugs, with and without expiry, through claim codes
 -- (single- and multi-use), the earliest and latest TIMESTAMP values, an email in mixed case
@@ -195,7 +215,8 @@ INSERT INTO `badgeInstances` (`id`, `slug`, `email`, `issuedOn`, `expires`, `cla
   (8, 'café-élève-学习', 'zoe@example.fr', '2014-07-14 12:00:00', NULL, NULL, 5),
   (10, 'zero-date-award', 'frank@example.org', '0000-00-00 00:00:00', NULL, NULL, 3),
   (11, 'a1b2c3d4e5-dave', 'dave.smith@example.com', '2014-06-25 08:00:00', NULL, 'a1b2c3d4e5', 2),
-  (12, 'orphan-award', 'gina@example.org', '2014-06-26 08:00:00', NULL, NULL, 77);
+  (12, 'orphan-award', 'gina@example.org', '2014-06-26 08:00:00', NULL, NULL, 77),
+  (13, 'lecteur-zoe', 'zoe@example.fr', '2014-07-25 16:00:00', '2015-07-25 16:00:00', 'LYON-LIT', 16);
 
 -- Applications with evidence (image, link, reflection only), several reviews with review items;
 -- processed and assigned ones; one of a deleted badge.
@@ -212,7 +233,9 @@ INSERT INTO `applications` (`id`, `slug`, `badgeId`, `learner`, `created`, `assi
   (5, '7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a', 5, 'zoe@example.fr', '2014-07-15 09:00:00',
    NULL, NULL, NULL, NULL, NULL, 3),
   (6, '8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b', 77, 'ivan@example.org', '2014-06-27 09:00:00',
-   NULL, NULL, NULL, NULL, NULL, 1);
+   NULL, NULL, NULL, NULL, NULL, 1),
+  (7, '9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c', 16, 'zoe@example.fr', '2014-07-22 09:00:00',
+   'bibliothecaire@lyon.example.fr', '2014-07-29 09:00:00', '2014-07-24 17:00:00', NULL, NULL, 3);
 
 INSERT INTO `evidence` (`id`, `applicationId`, `url`, `mediaType`, `reflection`) VALUES
   (1, 1, 'https://alice.example.org/photos/books.png', 'image', 'A photo of my hundred books.'),
@@ -221,7 +244,8 @@ INSERT INTO `evidence` (`id`, `applicationId`, `url`, `mediaType`, `reflection`)
   (4, 2, 'https://frank.example.org/passport', 'link', 'Five stamps.'),
   (5, 4, 'https://hank.example.org/dinos.jpg', 'image', 'Ünïcödé réflexion ✓'),
   (6, 5, 'https://zoe.example.fr/学习', 'link', 'Lu trois livres.'),
-  (7, 60, 'https://example.org/orphan', 'link', NULL);
+  (7, 60, 'https://example.org/orphan', 'link', NULL),
+  (8, 7, 'https://zoe.example.fr/lectures', 'link', 'Ma liste de dix livres.');
 
 INSERT INTO `reviews` (`id`, `slug`, `applicationId`, `author`, `comment`) VALUES
   (1, '9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c', 1, 'reviewer@chicago.example.org', 'Great list of books.'),
@@ -229,7 +253,8 @@ INSERT INTO `reviews` (`id`, `slug`, `applicationId`, `author`, `comment`) VALUE
   (3, 'b1a0c9d8e7f6a5b4c3d2e1f0a9b8c7d6', 1, 'third@chicago.example.org', 'Missing the favourite.'),
   (4, 'c2b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7', 2, 'reviewer@chicago.example.org', 'All five stamps present.'),
   (5, 'd3c2e1f0a9b8c7d6e5f4a3b2c1d0e9f8', 4, 'curator@carnegie.example.org', 'Ünïcödé comment ✓'),
-  (6, 'e4d3f2a1b0c9d8e7f6a5b4c3d2e1f0a9', 60, 'ghost@example.org', 'Review of a deleted application.');
+  (6, 'e4d3f2a1b0c9d8e7f6a5b4c3d2e1f0a9', 60, 'ghost@example.org', 'Review of a deleted application.'),
+  (7, 'f5e4a3b2c1d0e9f8a7b6c5d4e3f2a1b0', 7, 'bibliothecaire@lyon.example.fr', 'Très bien.');
 
 INSERT INTO `reviewItems` (`id`, `reviewId`, `criterionId`, `satisfied`, `comment`) VALUES
   (1, 1, 1, 1, 'All hundred listed.'),
@@ -241,7 +266,9 @@ INSERT INTO `reviewItems` (`id`, `reviewId`, `criterionId`, `satisfied`, `commen
   (7, 4, 4, 1, 'Stamps checked.'),
   (8, 4, 5, 1, NULL),
   (9, 5, 8, 1, 'Vingt dinosaures ✓'),
-  (10, 3, 999, 1, 'Criterion 999 was deleted.');
+  (10, 3, 999, 1, 'Criterion 999 was deleted.'),
+  (11, 7, 13, 1, 'Dix livres lus.'),
+  (12, 7, 14, 1, NULL);
 
 -- Milestones (both actions, one NULL action as the original allowed) with support badges,
 -- an archived badge among them.

@@ -68,6 +68,7 @@ class Counts:
 @dataclass
 class Report:
     counts: dict[str, Counts] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         return "\n".join(f"{t} {c.read} {c.skipped}" for t, c in self.counts.items())
@@ -96,6 +97,7 @@ class StandIn:
                     progress(table, done, total)
             report.counts[table] = Counts(read=done)
         report.counts["badges"].skipped = self.skip
+        report.findings = [f"badges: dangling reference -> skipped #{n}" for n in range(self.skip)]
         return report
 
 
@@ -177,13 +179,27 @@ def test_import_into_a_local_endpoint_sets_what_the_store_reads(
     assert err.splitlines()[1] == ("migrate: resuming: rows already imported are not written again")
 
 
-def test_skipped_rows_exit_1_after_the_report(
+def test_a_completed_import_exits_0_with_its_findings_in_the_report(
     environ: None, stand_in: StandIn, database: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stand_in.skip = 2
     code, out, _ = run(["--source", database.url, "--dry-run", "--no-progress"], capsys)
+    assert code == 0
+    assert "badges 15 2" in out.splitlines()
+
+
+def test_strict_exits_1_when_the_report_has_findings(
+    environ: None, stand_in: StandIn, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stand_in.skip = 2
+    argv = ["--source", database.url, "--dry-run", "--no-progress", "--strict"]
+    code, out, _ = run(argv, capsys)
     assert code == 1
-    assert "badges 14 2" in out.splitlines()
+    assert "badges 15 2" in out.splitlines()
+    stand_in.skip = 0
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert "badges 15 0" in out.splitlines()
 
 
 def test_a_failed_import_exits_1_with_the_reason(
