@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from badgekit import signing
+from badgekit.domain import render
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
 from badgekit.store import signing_keys
 from badgekit.store.signing_keys import SigningKeyRecord
 
-OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 KEYS_PATH = "/public/keys"
 
 
@@ -34,16 +34,6 @@ def key_not_found() -> ResourceNotFound:
 
 
 # --- URLs ---------------------------------------------------------------------------------------
-
-
-def profile_url(place: Place, base_url: str) -> str:
-    """The issuer profile URL of a container (its public document)."""
-    url = f"{base_url}/public/systems/{place.system['slug']}"
-    if place.issuer is not None:
-        url += f"/issuers/{place.issuer['slug']}"
-        if place.program is not None:
-            url += f"/programs/{place.program['slug']}"
-    return url
 
 
 def key_url(profile: str, kid: str) -> str:
@@ -139,7 +129,7 @@ def profile_keys(place: Place, base_url: str) -> dict[str, str]:
     except signing_keys.SigningNotConfigured:
         return {}
     return {
-        "publicKey": key_url(profile_url(place, base_url), key["kid"]),
+        "publicKey": key_url(render.profile_url(place, base_url), key["kid"]),
         "revocationList": revocation_list_url(base_url, place.system["slug"]),
     }
 
@@ -160,9 +150,9 @@ def _published(kid: str) -> SigningKeyRecord:
 def cryptographic_key_json(place: Place, base_url: str, kid: str) -> dict[str, Any]:
     """Open Badges 2.0 `CryptographicKey` of a profile: any key ever used, owned by it."""
     key = _published(kid)
-    profile = profile_url(place, base_url)
+    profile = render.profile_url(place, base_url)
     return {
-        "@context": OB2_CONTEXT,
+        "@context": render.OB2_CONTEXT,
         "type": "CryptographicKey",
         "id": key_url(profile, kid),
         "owner": profile,

@@ -202,14 +202,13 @@ class Renderer:
 
     def organisation_url(self, badge: BadgeRecord) -> str:
         """Absolute URL of the issuer-organisation document of the badge's own container."""
-        url = f"{self.base_url}/public/systems/{self.place.system['slug']}"
+        return profile_url(self.badge_place(badge), self.base_url)
+
+    def badge_place(self, badge: BadgeRecord) -> Place:
+        """The badge's own container: its system, and its issuer and program if it has them."""
         issuer = self.owner("issuer", badge.get("issuerId"))
-        if issuer is not None:
-            url += f"/issuers/{issuer['slug']}"
-            program = self.owner("program", badge.get("programId"))
-            if program is not None:
-                url += f"/programs/{program['slug']}"
-        return url
+        program = self.owner("program", badge.get("programId")) if issuer is not None else None
+        return Place(self.place.system, issuer, program)
 
     # --- instances (issuing.md) and their events (webhooks.md §3.1-3.2) -----------------------
 
@@ -323,12 +322,11 @@ class Renderer:
         model): the hosted assertion's record (salted email hash included), the badge as its
         `achievement` and the badge's own container as the issuer `Profile` (the issuer
         profile URL, with the keys of `organisation_json`)."""
-        issuer = self.owner("issuer", badge.get("issuerId"))
-        program = self.owner("program", badge.get("programId")) if issuer is not None else None
+        place = self.badge_place(badge)
         profile: Document = {
-            "id": self.organisation_url(badge),
+            "id": profile_url(place, self.base_url),
             "type": ["Profile"],
-            **organisation_json(Place(self.place.system, issuer, program)),
+            **organisation_json(place),
         }
         salt = item["salt"]
         document: Document = {
@@ -610,8 +608,8 @@ def organisation_json(place: Place) -> dict[str, str]:
 
 
 def profile_url(place: Place, base_url: str) -> str:
-    """Absolute URL of a container's public profile (its issuer-organisation document): the
-    URL `Renderer.organisation_url` gives a badge of that container."""
+    """Absolute URL of a container's public profile (its issuer-organisation document; the
+    `issuer` of its badge classes and OB 3.0 credentials)."""
     url = f"{base_url}/public/systems/{place.system['slug']}"
     if place.issuer is not None:
         url += f"/issuers/{place.issuer['slug']}"
@@ -728,14 +726,7 @@ def criteria_narrative(criteria: Sequence[CriterionRecord]) -> str | None:
 
 
 def _alignment_v3_json(alignment: AlignmentRecord) -> Document:
-    body: Document = {
-        "type": ["Alignment"],
-        "targetName": alignment["name"],
-        "targetUrl": alignment["url"],
-    }
-    if alignment.get("description"):
-        body["targetDescription"] = alignment["description"]
-    return body
+    return {"type": ["Alignment"], **_alignment_v2_json(alignment)}
 
 
 def revoked_credential_json(url: str) -> Document:

@@ -12,17 +12,6 @@ from badgekit.domain import credentials_signing, render
 from badgekit.domain.places import Place
 from badgekit.store import revocations as revocation_store
 
-STATUS_TYPE = "1EdTechRevocationList"
-
-
-def credential_url(slug: str, base_url: str) -> str:
-    """The Open Badges 3.0 credential of an award (`GET /public/credentials/{slug}`)."""
-    return f"{base_url}/public/credentials/{slug}"
-
-
-def status_url(base_url: str, system_slug: str) -> str:
-    return f"{base_url}/public/systems/{system_slug}/credentials/status"
-
 
 def revocation_list_json(place: Place, base_url: str) -> dict[str, Any]:
     """Open Badges 2.0 `RevocationList` of the system: each revoked assertion's URL (`id`)
@@ -32,7 +21,7 @@ def revocation_list_json(place: Place, base_url: str) -> dict[str, Any]:
         "@context": render.OB2_CONTEXT,
         "id": credentials_signing.revocation_list_url(base_url, place.system["slug"]),
         "type": "RevocationList",
-        "issuer": credentials_signing.profile_url(place, base_url),
+        "issuer": render.profile_url(place, base_url),
         "revokedAssertions": [
             {
                 "id": render.assertion_url(entry["slug"], base_url),
@@ -48,10 +37,13 @@ def credential_status_json(place: Place, base_url: str) -> dict[str, Any]:
     system: `id`, `issuer` and each revoked credential's `id` and `revocationReason`."""
     revoked = revocation_store.list_for_system(place.system["id"])
     return {
-        "id": status_url(base_url, place.system["slug"]),
-        "issuer": credentials_signing.profile_url(place, base_url),
+        "id": render.credential_status_url(place.system["slug"], base_url),
+        "issuer": render.profile_url(place, base_url),
         "revokedCredentials": [
-            {"id": credential_url(entry["slug"], base_url), "revocationReason": entry["reason"]}
+            {
+                "id": render.credential_url(entry["slug"], base_url),
+                "revocationReason": entry["reason"],
+            }
             for entry in revoked
         ],
     }
