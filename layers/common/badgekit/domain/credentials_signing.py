@@ -68,7 +68,7 @@ def sign_assertion(system_slug: str, profile_url: str, assertion: dict[str, Any]
     """Compact JWS (RS256) of an Open Badges 2.0 assertion, its `verification` made
     `SignedBadge` with `creator` the key document owned by the badge's issuer profile
     `profile_url` (which lists that key as its `publicKey`). One deployment key serves every
-    system (`system_slug` names the signer's system for per-system keys later)."""
+    system (`system_slug` is not used to choose it)."""
     key = signing_keys.current()
     signed = {
         **assertion,
@@ -87,7 +87,8 @@ def sign_credential(system_slug: str, credential: dict[str, Any]) -> str:
     Token Proof Format": header `alg`, `typ: JWT`, `kid` (a URL answering the public JWK);
     claims `vc` (the credential), `iss` (issuer.id), `jti` (id), `nbf` (validFrom),
     `exp` (validUntil, when the credential has one), `sub` (credentialSubject.id, when it has
-    one). The `kid` URL is on the deployment serving the credential's `id`."""
+    one: an award's credential has none, docs/open-badges.md "VC-JWT proofs"). The `kid` URL is
+    on the deployment serving the credential's `id`."""
     key = signing_keys.current()
     issuer = credential["issuer"]
     claims: dict[str, Any] = {
