@@ -26,6 +26,9 @@ documents = Router()
 SYSTEM = "/public/systems/<systemSlug>"
 ISSUER = f"{SYSTEM}/issuers/<issuerSlug>"
 PROGRAM = f"{ISSUER}/programs/<programSlug>"
+# The documents' form follows `Accept` (Open Badges 1.0 or 2.0, JSON or a JWT): caches keep
+# them apart.
+VARY = {"Vary": "Accept"}
 
 
 @public_images.get("/public/images/<imageSlug>")
@@ -71,10 +74,6 @@ def badge_class(**params: str) -> Response[str]:
     return respond(renderer.badge_class_json(badge), headers=VARY)
 
 
-# Open Badges 1.0 by default, 2.0 when `Accept` prefers JSON-LD: caches keep them apart.
-VARY = {"Vary": "Accept"}
-
-
 def linked_data(document: dict[str, object], status: int = 200) -> Response[str]:
     return Response(
         status_code=status,
@@ -91,9 +90,7 @@ def hosted_assertion(instanceSlug: str) -> Response[str]:
     if public.wants_jwt(request.header("accept")):
         status, signed = public.signed_assertion(param(instanceSlug), request.base_url)
         if isinstance(signed, str):
-            return Response(
-                status_code=status, content_type=public.JWT, body=signed, headers={"Vary": "Accept"}
-            )
+            return Response(status_code=status, content_type=public.JWT, body=signed, headers=VARY)
         return linked_data(signed, status)
     as_linked_data = public.wants_linked_data(request.header("accept"))
     status, document = public.assertion(param(instanceSlug), request.base_url, as_linked_data)
@@ -101,7 +98,7 @@ def hosted_assertion(instanceSlug: str) -> Response[str]:
         status_code=status,
         content_type=public.LINKED_DATA if as_linked_data else api.JSON,
         body=jsonutil.dumps(document),
-        headers={"Vary": "Accept"},
+        headers=VARY,
     )
 
 
@@ -118,7 +115,7 @@ def credential(instanceSlug: str) -> Response[str]:
         status_code=status,
         content_type=public.CREDENTIAL,
         body=jsonutil.dumps(document),
-        headers={"Vary": "Accept"},
+        headers=VARY,
     )
 
 
