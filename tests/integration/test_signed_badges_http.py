@@ -6,7 +6,6 @@ revoke, and no private key material in the table or the stack's logs."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,10 +14,10 @@ import boto3
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 
 from tests.integration.conftest import StackProcess, running_stack
 from tests.support.client import ApiClient
+from tests.support.jws import pem_verified, unverified
 from tests.support.trees import Tree, created, make_badge
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
@@ -73,9 +72,8 @@ def test_a_signed_award_verifies_from_the_documents_it_points_to(
 ) -> None:
     slug = award(api, tree.prg, f"{tree.slug}-p", "ann@example.org")
     token = signed(stack, slug)
-    header = jwt.get_unverified_header(token)
+    header, payload = unverified(token)
     assert header == {"alg": "RS256"}
-    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
     hosted = document(
         f"{stack.base_url}/public/assertions/{slug}", "application/ld+json", "application/ld+json"
     )
@@ -91,8 +89,7 @@ def test_a_signed_award_verifies_from_the_documents_it_points_to(
         "owner": profile_url,
         "publicKeyPem": key["publicKeyPem"],
     }
-    public_key = serialization.load_pem_public_key(key["publicKeyPem"].encode())
-    claims = jwt.decode(token, public_key, algorithms=["RS256"])  # type: ignore[arg-type]
+    claims = pem_verified(token, key["publicKeyPem"])
     assert claims == payload
     badge = document(claims["badge"])
     assert badge["issuer"] == profile_url
@@ -217,12 +214,9 @@ def test_a_restart_of_the_local_stack_rotates_the_key_and_keeps_the_old_one_publ
         return stack.base_url + url.removeprefix(public)
 
     def verify(stack: StackProcess, token: str) -> str:
-        creator = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["verification"][
-            "creator"
-        ]
+        creator = unverified(token)[1]["verification"]["creator"]
         key = document(on(stack, creator), "application/ld+json", "application/ld+json")
-        public_key = serialization.load_pem_public_key(key["publicKeyPem"].encode())
-        jwt.decode(token, public_key, algorithms=["RS256"])  # type: ignore[arg-type]
+        pem_verified(token, key["publicKeyPem"])
         return str(creator.rsplit("/", 1)[1])
 
     with running_stack(env, args) as first:

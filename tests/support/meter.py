@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,3 +45,39 @@ def metered() -> Iterator[Meter]:
     finally:
         boto3.DEFAULT_SESSION = previous
         db.reset_clients()
+
+
+class Trips:
+    """DynamoDB calls of a block as the benchmark counts them: a call on the request thread
+    is one round trip, a run of calls on the fan-out pool's threads ceil(n / 8)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        self._lock = threading.Lock()
+
+    def record(self, model: Any, **_: Any) -> None:
+        pooled = threading.current_thread().name.startswith("dynamodb")
+        with self._lock:
+            self.calls.append((model.name, pooled))
+
+    def during(self, action: Any) -> tuple[list[str], int]:
+        self.calls = []
+        action()
+        trips, run = 0, 0
+        for _, pooled in self.calls:
+            if pooled:
+                run += 1
+                continue
+            trips += math.ceil(run / 8) + 1
+            run = 0
+        trips += math.ceil(run / 8)
+        return sorted(name for name, _ in self.calls), trips
+
+
+@contextmanager
+def counting_trips() -> Iterator[Trips]:
+    """Trips counted while the block runs (inside `metered`)."""
+    counter = Trips()
+    with metered():
+        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", counter.record)
+        yield counter

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from pyld import jsonld
 
-from tests.support.meter import metered
+from tests.support.meter import Trips, counting_trips
+from tests.support.ob_validator_run import CONTEXT_FILES
+from tests.support.validator import CONTEXTS
 from tests.unit.conftest import Api, system_body
 
 BASE = "https://badges.example.org"
@@ -26,10 +24,9 @@ SYS = "/systems/chicago"
 ISS = f"{SYS}/issuers/library"
 PRG = f"{ISS}/programs/scratch"
 BRIAN = "brian@example.org"
-CONTEXTS = Path("/work/shared/openbadges-contexts")
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-OFFLINE = {VC2: CONTEXTS / "credentials-v2.json", OB3: CONTEXTS / "v3p0-3.0.3.json"}
+OFFLINE = {url: CONTEXTS / CONTEXT_FILES[url] for url in (VC2, OB3)}
 NOT_FOUND = {"code": "ResourceNotFound", "message": "Could not find badge instance"}
 
 
@@ -531,37 +528,9 @@ def test_public_route_needs_no_token_and_only_answers_get(tree):
 # --- round trips (as the benchmark counts them) -------------------------------------------------
 
 
-class Trips:
-    """A call on the request thread is one round trip, a run on the fan-out pool ceil(n / 8)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, bool]] = []
-        self._lock = threading.Lock()
-
-    def record(self, model: Any, **_: Any) -> None:
-        pooled = threading.current_thread().name.startswith("dynamodb")
-        with self._lock:
-            self.calls.append((model.name, pooled))
-
-    def during(self, action: Any) -> tuple[list[str], int]:
-        self.calls = []
-        action()
-        trips, run = 0, 0
-        for _, pooled in self.calls:
-            if pooled:
-                run += 1
-                continue
-            trips += math.ceil(run / 8) + 1
-            run = 0
-        trips += math.ceil(run / 8)
-        return sorted(name for name, _ in self.calls), trips
-
-
 @pytest.fixture
 def trips(tree: Api) -> Iterator[Trips]:
-    counter = Trips()
-    with metered():
-        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", counter.record)
+    with counting_trips() as counter:
         yield counter
 
 

@@ -4,16 +4,13 @@ rename, a delete or a slug taken over by a new item never serves stale data."""
 
 from __future__ import annotations
 
-import math
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.support.bodies import minimal_badge
-from tests.support.meter import metered
+from tests.support.meter import Trips, counting_trips
 from tests.unit.conftest import Api, system_body
 
 SYS = "/systems/chicago"
@@ -52,38 +49,9 @@ def warm(api: Api, path: str) -> dict[str, Any]:
     return body
 
 
-class Trips:
-    """DynamoDB calls of a block as the benchmark counts them: a call on the request thread
-    is one round trip, a run of calls on the fan-out pool's threads ceil(n / 8)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, bool]] = []
-        self._lock = threading.Lock()
-
-    def record(self, model: Any, **_: Any) -> None:
-        pooled = threading.current_thread().name.startswith("dynamodb")
-        with self._lock:
-            self.calls.append((model.name, pooled))
-
-    def during(self, action: Any) -> tuple[list[str], int]:
-        self.calls = []
-        action()
-        trips, run = 0, 0
-        for _, pooled in self.calls:
-            if pooled:
-                run += 1
-                continue
-            trips += math.ceil(run / 8) + 1
-            run = 0
-        trips += math.ceil(run / 8)
-        return sorted(name for name, _ in self.calls), trips
-
-
 @pytest.fixture
 def trips(tree: Api) -> Iterator[Trips]:
-    counter = Trips()
-    with metered():
-        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", counter.record)
+    with counting_trips() as counter:
         yield counter
 
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local.inprocess import Api
+from tests.support.jws import pem_verified, unverified
 from tests.unit.conftest import system_body
 
 BASE = "https://badges.example.org"
@@ -103,12 +104,6 @@ def signed_assertion(api: Api, slug: str) -> str:
     return str(response.body.decode())
 
 
-def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    header = jwt.get_unverified_header(token)
-    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-    return header, payload
-
-
 def verify_ob2(api: Api, token: str) -> dict[str, Any]:
     """What a verifier of a signed 2.0 assertion does, from the published documents only:
     creator key document -> its PEM verifies the JWS; the key's owner is the badge's issuer
@@ -121,8 +116,7 @@ def verify_ob2(api: Api, token: str) -> dict[str, Any]:
     assert key_doc["@context"] == OB2_CONTEXT
     assert key_doc["type"] == "CryptographicKey"
     assert key_doc["id"] == creator_url
-    public_key = serialization.load_pem_public_key(key_doc["publicKeyPem"].encode())
-    verified: dict[str, Any] = jwt.decode(token, public_key, algorithms=["RS256"])  # type: ignore[arg-type]
+    verified = pem_verified(token, key_doc["publicKeyPem"])
     badge = public_json(api, verified["badge"])
     assert key_doc["owner"] == badge["issuer"]
     return verified

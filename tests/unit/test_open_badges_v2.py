@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.baked import SVG, baked_values, svg_elements, tiny_png
+from tests.support.validator import CONTEXTS
 from tests.unit.conftest import Api, system_body
 
 BASE = "https://badges.example.org"
@@ -22,7 +22,6 @@ ISS = f"{SYS}/issuers/library"
 PRG = f"{ISS}/programs/scratch"
 LD = {"Accept": "application/ld+json"}
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
-CONTEXTS = Path("/work/shared/openbadges-contexts")
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
