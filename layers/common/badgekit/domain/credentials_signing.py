@@ -16,10 +16,9 @@ Entry points for the documents' renderers: `sign_assertion` (compact JWS of an O
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from badgekit import signing
+from badgekit import signing, timestamps
 from badgekit.domain import render
 from badgekit.domain.places import Place
 from badgekit.errors import ResourceNotFound
@@ -100,10 +99,10 @@ def sign_credential(system_slug: str, credential: dict[str, Any]) -> str:
         claims["sub"] = subject["id"]
     valid_from = credential.get("validFrom") or credential.get("issuanceDate")
     if valid_from:
-        claims["nbf"] = numeric_date(valid_from)
+        claims["nbf"] = timestamps.to_seconds(valid_from)  # a JWT NumericDate
     valid_until = credential.get("validUntil") or credential.get("expirationDate")
     if valid_until:
-        claims["exp"] = numeric_date(valid_until)
+        claims["exp"] = timestamps.to_seconds(valid_until)
     claims["vc"] = credential
     header = {
         "alg": key["algorithm"],
@@ -111,11 +110,6 @@ def sign_credential(system_slug: str, credential: dict[str, Any]) -> str:
         "kid": jwk_url(_base_of(str(credential["id"])), key["kid"]),
     }
     return _compact(header, claims, key)
-
-
-def numeric_date(text: str) -> int:
-    """A credential's date-time (ISO 8601 with an offset or `Z`) as a JWT NumericDate."""
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
 # --- documents ----------------------------------------------------------------------------------

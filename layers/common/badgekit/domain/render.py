@@ -411,11 +411,7 @@ def _criteria_v2_json(badge: BadgeRecord) -> str | dict[str, str]:
     criteria = badge.get("criteria", [])
     if not criteria:
         return badge["criteriaUrl"]
-    lines = []
-    for criterion in criteria:
-        required = "" if criterion.get("required") else " (optional)"
-        lines.append(f"- {criterion.get('description', '')}{required}")
-    return {"id": badge["criteriaUrl"], "narrative": "\n".join(lines)}
+    return {"id": badge["criteriaUrl"], "narrative": "\n".join(map(_criterion_line, criteria))}
 
 
 def _alignment_v2_json(alignment: AlignmentRecord) -> dict[str, str]:
@@ -716,13 +712,14 @@ def credential_status_url(system_slug: str, base_url: str) -> str:
 
 def criteria_narrative(criteria: Sequence[CriterionRecord]) -> str | None:
     """The badge's criteria as a Markdown list (`criteria.narrative`), or None without any."""
-    lines = []
-    for criterion in criteria:
-        text = criterion.get("description", "")
-        if not text:
-            continue
-        lines.append(f"- {text}" + ("" if criterion.get("required") else " (optional)"))
-    return "\n".join(lines) or None
+    return "\n".join(_criterion_line(c) for c in criteria if c.get("description")) or None
+
+
+def _criterion_line(criterion: CriterionRecord) -> str:
+    """A criterion as a Markdown list item, `(optional)` after one that is not required."""
+    return f"- {criterion.get('description', '')}" + (
+        "" if criterion.get("required") else " (optional)"
+    )
 
 
 def _alignment_v3_json(alignment: AlignmentRecord) -> Document:
