@@ -265,12 +265,13 @@ def revocation(system_id: int, slug: str) -> Key:
 
 
 SIGNING_KEYS_PARTITION = "SIGNINGKEY"
+SIGNING_KEY_PREFIX = "KEY#"
 
 
 def signing_key(kid: str) -> Key:
     """The public half of a signing key, recorded by `kid` when first used (kept after a
     rotation so that what the key signed stays verifiable)."""
-    return {"PK": SIGNING_KEYS_PARTITION, "SK": f"KEY#{kid}"}
+    return {"PK": SIGNING_KEYS_PARTITION, "SK": f"{SIGNING_KEY_PREFIX}{kid}"}
 
 
 def earner_lookup(email: str) -> str:

@@ -123,7 +123,7 @@ def get(kid: str) -> SigningKeyRecord | None:
 
 def every() -> list[SigningKeyRecord]:
     """Every recorded key (one Query of their partition), in kid order."""
-    items = db.query_prefix(keys.SIGNING_KEYS_PARTITION, "KEY#")
+    items = db.query_prefix(keys.SIGNING_KEYS_PARTITION, keys.SIGNING_KEY_PREFIX)
     return [record(item, SigningKeyRecord) for item in items]
 
 
