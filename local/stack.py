@@ -278,11 +278,8 @@ class LocalStack:
                 region_name=DEFAULT_REGION,
                 config=Config(s3={"addressing_style": "path"}),
             )
-        if service == "sqs":
-            return boto3.client("sqs", endpoint_url=self.sqs_endpoint, region_name=DEFAULT_REGION)
-        if service == "kms":
-            return boto3.client("kms", endpoint_url=self.kms_endpoint, region_name=DEFAULT_REGION)
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=DEFAULT_REGION)
+        endpoint = {"sqs": self.sqs_endpoint, "kms": self.kms_endpoint}.get(service, self.endpoint)
+        return boto3.client(service, endpoint_url=endpoint, region_name=DEFAULT_REGION)
 
     def _parameters(self) -> dict[str, str]:
         # TOKEN_POLICY / TOKEN_MAX_LIFETIME feed the template's parameters (which become the
