@@ -33,7 +33,6 @@ _ELEMENTS = frozenset({"assertion", "credential"})
 
 PNG = "image/png"
 SVG = "image/svg+xml"
-BAKEABLE_TYPES = frozenset({PNG, SVG})
 
 
 class NotBakeable(ValueError):
