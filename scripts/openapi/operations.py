@@ -76,6 +76,10 @@ LIST_SYSTEMS = {"systems": [s.SYSTEM_EXAMPLE], "pageData": s.PAGE_DATA_EXAMPLE}
 BADGE_LIST = {"badges": [s.BADGE_EXAMPLE]}
 PAGING = ("page", "count")
 INSTANCE_SLUG = s.INSTANCE_EXAMPLE["slug"]
+# The hosted assertion's and the baked image's 410 once the award is revoked.
+REVOKED_INSTANCE = {
+    410: ("The instance was revoked (tombstone)", ref("RevokedAssertion"), {"revoked": True})
+}
 
 
 def _container_ops(level: str, path: str, parent: str) -> list[Op]:
@@ -934,13 +938,7 @@ OPERATIONS: list[Op] = [
                 None,
             ),
         },
-        extra={
-            410: (
-                "The instance was revoked (tombstone)",
-                ref("RevokedAssertion"),
-                {"revoked": True},
-            )
-        },
+        extra=REVOKED_INSTANCE,
     ),
     Op(
         "GET",
@@ -989,13 +987,7 @@ OPERATIONS: list[Op] = [
             media: ({"type": "string", "contentMediaType": media}, None)
             for media in ("image/png", "image/svg+xml")
         },
-        extra={
-            410: (
-                "The instance was revoked (tombstone)",
-                ref("RevokedAssertion"),
-                {"revoked": True},
-            )
-        },
+        extra=REVOKED_INSTANCE,
     ),
     Op(
         "GET",
