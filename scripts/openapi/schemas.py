@@ -484,16 +484,18 @@ JWK_EXAMPLE = {
     "alg": "RS256",
     "use": "sig",
 }
+# Each revoked award of a revocation list (OB 2.0 RevocationList, 1EdTech Revocation List).
+REVOKED_ENTRIES: Schema = {
+    "type": "array",
+    "items": obj({"id": STRING, "revocationReason": STRING}),
+}
 REVOCATION_LIST = obj(
     {
         "@context": STRING,
         "id": STRING,
         "type": {"const": "RevocationList"},
         "issuer": STRING,
-        "revokedAssertions": {
-            "type": "array",
-            "items": obj({"id": STRING, "revocationReason": STRING}),
-        },
+        "revokedAssertions": REVOKED_ENTRIES,
     },
     description="Open Badges 2.0 RevocationList",
 )
@@ -501,10 +503,7 @@ CREDENTIAL_STATUS = obj(
     {
         "id": STRING,
         "issuer": STRING,
-        "revokedCredentials": {
-            "type": "array",
-            "items": obj({"id": STRING, "revocationReason": STRING}),
-        },
+        "revokedCredentials": REVOKED_ENTRIES,
     },
     description="1EdTech Revocation List (status of Open Badges 3.0 credentials)",
 )
