@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -142,9 +143,18 @@ def test_award_then_credential_then_revoke(api: ApiClient, unique: Unique) -> No
     claims = jwt.decode(
         signed.text, public_key, algorithms=["RS256"], options={"verify_aud": False}
     )
-    assert claims["vc"] == document
-    assert (claims["iss"], claims["jti"]) == (issuer_url, credential_url)
-    assert claims["exp"] == 1893456000  # validUntil 2030-01-01
+    # The payload is the credential itself with the registered claims (no `sub`: the earner
+    # has no id, only the salted email hash).
+    assert claims == {
+        **document,
+        "iss": issuer_url,
+        "jti": credential_url,
+        "nbf": claims["nbf"],
+        "exp": 1893456000,  # validUntil 2030-01-01
+    }
+    assert claims["nbf"] == int(
+        datetime.fromisoformat(document["validFrom"].replace("Z", "+00:00")).timestamp()
+    )
     compacted = jsonld.compact(expand(document), {"@context": [VC2, OB3]}, options(document))
     assert terms(compacted) == terms(document)
     status_url = document["credentialStatus"]["id"]

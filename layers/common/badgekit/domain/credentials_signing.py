@@ -83,8 +83,9 @@ def enabled() -> bool:
 
 def sign_credential(system_slug: str, credential: dict[str, Any]) -> str:
     """VC-JWT (compact JWS, RS256) of an Open Badges 3.0 credential per the OB 3.0 "JSON Web
-    Token Proof Format": header `alg`, `typ: JWT`, `kid` (a URL answering the public JWK);
-    claims `vc` (the credential), `iss` (issuer.id), `jti` (id), `nbf` (validFrom),
+    Token Proof Format" for Verifiable Credentials 2.0: header `alg`, `typ: JWT`, `kid` (a URL
+    answering the public JWK); the payload is the credential itself with the claims `iss`
+    (issuer.id), `jti` (id), `nbf` (validFrom),
     `exp` (validUntil, when the credential has one), `sub` (credentialSubject.id, when it has
     one: an award's credential has none, docs/open-badges.md "VC-JWT proofs"). The `kid` URL is
     on the deployment serving the credential's `id`."""
@@ -103,13 +104,12 @@ def sign_credential(system_slug: str, credential: dict[str, Any]) -> str:
     valid_until = credential.get("validUntil") or credential.get("expirationDate")
     if valid_until:
         claims["exp"] = timestamps.to_seconds(valid_until)
-    claims["vc"] = credential
     header = {
         "alg": key["algorithm"],
         "typ": "JWT",
         "kid": jwk_url(_base_of(str(credential["id"])), key["kid"]),
     }
-    return _compact(header, claims, key)
+    return _compact(header, {**credential, **claims}, key)
 
 
 # --- documents ----------------------------------------------------------------------------------
