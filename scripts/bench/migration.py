@@ -169,6 +169,7 @@ class MigrationResults:
     small: ScaleResult
     large: ScaleResult
     load: float
+    date: str  # when the imports ran (UTC)
 
     @property
     def failures(self) -> list[str]:
@@ -493,7 +494,7 @@ def measure_migration(instances: int = INSTANCES) -> MigrationResults:
         large = measure_one(server, Shape(instances))
     finally:
         server.stop()
-    return MigrationResults(small, large, load)
+    return MigrationResults(small, large, load, f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
 
 
 # A profile of the local stack process (py-spy, 2,000 instances), taken once by hand; quoted.
@@ -562,6 +563,9 @@ def migration_section(results: MigrationResults, lines: Sequence[str] = ()) -> s
     return "\n".join(
         [
             "## Importing an original database at scale",
+            "",
+            f"Measured {results.date}; the larger import: {large.shape.instances:,} instances "
+            f"(`--migrate-scale {large.shape.instances}`).",
             "",
             "`python -m migrate import` (scripts/bench/migration.py) from a synthetic original "
             "database in a throwaway MariaDB into the local stack as `make dev` serves it "
