@@ -15,6 +15,7 @@ from scripts.bench.against import main_against
 from scripts.bench.devstack import WRITES, devstack_section, measure_devstack
 from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.layer import LIMIT_BYTES, LayerResults, layer_section, measure_layer
+from scripts.bench.migration import INSTANCES, measure_migration, migration_section
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
 from scripts.bench.report import (
     Results,
@@ -128,6 +129,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only each function's cold import against the floor: print it, write nothing",
     )
+    parser.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="only the import of a synthetic original database into the local stack (a "
+        "throwaway MariaDB): print it, write nothing",
+    )
+    parser.add_argument(
+        "--migrate-scale",
+        type=int,
+        default=INSTANCES,
+        metavar="N",
+        help="instances of the larger import (applications: N/10; the smaller import: N/10); "
+        "100000 for the issue's figure",
+    )
     return parser.parse_args(argv)
 
 
@@ -177,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         imports = measure_imports()
         print(imports_section(imports))
         return imports_verdict(imports)
+    if args.migrate_only:
+        migration = measure_migration(args.migrate_scale)
+        print(migration_section(migration))
+        return devstack_verdict(migration.failures)
     if args.layer_only:
         layer = measure_layer()
         print(layer_section(layer))
@@ -187,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # First, while the process holds nothing of the other sections' tables.
     mix = measure_mix(args.mix_rounds)
     devstack = measure_devstack(args.mix_rounds, args.devstack_writes)
+    migration = measure_migration(args.migrate_scale)
     containers_results = measure_endpoints(args.iterations)
     badge_results, public_results = measure_badge_endpoints(args.badge_iterations)
     results = Results(
@@ -205,12 +225,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = args.output.read_text() if args.output.exists() else ""
     body = report(results, lines, kept_section(previous)).rstrip("\n")
     text = "\n".join(
-        [body, "", imports_section(imports), layer_section(layer), devstack_section(devstack)]
+        [
+            body,
+            "",
+            imports_section(imports),
+            layer_section(layer),
+            devstack_section(devstack),
+            migration_section(migration),
+        ]
     )
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}", file=sys.stderr)
-    return imports_verdict(imports) or layer_verdict(layer) or devstack_verdict(devstack.failures)
+    return (
+        imports_verdict(imports)
+        or layer_verdict(layer)
+        or devstack_verdict(devstack.failures)
+        or devstack_verdict(migration.failures)
+    )
 
 
 if __name__ == "__main__":
