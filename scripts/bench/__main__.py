@@ -15,7 +15,13 @@ from scripts.bench.against import main_against
 from scripts.bench.devstack import WRITES, devstack_section, measure_devstack
 from scripts.bench.imports import LIMIT, ImportResults, imports_section, measure_imports
 from scripts.bench.layer import LIMIT_BYTES, LayerResults, layer_section, measure_layer
-from scripts.bench.migration import INSTANCES, measure_migration, migration_section
+from scripts.bench.migration import (
+    AT_SCALE_HEADING,
+    FULL_SCALE,
+    INSTANCES,
+    measure_migration,
+    migration_section,
+)
 from scripts.bench.mix import MIX_ROUNDS, measure_mix
 from scripts.bench.report import (
     Results,
@@ -232,6 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             layer_section(layer),
             devstack_section(devstack),
             migration_section(migration),
+            *(
+                [at_scale]
+                if migration.large.shape.instances < FULL_SCALE
+                and (at_scale := kept_section(previous, AT_SCALE_HEADING))
+                else []
+            ),
         ]
     )
     args.output.write_text(text)

@@ -538,8 +538,16 @@ def _row(result: ScaleResult) -> list[str]:
     ]
 
 
+# The scale the import's promise is about (100,000 instances, 10,000 applications). A run at it
+# (`--migrate-only --migrate-scale 100000`, about 20 minutes) writes its section under
+# AT_SCALE_HEADING, which later `make bench` runs (10,000 instances) keep as it is.
+FULL_SCALE = 100_000
+AT_SCALE_HEADING = "## Importing an original database at scale"
+ROUTINE_HEADING = "## Importing an original database"
+
+
 def migration_section(results: MigrationResults, lines: Sequence[str] = ()) -> str:
-    """The Markdown section of `make bench`."""
+    """The Markdown section of `make bench` (or of a run at FULL_SCALE)."""
     from scripts.bench.report import ROUND_TRIP_MS, TRANSACTION_MS
 
     verdict = "; ".join(results.failures) or "all within the goals"
@@ -562,7 +570,7 @@ def migration_section(results: MigrationResults, lines: Sequence[str] = ()) -> s
     large = results.large
     return "\n".join(
         [
-            "## Importing an original database at scale",
+            AT_SCALE_HEADING if large.shape.instances >= FULL_SCALE else ROUTINE_HEADING,
             "",
             f"Measured {results.date}; the larger import: {large.shape.instances:,} instances "
             f"(`--migrate-scale {large.shape.instances}`).",
@@ -595,8 +603,9 @@ def migration_section(results: MigrationResults, lines: Sequence[str] = ()) -> s
             "from the smaller to the larger (bounded memory), and a second run that writes "
             "nothing. "
             f"Verdict: {verdict}. `python -m scripts.bench --migrate-only --migrate-scale 100000` "
-            "imports the issue's 100,000 instances and 10,000 applications (and 10,000 / 1,000 "
-            "beside it); `make bench` runs 10,000 / 1,000 (and 1,000 / 100).",
+            "imports 100,000 instances and 10,000 applications (and 10,000 / 1,000 beside it) "
+            "and prints its section, kept in this file under its own heading by later runs; "
+            "`make bench` runs 10,000 / 1,000 (and 1,000 / 100).",
             *lines,
             "",
         ]
