@@ -21,7 +21,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,12 +34,7 @@ LAYER = REPO_ROOT / "layers" / "common"  # the `badgekit` package the writer imp
 SUBCOMMANDS = ("import", "verify")
 
 
-class _Counts(Protocol):
-    skipped: int
-
-
 class _Report(Protocol):
-    counts: Mapping[str, _Counts]
     findings: Sized
 
     def render(self) -> str: ...

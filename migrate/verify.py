@@ -149,7 +149,7 @@ def recorded_file(root: Path, path: str) -> Path:
     Segments are percent-encoded (`quote(..., safe="@")`) so any slug, code or email is one safe
     file name; `/` itself is `_root.json`; a query string stays on the last segment as `%3F...`.
     """
-    segments = [quote(unquote(s), safe="@") for s in path.strip("/").split("/") if s]
+    segments = [_seg(unquote(s)) for s in path.strip("/").split("/") if s]
     if not segments:
         return root / "_root.json"
     return root.joinpath(*segments[:-1]) / f"{segments[-1]}.json"

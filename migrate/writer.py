@@ -69,33 +69,11 @@ from badgekit.store.records import record
 from badgekit.store.webhooks import WebhookRecord
 from migrate import checks
 from migrate.checks import Findings, RowCheck
-from migrate.source import Source
+from migrate.source import TABLES, Source
 
 Progress = Callable[[str, int, int], None]
 Action = dict[str, Any]
 
-# The original's tables in the order they are imported (parents before children).
-TABLES = (
-    "images",
-    "systems",
-    "issuers",
-    "programs",
-    "consumers",
-    "webhooks",
-    "badges",
-    "criteria",
-    "alignments",
-    "categories",
-    "tags",
-    "claimCodes",
-    "badgeInstances",
-    "applications",
-    "evidence",
-    "reviews",
-    "reviewItems",
-    "milestones",
-    "milestoneBadges",
-)
 # The id counter (`db.allocate_ids` entity) of each table whose ids the API allocates.
 COUNTERS = {
     "images": "image",
