@@ -186,10 +186,10 @@ def unit(
     own: list[Action] = []
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for action in actions:
-        update = action.get("Update")
-        if update is not None and update.get("ExpressionAttributeNames") == {"#t": "total"}:
-            key = update["Key"]
-            totals[(key["PK"], key["SK"])] += int(update["ExpressionAttributeValues"][":d"])
+        change = db.total_delta(action)
+        if change is not None:
+            header, delta = change
+            totals[(header["PK"], header["SK"])] += delta
         else:
             own.append(action)
     identity = own[0]["Put"]["Item"].get("id")
