@@ -63,7 +63,7 @@ from badgekit.store.codes import CodeRecord
 from badgekit.store.consumers import ConsumerRecord
 from badgekit.store.containers import IssuerRecord, ProgramRecord, SystemRecord
 from badgekit.store.images import ImageRecord
-from badgekit.store.instances import AssertionRecord, InstanceRecord
+from badgekit.store.instances import InstanceRecord
 from badgekit.store.milestones import MilestoneRecord
 from badgekit.store.records import record
 from badgekit.store.webhooks import WebhookRecord
@@ -913,19 +913,8 @@ class Import:
                     instance["issuerId"] = place.issuer_id
                 if place.program_id is not None:
                     instance["programId"] = place.program_id
-                hosted: AssertionRecord = {
-                    "slug": slug,
-                    "email": email,
-                    "salt": salt,
-                    "issuedOn": issued_on,
-                    "expires": expires,
-                    "badgeId": badge_id,
-                    "systemId": place.system_id,
-                    "instanceId": instance_id,
-                    "revoked": False,
-                }
                 actions = [
-                    *instance_store.put_actions(instance, hosted),
+                    *instance_store.put_actions(instance, instance_store.hosted_of(instance)),
                     instance_store.total_change(badge_id, 1),
                 ]
                 yield unit("badgeInstances", instance_id, actions)
