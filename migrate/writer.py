@@ -689,11 +689,7 @@ class Import:
                 if badge is None:  # its child rows are skipped with the orphans below
                     self.report.of("badges").skipped += 1
                     continue
-                key = badge_store.key_of(badge)
-                actions = [badge_store.put_new(badge)]
-                for scope in badge_rules.memberships(badge, bool(badge.get("archived"))):
-                    actions.extend(db.list_add(scope, badge["id"], key, badge_rules.owners(badge)))
-                u = unit("badges", badge["id"], actions)
+                u = unit("badges", badge["id"], badge_rules.new_actions(badge))
                 u.children = {
                     "criteria": len(badge.get("criteria", [])),
                     "alignments": len(badge.get("alignments", [])),
