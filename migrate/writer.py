@@ -552,12 +552,7 @@ class Import:
         container: SystemRecord | IssuerRecord | ProgramRecord,
         members: keys.ListScope,
     ) -> Unit:
-        key = container_store.key_of(container)
-        actions = [
-            container_store.put_new(container),
-            *db.list_add(members, container["id"], key),
-        ]
-        return unit(table, container["id"], actions)
+        return unit(table, container["id"], container_store.new_actions(container, members))
 
     def issuers(self) -> None:
         def units() -> Iterator[Unit]:
