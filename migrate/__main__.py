@@ -21,7 +21,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,12 +34,7 @@ LAYER = REPO_ROOT / "layers" / "common"  # the `badgekit` package the writer imp
 SUBCOMMANDS = ("import", "verify")
 
 
-class _Counts(Protocol):
-    skipped: int
-
-
 class _Report(Protocol):
-    counts: Mapping[str, _Counts]
     findings: Sized
 
     def render(self) -> str: ...
@@ -48,11 +43,16 @@ class _Report(Protocol):
 ImportAll = Callable[..., Any]
 
 
+def use_layer() -> None:
+    """Put the `badgekit` package on the import path (the writer's store, verify's signing)."""
+    if str(LAYER) not in sys.path:
+        sys.path.insert(0, str(LAYER))
+
+
 def importer() -> ImportAll:
     """`migrate.writer.import_all` (imported only when needed: it loads `badgekit.store`, which
     reads the target's settings from the environment)."""
-    if str(LAYER) not in sys.path:
-        sys.path.insert(0, str(LAYER))
+    use_layer()
     writer = importlib.import_module("migrate.writer")
     function: ImportAll = writer.import_all
     return function
@@ -128,20 +128,11 @@ def add_import_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def add_verify_parser(commands: Any) -> argparse.ArgumentParser:
-    """`verify`: `migrate.verify.add_verify_parser` when that module is there."""
-    try:
-        verify = importlib.import_module("migrate.verify")
-    except ModuleNotFoundError as error:
-        if error.name != "migrate.verify":
-            raise
-    else:
-        add: Callable[[Any], argparse.ArgumentParser] = verify.add_verify_parser
-        return add(commands)
-    p: argparse.ArgumentParser = commands.add_parser(
-        "verify", help="compare both APIs (not available in this version)"
-    )
-    p.set_defaults(run=lambda _args: _fail("verify: not available in this version"))
-    return p
+    """`verify`: `migrate.verify.add_verify_parser`."""
+    use_layer()
+    verify = importlib.import_module("migrate.verify")
+    add: Callable[[Any], argparse.ArgumentParser] = verify.add_verify_parser
+    return add(commands)
 
 
 def _positive(text: str) -> int:

@@ -22,9 +22,7 @@ of `RULES` (tests/unit/migrate/test_verify_rules.py keeps both in step).
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -36,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
+
+from badgekit import signing
 
 CONTRACT_DIVERGENCE = "contract divergence"
 KNOWN_DEFECT = "known original defect"
@@ -87,18 +87,8 @@ class Fetcher(Protocol):
 
 def sign(key: str, secret: str, method: str, path: str, now: int | None = None) -> str:
     """The Authorization header value for a body-less request (spec auth.md: HS256 JWT)."""
-    claims = {"key": key, "method": method, "path": path, "exp": (now or int(time.time())) + 300}
-    parts = [
-        _b64url(json.dumps(part, separators=(",", ":")).encode())
-        for part in ({"alg": "HS256", "typ": "JWT"}, claims)
-    ]
-    signing_input = ".".join(parts)
-    mac = hmac.new(secret.encode(), signing_input.encode("ascii"), hashlib.sha256).digest()
-    return f'JWT token="{signing_input}.{_b64url(mac)}"'
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    claims = signing.request_claims(method, path, None, key, (now or int(time.time())) + 300)
+    return signing.authorization_header(signing.sign(claims, secret))
 
 
 def decode_body(raw: bytes, content_type: str) -> Any:
@@ -159,7 +149,7 @@ def recorded_file(root: Path, path: str) -> Path:
     Segments are percent-encoded (`quote(..., safe="@")`) so any slug, code or email is one safe
     file name; `/` itself is `_root.json`; a query string stays on the last segment as `%3F...`.
     """
-    segments = [quote(unquote(s), safe="@") for s in path.strip("/").split("/") if s]
+    segments = [_seg(unquote(s)) for s in path.strip("/").split("/") if s]
     if not segments:
         return root / "_root.json"
     return root.joinpath(*segments[:-1]) / f"{segments[-1]}.json"

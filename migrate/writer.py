@@ -63,39 +63,17 @@ from badgekit.store.codes import CodeRecord
 from badgekit.store.consumers import ConsumerRecord
 from badgekit.store.containers import IssuerRecord, ProgramRecord, SystemRecord
 from badgekit.store.images import ImageRecord
-from badgekit.store.instances import AssertionRecord, InstanceRecord
+from badgekit.store.instances import InstanceRecord
 from badgekit.store.milestones import MilestoneRecord
 from badgekit.store.records import record
 from badgekit.store.webhooks import WebhookRecord
 from migrate import checks
 from migrate.checks import Findings, RowCheck
-from migrate.source import Source
+from migrate.source import TABLES, Source
 
 Progress = Callable[[str, int, int], None]
 Action = dict[str, Any]
 
-# The original's tables in the order they are imported (parents before children).
-TABLES = (
-    "images",
-    "systems",
-    "issuers",
-    "programs",
-    "consumers",
-    "webhooks",
-    "badges",
-    "criteria",
-    "alignments",
-    "categories",
-    "tags",
-    "claimCodes",
-    "badgeInstances",
-    "applications",
-    "evidence",
-    "reviews",
-    "reviewItems",
-    "milestones",
-    "milestoneBadges",
-)
 # The id counter (`db.allocate_ids` entity) of each table whose ids the API allocates.
 COUNTERS = {
     "images": "image",
@@ -208,10 +186,10 @@ def unit(
     own: list[Action] = []
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for action in actions:
-        update = action.get("Update")
-        if update is not None and update.get("ExpressionAttributeNames") == {"#t": "total"}:
-            key = update["Key"]
-            totals[(key["PK"], key["SK"])] += int(update["ExpressionAttributeValues"][":d"])
+        change = db.total_delta(action)
+        if change is not None:
+            header, delta = change
+            totals[(header["PK"], header["SK"])] += delta
         else:
             own.append(action)
     identity = own[0]["Put"]["Item"].get("id")
@@ -574,12 +552,7 @@ class Import:
         container: SystemRecord | IssuerRecord | ProgramRecord,
         members: keys.ListScope,
     ) -> Unit:
-        key = container_store.key_of(container)
-        actions = [
-            container_store.put_new(container),
-            *db.list_add(members, container["id"], key),
-        ]
-        return unit(table, container["id"], actions)
+        return unit(table, container["id"], container_store.new_actions(container, members))
 
     def issuers(self) -> None:
         def units() -> Iterator[Unit]:
@@ -711,11 +684,7 @@ class Import:
                 if badge is None:  # its child rows are skipped with the orphans below
                     self.report.of("badges").skipped += 1
                     continue
-                key = badge_store.key_of(badge)
-                actions = [badge_store.put_new(badge)]
-                for scope in badge_rules.memberships(badge, bool(badge.get("archived"))):
-                    actions.extend(db.list_add(scope, badge["id"], key, badge_rules.owners(badge)))
-                u = unit("badges", badge["id"], actions)
+                u = unit("badges", badge["id"], badge_rules.new_actions(badge))
                 u.children = {
                     "criteria": len(badge.get("criteria", [])),
                     "alignments": len(badge.get("alignments", [])),
@@ -935,19 +904,8 @@ class Import:
                     instance["issuerId"] = place.issuer_id
                 if place.program_id is not None:
                     instance["programId"] = place.program_id
-                hosted: AssertionRecord = {
-                    "slug": slug,
-                    "email": email,
-                    "salt": salt,
-                    "issuedOn": issued_on,
-                    "expires": expires,
-                    "badgeId": badge_id,
-                    "systemId": place.system_id,
-                    "instanceId": instance_id,
-                    "revoked": False,
-                }
                 actions = [
-                    *instance_store.put_actions(instance, hosted),
+                    *instance_store.put_actions(instance, instance_store.hosted_of(instance)),
                     instance_store.total_change(badge_id, 1),
                 ]
                 yield unit("badgeInstances", instance_id, actions)

@@ -117,6 +117,16 @@ def owners(badge: BadgeRecord) -> list[str]:
     return keys.owner_tokens(badge["systemId"], badge.get("issuerId"), badge.get("programId"))
 
 
+def new_actions(badge: BadgeRecord) -> list[dict[str, Any]]:
+    """A new badge's put (action 0, only if its key is free) and its entries in every list of
+    its state, with their totals."""
+    key = badge_store.key_of(badge)
+    actions: list[dict[str, Any]] = [badge_store.put_new(badge)]
+    for scope in memberships(badge, bool(badge.get("archived", False))):
+        actions.extend(db.list_add(scope, badge["id"], key, owners(badge)))
+    return actions
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -340,9 +350,7 @@ def create(place: Place, body: Body) -> BadgeRecord:
     draft.update(prepared.owner_attributes)
     item = badge_store.stored(record(draft, BadgeRecord))
     key = badge_store.key_of(item)
-    actions: list[dict[str, Any]] = [badge_store.put_new(item)]
-    for scope in memberships(item, bool(item.get("archived", False))):
-        actions.extend(db.list_add(scope, badge_id, key, owners(item)))
+    actions = new_actions(item)
     checks = containers.parent_checks(place.parents())
     first_check = len(actions)
     actions.extend(checks)

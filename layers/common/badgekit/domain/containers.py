@@ -184,13 +184,12 @@ def create[R: ContainerRecord](level: Level[R], body: Body) -> R:
     prepared = images.prepare(new_image, image_id=image_id) if new_image else None
     _with_image(draft, prepared)
     item = container_store.stored(record(draft, level.kind))
-    key = container_store.key_of(item)
-    put = container_store.put_new(item)
+    actions = container_store.new_actions(item, level.members)
     checks = parent_checks(level.parents)
     image_actions = prepared.actions if prepared else []
     try:
         with images.settling(prepared):
-            db.transact([put, *db.list_add(level.members, entity_id, key), *checks, *image_actions])
+            db.transact([*actions, *checks, *image_actions])
     except db.TransactionFailed as failure:
         if failure.failed(0):
             raise ResourceConflict.duplicate_slug(

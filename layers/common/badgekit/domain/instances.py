@@ -220,18 +220,7 @@ def _build(
         instance["issuerId"] = issuer_id
     if program_id is not None:
         instance["programId"] = program_id
-    assertion: AssertionRecord = {
-        "slug": slug,
-        "email": email,
-        "salt": salt,
-        "issuedOn": issued_on,
-        "expires": expires,
-        "badgeId": target.badge_id,
-        "systemId": system_id,
-        "instanceId": instance_id,
-        "revoked": False,
-    }
-    return instance, assertion
+    return instance, instance_store.hosted_of(instance)
 
 
 # Action order of an award transaction: instance, assertion, list entry, list total, badge

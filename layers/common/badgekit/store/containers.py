@@ -271,6 +271,12 @@ def put_new(container: ContainerRecord) -> dict[str, Any]:
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
 
 
+def new_actions(container: ContainerRecord, members: keys.ListScope) -> list[dict[str, Any]]:
+    """A new container's put (action 0, `put_new`) and its entry in its level's list `members`
+    with the list's total (actions 1 and 2)."""
+    return [put_new(container), *db.list_add(members, container["id"], key_of(container))]
+
+
 def still_there(container: ContainerRecord) -> dict[str, Any]:
     """ConditionCheck action: the container (a parent) still exists, the same one."""
     return db.still_there({**key_of(container), "id": container["id"]})

@@ -492,6 +492,15 @@ def header_total_change(header: keys.Key, delta: int) -> dict[str, Any]:
     }
 
 
+def total_delta(action: Mapping[str, Any]) -> tuple[keys.Key, int] | None:
+    """The list header and delta of a `header_total_change` action; None for any other action
+    (a caller merging the total changes of several actions into one per list)."""
+    update = action.get("Update")
+    if update is None or update.get("ExpressionAttributeNames") != {"#t": "total"}:
+        return None
+    return update["Key"], int(update["ExpressionAttributeValues"][":d"])
+
+
 # --- containers being purged (domain/cascade.py) ---------------------------------------------
 # A container delete takes its subtree's members out of the totals of the lists above it at
 # once and names the container in those lists' headers (`purging`, a string set); the entries

@@ -61,6 +61,21 @@ class AssertionRecord(TypedDict):
     revokedAt: NotRequired[int]
 
 
+def hosted_of(instance: InstanceRecord) -> AssertionRecord:
+    """The hosted assertion of a new award: the instance's own values, not revoked."""
+    return {
+        "slug": instance["slug"],
+        "email": instance["email"],
+        "salt": instance["salt"],
+        "issuedOn": instance["issuedOn"],
+        "expires": instance["expires"],
+        "badgeId": instance["badgeId"],
+        "systemId": instance["systemId"],
+        "instanceId": instance["id"],
+        "revoked": False,
+    }
+
+
 def key(badge_id: int, email: str) -> keys.Key:
     return keys.instance(badge_id, email)
 
