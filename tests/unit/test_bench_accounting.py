@@ -112,24 +112,3 @@ def test_excluded_time_of_every_thread_is_summed() -> None:
     for thread in threads:
         thread.join()
     assert account.excluded_s == pytest.approx(0.007)
-
-
-def test_sections_measured_apart_are_kept_from_the_previous_report() -> None:
-    from scripts.bench.migration import AT_SCALE_HEADING
-    from scripts.bench.report import KEPT_HEADING, kept_section
-
-    previous = "\n".join(
-        [
-            "# Benchmarks",
-            KEPT_HEADING,
-            "by hand",
-            "## Cold import of each function",
-            "table",
-            AT_SCALE_HEADING,
-            "100,000 instances",
-            "",
-        ]
-    )
-    assert kept_section(previous) == f"{KEPT_HEADING}\nby hand\n"
-    assert kept_section(previous, AT_SCALE_HEADING) == f"{AT_SCALE_HEADING}\n100,000 instances\n"
-    assert kept_section("# Benchmarks\n", AT_SCALE_HEADING) is None
