@@ -63,7 +63,6 @@ from badgekit.store.codes import CodeRecord
 from badgekit.store.consumers import ConsumerRecord
 from badgekit.store.containers import IssuerRecord, ProgramRecord, SystemRecord
 from badgekit.store.images import ImageRecord
-from badgekit.store.instances import InstanceRecord
 from badgekit.store.milestones import MilestoneRecord
 from badgekit.store.records import record
 from badgekit.store.webhooks import WebhookRecord
@@ -888,22 +887,17 @@ class Import:
                 assert issued_on is not None
                 expires = check.timestamp("expires")
                 claim_code = check.text("claimCode", 255)
-                salt = assertion_salt(slug)
-                instance: InstanceRecord = {
-                    "id": instance_id,
-                    "slug": slug,
-                    "email": email,
-                    "issuedOn": issued_on,
-                    "expires": expires,
-                    "claimCode": claim_code,
-                    "badgeId": badge_id,
-                    "systemId": place.system_id,
-                    "salt": salt,
-                }
-                if place.issuer_id is not None:
-                    instance["issuerId"] = place.issuer_id
-                if place.program_id is not None:
-                    instance["programId"] = place.program_id
+                instance = instance_store.new_record(
+                    instance_id=instance_id,
+                    slug=slug,
+                    email=email,
+                    issued_on=issued_on,
+                    expires=expires,
+                    claim_code=claim_code,
+                    badge_id=badge_id,
+                    place=(place.system_id, place.issuer_id, place.program_id),
+                    salt=assertion_salt(slug),
+                )
                 actions = [
                     *instance_store.put_actions(instance, instance_store.hosted_of(instance)),
                     instance_store.total_change(badge_id, 1),

@@ -202,24 +202,17 @@ def _build(
     claim_code: str | None,
 ) -> tuple[InstanceRecord, AssertionRecord]:
     badge = target.badge
-    system_id = badge["systemId"]
-    salt = secrets.token_hex(16)
-    instance: InstanceRecord = {
-        "id": instance_id,
-        "slug": slug,
-        "email": email,
-        "issuedOn": issued_on,
-        "expires": expires,
-        "claimCode": claim_code,
-        "badgeId": target.badge_id,
-        "systemId": system_id,
-        "salt": salt,
-    }
-    issuer_id, program_id = badge.get("issuerId"), badge.get("programId")
-    if issuer_id is not None:
-        instance["issuerId"] = issuer_id
-    if program_id is not None:
-        instance["programId"] = program_id
+    instance = instance_store.new_record(
+        instance_id=instance_id,
+        slug=slug,
+        email=email,
+        issued_on=issued_on,
+        expires=expires,
+        claim_code=claim_code,
+        badge_id=target.badge_id,
+        place=(badge["systemId"], badge.get("issuerId"), badge.get("programId")),
+        salt=secrets.token_hex(16),
+    )
     return instance, instance_store.hosted_of(instance)
 
 

@@ -61,6 +61,39 @@ class AssertionRecord(TypedDict):
     revokedAt: NotRequired[int]
 
 
+def new_record(
+    *,
+    instance_id: int,
+    slug: str,
+    email: str,
+    issued_on: int,
+    expires: int | None,
+    claim_code: str | None,
+    badge_id: int,
+    place: tuple[int, int | None, int | None],
+    salt: str,
+) -> InstanceRecord:
+    """A new award's instance record; `place` is its badge's (system, issuer, program) ids, the
+    issuer and program left out when None."""
+    system_id, issuer_id, program_id = place
+    instance: InstanceRecord = {
+        "id": instance_id,
+        "slug": slug,
+        "email": email,
+        "issuedOn": issued_on,
+        "expires": expires,
+        "claimCode": claim_code,
+        "badgeId": badge_id,
+        "systemId": system_id,
+        "salt": salt,
+    }
+    if issuer_id is not None:
+        instance["issuerId"] = issuer_id
+    if program_id is not None:
+        instance["programId"] = program_id
+    return instance
+
+
 def hosted_of(instance: InstanceRecord) -> AssertionRecord:
     """The hosted assertion of a new award: the instance's own values, not revoked."""
     return {
