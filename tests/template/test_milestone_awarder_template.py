@@ -11,6 +11,7 @@ import pytest
 
 from local.streams import passes_filters
 from local.template import Resolver, Template
+from tests.support.iam import inline_grants
 from tests.template.conftest import TEMPLATE_PATH
 
 pytestmark = pytest.mark.template
@@ -30,10 +31,6 @@ MANAGED_POLICIES = {
 STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 AWARD_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 @pytest.fixture(scope="module")
@@ -136,17 +133,7 @@ def test_failure_queue_is_encrypted_and_keeps_messages_14_days(
 
 def test_permissions_are_least_privilege(role: dict[str, Any]) -> None:
     assert {arn["Fn::Sub"] for arn in role["ManagedPolicyArns"]} == MANAGED_POLICIES
-    statements = [
-        statement
-        for policy in role["Policies"]
-        for statement in as_list(policy["PolicyDocument"]["Statement"])
-    ]
-    granted: dict[str, list[Any]] = {}
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        assert "Condition" not in statement
-        for action in as_list(statement["Action"]):
-            granted.setdefault(action, []).extend(as_list(statement["Resource"]))
+    granted = inline_grants(role)
     assert set(granted) == READS | AWARD_WRITES | STREAM_READS | {
         "dynamodb:ListStreams",
         "sqs:SendMessage",

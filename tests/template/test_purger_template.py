@@ -12,6 +12,7 @@ import pytest
 
 from local.streams import passes_filters
 from local.template import Resolver, Template
+from tests.support.iam import inline_grants
 from tests.template.conftest import TEMPLATE_PATH
 
 pytestmark = pytest.mark.template
@@ -35,10 +36,6 @@ PURGE_WRITES = {
     "dynamodb:PutItem",
     "dynamodb:ConditionCheckItem",
 }
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 @pytest.fixture(scope="module")
@@ -132,17 +129,7 @@ def test_failure_queue_is_encrypted_and_keeps_messages_14_days(
 
 def test_permissions_are_least_privilege(role: dict[str, Any]) -> None:
     assert {arn["Fn::Sub"] for arn in role["ManagedPolicyArns"]} == MANAGED_POLICIES
-    statements = [
-        statement
-        for policy in role["Policies"]
-        for statement in as_list(policy["PolicyDocument"]["Statement"])
-    ]
-    granted: dict[str, list[Any]] = {}
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        assert "Condition" not in statement
-        for action in as_list(statement["Action"]):
-            granted.setdefault(action, []).extend(as_list(statement["Resource"]))
+    granted = inline_grants(role)
     assert set(granted) == READS | PURGE_WRITES | STREAM_READS | {
         "dynamodb:ListStreams",
         "sqs:SendMessage",

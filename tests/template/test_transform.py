@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.iam import as_list
+
 pytestmark = pytest.mark.template
 
 FUNCTION = "ContainersFunction"
@@ -237,10 +239,6 @@ PSEUDO_PARAMETERS = {
 
 def of_type(template: dict[str, Any], type_: str) -> dict[str, Any]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 @pytest.fixture(scope="module")
