@@ -9,66 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from local.events import stream_record_event
-from local.streams import is_noop_modify, passes_filters
 from tests.support.bodies import minimal_badge
 from tests.support.meter import metered
-from tests.unit.conftest import TABLE_NAME, Api, system_body
+from tests.support.table_stream import TableStream
+from tests.unit.conftest import Api, system_body
 
 SYS = "/systems/chicago"
 ISS = f"{SYS}/issuers/library"
 PRG = f"{ISS}/programs/scratch"
 OTHER = f"{SYS}/issuers/museum"
-REGION = "us-east-1"
 PURGER = "PurgerFunction"
 
 
-class Stream:
-    """The table's stream as the purger's event source mapping sees it (see
-    tests/unit/test_milestone_awarder.py): unread records in Lambda's format, filtered."""
+class Stream(TableStream):
+    """The table's stream as the purger's event source mapping sees it; every invocation must
+    report no failed record."""
 
     def __init__(self, api: Api) -> None:
-        self.client = boto3.client("dynamodbstreams", region_name=REGION)
-        table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=TABLE_NAME)
-        self.arn = table["Table"]["LatestStreamArn"]
-        self.function = api.gateway.functions[PURGER]
-        (self.source,) = self.function.spec.stream_events
-        self.seen: set[str] = set()
-
-    def unread(self) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = []
-        for shard in self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]:
-            iterator = self.client.get_shard_iterator(
-                StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            while iterator:
-                response = self.client.get_records(ShardIterator=iterator, Limit=1000)
-                batch = response.get("Records") or []
-                for raw in batch:
-                    number = raw["dynamodb"]["SequenceNumber"]
-                    if number not in self.seen and not is_noop_modify(raw):
-                        records.append(stream_record_event(raw, self.arn, REGION))
-                    self.seen.add(number)
-                iterator = response.get("NextShardIterator") if batch else None
-        return records
-
-    def delivered(self) -> list[dict[str, Any]]:
-        return [r for r in self.unread() if passes_filters(self.source.filter_patterns, r)]
+        super().__init__(api, PURGER)
 
     def invoke(self, records: list[dict[str, Any]]) -> None:
         assert self.function.invoke({"Records": records}) == {"batchItemFailures": []}
-
-    def process(self) -> list[dict[str, Any]]:
-        """Deliver what is pending until the purge stops moving on; the records delivered."""
-        delivered: list[dict[str, Any]] = []
-        while records := self.delivered():
-            self.invoke(records)
-            delivered.extend(records)
-        return delivered
 
 
 def ok(reply: Any, status: int = 200) -> Any:
