@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -33,25 +32,13 @@ from local.state import (
 )
 from local.streams import StreamPoller
 from local.template import StreamEvent
+from tests.support.embedded import embedded_server
 
 
 @pytest.fixture
 def server() -> Iterator[EmbeddedDynamoDB]:
-    saved = dict(os.environ)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-    )
-    embedded = EmbeddedDynamoDB()
-    embedded.start()
-    try:
-        yield embedded
-    finally:
-        embedded.stop()
-        os.environ.clear()
-        os.environ.update(saved)
+    with embedded_server() as server:
+        yield server
 
 
 def _client(service: str, server: EmbeddedDynamoDB) -> Any:

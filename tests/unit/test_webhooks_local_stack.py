@@ -4,7 +4,6 @@ poller has read, the template's SQS queues and the SQS event source (the retry q
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,27 +22,15 @@ from local.queues import (
 )
 from local.streams import StreamPoller
 from local.template import QueueEvent, Resolver, StreamEvent, Template
+from tests.support.embedded import embedded_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def moto_server() -> Iterator[EmbeddedDynamoDB]:
-    saved = dict(os.environ)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-    )
-    server = EmbeddedDynamoDB()
-    server.start()
-    try:
+    with embedded_server() as server:
         yield server
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _client(service: str, server: EmbeddedDynamoDB) -> Any:
